@@ -1,0 +1,102 @@
+"""Provides create_app(store, settings): the Flask SCIM 2.0 service provider (RFC 7643/7644)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Flask, Response, g, request
+
+from sandbox.config import Settings
+from sandbox.provider.auth import Credentials
+from sandbox.provider.errors import error_response, register_error_handlers
+from sandbox.provider.filters import format_datetime
+from sandbox.provider.rules import OrgRules
+from sandbox.provider.schema import UserSchema
+from sandbox.provider.users import UserRepository, utc_now
+from sandbox.provider.views import bp
+from sandbox.requestlog import Exchange, RequestLog
+from sandbox.store import Store
+
+
+@dataclass
+class ProviderContext:
+    """The collaborators the views use, reachable as app.extensions["sandbox"]."""
+
+    store: Store
+    settings: Settings
+    schema: UserSchema
+    users: UserRepository
+    credentials: Credentials
+    rules: OrgRules
+    request_log: RequestLog
+    clock: Callable[[], datetime]
+
+
+def create_app(
+    store: Store,
+    settings: Settings,
+    *,
+    rules: OrgRules | None = None,
+    schema: UserSchema | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    new_id: Callable[[], str] | None = None,
+    request_log: RequestLog | None = None,
+) -> Flask:
+    """Build the provider app over `store`; every collaborator can be injected by tests."""
+    app = Flask("sandbox.provider")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    schema = schema or UserSchema()
+    ctx = ProviderContext(
+        store=store,
+        settings=settings,
+        schema=schema,
+        users=UserRepository(store, schema, clock=clock, new_id=new_id),
+        credentials=Credentials(store),
+        rules=rules or OrgRules(),
+        request_log=request_log or RequestLog(store, settings.request_log_limit),
+        clock=clock,
+    )
+    app.extensions["sandbox"] = ctx
+    app.register_blueprint(bp, url_prefix=settings.base_path)
+    register_error_handlers(app)
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _log_exchange(response: Response) -> Response:
+        started = g.get("started", time.perf_counter())
+        body = request.get_data(cache=True, as_text=True) if request.content_length else None
+        ctx.request_log.append(
+            Exchange(
+                at=format_datetime(clock()),
+                side="provider",
+                method=request.method,
+                path=request.path,
+                query=request.query_string.decode("latin-1"),
+                status=response.status_code,
+                latency_ms=(time.perf_counter() - started) * 1000,
+                request_headers=dict(request.headers),
+                request_body=body,
+                response_headers=dict(response.headers),
+                response_body=None if response.direct_passthrough else response.get_data(True),
+                notes=list(g.get("log_notes", ())),
+            )
+        )
+        return response
+
+    @app.route("/")
+    def _root() -> Response:
+        return error_response(
+            404, f"this is a SCIM 2.0 service provider; its base URL is {settings.base_path}"
+        )
+
+    return app
+
+
+__all__ = ["create_app", "ProviderContext"]

@@ -1,0 +1,236 @@
+"""Provides UserRepository: the provider's User resources in the store (rows, indexes, versions)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sandbox.errors import ScimError, UniquenessError
+from sandbox.provider.filters import format_datetime
+from sandbox.provider.resources import multi_value_rows
+from sandbox.provider.schema import UserSchema
+from sandbox.store import Store
+
+Clock = Callable[[], datetime]
+
+
+class ConcurrentUpdate(ScimError):
+    """The user changed between read and write; the caller re-reads and retries."""
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(409, f"User {user_id} was modified concurrently; retry", "uniqueness")
+
+
+def utc_now() -> datetime:
+    """The real clock (UTC); scenarios inject a simulated one instead."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    """A User as stored: its document (no id/meta) and the meta columns."""
+
+    id: str
+    doc: dict[str, Any]
+    created: str
+    last_modified: str
+    version: int
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The columns render() needs to build meta."""
+        return {
+            "id": self.id,
+            "created": self.created,
+            "last_modified": self.last_modified,
+            "version": self.version,
+        }
+
+
+_SELECT = "SELECT id, doc, created, last_modified, version FROM users"
+
+SORT_COLUMNS = {
+    "id": "users.id",
+    "username": "users.user_name_norm",
+    "externalid": "users.external_id",
+    "displayname": "users.display_name_norm",
+    "active": "users.active",
+    "meta.created": "users.created",
+    "meta.lastmodified": "users.last_modified",
+}
+
+
+def _row(row: Any) -> StoredUser:
+    return StoredUser(row[0], json.loads(row[1]), row[2], row[3], row[4])
+
+
+class UserRepository:
+    """Reads and writes User resources; all writes are single transactions."""
+
+    def __init__(
+        self,
+        store: Store,
+        schema: UserSchema,
+        clock: Clock = utc_now,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.store = store
+        self.schema = schema
+        self.clock = clock
+        self.new_id = new_id or (lambda: str(uuid.uuid4()))
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, user_id: str) -> StoredUser:
+        """The user with this id, or 404."""
+        row = self.store.db.execute(_SELECT + " WHERE id = ?", [user_id]).fetchone()
+        if row is None:
+            raise ScimError(404, f"User {user_id} not found")
+        return _row(row)
+
+    def search(
+        self,
+        where: str,
+        params: list[Any],
+        *,
+        start_index: int,
+        count: int,
+        sort_by: str | None = None,
+        descending: bool = False,
+    ) -> tuple[int, list[StoredUser]]:
+        """Total matches and one page of users (startIndex is 1-based, RFC 7644 §3.4.2.4)."""
+        order = "users.rowid"
+        if sort_by:
+            key = self._sort_expression(sort_by)
+            direction = "DESC" if descending else "ASC"
+            order = f"{key} {direction}, users.rowid {direction}"
+        where_sql = f" WHERE {where}" if where else ""
+        rows: list[Any] = []
+        if count > 0:
+            rows = self.store.db.execute(
+                f"{_SELECT}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                [*params, count, start_index - 1],
+            ).fetchall()
+        if start_index == 1 and len(rows) < count:
+            total = len(rows)  # the page holds everything: no second query
+        else:
+            total = self.store.db.execute(
+                f"SELECT count(*) FROM users{where_sql}", params
+            ).fetchone()[0]
+        return total, [_row(r) for r in rows]
+
+    def _sort_expression(self, sort_by: str) -> str:
+        key = sort_by.strip()
+        lowered = key.lower()
+        if lowered.startswith("urn:ietf:params:scim:schemas:core:2.0:user:"):
+            lowered = lowered.rsplit(":", 1)[1]
+            key = key.rsplit(":", 1)[1]
+        if lowered in SORT_COLUMNS:
+            return SORT_COLUMNS[lowered]
+        top, _, sub = key.partition(".")
+        attribute = self.schema.find(top)
+        if attribute is None and ":" in key:
+            uri, _, name = key.rpartition(":")
+            attribute = self.schema.find(name, uri)
+            top, sub = name, ""
+        if attribute is None:
+            raise ScimError(400, f"cannot sort by unknown attribute {sort_by!r}", "invalidValue")
+        if attribute.multi_valued:
+            # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its primary value
+            return (
+                "(SELECT value_norm FROM user_values v WHERE v.user_id = users.id AND "
+                f"v.attr = '{attribute.name}' ORDER BY v.is_primary DESC LIMIT 1)"
+            )
+        path = "$"
+        if attribute.schema != "urn:ietf:params:scim:schemas:core:2.0:User":
+            path += f'."{attribute.schema}"'
+        path += f'."{attribute.name}"'
+        if sub:
+            found = attribute.sub(sub)
+            if found is None:
+                raise ScimError(400, f"cannot sort by unknown attribute {sort_by!r}", "invalidValue")
+            path += f'."{found.name}"'
+        return f"scim_fold(json_extract(users.doc, '{path}'))"
+
+    # -- writes --------------------------------------------------------------------------
+
+    def _columns(self, doc: dict[str, Any]) -> dict[str, Any]:
+        user_name = doc["userName"]
+        display = doc.get("displayName")
+        return {
+            "user_name": user_name,
+            "user_name_norm": user_name.casefold(),
+            "external_id": doc.get("externalId"),
+            "display_name": display,
+            "display_name_norm": display.casefold() if isinstance(display, str) else None,
+            "active": 1 if doc.get("active", True) else 0,
+        }
+
+    def _write_values(self, db: Any, user_id: str, doc: dict[str, Any]) -> None:
+        db.execute("DELETE FROM user_values WHERE user_id = ?", [user_id])
+        rows = multi_value_rows(self.schema, user_id, doc)
+        if rows:
+            db.conn.executemany("INSERT INTO user_values VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def create(self, doc: dict[str, Any]) -> StoredUser:
+        """Insert a new user; 409 uniqueness when userName is taken (case-insensitively)."""
+        now = format_datetime(self.clock())
+        user_id = self.new_id()
+        columns = self._columns(doc)
+        try:
+            with self.store.write() as db:
+                db.execute(
+                    "INSERT INTO users (id, user_name, user_name_norm, external_id, display_name,"
+                    " display_name_norm, active, created, last_modified, version, doc)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                    [user_id, *columns.values(), now, now, _dump(doc)],
+                )
+                self._write_values(db, user_id, doc)
+        except UniquenessError:
+            raise ScimError(
+                409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"
+            ) from None
+        return StoredUser(user_id, doc, now, now, 1)
+
+    def update(self, current: StoredUser, doc: dict[str, Any]) -> StoredUser:
+        """Store a new document for an existing user; the version moves only if something changed."""
+        if doc == current.doc:
+            return current
+        now = format_datetime(self.clock())
+        columns = self._columns(doc)
+        try:
+            with self.store.write() as db:
+                cursor = db.execute(
+                    "UPDATE users SET user_name = ?, user_name_norm = ?, external_id = ?,"
+                    " display_name = ?, display_name_norm = ?, active = ?, last_modified = ?,"
+                    " version = version + 1, doc = ? WHERE id = ? AND version = ?",
+                    [*columns.values(), now, _dump(doc), current.id, current.version],
+                )
+                if cursor.rowcount == 0:  # changed or deleted since it was read
+                    raise ConcurrentUpdate(current.id)
+                self._write_values(db, current.id, doc)
+        except UniquenessError:
+            raise ScimError(
+                409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"
+            ) from None
+        return StoredUser(current.id, doc, current.created, now, current.version + 1)
+
+    def delete(self, user_id: str) -> None:
+        """Remove a user and its indexed values; 404 if it does not exist."""
+        with self.store.write() as db:
+            db.execute("DELETE FROM user_values WHERE user_id = ?", [user_id])
+            cursor = db.execute("DELETE FROM users WHERE id = ?", [user_id])
+            if cursor.rowcount == 0:
+                raise ScimError(404, f"User {user_id} not found")
+
+    def count(self) -> int:
+        """How many users are stored."""
+        return int(self.store.scalar("SELECT count(*) FROM users"))
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,301 @@
+"""Provides the SCIM 2.0 HTTP surface (RFC 7644): /Users, /Users/.search and discovery."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, request
+
+from sandbox.errors import ScimError
+from sandbox.provider.discovery import resource_types, service_provider_config
+from sandbox.provider.errors import SCIM_JSON
+from sandbox.provider.filters import compile_filter
+from sandbox.provider.patch import Patcher, parse_patch_request
+from sandbox.provider.resources import etag, normalize_payload, project, render
+from sandbox.provider.schema import LIST_RESPONSE, SEARCH_REQUEST
+from sandbox.provider.users import ConcurrentUpdate, StoredUser
+
+bp = Blueprint("scim", __name__)
+
+MAX_PATCH_RETRIES = 8
+"""Read-modify-write attempts when concurrent writers touch the same user."""
+
+
+def provider() -> Any:
+    """The ProviderContext of the running app (store, schema, users, credentials, rules...)."""
+    return current_app.extensions["sandbox"]
+
+
+def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON body served as application/scim+json (RFC 7644 §3.1)."""
+    response = Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
+        mimetype=SCIM_JSON,
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def base_url() -> str:
+    """The absolute SCIM base URL as the client reached it (for meta.location)."""
+    return request.host_url.rstrip("/") + provider().settings.base_path
+
+
+def read_json() -> Any:
+    """The request body as JSON, or 400 invalidSyntax."""
+    raw = request.get_data(cache=True)
+    if not raw:
+        raise ScimError(400, "the request body is empty", "invalidSyntax")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ScimError(400, f"the request body is not valid JSON: {exc}", "invalidSyntax") from None
+
+
+def _csv(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [v for v in str(value).split(",") if v.strip()]
+
+
+def _int_param(value: Any, name: str, default: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ScimError(400, f"{name} must be an integer, got {value!r}", "invalidValue") from None
+
+
+@bp.before_request
+def authenticate() -> None:
+    """Every SCIM route, discovery included, needs the bearer token (RFC 7644 §2)."""
+    provider().credentials.check(request.headers.get("Authorization"))
+
+
+def _render(user: StoredUser) -> dict[str, Any]:
+    return render(user.doc, user.meta, f"{base_url()}/Users/{user.id}")
+
+
+def _resource_response(user: StoredUser, status: int = 200) -> Response:
+    body = project(
+        _render(user), _csv(request.args.get("attributes")),
+        _csv(request.args.get("excludedAttributes")),
+    )
+    headers = {"ETag": etag(user.version)}
+    if status == 201:
+        headers["Location"] = body["meta"]["location"]
+    return scim_response(body, status, headers)
+
+
+def _check_if_match(user: StoredUser) -> None:
+    wanted = request.headers.get("If-Match")
+    if wanted and wanted.strip() != "*":
+        tags = {t.strip() for t in wanted.split(",")}
+        if etag(user.version) not in tags and str(user.version) not in tags:
+            raise ScimError(412, f"the resource version is {etag(user.version)}, not {wanted}")
+
+
+# -- /Users ---------------------------------------------------------------------------------
+
+
+def _list(params: dict[str, Any]) -> Response:
+    ctx = provider()
+    where, sql_params = "", []
+    text = params.get("filter")
+    if text is not None:
+        if not isinstance(text, str):
+            raise ScimError(400, "filter must be a string", "invalidFilter")
+        where, sql_params = compile_filter(ctx.schema, text)
+    where, sql_params = ctx.rules.restrict_search(where, sql_params)
+    start = max(1, _int_param(params.get("startIndex"), "startIndex", 1))
+    count = min(max(0, _int_param(params.get("count"), "count", 100)), ctx.settings.max_results)
+    order = params.get("sortOrder")
+    if order is not None and str(order).lower() not in ("ascending", "descending"):
+        raise ScimError(400, "sortOrder must be ascending or descending", "invalidValue")
+    total, users = ctx.users.search(
+        where, sql_params, start_index=start, count=count,
+        sort_by=params.get("sortBy") or None,
+        descending=str(order).lower() == "descending",
+    )
+    attributes, excluded = _csv(params.get("attributes")), _csv(params.get("excludedAttributes"))
+    resources = [project(_render(u), attributes, excluded) for u in users]
+    return scim_response(
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": total,
+            "startIndex": start,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
+
+
+@bp.get("/Users")
+def list_users() -> Response:
+    """GET /Users with filter, paging, sorting and attribute selection (RFC 7644 §3.4.2)."""
+    return _list(request.args.to_dict())
+
+
+@bp.post("/Users/.search")
+def search_users() -> Response:
+    """POST /Users/.search with a SearchRequest body (RFC 7644 §3.4.3)."""
+    body = read_json()
+    if not isinstance(body, dict):
+        raise ScimError(400, "a SearchRequest must be a JSON object", "invalidSyntax")
+    schemas = body.get("schemas")
+    if schemas is not None and SEARCH_REQUEST not in (schemas or []):
+        raise ScimError(400, f"schemas must be [{SEARCH_REQUEST}]", "invalidSyntax")
+    return _list(body)
+
+
+@bp.post("/Users")
+def create_user() -> Response:
+    """POST /Users: 201 with the resource, Location and ETag (RFC 7644 §3.3)."""
+    ctx = provider()
+    notes: list[str] = g.setdefault("log_notes", [])
+    doc = normalize_payload(ctx.schema, read_json(), notes=notes)
+    doc = ctx.rules.before_create(doc, notes)
+    user = ctx.users.create(doc)
+    ctx.rules.after_write(None, user, notes)
+    return _resource_response(user, 201)
+
+
+@bp.get("/Users/<user_id>")
+def get_user(user_id: str) -> Response:
+    """GET /Users/{id}; If-None-Match with the current version answers 304."""
+    user = provider().rules.visible(provider().users.get(user_id))
+    wanted = request.headers.get("If-None-Match")
+    if wanted and (wanted.strip() == "*" or etag(user.version) in wanted):
+        return Response(status=304, headers={"ETag": etag(user.version)})
+    return _resource_response(user)
+
+
+@bp.put("/Users/<user_id>")
+def replace_user(user_id: str) -> Response:
+    """PUT /Users/{id}: replace every writable attribute (RFC 7644 §3.5.1)."""
+    ctx = provider()
+    notes: list[str] = g.setdefault("log_notes", [])
+    payload = read_json()
+    for _ in range(MAX_PATCH_RETRIES):
+        current = ctx.rules.visible(ctx.users.get(user_id))
+        _check_if_match(current)
+        doc = normalize_payload(ctx.schema, payload, notes=notes)
+        doc = ctx.rules.before_update(current, doc, notes)
+        try:
+            user = ctx.users.update(current, doc)
+        except ConcurrentUpdate:
+            continue
+        ctx.rules.after_write(current, user, notes)
+        return _resource_response(user)
+    raise ConcurrentUpdate(user_id)
+
+
+@bp.patch("/Users/<user_id>")
+def patch_user(user_id: str) -> Response:
+    """PATCH /Users/{id} in both Entra dialects; 200 with the resource (or 204, a setting)."""
+    ctx = provider()
+    notes: list[str] = g.setdefault("log_notes", [])
+    operations = parse_patch_request(read_json())
+    for _ in range(MAX_PATCH_RETRIES):
+        current = ctx.rules.visible(ctx.users.get(user_id))
+        _check_if_match(current)
+        patcher = Patcher(ctx.schema, current.doc)
+        doc = patcher.apply(operations)
+        if not doc.get("userName"):
+            raise ScimError(400, "userName cannot be removed", "mutability")
+        doc = ctx.rules.before_update(current, doc, notes)
+        try:
+            user = ctx.users.update(current, doc)
+        except ConcurrentUpdate:
+            continue
+        ctx.rules.after_write(current, user, notes)
+        if ctx.settings.patch_status == 204:
+            return Response(status=204, headers={"ETag": etag(user.version)})
+        return _resource_response(user)
+    raise ConcurrentUpdate(user_id)
+
+
+@bp.delete("/Users/<user_id>")
+def delete_user(user_id: str) -> Response:
+    """DELETE /Users/{id}: 204 (RFC 7644 §3.6)."""
+    ctx = provider()
+    current = ctx.rules.visible(ctx.users.get(user_id))
+    _check_if_match(current)
+    ctx.rules.before_delete(current)
+    ctx.users.delete(user_id)
+    return Response(status=204)
+
+
+# -- discovery ------------------------------------------------------------------------------
+
+
+def _absolute(doc: dict[str, Any]) -> dict[str, Any]:
+    meta = doc.get("meta")
+    if isinstance(meta, dict) and str(meta.get("location", "")).startswith("/"):
+        doc = {**doc, "meta": {**meta, "location": base_url() + meta["location"]}}
+    return doc
+
+
+def _listed(resources: list[dict[str, Any]]) -> Response:
+    return scim_response(
+        {
+            "schemas": [LIST_RESPONSE],
+            "totalResults": len(resources),
+            "startIndex": 1,
+            "itemsPerPage": len(resources),
+            "Resources": [_absolute(r) for r in resources],
+        }
+    )
+
+
+@bp.get("/ServiceProviderConfig")
+def get_service_provider_config() -> Response:
+    """What this provider supports (RFC 7644 §4, RFC 7643 §5)."""
+    return scim_response(_absolute(service_provider_config(provider().settings)))
+
+
+@bp.get("/ResourceTypes")
+def list_resource_types() -> Response:
+    """The resource types served: User only."""
+    return _listed(resource_types())
+
+
+@bp.get("/ResourceTypes/<name>")
+def get_resource_type(name: str) -> Response:
+    """One resource type by id."""
+    for doc in resource_types():
+        if doc["id"] == name:
+            return scim_response(_absolute(doc))
+    raise ScimError(404, f"resource type {name} not found")
+
+
+@bp.get("/Schemas")
+def list_schemas() -> Response:
+    """The schemas served: the core User and the enterprise extension."""
+    return _listed(provider().schema.schemas_documents())
+
+
+@bp.get("/Schemas/<path:schema_id>")
+def get_schema(schema_id: str) -> Response:
+    """One schema by its URN."""
+    for doc in provider().schema.schemas_documents():
+        if doc["id"] == schema_id:
+            return scim_response(_absolute(doc))
+    raise ScimError(404, f"schema {schema_id} not found")
+
+
+@bp.route("/Bulk", methods=["POST"])
+def bulk() -> Response:
+    """Bulk is not supported (ServiceProviderConfig says so): 501."""
+    raise ScimError(501, "bulk operations are not supported by this provider")
+
+
+@bp.route("/Me", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def me() -> Response:
+    """/Me is not supported: 501 (RFC 7644 §3.11)."""
+    raise ScimError(501, "/Me is not supported by this provider")

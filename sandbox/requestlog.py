@@ -1,0 +1,162 @@
+"""Provides RequestLog: the bounded log of HTTP exchanges (provider side and engine side).
+
+Entries are buffered in memory and written in batches by a background thread, so logging
+costs a request almost nothing; `flush()` writes at once (tests, transcripts, shutdown).
+Authorization headers are redacted before an entry is even buffered.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.store import Store
+
+MAX_BODY_CHARS = 65_536
+"""Longest body kept per exchange; longer ones are cut with a marker."""
+
+FLUSH_INTERVAL_S = 0.2
+"""How often the background thread writes buffered entries."""
+
+REDACTED = "[redacted]"
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with credentials replaced (the scheme of Authorization is kept)."""
+    out = {}
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            out[name] = f"{scheme} {REDACTED}".strip()
+        else:
+            out[name] = value
+    return out
+
+
+def _cut(body: str | None) -> str | None:
+    if body is None or len(body) <= MAX_BODY_CHARS:
+        return body
+    return body[:MAX_BODY_CHARS] + f"... [{len(body) - MAX_BODY_CHARS} more characters]"
+
+
+@dataclass
+class Exchange:
+    """One HTTP request and its response, as the log keeps it."""
+
+    at: str
+    side: str  # "provider" (received by the provider) or "engine" (sent by the engine)
+    method: str
+    path: str
+    query: str
+    status: int
+    latency_ms: float
+    request_headers: dict[str, str]
+    request_body: str | None
+    response_headers: dict[str, str]
+    response_body: str | None
+    notes: list[str] = field(default_factory=list)
+
+    def row(self) -> tuple[Any, ...]:
+        return (
+            self.at,
+            self.side,
+            self.method,
+            self.path,
+            self.query,
+            self.status,
+            round(self.latency_ms, 3),
+            json.dumps(redact_headers(self.request_headers)),
+            _cut(self.request_body),
+            json.dumps(redact_headers(self.response_headers)),
+            _cut(self.response_body),
+            json.dumps(self.notes) if self.notes else None,
+        )
+
+
+class RequestLog:
+    """Appends exchanges to the request_log table, keeping only the newest `limit`."""
+
+    def __init__(self, store: Store, limit: int = 10_000, background: bool = True) -> None:
+        self.store = store
+        self.limit = limit
+        self._buffer: list[tuple[Any, ...]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        self._background = background
+
+    def append(self, exchange: Exchange) -> None:
+        """Buffer one exchange (credentials already redacted in its row)."""
+        row = exchange.row()
+        with self._lock:
+            self._buffer.append(row)
+            if self._background and self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="request-log", daemon=True
+                )
+                self._thread.start()
+        if not self._background:
+            self.flush()
+
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(FLUSH_INTERVAL_S)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # a busy database must not kill the logger; retry next tick
+                continue
+
+    def flush(self) -> None:
+        """Write buffered exchanges now and trim the log to its limit."""
+        with self._lock:
+            rows, self._buffer = self._buffer, []
+        if not rows:
+            return
+        with self.store.write() as db:
+            db.conn.executemany(
+                "INSERT INTO request_log (at, side, method, path, query, status, latency_ms,"
+                " request_headers, request_body, response_headers, response_body, notes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.execute(
+                "DELETE FROM request_log WHERE seq <= (SELECT max(seq) FROM request_log) - ?",
+                [self.limit],
+            )
+
+    def close(self) -> None:
+        """Stop the background thread after a last flush."""
+        self._closed = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self.flush()
+
+    def entries(
+        self, limit: int = 100, side: str | None = None, after: int = 0
+    ) -> list[dict[str, Any]]:
+        """The newest exchanges (oldest first), optionally one side's, with seq > after."""
+        self.flush()
+        where = ["seq > ?"]
+        params: list[Any] = [after]
+        if side:
+            where.append("side = ?")
+            params.append(side)
+        rows = self.store.query(
+            f"SELECT * FROM request_log WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+            [*params, limit],
+        )
+        out = []
+        for row in reversed(rows):
+            entry = dict(row)
+            for key in ("request_headers", "response_headers"):
+                entry[key] = json.loads(entry[key]) if entry[key] else {}
+            entry["notes"] = json.loads(entry["notes"]) if entry["notes"] else []
+            out.append(entry)
+        return out

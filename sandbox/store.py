@@ -1,0 +1,251 @@
+"""Provides Store, the one gateway to the sandbox's SQLite file: schema, migrations, transactions."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlite_utils
+
+from sandbox.errors import StoreError, UniquenessError
+
+BUSY_TIMEOUT_MS = 10_000
+"""How long a writer waits for another process's write lock before giving up."""
+
+_memory_names = itertools.count(1)
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def _schema_v1(db: sqlite_utils.Database) -> None:
+    """Provider state, users with their indexed columns and multi-values, the request log."""
+    db["provider_state"].create({"key": str, "value": str}, pk="key")
+    db["users"].create(
+        {
+            "id": str,
+            "user_name": str,
+            "user_name_norm": str,
+            "external_id": str,
+            "display_name": str,
+            "display_name_norm": str,
+            "active": int,
+            "created": str,
+            "last_modified": str,
+            "version": int,
+            "doc": str,
+        },
+        pk="id",
+        not_null={"user_name", "user_name_norm", "created", "last_modified", "version", "doc"},
+    )
+    # RFC 7643 §4.1: userName is unique and caseExact=false, so uniqueness is on its casefold.
+    db["users"].create_index(["user_name_norm"], unique=True)
+    db["users"].create_index(["external_id"])
+    db["users"].create_index(["display_name_norm"])
+    db["users"].create_index(["last_modified"])
+    db["users"].create_index(["created"])
+    # One row per value of a multi-valued attribute (emails, phoneNumbers, roles, ...),
+    # so value filters such as emails[type eq "work"].value eq "x" use an index.
+    db["user_values"].create(
+        {
+            "user_id": str,
+            "attr": str,
+            "type_norm": str,
+            "value": str,
+            "value_norm": str,
+            "is_primary": int,
+            "item": str,
+        },
+        not_null={"user_id", "attr", "item"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["user_values"].create_index(["attr", "value_norm"])
+    db["user_values"].create_index(["user_id"])
+    db["request_log"].create(
+        {
+            "seq": int,
+            "at": str,
+            "side": str,
+            "method": str,
+            "path": str,
+            "query": str,
+            "status": int,
+            "latency_ms": float,
+            "request_headers": str,
+            "request_body": str,
+            "response_headers": str,
+            "response_body": str,
+            "notes": str,
+        },
+        pk="seq",
+    )
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_schema_v1,)
+"""Schema steps in order; the schema version is the number of steps applied."""
+
+
+class Store:
+    """The sandbox database: one SQLite file in WAL mode, one connection per thread.
+
+    Every write goes through `write()`, a `BEGIN IMMEDIATE` transaction, so concurrent
+    writers (threads or server processes) serialize on SQLite's lock instead of failing
+    half-way. A ":memory:" path gives a private shared-cache database that lives as long
+    as the Store.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._memory = path == ":memory:"
+        if self._memory:
+            self._uri = f"file:sandbox-mem-{os.getpid()}-{next(_memory_names)}?mode=memory&cache=shared"
+        else:
+            self._uri = path
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._anchor: sqlite3.Connection | None = None
+        if self._memory:  # keeps the in-memory database alive between threads
+            self._anchor = self._connect()
+        self.migrate()
+
+    # -- connections ---------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                self._uri,
+                uri=self._memory,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+                isolation_level=None,  # we issue BEGIN/COMMIT ourselves
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}") from None
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if not self._memory:
+            # WAL: readers never block the writer. synchronous=NORMAL keeps every committed
+            # transaction across a process crash (SIGKILL); only an OS crash may lose the last.
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # Unicode casefold for caseExact=false comparisons (SQLite's lower() is ASCII-only).
+        conn.create_function("scim_fold", 1, _fold, deterministic=True)
+        return conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's sqlite-utils Database (opened on first use, reopened after a fork)."""
+        if self._pid != os.getpid():  # a forked server worker must not share the parent's
+            self._local = threading.local()
+            self._pid = os.getpid()
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite_utils.Database(self._connect())
+            self._local.db = db
+        return db
+
+    def close(self) -> None:
+        """Close this thread's connection (and the in-memory anchor)."""
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.conn.close()
+            self._local.db = None
+        if self._anchor is not None:
+            self._anchor.close()
+            self._anchor = None
+
+    # -- schema --------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """How many migration steps the database has had."""
+        if not self.db["schema_version"].exists():
+            return 0
+        row = self.db.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema, one transaction per step, recorded in schema_version."""
+        with self.write() as db:
+            if not db["schema_version"].exists():
+                db["schema_version"].create({"version": int, "applied_at": str}, pk="version")
+            current = self.schema_version()
+            if current > len(MIGRATIONS):
+                raise StoreError(
+                    f"{self.path} has schema version {current}, newer than this sandbox "
+                    f"({len(MIGRATIONS)}); upgrade the sandbox"
+                )
+            for version, step in enumerate(MIGRATIONS[current:], start=current + 1):
+                step(db)
+                db.execute(
+                    "INSERT INTO schema_version VALUES (?, strftime('%Y-%m-%dT%H:%M:%SZ'))",
+                    [version],
+                )
+
+    # -- transactions and queries -------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """A write transaction; commits on success, rolls back on any error.
+
+        A uniqueness violation surfaces as UniquenessError, the store's own error.
+        Nested use joins the outer transaction.
+        """
+        db = self.db
+        if db.conn.in_transaction:
+            yield db
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"database is busy: {exc}") from None
+        try:
+            yield db
+        except sqlite3.IntegrityError as exc:
+            db.conn.rollback()
+            if "UNIQUE" in str(exc):
+                raise UniquenessError(str(exc)) from None
+            raise StoreError(f"integrity error: {exc}") from None
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            raise
+        else:
+            db.conn.commit()
+
+    def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
+        """Run a read query and return all rows as sqlite3.Row (name and index access)."""
+        cursor = self.db.conn.cursor()
+        cursor.row_factory = sqlite3.Row
+        return cursor.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict = ()) -> Any:
+        """Run a query and return the first column of the first row (None when empty)."""
+        row = self.db.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def integrity_check(self) -> str:
+        """SQLite's PRAGMA integrity_check result ("ok" when the file is sound)."""
+        return str(self.scalar("PRAGMA integrity_check"))
+
+    # -- small key/value state -----------------------------------------------------------
+
+    def get_state(self, key: str, default: Any = None) -> Any:
+        """Read a JSON value from provider_state."""
+        raw = self.scalar("SELECT value FROM provider_state WHERE key = ?", [key])
+        return default if raw is None else json.loads(raw)
+
+    def set_state(self, key: str, value: Any) -> None:
+        """Write a JSON value into provider_state (inside the caller's transaction if any)."""
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO provider_state(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, json.dumps(value)],
+            )
