@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from sandbox.store import Store
@@ -25,16 +26,27 @@ REDACTED = "[redacted]"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
 
 
-def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers with credentials replaced (the scheme of Authorization is kept)."""
     out = {}
-    for name, value in headers.items():
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    for name, value in pairs:
         if name.lower() in SECRET_HEADERS:
             scheme = value.split(" ", 1)[0] if " " in value else ""
             out[name] = f"{scheme} {REDACTED}".strip()
         else:
             out[name] = value
     return out
+
+
+def _iso(moment: Any) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def _text(body: str | bytes | None) -> str | None:
+    if isinstance(body, bytes):
+        return body.decode("utf-8", "replace") if body else None
+    return body
 
 
 def _cut(body: str | None) -> str | None:
@@ -47,22 +59,25 @@ def _cut(body: str | None) -> str | None:
 class Exchange:
     """One HTTP request and its response, as the log keeps it."""
 
-    at: str
+    at: Any
+    """When it happened: a datetime (formatted when the entry is written) or a string."""
     side: str  # "provider" (received by the provider) or "engine" (sent by the engine)
     method: str
     path: str
     query: str
     status: int
     latency_ms: float
-    request_headers: dict[str, str]
-    request_body: str | None
-    response_headers: dict[str, str]
-    response_body: str | None
+    request_headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    request_body: str | bytes | None
+    response_headers: Mapping[str, str] | Iterable[tuple[str, str]]
+    response_body: str | bytes | None
     notes: list[str] = field(default_factory=list)
 
     def row(self) -> tuple[Any, ...]:
+        """The request_log row; the formatting work happens here, off the request path."""
+        at = self.at if isinstance(self.at, str) else _iso(self.at)
         return (
-            self.at,
+            at,
             self.side,
             self.method,
             self.path,
@@ -70,9 +85,9 @@ class Exchange:
             self.status,
             round(self.latency_ms, 3),
             json.dumps(redact_headers(self.request_headers)),
-            _cut(self.request_body),
+            _cut(_text(self.request_body)),
             json.dumps(redact_headers(self.response_headers)),
-            _cut(self.response_body),
+            _cut(_text(self.response_body)),
             json.dumps(self.notes) if self.notes else None,
         )
 
@@ -83,7 +98,7 @@ class RequestLog:
     def __init__(self, store: Store, limit: int = 10_000, background: bool = True) -> None:
         self.store = store
         self.limit = limit
-        self._buffer: list[tuple[Any, ...]] = []
+        self._buffer: list[Exchange] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = False
@@ -91,14 +106,11 @@ class RequestLog:
         self._background = background
 
     def append(self, exchange: Exchange) -> None:
-        """Buffer one exchange (credentials already redacted in its row)."""
-        row = exchange.row()
+        """Buffer one exchange; it is formatted and redacted when written."""
         with self._lock:
-            self._buffer.append(row)
+            self._buffer.append(exchange)
             if self._background and self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="request-log", daemon=True
-                )
+                self._thread = threading.Thread(target=self._run, name="request-log", daemon=True)
                 self._thread.start()
         if not self._background:
             self.flush()
@@ -115,9 +127,10 @@ class RequestLog:
     def flush(self) -> None:
         """Write buffered exchanges now and trim the log to its limit."""
         with self._lock:
-            rows, self._buffer = self._buffer, []
-        if not rows:
+            pending, self._buffer = self._buffer, []
+        if not pending:
             return
+        rows = [exchange.row() for exchange in pending]
         with self.store.write() as db:
             db.conn.executemany(
                 "INSERT INTO request_log (at, side, method, path, query, status, latency_ms,"

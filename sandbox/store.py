@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import os
@@ -49,8 +50,6 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
     db["users"].create_index(["user_name_norm"], unique=True)
     db["users"].create_index(["external_id"])
     db["users"].create_index(["display_name_norm"])
-    db["users"].create_index(["last_modified"])
-    db["users"].create_index(["created"])
     # One row per value of a multi-valued attribute (emails, phoneNumbers, roles, ...),
     # so value filters such as emails[type eq "work"].value eq "x" use an index.
     db["user_values"].create(
@@ -105,12 +104,17 @@ class Store:
         self.path = path
         self._memory = path == ":memory:"
         if self._memory:
-            self._uri = f"file:sandbox-mem-{os.getpid()}-{next(_memory_names)}?mode=memory&cache=shared"
+            self._uri = (
+                f"file:sandbox-mem-{os.getpid()}-{next(_memory_names)}?mode=memory&cache=shared"
+            )
         else:
             self._uri = path
         self._local = threading.local()
         self._pid = os.getpid()
         self._anchor: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._lock_pid = os.getpid()
         if self._memory:  # keeps the in-memory database alive between threads
             self._anchor = self._connect()
         self.migrate()
@@ -157,6 +161,9 @@ class Store:
         if db is not None:
             db.conn.close()
             self._local.db = None
+        if self._lock_fd is not None and self._lock_pid == os.getpid():
+            os.close(self._lock_fd)
+            self._lock_fd = None
         if self._anchor is not None:
             self._anchor.close()
             self._anchor = None
@@ -190,6 +197,32 @@ class Store:
 
     # -- transactions and queries -------------------------------------------------------
 
+    def _writer_lock_fd(self) -> int | None:
+        if self._memory:
+            return None
+        if self._lock_fd is None or self._lock_pid != os.getpid():
+            self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_pid = os.getpid()
+        return self._lock_fd
+
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Queue writers (threads, then processes) on locks that wake them at once.
+
+        SQLite's own busy handler sleeps and retries (1 ms, 2 ms, 5 ms...), which caps
+        concurrent writes far below what one writer can do; a blocking flock hands the
+        lock over as soon as it is released.
+        """
+        with self._write_lock:
+            fd = self._writer_lock_fd()
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:
         """A write transaction; commits on success, rolls back on any error.
@@ -201,6 +234,10 @@ class Store:
         if db.conn.in_transaction:
             yield db
             return
+        with self._exclusive():
+            yield from self._transaction(db)
+
+    def _transaction(self, db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:

@@ -12,7 +12,6 @@ from flask import Flask, Response, g, request
 from sandbox.config import Settings
 from sandbox.provider.auth import Credentials
 from sandbox.provider.errors import error_response, register_error_handlers
-from sandbox.provider.filters import format_datetime
 from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository, utc_now
@@ -33,6 +32,20 @@ class ProviderContext:
     rules: OrgRules
     request_log: RequestLog
     clock: Callable[[], datetime]
+
+
+def _request_headers(environ: dict) -> list[tuple[str, str]]:
+    """The request's headers from the WSGI environ (cheaper than Werkzeug's Headers)."""
+    headers = [
+        (key[5:].replace("_", "-").title(), value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    ]
+    if environ.get("CONTENT_TYPE"):
+        headers.append(("Content-Type", environ["CONTENT_TYPE"]))
+    if environ.get("CONTENT_LENGTH"):
+        headers.append(("Content-Length", environ["CONTENT_LENGTH"]))
+    return headers
 
 
 def create_app(
@@ -71,20 +84,22 @@ def create_app(
     @app.after_request
     def _log_exchange(response: Response) -> Response:
         started = g.get("started", time.perf_counter())
-        body = request.get_data(cache=True, as_text=True) if request.content_length else None
+        environ = request.environ
+        body = request.get_data(cache=True) if request.content_length else None
+        # Raw pieces only: the log formats and redacts them off the request path.
         ctx.request_log.append(
             Exchange(
-                at=format_datetime(clock()),
+                at=clock(),
                 side="provider",
                 method=request.method,
                 path=request.path,
-                query=request.query_string.decode("latin-1"),
+                query=environ.get("QUERY_STRING", ""),
                 status=response.status_code,
                 latency_ms=(time.perf_counter() - started) * 1000,
-                request_headers=dict(request.headers),
+                request_headers=_request_headers(environ),
                 request_body=body,
-                response_headers=dict(response.headers),
-                response_body=None if response.direct_passthrough else response.get_data(True),
+                response_headers=response.headers.to_wsgi_list(),
+                response_body=None if response.direct_passthrough else response.get_data(),
                 notes=list(g.get("log_notes", ())),
             )
         )

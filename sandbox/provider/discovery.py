@@ -12,14 +12,10 @@ from sandbox.provider.schema import (
     SPC_SCHEMA,
 )
 
-DOCS_URL = "https://github.com/scim-provisioning-sandbox#provider"
-
-
 def service_provider_config(settings: Settings) -> dict[str, Any]:
     """What the provider supports, truthfully: PATCH, filter, sort and ETags yes; bulk, password no."""
     return {
         "schemas": [SPC_SCHEMA],
-        "documentationUri": DOCS_URL,
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": settings.max_results},
@@ -32,8 +28,7 @@ def service_provider_config(settings: Settings) -> dict[str, Any]:
                 "name": "OAuth Bearer Token",
                 "description": "The SCIM token issued on the provider's User Provisioning screen.",
                 "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
-                "documentationUri": DOCS_URL,
-                "primary": True,
+                        "primary": True,
             }
         ],
         "meta": {"resourceType": "ServiceProviderConfig", "location": "/ServiceProviderConfig"},

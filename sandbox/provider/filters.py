@@ -54,7 +54,7 @@ def parse_filter(text: str) -> FilterNode:
 
 def format_datetime(value: datetime) -> str:
     """The stored form of a dateTime: UTC, milliseconds, 'Z' (sorts as it compares)."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _datetime_value(raw: Any) -> str:
@@ -140,7 +140,9 @@ class FilterCompiler:
                 raise ScimError(400, f"unknown attribute {path}", "invalidFilter")
             target = _Target(self._json(attribute, sub.name), sub, sub.type, sub.case_exact, True)
         elif attribute.type == "complex":
-            raise ScimError(400, f"{attribute.name} is complex: name a sub-attribute", "invalidFilter")
+            raise ScimError(
+                400, f"{attribute.name} is complex: name a sub-attribute", "invalidFilter"
+            )
         elif attribute.name in USER_COLUMNS:
             column = USER_COLUMNS[attribute.name]
             target = _Target(column, attribute, attribute.type, attribute.case_exact)
@@ -191,7 +193,8 @@ class _ItemCompiler:
             sub = self.attribute.sub(node.attr_path.attr)
             if sub is None or node.attr_path.sub_attr:
                 raise ScimError(
-                    400, f"{self.attribute.name} has no sub-attribute {node.attr_path}",
+                    400,
+                    f"{self.attribute.name} has no sub-attribute {node.attr_path}",
                     "invalidFilter",
                 )
             return self.leaf(node, sub)

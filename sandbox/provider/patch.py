@@ -72,7 +72,8 @@ class Patcher:
                     raise ScimError(400, "remove needs a path", "noTarget")
                 if not isinstance(value, dict):
                     raise ScimError(
-                        400, f"operation {index}: {op} without a path needs an object value",
+                        400,
+                        f"operation {index}: {op} without a path needs an object value",
                         "invalidValue",
                     )
                 self._pathless(op, value)

@@ -236,9 +236,7 @@ ALWAYS_RETURNED = {"id", "schemas", "meta", "username"}
 """Attributes returned whatever `attributes` asks (RFC 7643 §7 returned=always; userName too)."""
 
 
-def project(
-    resource: dict[str, Any], attributes: list[str], excluded: list[str]
-) -> dict[str, Any]:
+def project(resource: dict[str, Any], attributes: list[str], excluded: list[str]) -> dict[str, Any]:
     """Apply RFC 7644 §3.9 `attributes` / `excludedAttributes` to a rendered resource."""
     if attributes:
         wanted = _split(attributes)

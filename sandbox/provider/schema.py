@@ -39,14 +39,14 @@ class Attribute:
     sub_attributes: tuple[Attribute, ...] = ()
     schema: str = CORE_USER
     """The schema URN the attribute belongs to (the enterprise extension or the core)."""
+    _subs: dict[str, Attribute] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_subs", {a.name.lower(): a for a in self.sub_attributes})
 
     def sub(self, name: str) -> Attribute | None:
         """The sub-attribute called `name` (case-insensitive, RFC 7643 §2.1)."""
-        lowered = name.lower()
-        for attribute in self.sub_attributes:
-            if attribute.name.lower() == lowered:
-                return attribute
-        return None
+        return self._subs.get(name.lower())
 
     def to_scim(self) -> dict[str, Any]:
         """The attribute as it appears in a /Schemas document."""
@@ -177,8 +177,11 @@ def _core_attributes() -> tuple[Attribute, ...]:
                 _s("region", "The state or region component."),
                 _s("postalCode", "The zip code or postal code component."),
                 _s("country", "The country name component."),
-                _s("type", "A label indicating the address's function.",
-                   canonical_values=("work", "home", "other")),
+                _s(
+                    "type",
+                    "A label indicating the address's function.",
+                    canonical_values=("work", "home", "other"),
+                ),
                 Attribute("primary", type="boolean", description="The primary address."),
             ),
         ),
@@ -190,22 +193,39 @@ def _core_attributes() -> tuple[Attribute, ...]:
             description="Groups the user belongs to (this provider serves no groups).",
             sub_attributes=(
                 _s("value", "The identifier of the User's group.", mutability="readOnly"),
-                Attribute("$ref", type="reference", reference_types=("Group",),
-                          mutability="readOnly", description="The URI of the group."),
+                Attribute(
+                    "$ref",
+                    type="reference",
+                    reference_types=("Group",),
+                    mutability="readOnly",
+                    description="The URI of the group.",
+                ),
                 _s("display", "A human-readable name of the group.", mutability="readOnly"),
-                _s("type", "direct or indirect membership.", mutability="readOnly",
-                   canonical_values=("direct", "indirect")),
+                _s(
+                    "type",
+                    "direct or indirect membership.",
+                    mutability="readOnly",
+                    canonical_values=("direct", "indirect"),
+                ),
             ),
         ),
-        _multi("entitlements", "A list of entitlements for the User.", (),
-               _s("value", "The value of an entitlement.")),
+        _multi(
+            "entitlements",
+            "A list of entitlements for the User.",
+            (),
+            _s("value", "The value of an entitlement."),
+        ),
         _multi("roles", "A list of roles for the User.", (), _s("value", "The value of a role.")),
         _multi(
             "x509Certificates",
             "A list of certificates issued to the User.",
             (),
-            Attribute("value", type="binary", case_exact=True,
-                      description="The value of an X.509 certificate."),
+            Attribute(
+                "value",
+                type="binary",
+                case_exact=True,
+                description="The value of an X.509 certificate.",
+            ),
         ),
     )
 
@@ -224,22 +244,44 @@ def _enterprise_attributes() -> tuple[Attribute, ...]:
             description="The User's manager (Entra sends the manager's id as a plain string).",
             schema=e,
             sub_attributes=(
-                Attribute("value", description="The id of the SCIM resource of the manager.",
-                          schema=e),
-                Attribute("$ref", type="reference", reference_types=("User",), schema=e,
-                          description="The URI of the SCIM resource of the manager."),
-                Attribute("displayName", mutability="readOnly", schema=e,
-                          description="The displayName of the User's manager."),
+                Attribute(
+                    "value", description="The id of the SCIM resource of the manager.", schema=e
+                ),
+                Attribute(
+                    "$ref",
+                    type="reference",
+                    reference_types=("User",),
+                    schema=e,
+                    description="The URI of the SCIM resource of the manager.",
+                ),
+                Attribute(
+                    "displayName",
+                    mutability="readOnly",
+                    schema=e,
+                    description="The displayName of the User's manager.",
+                ),
             ),
         ),
     )
 
 
+_CORE_LOWER = CORE_USER.lower()
+_ENTERPRISE_LOWER = ENTERPRISE_USER.lower()
+
 COMMON = (
-    Attribute("id", case_exact=True, mutability="readOnly", returned="always",
-              uniqueness="server", description="Unique identifier assigned by the provider."),
-    Attribute("externalId", case_exact=True,
-              description="Identifier of the resource as defined by the provisioning client."),
+    Attribute(
+        "id",
+        case_exact=True,
+        mutability="readOnly",
+        returned="always",
+        uniqueness="server",
+        description="Unique identifier assigned by the provider.",
+    ),
+    Attribute(
+        "externalId",
+        case_exact=True,
+        description="Identifier of the resource as defined by the provisioning client.",
+    ),
 )
 
 
@@ -253,6 +295,12 @@ class UserSchema:
 
     core: tuple[Attribute, ...] = field(default_factory=_core_attributes)
     enterprise: tuple[Attribute, ...] = field(default_factory=_enterprise_attributes)
+    _core_index: dict[str, Attribute] = field(default_factory=dict, repr=False, compare=False)
+    _enterprise_index: dict[str, Attribute] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._core_index.update({a.name.lower(): a for a in COMMON + self.core})
+        self._enterprise_index.update({a.name.lower(): a for a in self.enterprise})
 
     def with_overrides(self, **changes: dict[str, Any]) -> UserSchema:
         """A copy where the named core attributes get new characteristics."""
@@ -261,20 +309,13 @@ class UserSchema:
 
     def find(self, name: str, uri: str | None = None) -> Attribute | None:
         """The top-level attribute `name` (case-insensitive), optionally URN-qualified."""
-        lowered = name.lower()
-        pools: tuple[tuple[Attribute, ...], ...]
         if uri is None:
-            pools = (COMMON, self.core)
-        elif uri.lower() == CORE_USER.lower():
-            pools = (COMMON, self.core)
-        elif uri.lower() == ENTERPRISE_USER.lower():
-            pools = (self.enterprise,)
-        else:
-            return None
-        for pool in pools:
-            for attribute in pool:
-                if attribute.name.lower() == lowered:
-                    return attribute
+            return self._core_index.get(name.lower())
+        lowered_uri = uri.lower()
+        if lowered_uri == _CORE_LOWER:
+            return self._core_index.get(name.lower())
+        if lowered_uri == _ENTERPRISE_LOWER:
+            return self._enterprise_index.get(name.lower())
         return None
 
     def schemas_documents(self) -> list[dict[str, Any]]:

@@ -82,6 +82,7 @@ class UserRepository:
         self.schema = schema
         self.clock = clock
         self.new_id = new_id or (lambda: str(uuid.uuid4()))
+        self._multi_valued = [a.name for a in schema.core if a.multi_valued]
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -152,7 +153,9 @@ class UserRepository:
         if sub:
             found = attribute.sub(sub)
             if found is None:
-                raise ScimError(400, f"cannot sort by unknown attribute {sort_by!r}", "invalidValue")
+                raise ScimError(
+                    400, f"cannot sort by unknown attribute {sort_by!r}", "invalidValue"
+                )
             path += f'."{found.name}"'
         return f"scim_fold(json_extract(users.doc, '{path}'))"
 
@@ -170,8 +173,13 @@ class UserRepository:
             "active": 1 if doc.get("active", True) else 0,
         }
 
-    def _write_values(self, db: Any, user_id: str, doc: dict[str, Any]) -> None:
-        db.execute("DELETE FROM user_values WHERE user_id = ?", [user_id])
+    def _write_values(
+        self, db: Any, user_id: str, doc: dict[str, Any], old: dict[str, Any] | None = None
+    ) -> None:
+        if old is not None:
+            if all(old.get(a) == doc.get(a) for a in self._multi_valued):
+                return  # the indexed values did not change
+            db.execute("DELETE FROM user_values WHERE user_id = ?", [user_id])
         rows = multi_value_rows(self.schema, user_id, doc)
         if rows:
             db.conn.executemany("INSERT INTO user_values VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
@@ -212,7 +220,7 @@ class UserRepository:
                 )
                 if cursor.rowcount == 0:  # changed or deleted since it was read
                     raise ConcurrentUpdate(current.id)
-                self._write_values(db, current.id, doc)
+                self._write_values(db, current.id, doc, current.doc)
         except UniquenessError:
             raise ScimError(
                 409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"

@@ -30,7 +30,8 @@ def provider() -> Any:
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON body served as application/scim+json (RFC 7644 §3.1)."""
     response = Response(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status,
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status=status,
         mimetype=SCIM_JSON,
     )
     for name, value in (headers or {}).items():
@@ -51,7 +52,9 @@ def read_json() -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ScimError(400, f"the request body is not valid JSON: {exc}", "invalidSyntax") from None
+        raise ScimError(
+            400, f"the request body is not valid JSON: {exc}", "invalidSyntax"
+        ) from None
 
 
 def _csv(value: Any) -> list[str]:
@@ -83,7 +86,8 @@ def _render(user: StoredUser) -> dict[str, Any]:
 
 def _resource_response(user: StoredUser, status: int = 200) -> Response:
     body = project(
-        _render(user), _csv(request.args.get("attributes")),
+        _render(user),
+        _csv(request.args.get("attributes")),
         _csv(request.args.get("excludedAttributes")),
     )
     headers = {"ETag": etag(user.version)}
@@ -118,7 +122,10 @@ def _list(params: dict[str, Any]) -> Response:
     if order is not None and str(order).lower() not in ("ascending", "descending"):
         raise ScimError(400, "sortOrder must be ascending or descending", "invalidValue")
     total, users = ctx.users.search(
-        where, sql_params, start_index=start, count=count,
+        where,
+        sql_params,
+        start_index=start,
+        count=count,
         sort_by=params.get("sortBy") or None,
         descending=str(order).lower() == "descending",
     )

@@ -1,0 +1,87 @@
+"""Provides the two ways the provider is served: granian worker processes, or an embedded thread.
+
+`sandbox serve` uses granian (a Rust HTTP server running the WSGI app in worker processes,
+so both cores work and connections stay alive); the TUI and tests embed waitress in a
+thread of their own process, which a multi-process server cannot do.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import Flask
+
+from sandbox.config import Settings
+
+
+def default_workers() -> int:
+    """One worker process per core: with keep-alive, more only adds lock contention."""
+    return max(1, os.cpu_count() or 1)
+
+
+def wsgi_app() -> Flask:
+    """The app factory each server worker calls after it starts (settings from SANDBOX_*)."""
+    from sandbox.runtime import build_provider, open_store
+
+    settings = Settings.from_env()
+    return build_provider(open_store(settings), settings)
+
+
+def run_server(settings: Settings, workers: int) -> None:
+    """Serve the provider with granian until interrupted; each worker builds its own app."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    # Workers read the settings from the environment, the one way they are passed down.
+    os.environ["SANDBOX_DB_PATH"] = os.path.abspath(settings.db_path)
+    os.environ["SANDBOX_PATCH_STATUS"] = str(settings.patch_status)
+    os.environ["SANDBOX_MAX_RESULTS"] = str(settings.max_results)
+    Granian(
+        "sandbox.server:wsgi_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=settings.host,
+        port=settings.port,
+        workers=workers,
+        blocking_threads=1,
+        log_level=LogLevels.warning,
+        respawn_failed_workers=True,
+    ).serve()
+
+
+class EmbeddedServer:
+    """A waitress server in a daemon thread; `port=0` picks a free port."""
+
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 4):
+        from waitress.server import create_server
+
+        self._server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="sandbox",
+            clear_untrusted_proxy_headers=True,
+        )
+        self.host = host
+        self.port: int = self._server.effective_port  # type: ignore[union-attr]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, e.g. http://127.0.0.1:8000."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> EmbeddedServer:
+        """Start serving in the background."""
+        self._thread = threading.Thread(target=self._server.run, name="scim-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting connections and end the thread."""
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
