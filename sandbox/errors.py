@@ -68,3 +68,13 @@ class ExpressionEvaluationError(ExpressionError):
 
 class MappingError(SandboxError):
     """An attribute mapping is refused (invalid target path, bad expression, required attribute)."""
+
+
+class MappingEvaluationError(ExpressionEvaluationError):
+    """A mapping's expression failed for one directory object; `target` names the mapped attribute."""
+
+    def __init__(
+        self, message: str, column: int = 0, expression: str = "", target: str = ""
+    ) -> None:
+        super().__init__(message, column, expression)
+        self.target = target

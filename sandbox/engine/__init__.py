@@ -1,0 +1,1 @@
+"""Provides the mock Entra ID provisioning engine: mappings, scoping, cycles, SCIM target, logs."""
