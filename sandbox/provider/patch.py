@@ -91,6 +91,8 @@ class Patcher:
                 if not isinstance(item, dict):
                     raise ScimError(400, f"{ENTERPRISE_USER} must be an object", "invalidValue")
                 for sub_key, sub_value in item.items():
+                    if sub_key.lower() == "schemas":  # as at the top level: not an attribute
+                        continue
                     self._with_path(op, f"{ENTERPRISE_USER}:{sub_key}", sub_value, True)
                 continue
             if key.lower() in ("schemas", "id", "meta"):
@@ -122,6 +124,15 @@ class Patcher:
         return self.doc
 
     def _with_path(self, op: str, raw: str, value: Any, has_value: bool) -> None:
+        if raw.strip().lower() == ENTERPRISE_USER.lower():
+            # RFC 7643 §3.3: an extension's attributes sit in a container named by its URN,
+            # so the bare URN is a path to that container, patched as a complex attribute.
+            if op == "remove":
+                removed = self.doc.pop(ENTERPRISE_USER, None) or {}
+                self.touched.extend(removed)
+            else:
+                self._pathless(op, {ENTERPRISE_USER: value})
+            return
         node = self._parse(raw)
         if node is None:
             raise ScimError(400, f"invalid path {raw!r}", "invalidPath")

@@ -148,9 +148,13 @@ def list_users() -> Response:
     return _list(request.args.to_dict())
 
 
+@bp.post("/.search")
 @bp.post("/Users/.search")
 def search_users() -> Response:
-    """POST /Users/.search with a SearchRequest body (RFC 7644 §3.4.3)."""
+    """POST /Users/.search with a SearchRequest body (RFC 7644 §3.4.3).
+
+    POST /.search at the root searches every resource type; User is the only one served.
+    """
     body = read_json()
     if not isinstance(body, dict):
         raise ScimError(400, "a SearchRequest must be a JSON object", "invalidSyntax")
