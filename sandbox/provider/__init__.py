@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from sandbox.config import Settings
 from sandbox.provider.auth import Credentials
@@ -48,6 +49,14 @@ def _request_headers(environ: dict) -> list[tuple[str, str]]:
     return headers
 
 
+def _request_body() -> bytes | None:
+    """The request body for the log; one too large or cut short is logged without it."""
+    try:
+        return request.get_data(cache=True)
+    except HTTPException:
+        return None
+
+
 def create_app(
     store: Store,
     settings: Settings,
@@ -85,7 +94,7 @@ def create_app(
     def _log_exchange(response: Response) -> Response:
         started = g.get("started", time.perf_counter())
         environ = request.environ
-        body = request.get_data(cache=True) if request.content_length else None
+        body = _request_body() if request.content_length else None
         # Raw pieces only: the log formats and redacts them off the request path.
         ctx.request_log.append(
             Exchange(

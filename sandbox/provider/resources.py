@@ -65,6 +65,18 @@ def _unwrap_role(item: Any) -> Any:
     return item
 
 
+def _manager(value: Any) -> Any:
+    """Entra's manager forms: a plain id string (real traffic), "" to clear it, or the older
+    documented `[{"$ref": ..., "value": id}]` list (reference §2.4)."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, str):
+        value = {"value": value}
+    if isinstance(value, dict) and value.get("value") in ("", None) and not value.get("$ref"):
+        return None
+    return value
+
+
 def coerce_value(attribute: Attribute, value: Any, where: str, *, multi: bool | None = None) -> Any:
     """Check and normalize a value for `attribute`; returns None for an unassigned value.
 
@@ -88,8 +100,10 @@ def coerce_value(attribute: Attribute, value: Any, where: str, *, multi: bool | 
         return _coerce_scalar(attribute, value, where)
     if attribute.name == "roles":
         value = _unwrap_role(value)
-    if attribute.name == "manager" and isinstance(value, str):
-        value = {"value": value}  # Entra sends the manager's id as a plain string
+    if attribute.name == "manager":
+        value = _manager(value)
+        if value is None:
+            return None
     if not isinstance(value, dict):
         raise ScimError(400, f"{where} must be an object", "invalidValue")
     out: dict[str, Any] = {}
