@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sandbox.errors import ExpressionError, ExpressionEvaluationError
 from sandbox.expressions.functions import FUNCTIONS
@@ -127,6 +128,8 @@ def _eager(spec: FunctionSpec, call: Call, fns: list[Compiled]) -> Compiled:
 
 def _compare(op: str, left: object, right: object) -> bool:
     """Compare two values the way IIF conditions do: numbers as numbers, dates as dates."""
+    a: Any
+    b: Any
     if isinstance(left, datetime) or isinstance(right, datetime):
         a, b = to_datetime(left, 0), to_datetime(right, 1)
     elif isinstance(left, (int, float)) or isinstance(right, (int, float)):
@@ -141,12 +144,12 @@ def _compare(op: str, left: object, right: object) -> bool:
     if op == "<>":
         return a != b
     if op == ">":
-        return a > b  # type: ignore[operator]
+        return a > b
     if op == ">=":
-        return a >= b  # type: ignore[operator]
+        return a >= b
     if op == "<":
-        return a < b  # type: ignore[operator]
-    return a <= b  # type: ignore[operator]
+        return a < b
+    return a <= b
 
 
 def _comparison(node: Comparison) -> Compiled:

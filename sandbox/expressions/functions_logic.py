@@ -116,10 +116,11 @@ def _switch_hook(call: Call, fns: list[Compiled]) -> Compiled:
         # A NULL source matches the key "" (Entra docs, Switch: use "" as a key, not IsNull).
         return text(value, 0) or ""
 
-    if all(isinstance(key, StringLiteral) for key in keys):
+    literal_keys = [key for key in keys if isinstance(key, StringLiteral)]
+    if len(literal_keys) == len(keys):
         table: dict[str, Compiled] = {}
-        for key, value_fn in zip(keys, values, strict=True):
-            table.setdefault(key.value, value_fn)  # type: ignore[union-attr]
+        for key, value_fn in zip(literal_keys, values, strict=True):
+            table.setdefault(key.value, value_fn)  # the first matching pair wins
 
         def switch(src: Mapping[str, object], ctx: EvaluationContext) -> object:
             # Case-sensitive exact match (Entra docs, Switch note).

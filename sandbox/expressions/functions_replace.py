@@ -85,9 +85,10 @@ def check(call: Call) -> None:
             "replacementValue (and optionally regexGroupName), or regexPattern, regexGroupName "
             "and replacementAttributeName",
         )
-    if len(call.args) > _REGEX and isinstance(call.args[_REGEX], StringLiteral):
+    regex = call.args[_REGEX] if len(call.args) > _REGEX else None
+    if isinstance(regex, StringLiteral):
         try:
-            pattern = compile_dotnet_regex(call.args[_REGEX].value)
+            pattern = compile_dotnet_regex(regex.value)
         except re.error as exc:
             raise ArgumentError(_REGEX, f"is not a valid regular expression: {exc}") from None
         group = call.args[_GROUP] if len(call.args) > _GROUP else None
