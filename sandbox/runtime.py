@@ -10,8 +10,14 @@ from sandbox.config import Settings
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
 from sandbox.provider.filters import format_datetime
+from sandbox.provider.nulab import NulabRules, nulab_schema
+from sandbox.provider.org import Organization
+from sandbox.provider.seed import seed_organization
 from sandbox.provider.users import utc_now
 from sandbox.store import Store
+
+DEFAULT_MEMBERS = 24
+"""Members of the organization a fresh sandbox starts with."""
 
 
 def open_store(settings: Settings) -> Store:
@@ -20,8 +26,8 @@ def open_store(settings: Settings) -> Store:
 
 
 def build_provider(store: Store, settings: Settings) -> Flask:
-    """The provider app over `store`, with the organization rules in force."""
-    return create_app(store, settings)
+    """The provider app over `store`, with the Nulab organization's rules in force."""
+    return create_app(store, settings, rules=NulabRules(Organization(store)), schema=nulab_schema())
 
 
 @dataclass(frozen=True)
@@ -31,14 +37,17 @@ class Bootstrap:
     token: str | None
 
 
-def bootstrap_provider(store: Store) -> Bootstrap:
-    """On a fresh database, enable provisioning and issue a token, so the provider works at once."""
+def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
+    """On a fresh database: seed the organization, enable provisioning and issue a token
+    (its issuer the owner admin), so the provider works at once."""
     if store.get_state("bootstrapped", False):
         return Bootstrap(token=None)
     credentials = Credentials(store)
     with store.write():
+        if not store.scalar("SELECT count(*) FROM users"):
+            seed_organization(store, seed=settings.seed, members=DEFAULT_MEMBERS)
         credentials.set_enabled(True)
-        token = credentials.issue(format_datetime(utc_now()))
+        token = credentials.issue(format_datetime(utc_now()), store.get_state("owner_id"))
         store.set_state("bootstrapped", True)
     return Bootstrap(token=token)
 

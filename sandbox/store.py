@@ -87,7 +87,42 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_schema_v1,)
+def _schema_v2(db: sqlite_utils.Database) -> None:
+    """The Nulab organization: member columns on users, teams and their members, fault rules."""
+    users = db["users"]
+    users.add_column("kind", str, not_null_default="managed")  # managed | nulab
+    users.add_column("label", str)  # Managed Account | Provisioned Managed Account
+    users.add_column("role", str, not_null_default="GUEST")
+    users.add_column("language", str)
+    users.add_column("timezone", str)
+    users.add_column("org_updated", str)  # last created/updated in the organization
+    db["teams"].create({"id": int, "name": str, "guests_allowed": int}, pk="id", not_null={"name"})
+    db["teams"].create_index(["name"], unique=True)
+    db["team_members"].create(
+        {"team_id": int, "user_id": str, "is_admin": int},
+        pk=("team_id", "user_id"),
+        foreign_keys=[("team_id", "teams", "id"), ("user_id", "users", "id")],
+    )
+    db["team_members"].create_index(["user_id"])
+    db["faults"].create(
+        {
+            "id": int,
+            "method": str,
+            "path": str,
+            "status": int,
+            "retry_after": int,
+            "latency_ms": int,
+            "drop_connection": int,
+            "remaining": int,
+            "probability": float,
+            "seed": int,
+            "created": str,
+        },
+        pk="id",
+    )
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_schema_v1, _schema_v2)
 """Schema steps in order; the schema version is the number of steps applied."""
 
 

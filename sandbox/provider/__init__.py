@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from sandbox.config import Settings
 from sandbox.provider.auth import Credentials
 from sandbox.provider.errors import error_response, register_error_handlers
+from sandbox.provider.faults import Faults
 from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository, utc_now
@@ -31,6 +33,7 @@ class ProviderContext:
     users: UserRepository
     credentials: Credentials
     rules: OrgRules
+    faults: Faults
     request_log: RequestLog
     clock: Callable[[], datetime]
 
@@ -79,6 +82,7 @@ def create_app(
         users=UserRepository(store, schema, clock=clock, new_id=new_id),
         credentials=Credentials(store),
         rules=rules or OrgRules(),
+        faults=Faults(store),
         request_log=request_log or RequestLog(store, settings.request_log_limit),
         clock=clock,
     )
@@ -108,10 +112,13 @@ def create_app(
                 request_headers=_request_headers(environ),
                 request_body=body,
                 response_headers=response.headers.to_wsgi_list(),
-                response_body=None if response.direct_passthrough else response.get_data(),
+                response_body=None if response.is_streamed else response.get_data(),
                 notes=list(g.get("log_notes", ())),
             )
         )
+        notes = g.get("log_notes")
+        if notes:  # what the organization's rules did, for the client to see too
+            response.headers["X-Sandbox-Notes"] = json.dumps(notes)
         return response
 
     @app.route("/")

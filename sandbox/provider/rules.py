@@ -1,14 +1,26 @@
 """Provides OrgRules, the hooks an organization's rules plug into the SCIM core.
 
 The SCIM core is a plain RFC 7644 provider; an organization (such as the Nulab one) can
-restrict what searches see, reshape writes and refuse actions by overriding these hooks.
+restrict what searches see, reshape writes, add its own columns and side effects, and
+refuse actions, by overriding these hooks.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.provider.users import StoredUser
+from sandbox.provider.users import Effects, StoredUser
+
+
+@dataclass
+class WritePlan:
+    """What a create or update will store: the document, organization columns, side effects."""
+
+    doc: dict[str, Any]
+    org: dict[str, Any] = field(default_factory=dict)
+    effects: Effects | None = None
+    """Writes run in the same transaction as the user's (e.g. team changes)."""
 
 
 class OrgRules:
@@ -22,18 +34,13 @@ class OrgRules:
         """Return the user if SCIM may see it; raise a 404 ScimError otherwise."""
         return user
 
-    def before_create(self, doc: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    def plan_create(self, doc: dict[str, Any], notes: list[str]) -> WritePlan:
         """Check or reshape a new user's document before it is stored."""
-        return doc
+        return WritePlan(doc)
 
-    def before_update(
-        self, current: StoredUser, doc: dict[str, Any], notes: list[str]
-    ) -> dict[str, Any]:
+    def plan_update(self, current: StoredUser, doc: dict[str, Any], notes: list[str]) -> WritePlan:
         """Check or reshape a replaced or patched document before it is stored."""
-        return doc
-
-    def after_write(self, previous: StoredUser | None, user: StoredUser, notes: list[str]) -> None:
-        """React to a stored create or update (side effects such as team changes)."""
+        return WritePlan(doc)
 
     def before_delete(self, user: StoredUser) -> None:
         """Refuse a DELETE by raising a ScimError."""

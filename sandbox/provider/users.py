@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,8 @@ class StoredUser:
     created: str
     last_modified: str
     version: int
+    org: dict[str, Any] = field(default_factory=dict)
+    """The organization's own columns (kind, label, role, language, timezone, org_updated)."""
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -51,7 +53,12 @@ class StoredUser:
         }
 
 
-_SELECT = "SELECT id, doc, created, last_modified, version FROM users"
+ORG_COLUMNS = ("kind", "label", "role", "language", "timezone", "org_updated")
+"""Columns an organization's rules own; the SCIM core carries them through untouched."""
+
+_SELECT = (
+    "SELECT id, doc, created, last_modified, version, " + ", ".join(ORG_COLUMNS) + " FROM users"
+)
 
 SORT_COLUMNS = {
     "id": "users.id",
@@ -65,7 +72,18 @@ SORT_COLUMNS = {
 
 
 def _row(row: Any) -> StoredUser:
-    return StoredUser(row[0], json.loads(row[1]), row[2], row[3], row[4])
+    return StoredUser(
+        row[0],
+        json.loads(row[1]),
+        row[2],
+        row[3],
+        row[4],
+        dict(zip(ORG_COLUMNS, row[5:], strict=True)),
+    )
+
+
+Effects = Callable[[Any, str], None]
+"""Extra writes run inside a user's write transaction: effects(db, user_id)."""
 
 
 class UserRepository:
@@ -184,53 +202,83 @@ class UserRepository:
         if rows:
             db.conn.executemany("INSERT INTO user_values VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
-    def create(self, doc: dict[str, Any]) -> StoredUser:
+    def create(
+        self,
+        doc: dict[str, Any],
+        org: dict[str, Any] | None = None,
+        effects: Effects | None = None,
+    ) -> StoredUser:
         """Insert a new user; 409 uniqueness when userName is taken (case-insensitively)."""
         now = format_datetime(self.clock())
         user_id = self.new_id()
         columns = self._columns(doc)
+        org = {k: v for k, v in (org or {}).items() if k in ORG_COLUMNS}
+        names = ", ".join([*columns, *org])
+        marks = ", ".join("?" * (len(columns) + len(org)))
         try:
             with self.store.write() as db:
                 db.execute(
-                    "INSERT INTO users (id, user_name, user_name_norm, external_id, display_name,"
-                    " display_name_norm, active, created, last_modified, version, doc)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
-                    [user_id, *columns.values(), now, now, _dump(doc)],
+                    f"INSERT INTO users (id, {names}, created, last_modified, version, doc)"
+                    f" VALUES (?, {marks}, ?, ?, 1, ?)",
+                    [user_id, *columns.values(), *org.values(), now, now, _dump(doc)],
                 )
                 self._write_values(db, user_id, doc)
+                if effects is not None:
+                    effects(db, user_id)
         except UniquenessError:
             raise ScimError(
                 409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"
             ) from None
-        return StoredUser(user_id, doc, now, now, 1)
+        return self.get(user_id)
 
-    def update(self, current: StoredUser, doc: dict[str, Any]) -> StoredUser:
-        """Store a new document for an existing user; the version moves only if something changed."""
-        if doc == current.doc:
+    def update(
+        self,
+        current: StoredUser,
+        doc: dict[str, Any],
+        org: dict[str, Any] | None = None,
+        effects: Effects | None = None,
+    ) -> StoredUser:
+        """Store a new document for an existing user; the version moves only if something changed.
+
+        Only the columns whose values change are written, so untouched indexes stay as they are.
+        """
+        org = {k: v for k, v in (org or {}).items() if k in ORG_COLUMNS and current.org.get(k) != v}
+        if doc == current.doc and not org:
             return current
         now = format_datetime(self.clock())
-        columns = self._columns(doc)
+        changed = {
+            k: v
+            for k, v in self._columns(doc).items()
+            if k not in _COLUMN_SOURCES
+            or doc.get(_COLUMN_SOURCES[k]) != current.doc.get(_COLUMN_SOURCES[k])
+        }
+        changed.update(org)
+        assignments = "".join(f"{name} = ?, " for name in changed)
         try:
             with self.store.write() as db:
                 cursor = db.execute(
-                    "UPDATE users SET user_name = ?, user_name_norm = ?, external_id = ?,"
-                    " display_name = ?, display_name_norm = ?, active = ?, last_modified = ?,"
-                    " version = version + 1, doc = ? WHERE id = ? AND version = ?",
-                    [*columns.values(), now, _dump(doc), current.id, current.version],
+                    f"UPDATE users SET {assignments}last_modified = ?, version = version + 1,"
+                    " doc = ? WHERE id = ? AND version = ?",
+                    [*changed.values(), now, _dump(doc), current.id, current.version],
                 )
                 if cursor.rowcount == 0:  # changed or deleted since it was read
                     raise ConcurrentUpdate(current.id)
                 self._write_values(db, current.id, doc, current.doc)
+                if effects is not None:
+                    effects(db, current.id)
         except UniquenessError:
             raise ScimError(
                 409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"
             ) from None
-        return StoredUser(current.id, doc, current.created, now, current.version + 1)
+        return StoredUser(
+            current.id, doc, current.created, now, current.version + 1, {**current.org, **org}
+        )
 
     def delete(self, user_id: str) -> None:
-        """Remove a user and its indexed values; 404 if it does not exist."""
+        """Remove a user, its indexed values and team memberships; 404 if it does not exist."""
         with self.store.write() as db:
             db.execute("DELETE FROM user_values WHERE user_id = ?", [user_id])
+            db.execute("DELETE FROM team_members WHERE user_id = ?", [user_id])
             cursor = db.execute("DELETE FROM users WHERE id = ?", [user_id])
             if cursor.rowcount == 0:
                 raise ScimError(404, f"User {user_id} not found")
@@ -238,6 +286,17 @@ class UserRepository:
     def count(self) -> int:
         """How many users are stored."""
         return int(self.store.scalar("SELECT count(*) FROM users"))
+
+
+_COLUMN_SOURCES = {
+    "user_name": "userName",
+    "user_name_norm": "userName",
+    "external_id": "externalId",
+    "display_name": "displayName",
+    "display_name_norm": "displayName",
+    "active": "active",
+}
+"""Which document attribute each indexed column mirrors."""
 
 
 def _dump(doc: dict[str, Any]) -> str:

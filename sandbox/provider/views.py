@@ -75,9 +75,27 @@ def _int_param(value: Any, name: str, default: int) -> int:
 
 
 @bp.before_request
-def authenticate() -> None:
-    """Every SCIM route, discovery included, needs the bearer token (RFC 7644 §2)."""
-    provider().credentials.check(request.headers.get("Authorization"))
+def inject_faults_then_authenticate() -> Response | None:
+    """Fault rules first (a tester's injected 401 beats a good token), then the bearer token:
+    every SCIM route, discovery included, needs it (RFC 7644 §2)."""
+    ctx = provider()
+    relative = request.path[len(ctx.settings.base_path) :] or "/"
+    injected = ctx.faults.apply(request.method, relative, g.setdefault("log_notes", []))
+    if injected is not None:
+        return injected
+    ctx.credentials.check(request.headers.get("Authorization"))
+    return None
+
+
+@bp.route("/Groups", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/Groups/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def groups(rest: str = "") -> Response:
+    """Nulab Pass serves no /Groups: 404, so Entra's group provisioning fails as the guide warns."""
+    raise ScimError(
+        404,
+        "Groups are not supported by this service provider; turn off group "
+        "provisioning (Provision Microsoft Entra ID Groups: No)",
+    )
 
 
 def _render(user: StoredUser) -> dict[str, Any]:
@@ -170,9 +188,8 @@ def create_user() -> Response:
     ctx = provider()
     notes: list[str] = g.setdefault("log_notes", [])
     doc = normalize_payload(ctx.schema, read_json(), notes=notes)
-    doc = ctx.rules.before_create(doc, notes)
-    user = ctx.users.create(doc)
-    ctx.rules.after_write(None, user, notes)
+    plan = ctx.rules.plan_create(doc, notes)
+    user = ctx.users.create(plan.doc, plan.org, plan.effects)
     return _resource_response(user, 201)
 
 
@@ -195,13 +212,13 @@ def replace_user(user_id: str) -> Response:
     for _ in range(MAX_PATCH_RETRIES):
         current = ctx.rules.visible(ctx.users.get(user_id))
         _check_if_match(current)
+        del notes[:]  # a retry starts the notes afresh
         doc = normalize_payload(ctx.schema, payload, notes=notes)
-        doc = ctx.rules.before_update(current, doc, notes)
+        plan = ctx.rules.plan_update(current, doc, notes)
         try:
-            user = ctx.users.update(current, doc)
+            user = ctx.users.update(current, plan.doc, plan.org, plan.effects)
         except ConcurrentUpdate:
             continue
-        ctx.rules.after_write(current, user, notes)
         return _resource_response(user)
     raise ConcurrentUpdate(user_id)
 
@@ -219,12 +236,12 @@ def patch_user(user_id: str) -> Response:
         doc = patcher.apply(operations)
         if not doc.get("userName"):
             raise ScimError(400, "userName cannot be removed", "mutability")
-        doc = ctx.rules.before_update(current, doc, notes)
+        del notes[:]
+        plan = ctx.rules.plan_update(current, doc, notes)
         try:
-            user = ctx.users.update(current, doc)
+            user = ctx.users.update(current, plan.doc, plan.org, plan.effects)
         except ConcurrentUpdate:
             continue
-        ctx.rules.after_write(current, user, notes)
         if ctx.settings.patch_status == 204:
             return Response(status=204, headers={"ETag": etag(user.version)})
         return _resource_response(user)
