@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sandbox.errors import ExpressionEvaluationError
+from sandbox.errors import ExpressionEvaluationError, ExpressionSyntaxError
 from sandbox.expressions import (
     FUNCTIONS,
     IGNORE_FLOW,
@@ -467,3 +469,47 @@ def test_evaluate_takes_a_parsed_tree_and_a_source_mapping():
     tree = parse('Join(" ", [givenName], [surname])')
     assert evaluate(tree, JOHN_DOE) == "John Doe"
     assert evaluate(tree, {}) == ""
+
+
+# --- robustness: whatever a valid expression meets, only ExpressionErrors come out ------------
+
+_SAMPLE_USER = {
+    "mail": "ada@contoso.com",
+    "givenName": "Ada",
+    "empty": "",
+    "number": "42",
+    "date": "2021-06-30+08:00",
+    "flag": "True",
+    "proxyAddresses": ["SMTP:a@contoso.com", "smtp:b@contoso.com"],
+    "appRoleAssignments": [{"id": "1", "value": "ADMIN", "displayName": "Admin"}],
+}
+_leaves = st.one_of(
+    st.sampled_from(sorted(_SAMPLE_USER) + ["absent"]).map(lambda n: f"[{n}]"),
+    st.sampled_from(['""', '"x"', '"True"', '"yyyy-MM-dd"', '"d"', '"(?<g>a)"', '"g"', '","']),
+    st.sampled_from(["0", "1", "-1", "3", "300", "&HF", "2.5"]),
+)
+
+
+@st.composite
+def _calls(draw: st.DrawFn, depth: int = 0) -> str:
+    spec = draw(st.sampled_from(list(FUNCTIONS.values())))
+    top = spec.max_args if spec.max_args is not None else spec.min_args + 3
+    count = draw(st.integers(spec.min_args, max(spec.min_args, top)))
+    args = [
+        draw(_calls(depth + 1)) if depth < 2 and draw(st.booleans()) else draw(_leaves)
+        for _ in range(count)
+    ]
+    return f"{spec.name}({', '.join(args)})"
+
+
+@settings(max_examples=400, deadline=None)
+@given(_calls())
+def test_evaluation_never_raises_a_bare_python_exception(source):
+    try:
+        tree = parse(source)
+    except ExpressionSyntaxError:
+        return  # refused before evaluation: fine
+    try:
+        evaluate(tree, _SAMPLE_USER, _context(is_unique=lambda value: True))
+    except ExpressionEvaluationError as exc:
+        assert exc.message and exc.column >= 1
