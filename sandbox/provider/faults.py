@@ -75,8 +75,14 @@ class DropConnection(Exception):
 
 
 def _dropped_body() -> Iterator[bytes]:
+    """Send the headers and a first byte of a longer body, then fail: the server closes the
+    connection mid-response, so the client sees it dropped (no complete response)."""
+    yield b"{"
     raise DropConnection("fault injection: connection dropped")
-    yield b""  # pragma: no cover - makes this a generator
+
+
+DROP_DECLARED_LENGTH = 4096
+"""The Content-Length a dropped response promises and never delivers."""
 
 
 class Faults:
@@ -205,7 +211,9 @@ class Faults:
             if rule.latency_ms:
                 time.sleep(rule.latency_ms / 1000)
             if rule.drop_connection:
-                return Response(_dropped_body(), status=200, mimetype=SCIM_JSON)
+                response = Response(_dropped_body(), status=200, mimetype=SCIM_JSON)
+                response.headers["Content-Length"] = str(DROP_DECLARED_LENGTH)
+                return response
             if rule.status is None:
                 return None  # latency only: the request then runs as usual
             body = {

@@ -63,11 +63,19 @@ def nulab_schema() -> UserSchema:
     )
 
 
-def role_of(doc: dict[str, Any]) -> str:
-    """Nulab's role from Entra's roles: the primary value, else the last given; none → GUEST."""
+def role_of(doc: dict[str, Any], previous: str | None = None) -> str:
+    """Nulab's one role from Entra's roles; none → GUEST.
+
+    On update, a role other than the previous one wins (Entra's PATCH adds the new role
+    beside the old one: `Add roles [{"value": "{...stringified...}"}]`); otherwise the
+    primary value, else the last one given.
+    """
     roles = [r for r in doc.get("roles", []) if isinstance(r, dict) and r.get("value")]
     if not roles:
         return "GUEST"
+    if previous is not None:
+        fresh = [r for r in roles if str(r["value"]).strip().upper() != previous]
+        roles = fresh or roles
     chosen = next((r for r in roles if r.get("primary") is True), roles[-1])
     value = str(chosen["value"]).strip()
     if value.upper() not in ROLES:
@@ -196,9 +204,9 @@ class NulabRules(OrgRules):
                 doc.pop(attribute, None)
             else:
                 doc[attribute] = kept
-        role = role_of(doc)
-        doc["roles"] = [{"primary": True, "value": role}]
         old_role = current.org.get("role") or "GUEST"
+        role = role_of(doc, old_role)
+        doc["roles"] = [{"primary": True, "value": role}]
         deactivating = current.doc.get("active", True) and not doc.get("active", True)
         activating = not current.doc.get("active", True) and doc.get("active", True)
         if current.id == self.org.store.get_state("token_issuer"):
