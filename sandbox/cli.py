@@ -87,14 +87,20 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
 @click.option(
-    "--workers", type=int, default=None, help="Server worker processes (default: two per CPU core)."
+    "--workers", type=int, default=None, help="Server worker processes (default: one per CPU core)."
 )
-def serve(host: str | None, port: int | None, workers: int | None) -> None:
+@click.option(
+    "--rules",
+    type=click.Choice(["nulab", "core"]),
+    default=None,
+    help="nulab (default): Nulab Pass's organization rules; core: a plain SCIM provider.",
+)
+def serve(host: str | None, port: int | None, workers: int | None, rules: str | None) -> None:
     """Run the SCIM service provider under a production server (granian, WSGI)."""
     from sandbox.runtime import bootstrap_provider, open_store, scim_url
     from sandbox.server import default_workers, run_server
 
-    settings = settings_for(host=host, port=port, workers=workers)
+    settings = settings_for(host=host, port=port, workers=workers, rules=rules)
     store = open_store(settings)
     first = bootstrap_provider(store, settings)
     store.close()  # each server worker opens its own connection after the fork

@@ -45,6 +45,10 @@ class Settings:
     request_log_limit: int = 10_000
     """How many HTTP exchanges the bounded request log keeps."""
 
+    rules: str = "nulab"
+    """The organization's rules in front of the SCIM core: "nulab" (Nulab Pass) or "core"
+    (a plain RFC 7643/7644 provider with no organization rules)."""
+
     base_path: str = "/scim/v2"
     """Where the SCIM API is mounted on the server."""
 
@@ -77,5 +81,7 @@ class Settings:
             raise ConfigError("patch_status must be 200 or 204")
         if not 0 < self.port < 65536:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
+        if self.rules not in ("nulab", "core"):
+            raise ConfigError(f"rules must be nulab or core, got {self.rules!r}")
         if self.max_results < 1:
             raise ConfigError("max_results must be at least 1")

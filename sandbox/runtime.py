@@ -26,7 +26,10 @@ def open_store(settings: Settings) -> Store:
 
 
 def build_provider(store: Store, settings: Settings) -> Flask:
-    """The provider app over `store`, with the Nulab organization's rules in force."""
+    """The provider app over `store`, with the Nulab organization's rules in force (unless the
+    settings ask for the plain SCIM core)."""
+    if settings.rules == "core":
+        return create_app(store, settings)
     return create_app(store, settings, rules=NulabRules(Organization(store)), schema=nulab_schema())
 
 
@@ -43,11 +46,13 @@ def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
     if store.get_state("bootstrapped", False):
         return Bootstrap(token=None)
     credentials = Credentials(store)
+    token = None
     with store.write():
         if not store.scalar("SELECT count(*) FROM users"):
             seed_organization(store, seed=settings.seed, members=DEFAULT_MEMBERS)
-        credentials.set_enabled(True)
-        token = credentials.issue(format_datetime(utc_now()), store.get_state("owner_id"))
+        if not credentials.state().token_issued:  # never clobber a token issued by hand
+            credentials.set_enabled(True)
+            token = credentials.issue(format_datetime(utc_now()), store.get_state("owner_id"))
         store.set_state("bootstrapped", True)
     return Bootstrap(token=token)
 

@@ -38,6 +38,7 @@ def run_server(settings: Settings, workers: int) -> None:
     os.environ["SANDBOX_DB_PATH"] = os.path.abspath(settings.db_path)
     os.environ["SANDBOX_PATCH_STATUS"] = str(settings.patch_status)
     os.environ["SANDBOX_MAX_RESULTS"] = str(settings.max_results)
+    os.environ["SANDBOX_RULES"] = settings.rules
     Granian(
         "sandbox.server:wsgi_app",
         factory=True,

@@ -121,9 +121,12 @@ class NulabRules(OrgRules):
     # -- writes -------------------------------------------------------------------------
 
     def _issuer_defaults(self) -> tuple[str, str]:
-        issuer = self.org.issuer()
-        language = (issuer.language if issuer else None) or DEFAULT_LANGUAGE
-        timezone = (issuer.timezone if issuer else None) or DEFAULT_TIMEZONE
+        row = self.org.store.db.execute(
+            "SELECT u.language, u.timezone FROM provider_state s JOIN users u"
+            " ON u.id = json_extract(s.value, '$') WHERE s.key = 'token_issuer'"
+        ).fetchone()
+        language = (row[0] if row else None) or DEFAULT_LANGUAGE
+        timezone = (row[1] if row else None) or DEFAULT_TIMEZONE
         return language, timezone
 
     def _seat_check(self, db: Any, user_id: str) -> None:
