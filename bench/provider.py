@@ -1,0 +1,416 @@
+"""Benchmark of the SCIM provider as `sandbox serve` runs it: req/s and p50/p99 per operation.
+
+For each stored-user count (seeded straight into the database through the provider's own
+repository and organization rules, not over HTTP), a fresh `sandbox serve` is started and
+measured with the shared load tool (../shared/tools/scim_load.py, run as a subprocess, its
+--json output read back) for filter, filter_and, get, post and patch (delete runs too, to
+keep the stored count steady), plus a value-filter GET `emails[type eq "work"].value eq ...`
+measured here with the same kind of keep-alive http.client loop. A hello-world Flask app
+under the same server (granian, same worker count) is the floor.
+
+    python bench/provider.py            # 1k, 10k and 100k users, concurrency 1 and 4
+    python bench/provider.py --quick    # 1k and 10k users, fewer requests: under a minute
+
+Loopback only; every loop is bounded in count and time; every server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
+
+PREFIX = "load@bench.example"
+"""scim_load's userName prefix. Its names are f"{prefix}-{i:06d}"; with this prefix they are
+email addresses ("load@bench.example-000001"), as the Nulab rules of `sandbox serve` require."""
+
+PROBE_USERS = 1000
+"""scim_load is given --users 1000: it POSTs those (all 409, already seeded) and picks its
+filter targets among them. Every lookup is an index probe whatever row it finds, so probing
+1,000 of the N stored users measures the N-user store without 100k seeding POSTs."""
+
+FILTER_OPS = ("filter", "filter_and", "value_filter")
+TARGETS_10K = {"filter": 1400, "post": 1600, "patch": 1400}
+"""req/s targets at 10k stored users (the provider issue)."""
+
+
+# -- the floor: hello world under the same server -------------------------------------------
+
+
+def hello_app() -> Any:
+    """A hello-world Flask app (granian factory target), the floor every op is compared to."""
+    from flask import Flask
+
+    app = Flask("hello")
+
+    @app.get("/hello")
+    def hello() -> Any:
+        return {"hello": "world"}
+
+    return app
+
+
+def serve_hello(port: int, workers: int) -> None:
+    """Serve hello_app as sandbox.server.run_server serves the provider."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    Granian(
+        "provider:hello_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=HOST,
+        port=port,
+        workers=workers,
+        blocking_threads=1,
+        log_level=LogLevels.warning,
+    ).serve()
+
+
+# -- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((HOST, port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
+    """A server subprocess in its own process group, killed with its workers on exit."""
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+    )
+    try:
+        wait_for_port(port)
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+
+
+# -- seeding straight into the database ------------------------------------------------------
+
+
+def seed_user(i: int) -> dict[str, Any]:
+    """The document scim_load itself would POST for seed user i."""
+    name = f"{PREFIX}-{i:06d}"
+    return {
+        "schemas": [CORE],
+        "userName": name,
+        "displayName": name,
+        "active": True,
+        "name": {"givenName": "Load", "familyName": name},
+        "emails": [{"value": f"{name}@example.test", "type": "work", "primary": True}],
+    }
+
+
+def seed_database(db_path: str, users: int) -> tuple[str, float]:
+    """Bootstrap the provider (token), then store `users` users as provisioning would.
+
+    Each document goes through the served app's organization rules (plan_create) and the
+    repository's create, so rows, organization columns and the user_values index are what a
+    POST would have written; 5,000 users share one transaction.
+    """
+    from sandbox.config import Settings
+    from sandbox.runtime import bootstrap_provider, build_provider, open_store
+
+    settings = Settings(db_path=db_path)
+    store = open_store(settings)
+    token = bootstrap_provider(store, settings).token
+    assert token, "a fresh database must issue a token"
+    ctx = build_provider(store, settings).extensions["sandbox"]
+    started = time.perf_counter()
+    for batch in range(0, users, 5000):
+        with store.write():
+            for i in range(batch, min(users, batch + 5000)):
+                plan = ctx.rules.plan_create(seed_user(i), [])
+                ctx.users.create(plan.doc, plan.org, plan.effects)
+    seconds = time.perf_counter() - started
+    ctx.request_log.close()
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.db.execute("ANALYZE")
+    store.close()
+    return token, seconds
+
+
+# -- measuring -------------------------------------------------------------------------------
+
+
+def run_scim_load(
+    tool: Path, url: str, token: str, concurrency: int, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Run the shared load tool and return its per-op medians."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        out_path = out.name
+    cmd = [
+        sys.executable, str(tool), "--url", url, "--token", token,
+        "--users", str(PROBE_USERS), "--prefix", PREFIX,
+        "--requests", str(args.requests), "--concurrency", str(concurrency),
+        "--ops", "filter,filter_and,get,post,patch,delete",
+        "--repeat", str(args.repeat), "--max-seconds", str(args.max_seconds),
+        "--json", out_path,
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0 or not Path(out_path).stat().st_size:
+            sys.exit(f"scim_load failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr}")
+        return json.loads(Path(out_path).read_text())["median"]
+    finally:
+        Path(out_path).unlink(missing_ok=True)
+
+
+def _timed_run(
+    port: int, make_path: Callable[[random.Random], str], headers: dict[str, str],
+    check: Callable[[int, bytes], bool], requests: int, concurrency: int, max_seconds: float,
+    seed: int,
+) -> dict[str, float]:  # fmt: skip
+    """One run: `requests` keep-alive GETs over `concurrency` threads, capped at max_seconds."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    counter = iter(range(requests))
+    deadline = time.perf_counter() + max_seconds
+
+    def worker(thread: int) -> None:
+        nonlocal errors
+        rng = random.Random(seed * 100 + thread)
+        conn = http.client.HTTPConnection(HOST, port, timeout=30)
+        mine, bad = [], 0
+        try:
+            while time.perf_counter() < deadline:
+                with lock:
+                    if next(counter, None) is None:
+                        break
+                started = time.perf_counter()
+                conn.request("GET", make_path(rng), headers=headers)
+                response = conn.getresponse()
+                body = response.read()
+                mine.append(time.perf_counter() - started)
+                bad += not check(response.status, body)
+        finally:
+            conn.close()
+            with lock:
+                latencies.extend(mine)
+                errors += bad
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for future in [pool.submit(worker, t) for t in range(concurrency)]:
+            future.result()
+    wall = time.perf_counter() - started
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "rps": n / wall if wall else 0.0,
+        "p50_ms": latencies[int(0.50 * n)] * 1000 if n else float("nan"),
+        "p99_ms": latencies[min(n - 1, int(0.99 * n))] * 1000 if n else float("nan"),
+        "errors": errors,
+    }
+
+
+def measure(
+    port: int, make_path: Callable[[random.Random], str], headers: dict[str, str],
+    check: Callable[[int, bytes], bool], requests: int, concurrency: int, max_seconds: float,
+    repeat: int,
+) -> dict[str, float]:  # fmt: skip
+    """Keep-alive GETs in scim_load's style (a warm-up, then timed runs); medians of the runs."""
+    warm = http.client.HTTPConnection(HOST, port, timeout=30)
+    for _ in range(20):  # untimed warm-up, as scim_load does
+        warm.request("GET", make_path(random.Random(-1)), headers=headers)
+        warm.getresponse().read()
+    warm.close()
+    runs = [
+        _timed_run(port, make_path, headers, check, requests, concurrency, max_seconds, run)
+        for run in range(repeat)
+    ]
+    return {
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
+        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+    }
+
+
+def value_filter_path(rng: random.Random) -> str:
+    name = f"{PREFIX}-{rng.randrange(PROBE_USERS):06d}"
+    expr = f'emails[type eq "work"].value eq "{name}@example.test"'
+    return "/scim/v2/Users?" + urllib.parse.urlencode({"filter": expr}, quote_via=urllib.parse.quote)
+
+
+def one_hit(status: int, body: bytes) -> bool:
+    return status == 200 and json.loads(body).get("totalResults") == 1
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def bench_size(
+    users: int, args: argparse.Namespace, workers: int
+) -> dict[int, dict[str, dict[str, float]]]:
+    results: dict[int, dict[str, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-provider-") as tmp:
+        db_path = str(Path(tmp) / "bench.db")
+        token, seconds = seed_database(db_path, users)
+        print(f"\n{users:,} users seeded in {seconds:.1f} s ({users / seconds:,.0f}/s)", flush=True)
+        port = free_port()
+        cmd = [sys.executable, "-m", "sandbox", "serve", "--db", db_path,
+               "--port", str(port), "--workers", str(workers)]  # fmt: skip
+        with running(cmd, port):
+            url = f"http://{HOST}:{port}/scim/v2"
+            auth = {"Authorization": f"Bearer {token}", "Accept": "application/scim+json"}
+            for concurrency in args.concurrency:
+                ops = run_scim_load(args.load_tool, url, token, concurrency, args)
+                ops["value_filter"] = measure(
+                    port, value_filter_path, auth, one_hit, args.requests, concurrency,
+                    args.max_seconds, args.repeat,
+                )  # fmt: skip
+                results[concurrency] = ops
+                print(f"  c={concurrency}: " + ", ".join(
+                    f"{op} {r['rps']:,.0f}/s" for op, r in ops.items() if op != "delete"
+                ), flush=True)  # fmt: skip
+    return results
+
+
+def bench_floor(args: argparse.Namespace, workers: int) -> dict[int, dict[str, float]]:
+    port = free_port()
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-hello", str(port),
+           "--workers", str(workers)]  # fmt: skip
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parent)}
+    floor = {}
+    with running(cmd, port, env):
+        for concurrency in args.concurrency:
+            floor[concurrency] = measure(
+                port, lambda rng: "/hello", {}, lambda s, b: s == 200, args.requests,
+                concurrency, args.max_seconds, args.repeat,
+            )  # fmt: skip
+            print(f"floor c={concurrency}: {floor[concurrency]['rps']:,.0f}/s", flush=True)
+    return floor
+
+
+def report(
+    sizes: list[int], results: dict[int, dict[int, dict[str, dict[str, float]]]],
+    floor: dict[int, dict[str, float]], concurrency: list[int],
+) -> None:  # fmt: skip
+    ops = ["filter", "filter_and", "value_filter", "get", "post", "patch"]
+    smallest = sizes[0]
+    print("\nrequests/s, p50/p99 ms; x floor = floor req/s / op req/s (cost vs hello world);")
+    print(f"x {smallest:,} = the op's cost at this size / its cost at {smallest:,} "
+          "(filters: target <= 1.2)")  # fmt: skip
+    header = f"{'users':>8} {'c':>2} {'op':<13}{'req/s':>8}{'p50':>8}{'p99':>8}{'x floor':>9}"
+    print(header + f"{'x ' + format(smallest, ','):>10}  errors")
+    for c in concurrency:
+        f = floor[c]
+        print(f"{'-':>8} {c:>2} {'hello floor':<13}{f['rps']:>8,.0f}{f['p50_ms']:>8.2f}"
+              f"{f['p99_ms']:>8.2f}{1:>9.2f}{'':>10}  {f['errors']}")  # fmt: skip
+        for users in sizes:
+            for op in ops:
+                r = results[users][c].get(op)
+                if not r:
+                    continue
+                base = results[smallest][c][op]
+                vs_small = base["rps"] / r["rps"] if r["rps"] else float("inf")
+                mark = ""
+                if op in FILTER_OPS and users != smallest:
+                    mark = " ok" if vs_small <= 1.2 else " OVER"
+                print(f"{users:>8,} {c:>2} {op:<13}{r['rps']:>8,.0f}{r['p50_ms']:>8.2f}"
+                      f"{r['p99_ms']:>8.2f}{f['rps'] / r['rps']:>9.2f}"
+                      f"{vs_small:>10.2f}{mark:<5} {int(r['errors'])}")  # fmt: skip
+    if 10_000 in results:
+        print("\nat 10,000 users (targets: filter 1,400, post 1,600, patch 1,400 req/s):")
+        for c in concurrency:
+            line = []
+            for op, target in TARGETS_10K.items():
+                rps = results[10_000][c][op]["rps"]
+                line.append(f"{op} {rps:,.0f} ({'met' if rps >= target else 'below'})")
+            print(f"  c={c}: " + ", ".join(line))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="stored users, comma list")
+    parser.add_argument("--concurrency", default="1,4", help="client threads, comma list")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per op and run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per op (medians reported)")
+    parser.add_argument("--max-seconds", type=float, default=20.0, help="time cap per op and run")
+    parser.add_argument("--workers", type=int, default=0, help="server workers (0: as serve)")
+    parser.add_argument(
+        "--load-tool",
+        type=Path,
+        default=REPO / "../shared/tools/scim_load.py",
+        help="path of scim_load.py (default ../shared/tools/scim_load.py from the repo root)",
+    )
+    parser.add_argument("--quick", action="store_true", help="1k and 10k users, fewer requests")
+    parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(REPO))
+    from sandbox.server import default_workers
+
+    workers = args.workers or default_workers()
+    if args.serve_hello:
+        serve_hello(args.serve_hello, workers)
+        return
+    if args.quick:
+        args.sizes, args.requests, args.repeat, args.max_seconds = "1000,10000", 400, 1, 5.0
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    args.load_tool = args.load_tool.resolve()
+    if not args.load_tool.exists():
+        parser.error(f"no load tool at {args.load_tool}")
+    print(f"sandbox serve, {workers} workers; sizes {sizes}; concurrency {args.concurrency}; "
+          f"{args.requests} requests x {args.repeat} runs per op")  # fmt: skip
+    floor = bench_floor(args, workers)
+    results = {users: bench_size(users, args, workers) for users in sizes}
+    report(sizes, results, floor, args.concurrency)
+    if args.json:
+        args.json.write_text(json.dumps({"floor": floor, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
