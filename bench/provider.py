@@ -279,7 +279,9 @@ def measure(
 def value_filter_path(rng: random.Random) -> str:
     name = f"{PREFIX}-{rng.randrange(PROBE_USERS):06d}"
     expr = f'emails[type eq "work"].value eq "{name}@example.test"'
-    return "/scim/v2/Users?" + urllib.parse.urlencode({"filter": expr}, quote_via=urllib.parse.quote)
+    return "/scim/v2/Users?" + urllib.parse.urlencode(
+        {"filter": expr}, quote_via=urllib.parse.quote
+    )
 
 
 def one_hit(status: int, body: bytes) -> bool:

@@ -1,8 +1,8 @@
 """scim2-tester (a conformance checker no one here wrote) against the provider over real HTTP.
 
-Twice: the plain SCIM core (create_app's default OrgRules) in an embedded server, where every
-check must succeed, and `sandbox serve` with the Nulab organization's rules, where the only
-failures allowed are the documented rules of the Nulab guide.
+Twice, both times against a live `sandbox serve`: with `--rules core` (the plain SCIM core),
+where every check must succeed, and with the Nulab organization's rules (the default), where
+the only failures allowed are the documented rules of the Nulab guide.
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port, start_serve
-from live_servers import stop_embedded
 from scim2_tester import CheckResult, Status, check_server
 from scim_httpx import scim_client
-
-from sandbox.server import EmbeddedServer
 
 pytestmark = pytest.mark.slow
 
@@ -90,23 +87,13 @@ def _summary(results: list[CheckResult]) -> str:
 
 
 @pytest.fixture
-def core_server(app, token) -> Iterator[str]:
-    """The plain SCIM core (no organization rules) behind a real HTTP server."""
-    server = EmbeddedServer(app, port=0).start()
-    try:
-        yield server.url + "/scim/v2"
-    finally:
-        stop_embedded(server)
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """`sandbox serve` on a fresh database: (SCIM base URL, token)."""
+def served(request, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """`sandbox serve --rules <param>` on a fresh database: (rules, SCIM base URL, token)."""
     port = free_port()
-    proc, token = start_serve(str(tmp_path / "sandbox.db"), port)
+    proc, token = start_serve(str(tmp_path / "sandbox.db"), port, "--rules", request.param)
     try:
         assert token, "sandbox serve did not print a token on a fresh database"
-        yield f"http://127.0.0.1:{port}/scim/v2", token
+        yield request.param, f"http://127.0.0.1:{port}/scim/v2", token
     finally:
         proc.terminate()
         proc.wait(timeout=15)
@@ -114,8 +101,10 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
             proc.stdout.close()
 
 
-def test_the_scim_core_passes_every_scim2_tester_check(core_server: str, token: str) -> None:
-    results, successes = _run(core_server, token)
+@pytest.mark.parametrize("served", ["core"], indirect=True)
+def test_the_scim_core_passes_every_scim2_tester_check(served: tuple[str, str, str]) -> None:
+    _, url, token = served
+    results, successes = _run(url, token)
     summary = _summary(results)
     assert all(r.status in (Status.SUCCESS, Status.SKIPPED) for r in results), summary
     assert successes >= MIN_CORE_SUCCESSES, summary
@@ -132,8 +121,12 @@ def test_the_scim_core_passes_every_scim2_tester_check(core_server: str, token: 
         assert expected in titles, summary
 
 
-def test_sandbox_serve_fails_scim2_tester_only_on_nulab_rules(served: tuple[str, str]) -> None:
-    results, successes = _run(*served, email_user_names=True)
+@pytest.mark.parametrize("served", ["nulab"], indirect=True)
+def test_sandbox_serve_fails_scim2_tester_only_on_nulab_rules(
+    served: tuple[str, str, str],
+) -> None:
+    _, url, token = served
+    results, successes = _run(url, token, email_user_names=True)
     summary = _summary(results)
     for r in results:
         if r.status in (Status.SUCCESS, Status.SKIPPED):

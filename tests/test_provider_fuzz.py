@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from conftest import ENTERPRISE, patch_body, user_body
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from sandbox.provider.resources import multi_value_rows
@@ -510,6 +510,9 @@ paths = st.one_of(
         max_size=3,
     ),
     body=st.one_of(st.none(), payloads.map(json.dumps), st.just(json.dumps(user_body("h")))),
+)
+@example(  # once a 308 redirect with an HTML body, before authentication
+    method="GET", path="/scim/v2//Users", authorization=None, headers={}, body=None
 )
 def test_any_request_answers_a_scim_status(
     app, token, method, path, authorization, headers, body

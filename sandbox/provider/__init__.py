@@ -72,6 +72,9 @@ def create_app(
 ) -> Flask:
     """Build the provider app over `store`; every collaborator can be injected by tests."""
     app = Flask("sandbox.provider")
+    # No 308 redirect (with an HTML body, before authentication) for "//" in a path: such a
+    # path is a 404 in SCIM error JSON like any other unknown endpoint (RFC 7644 §3.12).
+    app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     schema = schema or UserSchema()
