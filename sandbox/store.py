@@ -122,7 +122,88 @@ def _schema_v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (_schema_v1, _schema_v2)
+def _schema_v3(db: sqlite_utils.Database) -> None:
+    """The mock Entra ID: tenant directory, enterprise app, change log, provisioning job state."""
+    db["entra_users"].create(
+        {
+            "id": str,  # objectId
+            "upn": str,
+            "upn_norm": str,
+            "mail": str,
+            "display_name": str,
+            "account_enabled": int,
+            "user_type": str,  # Member | Guest
+            "created": str,
+            "deleted_at": str,  # soft-deleted (recycle bin) when set
+            "props": str,  # every Entra property, JSON
+        },
+        pk="id",
+        not_null={"upn", "upn_norm", "props"},
+    )
+    db["entra_users"].create_index(["upn_norm"], unique=True)
+    db["entra_users"].create_index(["mail"])
+    db["entra_users"].create_index(["display_name"])
+    db["entra_groups"].create(
+        {"id": str, "display_name": str, "description": str, "security_enabled": int,
+         "created": str, "deleted_at": str},
+        pk="id",
+        not_null={"display_name"},
+    )
+    db["entra_group_members"].create(
+        {"group_id": str, "user_id": str},
+        pk=("group_id", "user_id"),
+    )
+    db["entra_group_members"].create_index(["user_id"])
+    db["app_assignments"].create(
+        {"id": str, "principal_type": str, "principal_id": str, "role": str, "created": str},
+        pk="id",
+        not_null={"principal_type", "principal_id", "role"},
+    )
+    db["app_assignments"].create_index(["principal_id", "role"], unique=True)
+    # Every directory or assignment change, so incremental cycles read changes since a watermark.
+    db["changes"].create(
+        {"seq": int, "at": str, "object_type": str, "object_id": str, "change": str,
+         "detail": str},
+        pk="seq",
+    )
+    db["engine_state"].create({"key": str, "value": str}, pk="key")
+    # The connector data store: which target object each source object is linked to, and what
+    # was last exported (the flat mapped state diffs are computed against).
+    db["links"].create(
+        {"object_type": str, "source_id": str, "target_id": str, "exported": str,
+         "updated": str},
+        pk=("object_type", "source_id"),
+    )
+    db["escrows"].create(
+        {"object_type": str, "source_id": str, "attempts": int, "first_failed": str,
+         "next_attempt": str, "error_code": str, "reason": str, "reference": int},
+        pk=("object_type", "source_id"),
+    )
+    db["staged_deletes"].create(
+        {"object_type": str, "source_id": str, "action": str, "cycle_id": int},
+        pk=("object_type", "source_id"),
+    )
+    db["cycles"].create(
+        {"id": int, "kind": str, "started": str, "finished": str, "status": str,
+         "counts": str, "wall_ms": float},
+        pk="id",
+    )
+    db["provisioning_log"].create(
+        {"id": str, "cycle_id": int, "change_id": str, "at": str, "object_type": str,
+         "source_id": str, "source_name": str, "target_id": str, "action": str, "status": str,
+         "error_code": str, "reason": str, "steps": str, "modified": str, "exchanges": str,
+         "duration_ms": float},
+        pk="id",
+    )
+    db["provisioning_log"].create_index(["cycle_id"])
+    db["provisioning_log"].create_index(["source_id"])
+
+
+MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
+    _schema_v1,
+    _schema_v2,
+    _schema_v3,
+)
 """Schema steps in order; the schema version is the number of steps applied."""
 
 
