@@ -12,6 +12,7 @@ from sandbox.provider.schema import (
     SPC_SCHEMA,
 )
 
+
 def service_provider_config(settings: Settings) -> dict[str, Any]:
     """What the provider supports, truthfully: PATCH, filter, sort and ETags yes; bulk, password no."""
     return {
@@ -28,7 +29,7 @@ def service_provider_config(settings: Settings) -> dict[str, Any]:
                 "name": "OAuth Bearer Token",
                 "description": "The SCIM token issued on the provider's User Provisioning screen.",
                 "specUri": "https://www.rfc-editor.org/rfc/rfc6750",
-                        "primary": True,
+                "primary": True,
             }
         ],
         "meta": {"resourceType": "ServiceProviderConfig", "location": "/ServiceProviderConfig"},

@@ -1,120 +1,19 @@
-"""Provides the `sandbox` command: thin click commands that call the runtime and print.
-
-Commands are grouped by the side of the guide they act on: `sandbox provider ...` (the
-service provider, Nulab's side) and `sandbox entra ...` (the mock Entra ID).
-"""
+"""Provides `sandbox provider ...`: the service provider's side (Nulab's) of the guide."""
 
 from __future__ import annotations
 
-import functools
-import json
-from collections.abc import Callable
 from typing import Any
 
 import click
 
-from sandbox import __version__
-from sandbox.config import Settings
-from sandbox.errors import SandboxError
-
-
-class SandboxGroup(click.Group):
-    """A click group that turns the sandbox's own errors into one-line CLI errors."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except SandboxError as exc:
-            raise click.ClickException(exc.message) from None
-
-
-def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
-    """`--db PATH` on a command (it overrides the group's --db and SANDBOX_DB_PATH)."""
-
-    @click.option(
-        "--db",
-        "db_path",
-        metavar="PATH",
-        default=None,
-        help="SQLite file of the sandbox (default ./sandbox.db).",
-    )
-    @functools.wraps(command)
-    def wrapper(*args: Any, db_path: str | None = None, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        if db_path is not None:
-            ctx.ensure_object(dict)["db_path"] = db_path
-        return command(*args, **kwargs)
-
-    return wrapper
-
-
-def settings_for(**overrides: Any) -> Settings:
-    """Settings from SANDBOX_* variables, the --db given anywhere, and command options."""
-    ctx = click.get_current_context()
-    root = ctx.find_root()
-    db_path = (ctx.obj or {}).get("db_path") or (root.obj or {}).get("db_path")
-    return Settings.from_env(db_path=db_path, **overrides)
-
-
-def emit_json(data: Any) -> None:
-    """Print machine-readable output."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@click.group(cls=SandboxGroup)
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    default=None,
-    help="SQLite file of the sandbox (default ./sandbox.db).",
+from sandbox.cli.root import (
+    SandboxGroup,
+    cli,
+    db_option,
+    emit_json,
+    print_table,
+    settings_for,
 )
-@click.version_option(__version__, prog_name="sandbox")
-@click.pass_context
-def cli(ctx: click.Context, db_path: str | None) -> None:
-    """A local sandbox where SCIM provisioning (Entra ID -> Nulab Pass) can be watched, driven
-    and broken on purpose."""
-    ctx.ensure_object(dict)
-    if db_path:
-        ctx.obj["db_path"] = db_path
-
-
-# -- serve -------------------------------------------------------------------------------------
-
-
-@cli.command()
-@db_option
-@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
-@click.option(
-    "--workers", type=int, default=None, help="Server worker processes (default: one per CPU core)."
-)
-@click.option(
-    "--rules",
-    type=click.Choice(["nulab", "core"]),
-    default=None,
-    help="nulab (default): Nulab Pass's organization rules; core: a plain SCIM provider.",
-)
-def serve(host: str | None, port: int | None, workers: int | None, rules: str | None) -> None:
-    """Run the SCIM service provider under a production server (granian, WSGI)."""
-    from sandbox.runtime import bootstrap_provider, open_store, scim_url
-    from sandbox.server import default_workers, run_server
-
-    settings = settings_for(host=host, port=port, workers=workers, rules=rules)
-    store = open_store(settings)
-    first = bootstrap_provider(store, settings)
-    store.close()  # each server worker opens its own connection after the fork
-    url = scim_url(settings.host, settings.port, settings)
-
-    click.echo(f"SCIM URL (Tenant URL): {url}")
-    if first.token:
-        click.echo(f"SCIM token (shown once): {first.token}")
-        click.echo(f'Try: curl -H "Authorization: Bearer {first.token}" {url}/Users')
-    else:
-        click.echo("SCIM token: issued earlier (reissue with: sandbox provider token issue)")
-    click.echo("Press Ctrl+C to stop.", nl=True)
-    run_server(settings, settings.workers or default_workers())
-
 
 # -- provider --------------------------------------------------------------------------------
 
@@ -152,19 +51,6 @@ def _org() -> Any:
     from sandbox.runtime import open_store
 
     return Organization(open_store(settings_for()))
-
-
-def print_table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
-    """A rich table on stdout."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*["-" if v is None else str(v) for v in row])
-    Console().print(table)
 
 
 @provider.command("show")
@@ -469,67 +355,3 @@ def provider_faults_clear(rule_id: int | None) -> None:
     """Remove one fault rule (by id) or all of them."""
     removed = _faults().clear(rule_id)
     click.echo(f"Removed {removed} fault rule{'s' if removed != 1 else ''}.")
-
-
-# -- eval ------------------------------------------------------------------------------------
-
-
-@cli.command("eval")
-@click.argument("expression")
-@click.option("--user", "user_json", metavar="JSON", default=None,
-              help="The source user as a JSON object of Entra properties.")
-@click.option("--user-file", type=click.File("r"), default=None,
-              help="Read the source user from a JSON file ('-' for stdin).")
-@click.option("--seed", "seed_value", type=int, default=None,
-              help="Seed for Guid() and RandomString() (default SANDBOX_SEED or 1).")
-@click.option("--now", "now_text", metavar="ISO", default=None,
-              help="The time Now() returns, e.g. 2026-01-31T09:00:00Z (default: the real clock).")
-@click.option("--domain", default="contoso.onmicrosoft.com", show_default=True,
-              help="The tenant domain DefaultDomain() returns.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def eval_command(expression: str, user_json: str | None, user_file: Any, seed_value: int | None,
-                 now_text: str | None, domain: str, as_json: bool) -> None:
-    """Evaluate an Entra attribute-mapping expression against a user, as Entra would."""
-    import random
-    from datetime import UTC, datetime
-
-    from sandbox.errors import ExpressionError
-    from sandbox.expressions import EvaluationContext, display_value, evaluate_text, to_json
-
-    if user_json is not None and user_file is not None:
-        raise click.UsageError("give --user or --user-file, not both")
-    raw = user_json if user_json is not None else (user_file.read() if user_file else "{}")
-    try:
-        user = json.loads(raw)
-    except ValueError as exc:
-        raise click.ClickException(f"the user is not valid JSON: {exc}") from None
-    if not isinstance(user, dict):
-        raise click.ClickException("the user must be a JSON object of Entra properties")
-    clock = None
-    if now_text is not None:
-        try:
-            fixed = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
-        except ValueError:
-            raise click.ClickException(f"--now must be an ISO 8601 time, got {now_text!r}") from None
-        fixed = fixed if fixed.tzinfo else fixed.replace(tzinfo=UTC)
-        clock = lambda: fixed  # noqa: E731
-    settings = settings_for(seed=seed_value)
-    context = EvaluationContext(rng=random.Random(settings.seed), tenant_domain=domain,
-                                **({"clock": clock} if clock else {}))
-    try:
-        value = evaluate_text(expression, user, context)
-    except ExpressionError as exc:
-        if as_json:
-            emit_json({"ok": False, "error": exc.message, "column": exc.column})
-        else:
-            click.echo(exc.caret(), err=True)
-        raise SystemExit(1) from None
-    if as_json:
-        emit_json({"ok": True, "value": to_json(value)})
-    else:
-        click.echo(display_value(value))
-
-
-def main() -> None:  # pragma: no cover - console entry alias
-    """Entry point for `python -m sandbox`."""
-    cli()

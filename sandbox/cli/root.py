@@ -1,0 +1,92 @@
+"""Provides the root `sandbox` click group and the helpers every command module shares.
+
+Commands are grouped by the side of the guide they act on: `sandbox provider ...` (the
+service provider, Nulab's side) and `sandbox entra ...` (the mock Entra ID).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from sandbox import __version__
+from sandbox.config import Settings
+from sandbox.errors import SandboxError
+
+
+class SandboxGroup(click.Group):
+    """A click group that turns the sandbox's own errors into one-line CLI errors."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SandboxError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--db PATH` on a command (it overrides the group's --db and SANDBOX_DB_PATH)."""
+
+    @click.option(
+        "--db",
+        "db_path",
+        metavar="PATH",
+        default=None,
+        help="SQLite file of the sandbox (default ./sandbox.db).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args: Any, db_path: str | None = None, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        if db_path is not None:
+            ctx.ensure_object(dict)["db_path"] = db_path
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
+def settings_for(**overrides: Any) -> Settings:
+    """Settings from SANDBOX_* variables, the --db given anywhere, and command options."""
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    db_path = (ctx.obj or {}).get("db_path") or (root.obj or {}).get("db_path")
+    return Settings.from_env(db_path=db_path, **overrides)
+
+
+def emit_json(data: Any) -> None:
+    """Print machine-readable output."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group(cls=SandboxGroup)
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    default=None,
+    help="SQLite file of the sandbox (default ./sandbox.db).",
+)
+@click.version_option(__version__, prog_name="sandbox")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str | None) -> None:
+    """A local sandbox where SCIM provisioning (Entra ID -> Nulab Pass) can be watched, driven
+    and broken on purpose."""
+    ctx.ensure_object(dict)
+    if db_path:
+        ctx.obj["db_path"] = db_path
+
+
+def print_table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    """A rich table on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["-" if v is None else str(v) for v in row])
+    Console().print(table)

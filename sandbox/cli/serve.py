@@ -1,0 +1,47 @@
+"""Provides `sandbox serve`: the SCIM provider under a production server."""
+
+from __future__ import annotations
+
+import click
+
+from sandbox.cli.root import (
+    cli,
+    db_option,
+    settings_for,
+)
+
+# -- serve -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@db_option
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+@click.option(
+    "--workers", type=int, default=None, help="Server worker processes (default: one per CPU core)."
+)
+@click.option(
+    "--rules",
+    type=click.Choice(["nulab", "core"]),
+    default=None,
+    help="nulab (default): Nulab Pass's organization rules; core: a plain SCIM provider.",
+)
+def serve(host: str | None, port: int | None, workers: int | None, rules: str | None) -> None:
+    """Run the SCIM service provider under a production server (granian, WSGI)."""
+    from sandbox.runtime import bootstrap_provider, open_store, scim_url
+    from sandbox.server import default_workers, run_server
+
+    settings = settings_for(host=host, port=port, workers=workers, rules=rules)
+    store = open_store(settings)
+    first = bootstrap_provider(store, settings)
+    store.close()  # each server worker opens its own connection after the fork
+    url = scim_url(settings.host, settings.port, settings)
+
+    click.echo(f"SCIM URL (Tenant URL): {url}")
+    if first.token:
+        click.echo(f"SCIM token (shown once): {first.token}")
+        click.echo(f'Try: curl -H "Authorization: Bearer {first.token}" {url}/Users')
+    else:
+        click.echo("SCIM token: issued earlier (reissue with: sandbox provider token issue)")
+    click.echo("Press Ctrl+C to stop.", nl=True)
+    run_server(settings, settings.workers or default_workers())
