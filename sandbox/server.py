@@ -81,8 +81,17 @@ class EmbeddedServer:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
-        """Stop accepting connections and end the thread."""
-        self._server.close()
+    def stop(self, timeout: float = 10) -> None:
+        """Stop accepting connections and end the thread.
+
+        The sockets are closed from inside the server's own loop (through its trigger):
+        closing them from another thread races the loop (EBADF) and leaves kept-alive
+        connections spinning.
+        """
+        from waitress import wasyncore
+
+        server = self._server
+        server.task_dispatcher.shutdown()
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout)
