@@ -52,21 +52,22 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
     db["users"].create_index(["display_name_norm"])
     # One row per value of a multi-valued attribute (emails, phoneNumbers, roles, ...),
     # so value filters such as emails[type eq "work"].value eq "x" use an index.
-    db["user_values"].create(
-        {
-            "user_id": str,
-            "attr": str,
-            "type_norm": str,
-            "value": str,
-            "value_norm": str,
-            "is_primary": int,
-            "item": str,
-        },
-        not_null={"user_id", "attr", "item"},
-        foreign_keys=[("user_id", "users", "id")],
+    # WITHOUT ROWID with the lookup key first: one b-tree to write per value, and filters
+    # (attr, value_norm) read it directly. Rows are deleted by their exact keys, which the
+    # previous document gives, so no user_id index is needed.
+    db.execute(
+        """CREATE TABLE user_values (
+            attr TEXT NOT NULL,
+            value_norm TEXT NOT NULL,  -- '' when the value has no `value` (addresses)
+            user_id TEXT NOT NULL REFERENCES users(id),
+            n INTEGER NOT NULL,        -- position in the attribute's list
+            type_norm TEXT,
+            value TEXT,
+            is_primary INTEGER NOT NULL,
+            item TEXT NOT NULL,
+            PRIMARY KEY (attr, value_norm, user_id, n)
+        ) WITHOUT ROWID"""
     )
-    db["user_values"].create_index(["attr", "value_norm"])
-    db["user_values"].create_index(["user_id"])
     db["request_log"].create(
         {
             "seq": int,

@@ -232,7 +232,7 @@ def assert_store_consistent(db_path: str) -> None:
             assert row["user_name_norm"] == doc["userName"].casefold()
             expected.extend(multi_value_rows(schema, row["id"], doc))
         stored = store.db.execute(
-            "SELECT user_id, attr, type_norm, value, value_norm, is_primary, item FROM user_values"
+            "SELECT attr, value_norm, user_id, n, type_norm, value, is_primary, item FROM user_values"
         ).fetchall()
         assert sorted(map(tuple, stored), key=repr) == sorted(expected, key=repr)
         orphans = store.scalar(

@@ -129,4 +129,4 @@ def test_value_path_filters_use_the_values_index(store):
         str(row[3]) for row in store.db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM users WHERE {sql}",
                                                 params).fetchall()
     )
-    assert "idx_user_values_attr_value_norm" in plan
+    assert "user_values USING PRIMARY KEY (attr=? AND value_norm=?)" in plan

@@ -349,7 +349,7 @@ def assert_index_matches(app, user_id: str) -> None:
     ctx = app.extensions["sandbox"]
     user = ctx.users.get(user_id)
     stored = ctx.store.db.execute(
-        "SELECT user_id, attr, type_norm, value, value_norm, is_primary, item FROM user_values"
+        "SELECT attr, value_norm, user_id, n, type_norm, value, is_primary, item FROM user_values"
         " WHERE user_id = ?",
         [user_id],
     ).fetchall()

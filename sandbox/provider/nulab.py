@@ -140,26 +140,6 @@ class NulabRules(OrgRules):
 
     def plan_create(self, doc: dict[str, Any], notes: list[str]) -> WritePlan:
         _check_identity(doc)
-        existing = self.org.store.db.execute(
-            "SELECT kind, org_updated FROM users WHERE user_name_norm = ?",
-            [doc["userName"].casefold()],
-        ).fetchone()
-        if existing is not None:
-            if existing[0] != "managed":
-                raise ScimError(
-                    409,
-                    f"{doc['userName']} belongs to a Nulab Account (not a Managed "
-                    "Account); it is never synchronized",
-                    "uniqueness",
-                )
-            if not is_eligible(*existing):
-                raise ScimError(
-                    409,
-                    f"{doc['userName']} belongs to a Managed Account last updated "
-                    f"before {ELIGIBLE_SINCE}, which is not eligible for provisioning; "
-                    "update it in the organization first",
-                    "uniqueness",
-                )
         role = role_of(doc)
         issuer_language, issuer_timezone = self._issuer_defaults()
         language = language_code(doc.get("preferredLanguage"))
@@ -191,6 +171,23 @@ class NulabRules(OrgRules):
             "org_updated": format_datetime(self.clock()),
         }
         return WritePlan(doc, org, self._seat_check if doc.get("active", True) else None)
+
+    def explain_conflict(self, doc: dict[str, Any]) -> ScimError | None:
+        """Why the email is taken: a Nulab Account, or a Managed Account not eligible."""
+        existing = self.org.store.db.execute(
+            "SELECT kind, org_updated FROM users WHERE user_name_norm = ?",
+            [str(doc.get("userName", "")).casefold()],
+        ).fetchone()
+        if existing is None:
+            return None
+        if existing[0] != "managed":
+            return ScimError(409, f"{doc['userName']} belongs to a Nulab Account (not a Managed "
+                             "Account); it is never synchronized", "uniqueness")
+        if not is_eligible(*existing):
+            return ScimError(409, f"{doc['userName']} belongs to a Managed Account last updated "
+                             f"before {ELIGIBLE_SINCE}, which is not eligible for provisioning; "
+                             "update it in the organization first", "uniqueness")
+        return None
 
     def plan_update(self, current: StoredUser, doc: dict[str, Any], notes: list[str]) -> WritePlan:
         _check_identity(doc)

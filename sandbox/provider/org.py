@@ -6,7 +6,6 @@ or updated on or after 2023-01-16) and Nulab Accounts (not managed, never synchr
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -15,7 +14,8 @@ from zoneinfo import available_timezones
 
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.provider.filters import format_datetime
-from sandbox.provider.users import utc_now
+from sandbox.provider.schema import UserSchema
+from sandbox.provider.users import ConcurrentUpdate, UserRepository, utc_now
 from sandbox.store import Store
 
 ELIGIBLE_SINCE = "2023-01-16"
@@ -255,31 +255,28 @@ class Organization:
         if username is not None:
             if not username.strip():
                 raise SandboxError("the username cannot be empty")
-            changes["display_name"] = username
-            changes["display_name_norm"] = username.casefold()
             doc_changes["displayName"] = username
         if active is not None:
-            changes["active"] = 1 if active else 0
             doc_changes["active"] = active
-        if not changes:
+        if not changes and not doc_changes:
             raise SandboxError(
                 "nothing to change: give --role, --language, --timezone, --name or --active"
             )
-        now = format_datetime(self.clock())
-        changes["org_updated"] = now
-        with self.store.write() as db:
-            doc = json.loads(
-                db.execute("SELECT doc FROM users WHERE id = ?", [member.id]).fetchone()[0]
-            )
-            doc.update(doc_changes)
-            assignments = ", ".join(f"{k} = ?" for k in changes)
-            db.execute(
-                f"UPDATE users SET {assignments}, doc = ?, last_modified = ?, version = version + 1"
-                " WHERE id = ?",
-                [*changes.values(), json.dumps(doc, separators=(",", ":")), now, member.id],
-            )
-            if changes.get("role") == "GUEST" and member.role != "GUEST":
-                demote_to_guest(db, member.id)
+        changes["org_updated"] = format_datetime(self.clock())
+        repo = UserRepository(self.store, UserSchema(), clock=self.clock)
+        for _ in range(8):  # re-read and retry if a SCIM write lands in between
+            current = repo.get(member.id)
+            demote = changes.get("role") == "GUEST" and current.org.get("role") != "GUEST"
+            try:
+                repo.update(
+                    current,
+                    {**current.doc, **doc_changes},
+                    changes,
+                    (lambda db, uid: demote_to_guest(db, uid)) if demote else None,
+                )
+                break
+            except ConcurrentUpdate:
+                continue
         return self.member(member.id)
 
 

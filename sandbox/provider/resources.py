@@ -300,14 +300,15 @@ def project(resource: dict[str, Any], attributes: list[str], excluded: list[str]
 
 
 def multi_value_rows(schema: UserSchema, user_id: str, doc: dict[str, Any]) -> list[tuple]:
-    """Rows for the user_values index: one per value of each multi-valued attribute."""
+    """Rows for the user_values index: one per value of each multi-valued attribute, as
+    (attr, value_norm, user_id, n, type_norm, value, is_primary, item)."""
     rows = []
     for attribute in schema.core:
         if not attribute.multi_valued:
             continue
         value_def = attribute.sub("value")
         fold = value_def is not None and not value_def.case_exact
-        for item in doc.get(attribute.name, ()):
+        for n, item in enumerate(doc.get(attribute.name, ())):
             if not isinstance(item, dict):
                 continue
             value = item.get("value")
@@ -315,11 +316,12 @@ def multi_value_rows(schema: UserSchema, user_id: str, doc: dict[str, Any]) -> l
             kind = item.get("type")
             rows.append(
                 (
-                    user_id,
                     attribute.name,
+                    "" if value is None else (value.casefold() if fold else value),
+                    user_id,
+                    n,
                     kind.casefold() if isinstance(kind, str) else None,
                     value,
-                    (value.casefold() if fold else value) if value is not None else None,
                     1 if item.get("primary") is True else 0,
                     json.dumps(item, separators=(",", ":")),
                 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.errors import ScimError
 from sandbox.provider.users import Effects, StoredUser
 
 
@@ -41,6 +42,10 @@ class OrgRules:
     def plan_update(self, current: StoredUser, doc: dict[str, Any], notes: list[str]) -> WritePlan:
         """Check or reshape a replaced or patched document before it is stored."""
         return WritePlan(doc)
+
+    def explain_conflict(self, doc: dict[str, Any]) -> ScimError | None:
+        """A more telling 409 for a create whose userName is taken (None: keep the plain one)."""
+        return None
 
     def before_delete(self, user: StoredUser) -> None:
         """Refuse a DELETE by raising a ScimError."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +18,13 @@ from sandbox.provider.schema import UserSchema
 from sandbox.store import Store
 
 Clock = Callable[[], datetime]
+
+
+def _random_ids() -> Callable[[], str]:
+    """Random version-4 UUIDs from a generator seeded once from the OS (uuid4() asks the OS
+    for every id, a measurable cost per create)."""
+    rng = random.Random(os.urandom(32))
+    return lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 class ConcurrentUpdate(ScimError):
@@ -99,7 +108,7 @@ class UserRepository:
         self.store = store
         self.schema = schema
         self.clock = clock
-        self.new_id = new_id or (lambda: str(uuid.uuid4()))
+        self.new_id = new_id or _random_ids()
         self._multi_valued = [a.name for a in schema.core if a.multi_valued]
 
     # -- reads ---------------------------------------------------------------------------
@@ -161,8 +170,9 @@ class UserRepository:
         if attribute.multi_valued:
             # RFC 7644 §3.4.2.3: a multi-valued attribute sorts by its primary value
             return (
-                "(SELECT value_norm FROM user_values v WHERE v.user_id = users.id AND "
-                f"v.attr = '{attribute.name}' ORDER BY v.is_primary DESC LIMIT 1)"
+                "(SELECT scim_fold(json_extract(e.value, '$.value')) FROM "
+                f"json_each(users.doc, '$.\"{attribute.name}\"') e "
+                "ORDER BY json_extract(e.value, '$.primary') IS 1 DESC, e.key LIMIT 1)"
             )
         path = "$"
         if attribute.schema != "urn:ietf:params:scim:schemas:core:2.0:User":
@@ -197,10 +207,23 @@ class UserRepository:
         if old is not None:
             if all(old.get(a) == doc.get(a) for a in self._multi_valued):
                 return  # the indexed values did not change
-            db.execute("DELETE FROM user_values WHERE user_id = ?", [user_id])
+            self._delete_values(db, user_id, old)
         rows = multi_value_rows(self.schema, user_id, doc)
         if rows:
-            db.conn.executemany("INSERT INTO user_values VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.conn.executemany(
+                "INSERT INTO user_values (attr, value_norm, user_id, n, type_norm, value,"
+                " is_primary, item) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def _delete_values(self, db: Any, user_id: str, doc: dict[str, Any]) -> None:
+        """Remove a user's index rows by their exact keys, computed from its stored document."""
+        keys = [row[:4] for row in multi_value_rows(self.schema, user_id, doc)]
+        if keys:
+            db.conn.executemany(
+                "DELETE FROM user_values WHERE attr = ? AND value_norm = ? AND user_id = ? AND n = ?",
+                keys,
+            )
 
     def create(
         self,
@@ -229,7 +252,7 @@ class UserRepository:
             raise ScimError(
                 409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"
             ) from None
-        return self.get(user_id)
+        return StoredUser(user_id, doc, now, now, 1, org)
 
     def update(
         self,
@@ -274,10 +297,15 @@ class UserRepository:
             current.id, doc, current.created, now, current.version + 1, {**current.org, **org}
         )
 
-    def delete(self, user_id: str) -> None:
+    def delete(self, user: StoredUser) -> None:
         """Remove a user, its indexed values and team memberships; 404 if it does not exist."""
+        user_id = user.id
         with self.store.write() as db:
-            db.execute("DELETE FROM user_values WHERE user_id = ?", [user_id])
+            # re-read inside the transaction: a concurrent write may have changed the values
+            row = db.execute("SELECT doc FROM users WHERE id = ?", [user_id]).fetchone()
+            if row is None:
+                raise ScimError(404, f"User {user_id} not found")
+            self._delete_values(db, user_id, json.loads(row[0]))
             db.execute("DELETE FROM team_members WHERE user_id = ?", [user_id])
             cursor = db.execute("DELETE FROM users WHERE id = ?", [user_id])
             if cursor.rowcount == 0:
