@@ -1,0 +1,616 @@
+"""Provides ScimTarget: the SCIM client half of the mock Entra engine, speaking HTTP via httpx.
+
+Every request goes over HTTP (STYLE rule 1), carries ``Authorization: Bearer <token>``,
+``Accept: application/scim+json`` and, with a body, ``Content-Type: application/scim+json``,
+and no User-Agent (Entra sends none, kortix-ai/suna#7297). Failures become `TargetError` with
+Entra's provisioning-log error code (reference entra-engine.md §2.8).
+
+Exchanges: each request is an `EngineExchange` numbered by the target (1, 2, ...) and appended
+to the request log (side "engine", Authorization redacted by the log) with the note
+`EngineExchange.ref`. The caller gets them three ways: ``with target.recording() as seen:``
+collects the exchanges made *by the calling thread* inside the block (the way to attach them
+to one provisioning-log entry while other workers run); ``target.exchanges_since(marker)``
+returns every exchange after ``marker = target.marker()``; a `TargetError` carries its
+`exchange`. The request-log ``seq`` of an exchange is found with `log_seq` (flushes the log);
+a `TargetError` gets it eagerly as `exchange_seq` when a request log is attached.
+
+Concurrency: one ScimTarget may be used from up to `max_concurrency` threads at once; further
+callers wait on a semaphore, and `over_http` sizes httpx's connection pool to the same bound
+(keep-alive connections reused). `Retry-After` is only reported (`TargetError.retry_after`);
+the target never sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from sandbox.engine.wire import base_url, dialect_from_url, encode_query, filter_params
+from sandbox.errors import SandboxError
+from sandbox.requestlog import Exchange, RequestLog
+
+SCIM_JSON = "application/scim+json"
+CONNECTION_OK = "The specified credentials have permission to enable provisioning."
+"""Test Connection's success text as the Nulab guide quotes it (the reference §2.2 has
+"The supplied credentials are authorized to enable provisioning")."""
+INVALID_CREDENTIALS = (
+    "You appear to have entered invalid credentials. Please confirm you are using the correct "
+    "information for an administrative account."
+)
+NOT_FOUND_REASON = (
+    "An HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK response. "
+    "To address this issue, ensure that the tenant URL is correct. The tenant URL is usually in "
+    "a format like: https://<>/scim. If this does not resolve the issue, contact the application "
+    "developer to ensure their SCIM endpoint conforms with the protocol "
+    "https://tools.ietf.org/html/rfc7644#section-3.4.2"
+)
+"""The quarantine text for a 404 on a query (grokability/snipe-it#11913, #14708)."""
+INCOMPATIBLE_REASON = (
+    "We are not able to deserialize the resource received from your SCIM endpoint because your "
+    "SCIM endpoint is not fully compatible with the Azure Active Directory SCIM client. Here is "
+    "the resource we received from your SCIM endpoint: "
+)
+BAD_REQUEST_REASON = (
+    "The SCIM endpoint is not fully compatible with the Azure Active Directory SCIM client. "
+    "Please refer to the Azure Active Directory SCIM provisioning documentation and adapt the "
+    "SCIM endpoint to be able to process provisioning requests from Azure Active Directory.\n"
+)
+"""1Password/scim-examples#82; the caller appends "This operation was retried N times...". """
+_WEB_RESPONSE = (
+    "StatusCode: {name}\nMessage: Processing of the HTTP request resulted in an exception. "
+    "Please see the HTTP response returned by the 'Response' property of this exception for "
+    "details.\nWeb Response: {body}"
+)
+_BODY_CHARS = 1000
+_JOURNAL = 10_000
+
+
+class ErrorCode:
+    """Entra provisioning-log error codes the target raises (§2.8, §8.4)."""
+
+    BAD_REQUEST = "SystemForCrossDomainIdentityManagementBadRequest"
+    SERVICE_INCOMPATIBLE = "SystemForCrossDomainIdentityManagementServiceIncompatible"
+    MULTIPLE_ENTRIES = "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse"
+    DUPLICATE_TARGET_ENTRIES = "DuplicateTargetEntries"
+    UNAUTHORIZED = "Unauthorized"
+    INSUFFICIENT_RIGHTS = "InsufficientRights"
+    METHOD_NOT_ALLOWED = "MethodNotAllowed"
+    INVALID_ANCHOR = "InvalidAnchor"
+    ENTRY_CONFLICT = "EntryConflict"
+    UNPROCESSABLE_ENTITY = "UnprocessableEntity"
+    TOO_MANY_REQUESTS = "TooManyRequests"
+    INTERNAL_SERVER_ERROR = "InternalServerError"
+    TIMEOUT = "Timeout"
+    WEB_EXCEPTION = "WebExceptionProtocolError"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineExchange:
+    """One request the engine sent and what came back (`status` None: no response)."""
+
+    number: int
+    ref: str
+    """The note under which the request log keeps it, e.g. ``engine#1a2b3c4d-7``."""
+    at: datetime
+    method: str
+    path: str
+    query: str
+    status: int | None
+    latency_ms: float
+    request_body: str | None
+    response_body: str | None
+    error: str | None = None
+
+    @property
+    def request_line(self) -> str:
+        """``METHOD /path?query`` as sent."""
+        return f"{self.method} {self.path}" + (f"?{self.query}" if self.query else "")
+
+    @property
+    def response_summary(self) -> str:
+        """``HTTP 404 Not Found: <body start>`` or the transport error."""
+        if self.status is None:
+            return f"no response: {self.error}"
+        phrase = _phrase(self.status)
+        body = (self.response_body or "")[:_BODY_CHARS]
+        return f"HTTP {self.status} {phrase}" + (f": {body}" if body else "")
+
+
+class TargetError(SandboxError):
+    """A SCIM request failed the way Entra's provisioning log would record it."""
+
+    def __init__(
+        self,
+        error_code: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        exchange: EngineExchange | None = None,
+        retry_after: float | None = None,
+        quarantines: bool = False,
+    ) -> None:
+        super().__init__(f"{error_code}: {reason}")
+        self.error_code = error_code
+        self.reason = reason
+        self.status = status
+        self.exchange = exchange
+        self.retry_after = retry_after
+        """Seconds from Retry-After (429/503); the caller waits on its simulated clock."""
+        self.quarantines = quarantines
+        """Credential or SCIM-compliance failure: quarantines regardless of counts (§8.2)."""
+        self.exchange_seq: int | None = None
+        """The request-log seq of `exchange`, when the target has a request log."""
+
+    @property
+    def request(self) -> str:
+        """The request line, or "" when the error came from no request."""
+        return self.exchange.request_line if self.exchange else ""
+
+    @property
+    def response(self) -> str:
+        """The response summary (status and body start) or the transport error."""
+        return self.exchange.response_summary if self.exchange else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionResult:
+    """Test Connection's outcome: the portal message and the exchange behind it."""
+
+    ok: bool
+    message: str
+    exchange: EngineExchange | None = None
+    error: TargetError | None = None
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _web_response(status: int, body: str) -> str:
+    name = _phrase(status).replace(" ", "").replace("-", "") or str(status)
+    return _WEB_RESPONSE.format(name=name, body=body[:_BODY_CHARS])
+
+
+def _is_list_response(body: Any) -> bool:
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("totalResults"), int)
+        and isinstance(body.get("Resources", []), list)
+    )
+
+
+class ScimTarget:
+    """Entra's SCIM client for one tenant URL and Secret Token (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        tenant_url: str,
+        token: str,
+        *,
+        request_log: RequestLog | None = None,
+        clock: Callable[[], datetime] | None = None,
+        timeout: float = 30.0,
+        max_concurrency: int = 4,
+        rng: random.Random | None = None,
+        owns_client: bool = False,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.client = client
+        self.tenant_url = tenant_url
+        self.base_url = base_url(tenant_url)
+        self.dialect = dialect_from_url(tenant_url)
+        self.request_log = request_log
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.timeout = timeout
+        self.max_concurrency = max_concurrency
+        self.rng = rng or random.Random(0)
+        self._token = token
+        self._owns_client = owns_client
+        self._name = f"engine#{self.rng.getrandbits(32):08x}"
+        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._lock = threading.Lock()
+        self._count = 0
+        self._journal: deque[EngineExchange] = deque(maxlen=_JOURNAL)
+        self._local = threading.local()
+
+    @classmethod
+    def over_http(cls, tenant_url: str, token: str, **options: Any) -> ScimTarget:
+        """A target with its own httpx.Client: keep-alive pool of `max_concurrency` connections,
+        `timeout` seconds per request, no redirects followed. Close it with `close()`."""
+        size = options.get("max_concurrency", 4)
+        client = httpx.Client(
+            timeout=options.get("timeout", 30.0),
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+            follow_redirects=False,
+        )
+        return cls(client, tenant_url, token, owns_client=True, **options)
+
+    def close(self) -> None:
+        """Close the HTTP client if this target created it."""
+        if self._owns_client:
+            self.client.close()
+
+    def __enter__(self) -> ScimTarget:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- exchanges ---------------------------------------------------------------------------
+
+    def marker(self) -> int:
+        """The number of the latest exchange (0 before any): pass it to `exchanges_since`."""
+        return self._count
+
+    def exchanges_since(self, marker: int) -> list[EngineExchange]:
+        """Every exchange numbered after `marker`, all threads, oldest first (last 10,000)."""
+        with self._lock:
+            return [e for e in self._journal if e.number > marker]
+
+    @contextmanager
+    def recording(self) -> Iterator[list[EngineExchange]]:
+        """Collect the exchanges the calling thread makes inside the block (nests)."""
+        stack = self._local.__dict__.setdefault("stack", [])
+        seen: list[EngineExchange] = []
+        stack.append(seen)
+        try:
+            yield seen
+        finally:
+            stack.remove(seen)
+
+    def log_seq(self, exchange: EngineExchange) -> int | None:
+        """The request-log seq of `exchange` (flushes the log); None without a log or once
+        trimmed. Proposed: RequestLog.append returning the seq would make this a lookup-free call."""
+        if self.request_log is None:
+            return None
+        self.request_log.flush()
+        rows = self.request_log.store.query(
+            "SELECT seq FROM request_log WHERE side = 'engine' AND notes LIKE ?"
+            " ORDER BY seq DESC LIMIT 1",
+            [f'["{exchange.ref}"%'],
+        )
+        return int(rows[0]["seq"]) if rows else None
+
+    def _record(self, exchange: EngineExchange) -> None:
+        with self._lock:
+            self._journal.append(exchange)
+        for seen in getattr(self._local, "stack", ()):
+            seen.append(exchange)
+
+    # -- the request loop --------------------------------------------------------------------
+
+    def _send(
+        self, method: str, path: str, query: str = "", body: dict[str, Any] | None = None
+    ) -> tuple[httpx.Response | None, EngineExchange, Exception | None]:
+        url = self.base_url + path + (f"?{query}" if query else "")
+        content = None
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": SCIM_JSON}
+        if body is not None:
+            # Compact JSON, as the reference's captured bodies are written.
+            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            headers["Content-Type"] = SCIM_JSON
+        request = self.client.build_request(
+            method, url, headers=headers, content=content, timeout=self.timeout
+        )
+        for name in ("User-Agent", "Accept-Encoding"):  # httpx defaults Entra does not send
+            request.headers.pop(name, None)
+        with self._lock:
+            self._count += 1
+            number = self._count
+        at = self.clock()
+        response: httpx.Response | None = None
+        failure: Exception | None = None
+        started = time.perf_counter()
+        with self._slots:
+            try:
+                response = self.client.send(request)
+                response.read()
+            except httpx.TransportError as exc:
+                failure = exc
+        latency = (time.perf_counter() - started) * 1000
+        parts = urlsplit(str(request.url))
+        exchange = EngineExchange(
+            number=number,
+            ref=f"{self._name}-{number}",
+            at=at,
+            method=method,
+            path=parts.path,
+            query=parts.query,
+            status=response.status_code if response is not None else None,
+            latency_ms=latency,
+            request_body=content.decode() if content else None,
+            response_body=response.text if response is not None else None,
+            error=f"{type(failure).__name__}: {failure}" if failure else None,
+        )
+        self._record(exchange)
+        if self.request_log is not None:
+            notes = [exchange.ref] + ([exchange.error] if exchange.error else [])
+            self.request_log.append(
+                Exchange(
+                    at=at,
+                    side="engine",
+                    method=method,
+                    path=exchange.path,
+                    query=exchange.query,
+                    status=exchange.status or 0,
+                    latency_ms=latency,
+                    request_headers=list(request.headers.items()),
+                    request_body=content,
+                    response_headers=list(response.headers.items()) if response else [],
+                    response_body=response.content if response is not None else None,
+                    notes=notes,
+                )
+            )
+        return response, exchange, failure
+
+    def _fail(self, error: TargetError) -> TargetError:
+        if error.exchange is not None:
+            error.exchange_seq = self.log_seq(error.exchange)
+        return error
+
+    def _request(
+        self, kind: str, method: str, path: str, query: str = "", body: dict | None = None
+    ) -> tuple[httpx.Response, EngineExchange]:
+        """Send and classify: `kind` is "query", "read" (by id), "write" (by id) or "create"."""
+        response, exchange, failure = self._send(method, path, query, body)
+        if response is None:
+            assert failure is not None
+            if isinstance(failure, httpx.TimeoutException):
+                reason = f"The request timed out after {self.timeout:g} seconds ({failure})."
+                raise self._fail(TargetError(ErrorCode.TIMEOUT, reason, exchange=exchange))
+            reason = (
+                f"An HTTP protocol error occurred while connecting to {self.base_url}: {failure}"
+            )
+            raise self._fail(TargetError(ErrorCode.WEB_EXCEPTION, reason, exchange=exchange))
+        if response.is_success:
+            return response, exchange
+        raise self._fail(self._status_error(kind, response, exchange))
+
+    def _status_error(
+        self, kind: str, response: httpx.Response, exchange: EngineExchange
+    ) -> TargetError:
+        status, text = response.status_code, response.text
+        web = _web_response(status, text)
+        retry_after = None
+        quarantines = False
+        if status == 400:
+            code, reason = ErrorCode.BAD_REQUEST, BAD_REQUEST_REASON + web
+        elif status == 401:
+            code, quarantines = ErrorCode.UNAUTHORIZED, True
+            # The quarantine e-mail's wording (§2.8, grokability/snipe-it#14138).
+            reason = (
+                "While attempting to validate our authorization to access your application, "
+                f"we received this unexpected response: {web}"
+            )
+        elif status == 403:
+            code, reason = ErrorCode.INSUFFICIENT_RIGHTS, web
+        elif status == 404 and kind in ("read", "write"):
+            # A linked object answered 404: the anchor is gone (§2.8, [PLOGERR]).
+            code = ErrorCode.INVALID_ANCHOR
+            reason = (
+                f"The object previously created or matched in the target ({exchange.path}) "
+                "no longer exists: HTTP/404 Not Found. Restart provisioning to match it again."
+            )
+        elif status == 404:
+            # A query (or create) that 404s is a SCIM-compliance failure that quarantines the
+            # job with this text (§2.8, §9); the code Entra logs for a non-compliant endpoint.
+            code, reason, quarantines = ErrorCode.SERVICE_INCOMPATIBLE, NOT_FOUND_REASON, True
+        elif status == 405:
+            code, reason = ErrorCode.METHOD_NOT_ALLOWED, web
+        elif status == 409:
+            code = ErrorCode.ENTRY_CONFLICT
+            reason = (
+                "The target returned an error response with the HTTP status code 409. This "
+                "response indicates that a user or a group already exists with the same name. "
+                + web
+            )
+        elif status == 422:
+            code, reason = ErrorCode.UNPROCESSABLE_ENTITY, web
+        elif status == 429:
+            code = ErrorCode.TOO_MANY_REQUESTS
+            retry_after = self._retry_after(response)
+            reason = web
+        elif status >= 500:
+            code, reason = ErrorCode.INTERNAL_SERVER_ERROR, web
+            retry_after = self._retry_after(response) if status == 503 else None
+        elif status < 400:  # a redirect (not followed) or an informational answer
+            code, reason = ErrorCode.WEB_EXCEPTION, web
+        else:
+            code, reason = ErrorCode.BAD_REQUEST, BAD_REQUEST_REASON + web
+        return TargetError(
+            code,
+            reason,
+            status=status,
+            exchange=exchange,
+            retry_after=retry_after,
+            quarantines=quarantines,
+        )
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        """Retry-After as seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        if value.strip().isdigit():
+            return float(value.strip())
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (moment - self.clock()).total_seconds())
+
+    def _json(self, response: httpx.Response, exchange: EngineExchange) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise self._incompatible(response, exchange) from None
+
+    def _incompatible(self, response: httpx.Response, exchange: EngineExchange) -> TargetError:
+        reason = INCOMPATIBLE_REASON + response.text[:_BODY_CHARS]
+        return self._fail(
+            TargetError(
+                ErrorCode.SERVICE_INCOMPATIBLE,
+                reason,
+                status=response.status_code,
+                exchange=exchange,
+            )
+        )
+
+    # -- resources ---------------------------------------------------------------------------
+
+    def _query(
+        self, resource: str, attribute: str, value: str
+    ) -> tuple[list[dict[str, Any]], EngineExchange]:
+        query = encode_query(filter_params(attribute, value, resource=resource))
+        response, exchange = self._request("query", "GET", f"/{resource}", query)
+        body = self._json(response, exchange)
+        if not _is_list_response(body):
+            raise self._incompatible(response, exchange)
+        resources = body.get("Resources", [])
+        if len(resources) < min(body["totalResults"], 1) or not all(
+            isinstance(r, dict) for r in resources
+        ):
+            raise self._incompatible(response, exchange)
+        return resources, exchange
+
+    def _read(self, path: str, query: str = "") -> dict[str, Any]:
+        response, exchange = self._request("read", "GET", path, query)
+        body = self._json(response, exchange)
+        if _is_list_response(body):
+            resources = body.get("Resources", [])
+            if len(resources) > 1 or body["totalResults"] > 1:
+                reason = f"Expected one object from {exchange.path}, received {len(resources)}."
+                raise self._fail(
+                    TargetError(ErrorCode.MULTIPLE_ENTRIES, reason, status=200, exchange=exchange)
+                )
+            body = resources[0] if resources else None
+        if not isinstance(body, dict) or not body.get("id"):
+            raise self._incompatible(response, exchange)
+        return body
+
+    def _create(self, resource: str, doc: dict[str, Any]) -> dict[str, Any]:
+        response, exchange = self._request("create", "POST", f"/{resource}", body=doc)
+        body = self._json(response, exchange)
+        if not isinstance(body, dict) or not body.get("id"):
+            raise self._incompatible(response, exchange)  # §2.3: 201 + body with "id"
+        return body
+
+    def _patch(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        response, _ = self._request("write", "PATCH", path, body=body)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            parsed = response.json()
+        except ValueError:
+            return None  # a PATCH response body is not required (§2.4)
+        return parsed if isinstance(parsed, dict) else None
+
+    def test_connection(self, matching_attribute: str = "userName") -> ConnectionResult:
+        """Entra's Test Connection: query a random GUID, expect 200 + an empty ListResponse
+        (§2.2). Never raises: a failure is a result whose message says what was wrong."""
+        guid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        try:
+            found, exchange = self._query("Users", matching_attribute, guid)
+        except TargetError as error:
+            return ConnectionResult(False, self._connection_message(error), error.exchange, error)
+        if found:
+            message = (
+                f'The query for a user that cannot exist ({matching_attribute} eq "{guid}") '
+                f"returned {len(found)} result(s); the SCIM endpoint must answer 200 OK with an "
+                "empty ListResponse (totalResults 0)."
+            )
+            return ConnectionResult(False, message, exchange)
+        return ConnectionResult(True, CONNECTION_OK, exchange)
+
+    def _connection_message(self, error: TargetError) -> str:
+        if error.error_code == ErrorCode.UNAUTHORIZED:
+            return INVALID_CREDENTIALS  # MicrosoftDocs/azure-docs#54231
+        if error.status == 404 or error.error_code == ErrorCode.SERVICE_INCOMPATIBLE:
+            return error.reason
+        if error.status is None:
+            return f"Unable to connect to the Tenant URL {self.base_url}: {error.reason}"
+        return (
+            f"An HTTP/{error.status} {_phrase(error.status)} response was returned rather than "
+            f"the expected HTTP/200 OK response ({error.error_code}). {error.reason}"
+        )
+
+    def find_users(self, attribute: str, value: str) -> list[dict[str, Any]]:
+        """``GET /Users?filter=<attribute> eq "<value>"``: the matching users (§4)."""
+        return self._query("Users", attribute, value)[0]
+
+    def match_user(self, attribute: str, value: str) -> dict[str, Any] | None:
+        """The one user matching, None for none; several raise DuplicateTargetEntries (§4)."""
+        return self._match("Users", attribute, value)
+
+    def get_user(self, user_id: str) -> dict[str, Any]:
+        """``GET /Users/{id}`` of a linked user; 404 raises InvalidAnchor (§2.4, §2.8)."""
+        return self._read(f"/Users/{quote(user_id, safe='')}")
+
+    def create_user(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """``POST /Users``; the created user with its target ``id`` (§2.3)."""
+        return self._create("Users", doc)
+
+    def patch_user(self, user_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """``PATCH /Users/{id}``: the returned resource on 200 with a body, else None."""
+        return self._patch(f"/Users/{quote(user_id, safe='')}", body)
+
+    def delete_user(self, user_id: str) -> None:
+        """``DELETE /Users/{id}`` (204, §2.6)."""
+        self._request("write", "DELETE", f"/Users/{quote(user_id, safe='')}")
+
+    def find_groups(self, display_name: str) -> list[dict[str, Any]]:
+        """``GET /Groups?excludedAttributes=members&filter=displayName eq "<name>"`` (§9)."""
+        return self._query("Groups", "displayName", display_name)[0]
+
+    def match_group(self, display_name: str) -> dict[str, Any] | None:
+        """The one group of that name, None for none; several raise DuplicateTargetEntries."""
+        return self._match("Groups", "displayName", display_name)
+
+    def get_group(self, group_id: str) -> dict[str, Any]:
+        """``GET /Groups/{id}?excludedAttributes=members``: retrieval never asks for members."""
+        return self._read(f"/Groups/{quote(group_id, safe='')}", "excludedAttributes=members")
+
+    def create_group(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /Groups`` (body from `wire.group_post`): the group with its ``id``."""
+        return self._create("Groups", body)
+
+    def patch_group(self, group_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """``PATCH /Groups/{id}`` (204 expected, 200 accepted)."""
+        return self._patch(f"/Groups/{quote(group_id, safe='')}", body)
+
+    def delete_group(self, group_id: str) -> None:
+        """``DELETE /Groups/{id}`` (204)."""
+        self._request("write", "DELETE", f"/Groups/{quote(group_id, safe='')}")
+
+    def _match(self, resource: str, attribute: str, value: str) -> dict[str, Any] | None:
+        found, exchange = self._query(resource, attribute, value)
+        if len(found) > 1:
+            reason = (
+                f'{len(found)} {resource.lower()} in the target match {attribute} eq "{value}"; '
+                "exactly one is needed to link."
+            )
+            raise self._fail(
+                TargetError(
+                    ErrorCode.DUPLICATE_TARGET_ENTRIES, reason, status=200, exchange=exchange
+                )
+            )
+        return found[0] if found else None
