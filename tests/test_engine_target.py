@@ -396,6 +396,15 @@ def test_engine_exchanges_are_logged_with_the_token_redacted(make_target, reques
     assert all(token not in json.dumps(dict(row)) for row in rows)
 
 
+def test_a_clock_object_with_now_stamps_the_exchanges(make_target, request_log):
+    class Clock:
+        def now(self) -> datetime:
+            return datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC)
+
+    make_target(clock=Clock()).test_connection()
+    assert engine_entries(request_log)[0]["at"] == "2026-05-04T03:02:01.000Z"
+
+
 def test_exchanges_since_a_marker_and_recording_per_thread(make_target):
     target = make_target()
     target.test_connection()

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -77,6 +77,10 @@ _WEB_RESPONSE = (
 )
 _BODY_CHARS = 1000
 _JOURNAL = 10_000
+
+
+class _HasNow(Protocol):
+    def now(self) -> datetime: ...
 
 
 class ErrorCode:
@@ -206,7 +210,7 @@ class ScimTarget:
         token: str,
         *,
         request_log: RequestLog | None = None,
-        clock: Callable[[], datetime] | None = None,
+        clock: Callable[[], datetime] | _HasNow | None = None,
         timeout: float = 30.0,
         max_concurrency: int = 4,
         rng: random.Random | None = None,
@@ -219,7 +223,13 @@ class ScimTarget:
         self.base_url = base_url(tenant_url)
         self.dialect = dialect_from_url(tenant_url)
         self.request_log = request_log
-        self.clock = clock or (lambda: datetime.now(UTC))
+        # A callable or a clock object with now() (the engine's SimClock): stamps the log.
+        if clock is None:
+            self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        elif callable(clock):
+            self.clock = clock
+        else:
+            self.clock = clock.now
         self.timeout = timeout
         self.max_concurrency = max_concurrency
         self.rng = rng or random.Random(0)
