@@ -1,0 +1,105 @@
+"""Provides SimClock: the engine's simulated clock (cycles every 40 simulated minutes).
+
+The clock is stored in the database, so the CLI, the TUI and a running sandbox agree on
+the simulated time. It advances by hand ("next cycle now") or runs at a chosen speed
+(60 means a simulated hour per real minute); at speed 0 it only moves when told to, which
+is what scenarios use to be reproducible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sandbox.errors import SandboxError
+from sandbox.store import Store
+
+CYCLE_INTERVAL = timedelta(minutes=40)
+"""Entra's fixed interval between cycles (reference §1.1, §1.3: PT40M)."""
+
+QUARANTINE_INTERVAL = timedelta(hours=24)
+"""While quarantined, cycles slow to once a day (reference §8.2)."""
+
+EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+"""Where a new sandbox's simulated time starts (a Monday morning)."""
+
+MAX_SPEED = 100_000.0
+
+
+def format_time(moment: datetime) -> str:
+    """ISO 8601 UTC with milliseconds and Z, the form every stored time has."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def parse_time(text: str) -> datetime:
+    """Read a stored time back."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class SimClock:
+    """Simulated UTC time: base + (real elapsed since anchor) x speed, plus manual advances."""
+
+    def __init__(self, store: Store, real: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.real = real
+        # The anchor is per process: simulated time only flows while a process runs it.
+        self._anchor_real = real()
+        self._anchor_sim = self._stored_base()
+
+    def _stored_base(self) -> datetime:
+        raw = self._get("clock.now")
+        return parse_time(raw) if raw else EPOCH
+
+    def _get(self, key: str) -> str | None:
+        row = self.store.db.execute("SELECT value FROM engine_state WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set(self, key: str, value: str) -> None:
+        with self.store.write() as db:
+            db.execute(
+                "INSERT INTO engine_state(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    @property
+    def speed(self) -> float:
+        """Simulated seconds per real second (0: time moves only by hand)."""
+        raw = self._get("clock.speed")
+        return float(raw) if raw else 0.0
+
+    def set_speed(self, speed: float) -> None:
+        """Run the clock at `speed` (0 stops it flowing)."""
+        if not 0 <= speed <= MAX_SPEED:
+            raise SandboxError(f"clock speed must be between 0 and {MAX_SPEED:g}")
+        self._rebase()
+        self._set("clock.speed", repr(float(speed)))
+
+    def now(self) -> datetime:
+        """The simulated time now."""
+        elapsed = (self.real() - self._anchor_real) * self.speed
+        stored = self._stored_base()
+        if stored > self._anchor_sim:  # another process advanced it: follow
+            self._anchor_sim, self._anchor_real = stored, self.real()
+            elapsed = 0.0
+        return self._anchor_sim + timedelta(seconds=elapsed)
+
+    def _rebase(self) -> None:
+        current = self.now()
+        self._anchor_sim, self._anchor_real = current, self.real()
+        self._set("clock.now", format_time(current))
+
+    def advance(self, delta: timedelta) -> datetime:
+        """Move simulated time forward by `delta` (never backwards)."""
+        if delta < timedelta(0):
+            raise SandboxError("the clock only moves forward")
+        target = self.now() + delta
+        self._anchor_sim, self._anchor_real = target, self.real()
+        self._set("clock.now", format_time(target))
+        return target
+
+    def advance_to(self, moment: datetime) -> datetime:
+        """Move simulated time forward to `moment` if it is later than now."""
+        current = self.now()
+        return self.advance(moment - current) if moment > current else current

@@ -1,0 +1,318 @@
+"""Provides Cycle: one initial or incremental provisioning cycle, end to end (§1.2, §1.3).
+
+Order of work: users (match-or-create, update, disable, delete), then the accidental-deletion
+check on the disables and deletes, then groups and memberships. A credential or
+SCIM-compliance failure stops the cycle and quarantines the job (§8.2); other failures are
+escrowed and retried in later cycles (§8.1); the watermark moves only when the cycle ends.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sandbox.engine.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
+from sandbox.engine.groups_pass import GroupProcessor
+from sandbox.engine.job import JobConfig, JobState, Quarantine
+from sandbox.engine.logs import LogRecord
+from sandbox.engine.target import TargetError
+from sandbox.engine.users_pass import Outcome, UserProcessor
+from sandbox.expressions import EvaluationContext
+
+DEFAULT_RETRY_AFTER = 60.0
+"""Seconds to wait on a 429 without a Retry-After header."""
+
+QUARANTINE_LADDER = (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24))
+"""Retries of a quarantined job: +6 h, +12 h, +24 h, then every 24 h (§8.2)."""
+
+ESCROW_PROPORTION = 0.4
+ESCROW_TOTAL = 40_000
+
+
+class Quarantined(Exception):
+    """Raised inside a cycle to stop it: the job goes to quarantine with this reason."""
+
+    def __init__(self, reason: str, error: str) -> None:
+        super().__init__(error)
+        self.reason = reason
+        self.error = error
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did: counts per outcome, requests, duration, the job afterwards."""
+
+    id: int
+    kind: str
+    started: str
+    finished: str = ""
+    counts: Counter = field(default_factory=Counter)
+    requests: int = 0
+    wall_ms: float = 0.0
+    quarantine: Quarantine | None = None
+    staged: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": self.id, "kind": self.kind, "started": self.started, "finished": self.finished,
+            "counts": {k: self.counts.get(k, 0) for k in
+                       ("created", "updated", "disabled", "deleted", "skipped", "failed")},
+            "staged": self.staged, "requests": self.requests, "wall_ms": round(self.wall_ms, 1),
+            "quarantine": None if self.quarantine is None else self.quarantine.__dict__,
+        }
+
+
+class Cycle:
+    """One run over the tenant; `engine` is the Provisioning service holding the parts."""
+
+    def __init__(self, engine: Any, target: Any, config: JobConfig, state: JobState, *,
+                 kind: str, on_demand: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.engine = engine
+        self.target = target
+        self.config = config
+        self.state = state
+        self.kind = kind
+        self.on_demand = on_demand
+        self.incremental_diff_only = kind == "incremental"
+        self.progress = progress
+        self.context = EvaluationContext(clock=engine.clock.now,
+                                         rng=random.Random(f"cycle-{engine.seed}"),
+                                         tenant_domain=engine.tenant_domain)
+        self.id = engine.new_cycle(kind)
+        self.report = CycleReport(self.id, kind, self.now_text())
+        self._group_errors: list[TargetError] = []
+
+    # -- helpers the passes use ----------------------------------------------------------
+
+    def clock_now(self) -> datetime:
+        return self.engine.clock.now()
+
+    def now_text(self) -> str:
+        return format_time(self.engine.clock.now())
+
+    def throttled(self, retry_after: float | None) -> None:
+        """A 429: the cycle pauses for Retry-After on the simulated clock (§2.8, §10)."""
+        self.engine.clock.advance(timedelta(seconds=retry_after or DEFAULT_RETRY_AFTER))
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run a group request with the same 429 handling as users."""
+        return UserProcessor(self).call(fn)
+
+    def group_failed(self, error: TargetError) -> None:
+        self._group_errors.append(error)
+        if error.quarantines:
+            raise Quarantined("EncounteredQuarantineException" if error.status == 401 else
+                              "Unknown", error.reason)
+
+    # -- the run -------------------------------------------------------------------------
+
+    def user_ids(self, mark: int) -> list[str]:
+        """The users this cycle looks at, in a stable order."""
+        engine = self.engine
+        links = engine.links.linked_ids("User")
+        if self.kind == "initial":
+            if self.config.scope == "all":
+                ids = set(engine.directory_user_ids())
+            else:
+                ids = set(engine.app.assigned_user_ids())
+            ids |= links
+        else:
+            ids = engine.changed_user_ids(self.state.watermark, mark)
+        ids |= set(engine.links.due("User", self.clock_now()))
+        if self.state.force_deletes:
+            ids |= {s for t, s, _a in engine.links.staged() if t == "User"}
+        return sorted(ids)
+
+    def group_ids(self, mark: int) -> list[str]:
+        if not self.config.groups_enabled:
+            return []
+        engine = self.engine
+        if self.config.scope == "all":
+            ids = {g.id for g in engine.directory.groups()}
+        else:
+            ids = set(engine.app.assigned_group_ids())
+        ids |= engine.links.linked_ids("Group")
+        if self.kind == "incremental":
+            ids &= engine.changed_group_ids(self.state.watermark, mark) | set(
+                engine.links.due("Group", self.clock_now()))
+        return sorted(ids)
+
+    def run(self) -> CycleReport:
+        """Run the cycle; returns its report (the job state is saved by the service)."""
+        started = time.perf_counter()
+        marker = self.target.marker()
+        mark = self.engine.directory.last_change_seq()
+        records: list[LogRecord] = []
+        aborted: Quarantined | None = None
+        try:
+            outcomes = self._users(self.user_ids(mark))
+            records.extend(o.record for o in outcomes)
+            self._deletions(outcomes)
+            self._finish_users(outcomes)
+            processor = GroupProcessor(self)
+            for group_id in self.group_ids(mark):
+                record = processor.process(group_id)
+                if record is not None:
+                    records.append(record)
+                    self.report.counts[_counter(record)] += 1
+        except Quarantined as stop:
+            aborted = stop
+        self.engine.logs.write(records)
+        self.report.requests = len(self.target.exchanges_since(marker))
+        self.report.wall_ms = (time.perf_counter() - started) * 1000
+        self.report.finished = self.now_text()
+        self._settle(mark, aborted)
+        self.engine.finish_cycle(self.report, self.state)
+        return self.report
+
+    def _users(self, user_ids: list[str]) -> list[Outcome]:
+        processor = UserProcessor(self)
+        outcomes: list[Outcome] = []
+        total = len(user_ids)
+
+        def one(user_id: str) -> Outcome | None:
+            outcome = processor.process(user_id)
+            if outcome is not None and outcome.failure is not None and outcome.failure.quarantines:
+                error = outcome.failure
+                reason = ("EncounteredQuarantineException" if error.status == 401 else "Unknown")
+                outcomes.append(outcome)
+                raise Quarantined(reason, error.reason)
+            return outcome
+
+        workers = 1 if self.on_demand else self.config.max_concurrency
+        done = 0
+        if workers == 1:
+            for user_id in user_ids:
+                outcome = one(user_id)
+                if outcome is not None:
+                    outcomes.append(outcome)
+                done += 1
+                if self.progress:
+                    self.progress(done, total)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for outcome in pool.map(one, user_ids):
+                    if outcome is not None:
+                        outcomes.append(outcome)
+                    done += 1
+                    if self.progress:
+                        self.progress(done, total)
+        return outcomes
+
+    def _deletions(self, outcomes: list[Outcome]) -> None:
+        """Accidental-deletion prevention: too many disables+deletes are staged (§8.3)."""
+        deferred = [o for o in outcomes if o.deferred is not None]
+        threshold = self.config.delete_threshold
+        if threshold is not None and len(deferred) > threshold and not self.state.force_deletes:
+            for outcome in deferred:
+                outcome.record.action = "StagedDelete"
+                outcome.record.status = "Skipped"
+                outcome.record.reason = (
+                    f"{len(deferred)} disables and deletes in this cycle exceed the accidental-"
+                    f"deletion threshold ({threshold}); held back until deletes are allowed")
+                outcome.counter = "staged"
+                outcome.link = None
+                outcome.drop_link = False
+                outcome.deferred = None
+            self.engine.links.stage([(o.record.object_type, o.record.source_id,
+                                      o.deferred_action or "Disable") for o in deferred], self.id)
+            self.report.staged = len(deferred)
+            self._staged_quarantine = Quarantine(
+                reason="TooManyDeletes",
+                error=f"{len(deferred)} deletions exceed the threshold of {threshold}",
+                current_began=self.now_text(), series_began=self.now_text(),
+                next_attempt=self.now_text())
+            return
+        for outcome in deferred:
+            try:
+                assert outcome.deferred is not None
+                outcome.deferred()
+            except TargetError as error:
+                outcome.record.fail(error.error_code, error.reason)
+                outcome.counter = "failed"
+                outcome.failure = error
+                outcome.link = None
+                outcome.drop_link = False
+        if self.state.force_deletes:
+            self.engine.links.clear_staged()
+
+    def _finish_users(self, outcomes: list[Outcome]) -> None:
+        links = [o.link for o in outcomes if o.link is not None]
+        self.engine.links.save(links, self.clock_now())
+        self.engine.links.drop("User", [o.record.source_id for o in outcomes if o.drop_link])
+        succeeded = [o.record.source_id for o in outcomes if o.counter != "failed"]
+        self.engine.links.release("User", succeeded)
+        for outcome in outcomes:
+            self.report.counts[outcome.counter if outcome.counter != "staged" else "skipped"] += 1
+            if outcome.counter == "failed" and outcome.extra.get("escrow", True):
+                escrow = self.engine.links.escrow("User", outcome.record.source_id,
+                                                  outcome.record.error_code or "Unknown",
+                                                  outcome.record.reason or "", self.clock_now())
+                outcome.record.reason = (
+                    f"{outcome.record.reason} This operation was retried {escrow.attempts - 1} "
+                    f"times. It will be retried again after this date: {escrow.next_attempt}")
+
+    # -- the job afterwards ----------------------------------------------------------------
+
+    def _settle(self, mark: int, aborted: Quarantined | None) -> None:
+        state = self.state
+        now = self.clock_now()
+        quarantine = state.quarantine
+        counts = self.report.counts
+        successes = sum(counts[k] for k in ("created", "updated", "disabled", "deleted"))
+        if aborted is not None:
+            quarantine = self._quarantine(aborted.reason, aborted.error, quarantine, now)
+        elif getattr(self, "_staged_quarantine", None) is not None:
+            quarantine = self._staged_quarantine
+        else:
+            failures = self.engine.links.escrow_count(reference=False)
+            events = max(1, successes + counts["failed"] + counts["skipped"])
+            over = failures >= self.config.escrow_threshold and (
+                failures / events > ESCROW_PROPORTION or failures > ESCROW_TOTAL)
+            if over:
+                quarantine = self._quarantine(
+                    "EncounteredEscrowProportionThreshold",
+                    f"{failures} objects failed (more than 40 % of the provisioning events)",
+                    quarantine, now)
+            elif quarantine is not None and (successes or not counts["failed"]):
+                quarantine = None  # any success lifts quarantine (§8.2)
+        interval = CYCLE_INTERVAL
+        if quarantine is not None:
+            step = min(quarantine.series_count, len(QUARANTINE_LADDER)) - 1
+            interval = QUARANTINE_LADDER[step] if step < len(QUARANTINE_LADDER) else QUARANTINE_INTERVAL
+            quarantine = replace(quarantine, next_attempt=format_time(now + interval))
+        self.report.quarantine = quarantine
+        self.state = replace(
+            state,
+            watermark=mark if aborted is None else state.watermark,
+            initial_needed=state.initial_needed and aborted is not None,
+            quarantine=quarantine,
+            last_cycle_id=self.id,
+            last_cycle_end=format_time(now),
+            next_cycle=format_time(now + interval),
+            force_deletes=False,
+        )
+
+    def _quarantine(self, reason: str, error: str, current: Quarantine | None,
+                    now: datetime) -> Quarantine:
+        text = format_time(now)
+        if current is not None and current.reason == reason:
+            return replace(current, current_began=text, error=error,
+                           series_count=current.series_count + 1)
+        return Quarantine(reason=reason, error=error, current_began=text, series_began=text,
+                          next_attempt=text)
+
+
+def _counter(record: LogRecord) -> str:
+    if record.status == "Failure":
+        return "failed"
+    return {"Create": "created", "Update": "updated", "Delete": "deleted",
+            "Disable": "disabled"}.get(record.action, "skipped")

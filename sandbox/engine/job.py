@@ -1,0 +1,225 @@
+"""Provides the provisioning job: its configuration and its state, stored in engine_state.
+
+The configuration is what the portal's Provisioning blade holds (tenant URL with or without
+?aadOptscim062020, secret token, scope, scoping filters, target object actions, group
+provisioning, skip out-of-scope deletions, the accidental-deletion threshold, attribute
+mappings). The state is what the service keeps between cycles (watermark, quarantine,
+whether the next cycle must be initial).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from sandbox.engine.mapping import Mapping, validate_mappings
+from sandbox.engine.mapping_presets import PRESETS
+from sandbox.engine.scoping import ScopingFilter, parse_scoping_filters
+from sandbox.errors import SandboxError
+from sandbox.store import Store
+
+DEFAULT_DELETE_THRESHOLD = 500
+"""Graph's QuarantineTooManyDeletesThreshold example value (reference §8.3; UNCONFIRMED as UI
+default, so it is a setting)."""
+
+ESCROW_BASE_THRESHOLD = 5000
+"""Quarantine evaluation starts at this many failures (reference §8.2)."""
+
+STATUSES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
+
+
+def _mapping_to_dict(mapping: Mapping) -> dict[str, Any]:
+    return {
+        "target": mapping.target,
+        "source": mapping.source,
+        "type": str(mapping.type),
+        "default": mapping.default,
+        "flow": str(mapping.flow),
+        "matching_precedence": mapping.matching_precedence,
+        "required": mapping.required,
+    }
+
+
+def mapping_from_dict(data: dict[str, Any]) -> Mapping:
+    """Rebuild a stored mapping (re-parsing its expression)."""
+    return Mapping(
+        target=data["target"],
+        source=data.get("source", ""),
+        type=data.get("type", "Direct"),
+        default=data.get("default"),
+        flow=data.get("flow", "Always"),
+        matching_precedence=int(data.get("matching_precedence", 0)),
+        required=bool(data.get("required", False)),
+    )
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """The provisioning configuration (Provisioning > Admin credentials, Mappings, Settings)."""
+
+    tenant_url: str = ""
+    secret_token: str = ""
+    scope: str = "assigned"
+    """"assigned" (sync only assigned users and groups, recommended) or "all"."""
+    scoping_filters: tuple[ScopingFilter, ...] = ()
+    create: bool = True
+    update: bool = True
+    delete: bool = True
+    groups_enabled: bool = True
+    """"Provision Microsoft Entra ID Groups" is enabled by default (guide step 5)."""
+    skip_out_of_scope_deletions: bool = False
+    delete_threshold: int | None = DEFAULT_DELETE_THRESHOLD
+    """Prevent accidental deletions: most disables+deletes per cycle (None: off)."""
+    escrow_threshold: int = ESCROW_BASE_THRESHOLD
+    """Failures before the 40 % quarantine rule applies; scale it down for small tenants."""
+    user_mappings: tuple[Mapping, ...] = field(default_factory=lambda: PRESETS["default"].mappings)
+    group_mappings: tuple[Mapping, ...] = field(default_factory=lambda: PRESETS["groups"].mappings)
+    mapping_preset: str = "default"
+    max_concurrency: int = 4
+    """Requests the engine sends at once."""
+
+    @property
+    def configured(self) -> bool:
+        """Whether admin credentials were entered."""
+        return bool(self.tenant_url)
+
+    @property
+    def flag(self) -> bool:
+        """Whether the tenant URL carries ?aadOptscim062020 (the SCIM 2020 dialect)."""
+        return "aadoptscim062020" in urlsplit(self.tenant_url).query.lower()
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["user_mappings"] = [_mapping_to_dict(m) for m in self.user_mappings]
+        data["group_mappings"] = [_mapping_to_dict(m) for m in self.group_mappings]
+        data["scoping_filters"] = [f.to_dict() for f in self.scoping_filters]
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, raw: str) -> JobConfig:
+        data = json.loads(raw)
+        data["user_mappings"] = tuple(mapping_from_dict(m) for m in data["user_mappings"])
+        data["group_mappings"] = tuple(mapping_from_dict(m) for m in data["group_mappings"])
+        data["scoping_filters"] = parse_scoping_filters(data.get("scoping_filters", []))
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def check(self) -> None:
+        """Refuse a configuration Entra would refuse, with the reason."""
+        if self.tenant_url:
+            parts = urlsplit(self.tenant_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise SandboxError(
+                    f"tenant URL must be an http(s) URL such as http://127.0.0.1:8000/scim/v2, "
+                    f"got {self.tenant_url!r}"
+                )
+        if self.scope not in ("assigned", "all"):
+            raise SandboxError("scope must be 'assigned' or 'all'")
+        if self.delete_threshold is not None and self.delete_threshold < 1:
+            raise SandboxError("the accidental-deletion threshold must be at least 1")
+        if self.escrow_threshold < 1:
+            raise SandboxError("the escrow threshold must be at least 1")
+        if not 1 <= self.max_concurrency <= 32:
+            raise SandboxError("max concurrency must be between 1 and 32")
+        validate_mappings(self.user_mappings, object_type="User")
+        validate_mappings(self.group_mappings, object_type="Group")
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """Why and since when the job is quarantined (Graph synchronizationQuarantine)."""
+
+    reason: str
+    error: str
+    current_began: str
+    series_began: str
+    next_attempt: str
+    series_count: int = 1
+
+
+@dataclass(frozen=True)
+class JobState:
+    """What the provisioning service remembers between cycles."""
+
+    running: bool = False
+    watermark: int = 0
+    initial_needed: bool = True
+    quarantine: Quarantine | None = None
+    last_cycle_id: int | None = None
+    last_cycle_end: str | None = None
+    next_cycle: str | None = None
+    force_deletes: bool = False
+    """Set by "Allow deletes": the next cycle pushes through staged deletions."""
+
+    def status(self, config: JobConfig) -> str:
+        """Graph job status code."""
+        if not config.configured:
+            return "NotConfigured"
+        if self.quarantine is not None:
+            return "Quarantine"
+        if self.running:
+            return "Active"
+        return "NotRun" if self.last_cycle_id is None else "Paused"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: str) -> JobState:
+        data = json.loads(raw)
+        quarantine = data.get("quarantine")
+        data["quarantine"] = Quarantine(**quarantine) if quarantine else None
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+class JobStore:
+    """Reads and writes the job's configuration and state."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _get(self, key: str) -> str | None:
+        row = self.store.db.execute("SELECT value FROM engine_state WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def _put(self, key: str, value: str) -> None:
+        with self.store.write() as db:
+            db.execute(
+                "INSERT INTO engine_state(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, value],
+            )
+
+    def config(self) -> JobConfig:
+        """The stored configuration (defaults when never configured)."""
+        raw = self._get("job.config")
+        return JobConfig.from_json(raw) if raw else JobConfig()
+
+    def save_config(self, config: JobConfig) -> JobConfig:
+        """Check and store a configuration. Changing mappings, scope or scoping filters forces
+        the next cycle to be initial (reference §1.4)."""
+        config.check()
+        old = self.config()
+        self._put("job.config", config.to_json())
+        if (
+            old.user_mappings != config.user_mappings
+            or old.group_mappings != config.group_mappings
+            or old.scoping_filters != config.scoping_filters
+            or old.scope != config.scope
+            or old.groups_enabled != config.groups_enabled
+        ):
+            self.save_state(replace(self.state(), initial_needed=True))
+        return config
+
+    def state(self) -> JobState:
+        """The stored state."""
+        raw = self._get("job.state")
+        return JobState.from_json(raw) if raw else JobState()
+
+    def save_state(self, state: JobState) -> JobState:
+        """Store the state."""
+        self._put("job.state", state.to_json())
+        return state

@@ -1,0 +1,139 @@
+"""Provides provisioning logs as Entra keeps them: one record per object and cycle (§8.4).
+
+Each record carries the cycle and change ids, the action (Create, Update, Disable, Delete,
+StagedDelete, Other), the status (Success, Failure, Skipped, Warning), the steps (Import,
+Scoping, Matching, Export with Entra's step names), an error code and reason, the modified
+properties old -> new, and the request-log seqs of the HTTP exchanges behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sandbox.store import Store
+
+ACTIONS = ("Create", "Update", "Disable", "Delete", "StagedDelete", "Other")
+STATUSES = ("Success", "Failure", "Skipped", "Warning")
+
+
+@dataclass
+class Step:
+    """One provisioning step (Graph provisioningStep)."""
+
+    name: str
+    type: str  # import | scoping | matching | processing | referenceResolution | export
+    status: str  # success | warning | failure | skipped
+    description: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LogRecord:
+    """One provisioning log entry (Graph provisioningObjectSummary, trimmed)."""
+
+    cycle_id: int
+    at: str
+    object_type: str
+    source_id: str
+    source_name: str
+    action: str = "Other"
+    status: str = "Success"
+    target_id: str | None = None
+    error_code: str | None = None
+    reason: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    modified: list[dict[str, Any]] = field(default_factory=list)
+    exchanges: list[int] = field(default_factory=list)
+    duration_ms: float = 0.0
+    change_id: str = ""
+    id: str = ""
+
+    def step(self, name: str, kind: str, status: str, description: str, **details: Any) -> None:
+        """Append a step."""
+        self.steps.append(Step(name, kind, status, description, dict(details)))
+
+    def fail(self, code: str, reason: str) -> None:
+        """Mark the record failed with Entra's error code and reason."""
+        self.status, self.error_code, self.reason = "Failure", code, reason
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+class ProvisioningLogs:
+    """Writes and reads provisioning log records; ids come from a seeded generator."""
+
+    def __init__(self, store: Store, seed: int = 1) -> None:
+        self.store = store
+        self._rng = random.Random(f"log-{seed}-{store.scalar('SELECT count(*) FROM provisioning_log')}")
+
+    def _id(self) -> str:
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def write(self, records: list[LogRecord]) -> None:
+        """Store records (one transaction)."""
+        if not records:
+            return
+        rows = []
+        for record in records:
+            record.id = record.id or self._id()
+            record.change_id = record.change_id or self._id()
+            rows.append(
+                (
+                    record.id, record.cycle_id, record.change_id, record.at, record.object_type,
+                    record.source_id, record.source_name, record.target_id, record.action,
+                    record.status, record.error_code, record.reason,
+                    json.dumps([asdict(s) for s in record.steps]), json.dumps(record.modified),
+                    json.dumps(record.exchanges), round(record.duration_ms, 3),
+                )
+            )
+        with self.store.write() as db:
+            db.conn.executemany(
+                "INSERT INTO provisioning_log (id, cycle_id, change_id, at, object_type,"
+                " source_id, source_name, target_id, action, status, error_code, reason, steps,"
+                " modified, exchanges, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?, ?)",
+                rows,
+            )
+
+    def query(
+        self,
+        *,
+        cycle_id: int | None = None,
+        source: str | None = None,
+        status: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> list[LogRecord]:
+        """Records, oldest first, filtered by cycle, source object (id or name), status, action."""
+        where, params = [], []
+        if cycle_id is not None:
+            where.append("cycle_id = ?")
+            params.append(cycle_id)
+        if source:
+            where.append("(source_id = ? OR lower(source_name) = lower(?))")
+            params.extend([source, source])
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if action:
+            where.append("action = ?")
+            params.append(action)
+        sql = "SELECT * FROM provisioning_log"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY rowid DESC LIMIT ?"
+        rows = self.store.query(sql, [*params, limit])
+        out = []
+        for row in reversed(rows):
+            data = dict(row)
+            steps = [Step(**s) for s in json.loads(data.pop("steps") or "[]")]
+            modified = json.loads(data.pop("modified") or "[]")
+            exchanges = json.loads(data.pop("exchanges") or "[]")
+            out.append(LogRecord(**data, steps=steps, modified=modified, exchanges=exchanges))
+        return out

@@ -1,0 +1,329 @@
+"""Provides Provisioning: the mock Entra provisioning service that the CLI and the TUI drive.
+
+It holds the tenant directory, the enterprise app, the job (configuration and state), the
+simulated clock, the links and the provisioning logs, and builds the SCIM target from the
+configured tenant URL and secret token. The secret token is kept out of the database, in a
+file beside it readable by its owner only (`<db>.secrets`), as a credential should be.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sandbox.engine.app import EnterpriseApp
+from sandbox.engine.clock import SimClock, format_time, parse_time
+from sandbox.engine.cycle import Cycle, CycleReport
+from sandbox.engine.directory import Directory
+from sandbox.engine.job import JobConfig, JobState, JobStore
+from sandbox.engine.links import LinkStore
+from sandbox.engine.logs import LogRecord, ProvisioningLogs
+from sandbox.engine.target import ConnectionResult, ScimTarget
+from sandbox.errors import SandboxError
+from sandbox.requestlog import RequestLog
+from sandbox.store import Store
+
+USER_CHANGE_KINDS_FOR_GROUP_MEMBERS = {"assign", "unassign", "roleChange", "hardDelete"}
+
+
+class SecretStore:
+    """The engine's secret token, outside the database (a 0600 file, or memory)."""
+
+    def __init__(self, db_path: str) -> None:
+        self.path = None if db_path == ":memory:" else Path(db_path + ".secrets")
+        self._memory: dict[str, str] = {}
+
+    def get(self, key: str) -> str:
+        if self.path is None:
+            return self._memory.get(key, "")
+        if not self.path.exists():
+            return ""
+        return str(json.loads(self.path.read_text() or "{}").get(key, ""))
+
+    def put(self, key: str, value: str) -> None:
+        if self.path is None:
+            self._memory[key] = value
+            return
+        data = json.loads(self.path.read_text() or "{}") if self.path.exists() else {}
+        data[key] = value
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+
+
+@dataclass(frozen=True)
+class OnDemandResult:
+    """Provision on demand: the steps and outcome for one user (§1.6)."""
+
+    record: LogRecord
+    connection: ConnectionResult | None = None
+
+
+class Provisioning:
+    """The provisioning service of the mock tenant."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        seed: int = 1,
+        clock: SimClock | None = None,
+        transport: httpx.BaseTransport | None = None,
+        request_log: RequestLog | None = None,
+        tenant_domain: str = "contoso.onmicrosoft.com",
+    ) -> None:
+        self.store = store
+        self.seed = seed
+        self.clock = clock or SimClock(store)
+        self.directory = Directory(store, self.clock.now)
+        self.app = EnterpriseApp(store, self.directory)
+        self.jobs = JobStore(store)
+        self.links = LinkStore(store)
+        self.logs = ProvisioningLogs(store, seed)
+        self.request_log = request_log or RequestLog(store)
+        self.transport = transport
+        """An httpx transport for every request (tests: WSGITransport; None: real HTTP)."""
+        self.tenant_domain = tenant_domain
+        self.secrets = SecretStore(store.path)
+        self.url_override: str | None = None
+        """At run time, where the special tenant URL "local" points (the embedded provider)."""
+
+    # -- configuration -------------------------------------------------------------------
+
+    def config(self) -> JobConfig:
+        """The job configuration with its secret token."""
+        return replace(self.jobs.config(), secret_token=self.secrets.get("secret_token"))
+
+    def configure(self, **changes: Any) -> JobConfig:
+        """Change settings (tenant_url, secret_token, scope, groups_enabled, ...) and save."""
+        config = self.config()
+        unknown = set(changes) - set(JobConfig.__dataclass_fields__)
+        if unknown:
+            raise SandboxError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        token = changes.pop("secret_token", None)
+        config = replace(config, **changes)
+        self.jobs.save_config(replace(config, secret_token=""))
+        if token is not None:
+            self.secrets.put("secret_token", token)
+        return self.config()
+
+    def state(self) -> JobState:
+        """The job state."""
+        return self.jobs.state()
+
+    def status(self) -> dict[str, Any]:
+        """What the Provisioning overview shows."""
+        config, state = self.config(), self.state()
+        return {
+            "status": state.status(config),
+            "tenant_url": config.tenant_url,
+            "dialect": "aadOptscim062020" if config.flag else "default",
+            "scope": config.scope,
+            "groups_enabled": config.groups_enabled,
+            "running": state.running,
+            "quarantine": None if state.quarantine is None else state.quarantine.__dict__,
+            "initial_needed": state.initial_needed,
+            "watermark": state.watermark,
+            "last_cycle_id": state.last_cycle_id,
+            "last_cycle_end": state.last_cycle_end,
+            "next_cycle": state.next_cycle,
+            "now": format_time(self.clock.now()),
+            "escrows": self.links.escrow_count(),
+            "staged_deletes": len(self.links.staged()),
+            "linked_users": len(self.links.linked_ids("User")),
+        }
+
+    # -- the target ----------------------------------------------------------------------
+
+    def target(self, config: JobConfig | None = None) -> ScimTarget:
+        """A SCIM client for the configured tenant URL and secret token."""
+        config = config or self.config()
+        if not config.configured:
+            raise SandboxError("provisioning is not configured: run `sandbox entra configure "
+                               "--tenant-url URL --secret-token TOKEN`")
+        url = config.tenant_url
+        if url.split("?")[0].rstrip("/") == "local":
+            if self.url_override is None:
+                raise SandboxError("the tenant URL is 'local' but the local provider is not running")
+            url = self.url_override + (("?" + url.split("?", 1)[1]) if "?" in url else "")
+        options: dict[str, Any] = {"request_log": self.request_log, "clock": self.clock.now,
+                                   "max_concurrency": config.max_concurrency}
+        if self.transport is not None:
+            client = httpx.Client(transport=self.transport)
+            return ScimTarget(client, url, config.secret_token, owns_client=True, **options)
+        return ScimTarget.over_http(url, config.secret_token, **options)
+
+    def test_connection(self) -> ConnectionResult:
+        """Entra's Test Connection with the configured credentials."""
+        with self.target() as target:
+            matching = [m for m in self.config().user_mappings if m.is_matching]
+            attribute = matching[0].target if matching else "userName"
+            result = target.test_connection(attribute)
+        self.request_log.flush()
+        return result
+
+    # -- the job -------------------------------------------------------------------------
+
+    def start(self) -> JobState:
+        """Start provisioning: cycles run on the simulated clock from now."""
+        if not self.config().configured:
+            raise SandboxError("configure the tenant URL and secret token before starting")
+        state = replace(self.state(), running=True,
+                        next_cycle=self.state().next_cycle or format_time(self.clock.now()))
+        return self.jobs.save_state(state)
+
+    def stop(self) -> JobState:
+        """Stop provisioning (the current cycle finishes; no new one starts)."""
+        return self.jobs.save_state(replace(self.state(), running=False))
+
+    def restart(self, reset_scope: str = "") -> JobState:
+        """Restart provisioning: clears the watermark, escrows and quarantine, keeps links
+        (§1.4); `reset_scope` "ConnectorDataStore" or "Full" also forgets the links."""
+        scopes = {s.strip() for s in reset_scope.split(",") if s.strip()}
+        known = {"None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full",
+                 "ForceDeletes"}
+        if scopes - known:
+            raise SandboxError(f"unknown reset scope(s): {', '.join(sorted(scopes - known))}")
+        state = self.state()
+        if not scopes or scopes & {"Escrows", "Full"}:
+            self.links.clear_escrows()
+        if not scopes or scopes & {"Watermark", "Full"}:
+            state = replace(state, initial_needed=True)
+        if not scopes or scopes & {"QuarantineState", "Full"}:
+            state = replace(state, quarantine=None)
+        if scopes & {"ConnectorDataStore", "Full"}:
+            self.links.clear()
+        if "ForceDeletes" in scopes:
+            state = replace(state, force_deletes=True, quarantine=None)
+        else:
+            self.links.clear_staged()
+        return self.jobs.save_state(replace(state, next_cycle=format_time(self.clock.now())))
+
+    def allow_deletes(self) -> JobState:
+        """Accidental-deletion prevention: push the staged deletions through (§8.3)."""
+        if not self.links.staged():
+            raise SandboxError("no deletions are staged")
+        return self.restart("ForceDeletes")
+
+    # -- cycles --------------------------------------------------------------------------
+
+    def new_cycle(self, kind: str) -> int:
+        with self.store.write() as db:
+            return int(db.execute(
+                "INSERT INTO cycles (kind, started, status) VALUES (?, ?, 'running')",
+                [kind, format_time(self.clock.now())],
+            ).lastrowid or 0)
+
+    def finish_cycle(self, report: CycleReport, state: JobState) -> None:
+        with self.store.write() as db:
+            db.execute(
+                "UPDATE cycles SET finished = ?, status = ?, counts = ?, wall_ms = ? WHERE id = ?",
+                [report.finished, "quarantined" if report.quarantine else "done",
+                 json.dumps(report.to_dict()), report.wall_ms, report.id],
+            )
+        self.jobs.save_state(state)
+        self.request_log.flush()
+
+    def cycles(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest cycles' reports, oldest first."""
+        rows = self.store.query(
+            "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit])
+        return [json.loads(r["counts"]) for r in reversed(rows)]
+
+    def run_cycle(self, progress: Callable[[int, int], None] | None = None) -> CycleReport:
+        """Run one cycle now (initial or incremental as the state says)."""
+        config, state = self.config(), self.state()
+        self.directory.purge_expired(self.clock.now())  # 30 days in the recycle bin (§2.7)
+        kind = "initial" if state.initial_needed else "incremental"
+        with self.target(config) as target:
+            cycle = Cycle(self, target, config, state, kind=kind, progress=progress)
+            report = cycle.run()
+        return report
+
+    def sync(self, cycles: int = 1, *, until_idle: bool = False, max_cycles: int = 50,
+             progress: Callable[[int, int], None] | None = None) -> list[CycleReport]:
+        """Run cycles back to back, moving the simulated clock to each cycle's start time.
+        `until_idle` runs until a cycle changes nothing (at most `max_cycles`)."""
+        if cycles < 1:
+            raise SandboxError("--cycles must be at least 1")
+        reports: list[CycleReport] = []
+        limit = max_cycles if until_idle else cycles
+        for _ in range(limit):
+            due = self.state().next_cycle
+            if due and reports:
+                self.clock.advance_to(parse_time(due))
+            report = self.run_cycle(progress)
+            reports.append(report)
+            changed = sum(report.counts[k] for k in ("created", "updated", "disabled", "deleted"))
+            if until_idle and (changed == 0 or report.quarantine is not None):
+                break
+        return reports
+
+    def provision_on_demand(self, user_key: str) -> OnDemandResult:
+        """Provision one user now, through the same steps, ignoring the ?aadOptscim062020 flag
+        (§1.6); the watermark and the schedule are not touched."""
+        config, state = self.config(), self.state()
+        user = self.directory.get_user(user_key)
+        with self.target(config) as target:
+            connection = target.test_connection()
+            if not connection.ok:
+                return OnDemandResult(LogRecord(0, format_time(self.clock.now()), "User", user.id,
+                                                user.user_principal_name, status="Failure",
+                                                reason=connection.message), connection)
+            cycle = Cycle(self, target, config, state, kind="pod", on_demand=True)
+            outcome = cycle._users([user.id])
+            cycle._deletions(outcome)
+            cycle._finish_users(outcome)
+            record = outcome[0].record if outcome else LogRecord(
+                cycle.id, cycle.now_text(), "User", user.id, user.user_principal_name,
+                status="Skipped", reason="Nothing to do for this user.")
+            self.logs.write([record])
+            cycle.report.finished = cycle.now_text()
+            self.finish_cycle(cycle.report, state)
+        return OnDemandResult(record, None)
+
+    # -- what changed --------------------------------------------------------------------
+
+    def directory_user_ids(self) -> list[str]:
+        return [r[0] for r in self.store.db.execute("SELECT id FROM entra_users").fetchall()]
+
+    def changed_user_ids(self, since: int, until: int) -> set[str]:
+        """Users touched by changes in (since, until]: directly, or through a group."""
+        ids: set[str] = set()
+        for change in self.directory.changes_since(since):
+            if change.seq > until:
+                break
+            if change.object_type == "User":
+                ids.add(change.object_id)
+            elif change.change in ("memberAdd", "memberRemove"):
+                if change.detail.get("user"):
+                    ids.add(change.detail["user"])
+            elif change.change in USER_CHANGE_KINDS_FOR_GROUP_MEMBERS:
+                members = change.detail.get("members")
+                if members is None:
+                    members = [m.id for m in self.directory.members(change.object_id)] if \
+                        self.directory.find_group(change.object_id) else []
+                ids.update(members)
+        return ids
+
+    def changed_group_ids(self, since: int, until: int) -> set[str]:
+        """Groups touched by changes in (since, until] (membership, assignment, deletion)."""
+        ids: set[str] = set()
+        for change in self.directory.changes_since(since):
+            if change.seq > until:
+                break
+            if change.object_type == "Group":
+                ids.add(change.object_id)
+            elif change.object_type == "User" and change.change in (
+                    "softDelete", "restore", "hardDelete", "block", "unblock"):
+                try:
+                    ids.update(g.id for g in self.directory.groups_of(change.object_id))
+                except SandboxError:  # hard-deleted: its memberships went with it
+                    continue
+        return ids

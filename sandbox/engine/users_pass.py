@@ -1,0 +1,316 @@
+"""Provides process_user: one directory user through Entra's steps (import, scoping, matching,
+export), as an initial or incremental cycle (or provision on demand) does it.
+
+The decision table is the reference's §2.7: a user assigned, in scope and active is created
+(no match) or linked and updated (one match); unassigned, out of scope, soft-deleted or
+blocked means `active` false (a Disable) for a linked user; hard-deleted means DELETE when
+the Delete action is on; a restore flips `active` back. Disables and deletes are returned
+as deferred work, so the cycle can count them against the accidental-deletion threshold.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.engine.links import Link
+from sandbox.engine.logs import LogRecord
+from sandbox.engine.mapping import Change, compute, diff, matching_mappings
+from sandbox.engine.mapping_paths import parse_target_path, to_scim_document
+from sandbox.engine.scoping import in_scope
+from sandbox.engine.target import ErrorCode, TargetError
+from sandbox.engine.wire import Dialect, user_patch
+from sandbox.errors import ExpressionError, MappingError
+
+APP = "customappsso"
+"""How Entra names the target system in its step texts (the job template, §1.1)."""
+
+
+@dataclass
+class Outcome:
+    """What processing one object produced."""
+
+    record: LogRecord
+    link: Link | None = None
+    drop_link: bool = False
+    deferred: Callable[[], None] | None = None
+    """A disable or delete waiting for the accidental-deletion check."""
+    deferred_action: str | None = None
+    counter: str = "skipped"
+    """created, updated, disabled, deleted, skipped or failed."""
+    failure: TargetError | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _flat_from_resource(resource: dict[str, Any], paths: list[str]) -> dict[str, object]:
+    """Read a target resource into the flat {target path: value} form the mappings produce."""
+    flat: dict[str, object] = {}
+    for path in paths:
+        try:
+            target = parse_target_path(path)
+        except MappingError:
+            continue
+        container: Any = resource.get(target.urn, {}) if target.urn else resource
+        value = container.get(target.attribute) if isinstance(container, dict) else None
+        if target.filter_attribute is not None:
+            wanted = str(target.filter_value).lower()
+            entries = value if isinstance(value, list) else []
+            value = None
+            for entry in entries:
+                have = entry.get(target.filter_attribute) if isinstance(entry, dict) else None
+                if str(have).lower() == wanted:
+                    value = entry.get(target.sub_attribute)
+                    break
+        elif target.sub_attribute is not None:
+            value = value.get(target.sub_attribute) if isinstance(value, dict) else None
+        if isinstance(value, bool):
+            value = "True" if value else "False"
+        if value not in (None, "", []):
+            flat[path] = value
+    return flat
+
+
+class UserProcessor:
+    """Processes users for one cycle; the cycle gives it its collaborators."""
+
+    def __init__(self, cycle: Any) -> None:
+        self.cycle = cycle
+        self.config = cycle.config
+        self.engine = cycle.engine
+        self.target = cycle.target
+        self.dialect = Dialect.LEGACY if cycle.on_demand else self.target.dialect
+
+    # -- the source side ---------------------------------------------------------------
+
+    def _source(self, user: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        app = self.engine.app
+        assignments = app.assignments_for_user(user.id)
+        assigned = bool(assignments) if self.config.scope == "assigned" else True
+        source = user.source()
+        scoped, why = in_scope(self.config.scoping_filters, source)
+        active = not user.deleted and bool(user.account_enabled)
+        source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
+        source["appRoleAssignments"] = [a.to_dict() for a in assignments]
+        facts = {"IsActive": active, "Assigned": assigned, "InScope": scoped,
+                 "ScopeEvaluationResult": why, "SoftDeleted": user.deleted,
+                 "AccountEnabled": bool(user.account_enabled)}
+        return source, facts
+
+    def _compute(self, source: dict[str, Any], on_create: bool) -> dict[str, object]:
+        return compute(self.config.user_mappings, source, context=self.cycle.context,
+                       on_create=on_create)
+
+    # -- the request helper ------------------------------------------------------------
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """Run one request; a 429 waits Retry-After on the simulated clock and retries (§2.8)."""
+        for attempt in range(4):
+            try:
+                return fn()
+            except TargetError as error:
+                if error.error_code != ErrorCode.TOO_MANY_REQUESTS or attempt == 3:
+                    raise
+                self.cycle.throttled(error.retry_after)
+        raise AssertionError("unreachable")
+
+    # -- one user ----------------------------------------------------------------------
+
+    def process(self, user_id: str) -> Outcome | None:
+        """Run one user; None when the user needs no log entry (not ours, nothing to do)."""
+        started = time.perf_counter()
+        with self.target.recording() as seen:
+            outcome = self._process(user_id)
+        if outcome is not None:
+            outcome.record.exchanges = [e.ref for e in seen]
+            outcome.record.duration_ms = (time.perf_counter() - started) * 1000
+        return outcome
+
+    def _process(self, user_id: str) -> Outcome | None:
+        engine = self.engine
+        user = engine.directory.find_user(user_id)
+        link = engine.links.get("User", user_id)
+        name = user.user_principal_name if user else (link.exported.get("userName") if link else user_id)
+        record = LogRecord(self.cycle.id, self.cycle.now_text(), "User", user_id, str(name))
+        if user is None:
+            if link is None:
+                return None
+            record.step("EntryImportDelete", "import", "success",
+                        f"Received User '{name}' change of type (Delete) from Azure Active Directory")
+            return self._delete(record, link)
+        source, facts = self._source(user)
+        record.step("EntryImport", "import", "success",
+                    f"Retrieved User '{name}' from Azure Active Directory", **{
+                        k: source.get(k) for k in ("userPrincipalName", "mail", "displayName")})
+        entitled = source["IsSoftDeleted"] == "False"
+        record.step("EntrySynchronizationScoping", "scoping", "success" if entitled else "skipped",
+                    "User is in scope" if entitled else "User is not in scope or not active",
+                    **facts)
+        try:
+            if link is None:
+                if not entitled:
+                    if self.config.scope == "all" or self.cycle.kind == "initial" or self.cycle.on_demand:
+                        record.status = "Skipped"
+                        record.reason = _skip_reason(facts)
+                        record.step("EntrySynchronizationSkip", "export", "skipped", record.reason)
+                        return Outcome(record)
+                    return None
+                return self._match_or_create(record, source)
+            return self._update_linked(record, source, link, facts)
+        except (MappingError, ExpressionError) as error:
+            record.fail("AttributeMappingEvaluationFailed" if not isinstance(error, MappingError)
+                        else "MappingEvaluationFailed", f"An error occured while evaluating the "
+                        f"mappings: {error}")
+            return Outcome(record, counter="failed", extra={"escrow": False})
+        except TargetError as error:
+            record.fail(error.error_code, error.reason)
+            return Outcome(record, counter="failed", failure=error)
+
+    def _match_or_create(self, record: LogRecord, source: dict[str, Any]) -> Outcome:
+        flat = self._compute(source, on_create=True)
+        matched = None
+        for mapping in matching_mappings(self.config.user_mappings):
+            value = flat.get(mapping.target)
+            if value in (None, ""):
+                continue
+            found = self.call(lambda m=mapping, v=value: self.target.find_users(m.target, str(v)))
+            record.step("EntryImport", "matching", "success",
+                        f"Retrieved {len(found)} '{mapping.target} eq {value}' from {APP}",
+                        attribute=mapping.target, value=value, matches=len(found))
+            if len(found) > 1:
+                record.fail(ErrorCode.DUPLICATE_TARGET_ENTRIES,
+                            f"{len(found)} users in {APP} match {mapping.target} eq \"{value}\"")
+                return Outcome(record, counter="failed", extra={"escrow": True})
+            if found:
+                matched = found[0]
+                break
+        else:
+            if not any(flat.get(m.target) for m in matching_mappings(self.config.user_mappings)):
+                record.fail("ImportSkipped", "the user has no value for any matching attribute")
+                return Outcome(record, counter="failed", extra={"escrow": False})
+        if matched is None:
+            if not self.config.create:
+                record.status, record.reason = "Skipped", "the Create target object action is off"
+                return Outcome(record)
+            record.action = "Create"
+            record.step("EntrySynchronizationAdd", "processing", "success",
+                        f"User will be created in {APP} (User is active and assigned in Azure "
+                        f"Active Directory, but no matching User was found in {APP})")
+            created = self.call(lambda: self.target.create_user(to_scim_document(flat)))
+            record.target_id = str(created.get("id"))
+            record.modified = [{"displayName": p, "oldValue": None, "newValue": v}
+                               for p, v in flat.items()]
+            record.step("EntryExportAdd", "export", "success", f"User '{record.source_name}' was "
+                        f"created in {APP}")
+            return Outcome(record, link=Link("User", record.source_id, record.target_id, flat),
+                           counter="created")
+        target_id = str(matched.get("id"))
+        record.target_id = target_id
+        desired = self._compute(source, on_create=False)
+        current = _flat_from_resource(matched, list(desired))
+        return self._export_update(record, target_id, diff(current, desired), desired, "Update")
+
+    def _update_linked(self, record: LogRecord, source: dict[str, Any], link: Link,
+                       facts: dict[str, Any]) -> Outcome:
+        record.target_id = link.target_id
+        resource = self.call(lambda: self.target.get_user(link.target_id))  # read by id (§2.4)
+        record.step("EntryImport", "matching", "success",
+                    f"Retrieved '{record.source_name}' from {APP}", targetId=link.target_id)
+        desired = self._compute(source, on_create=False)
+        changes = diff(link.exported, desired)
+        entitled = source["IsSoftDeleted"] == "False"
+        if not entitled and link.exported.get("active") != "False":
+            only_scope = facts["IsActive"] and facts["Assigned"] is not False and not facts["InScope"]
+            unassigned_only = facts["IsActive"] and not facts["Assigned"]
+            if (only_scope or unassigned_only) and self.config.skip_out_of_scope_deletions:
+                record.status = "Skipped"
+                record.reason = "SkipOutOfScopeDeletions is on: out-of-scope users are not disabled"
+                return Outcome(record)
+            return self._defer(record, link, changes, desired, "Disable")
+        if not entitled:  # already disabled: the user is no longer managed (§2.7)
+            record.status = "Skipped"
+            record.reason = "The user is already disabled in the target; nothing more is done."
+            record.step("EntrySynchronizationSkip", "export", "skipped", record.reason)
+            return Outcome(record)
+        if entitled and link.exported.get("active") == "False":
+            return self._export_update(record, link.target_id, changes, desired, "Update")
+        if resource is not None and not self.cycle.incremental_diff_only:
+            changes = diff(_flat_from_resource(resource, list(desired)), desired)
+        return self._export_update(record, link.target_id, changes, desired, "Update")
+
+    def _export_update(self, record: LogRecord, target_id: str, changes: list[Change],
+                       desired: dict[str, object], action: str) -> Outcome:
+        link = Link("User", record.source_id, target_id, desired)
+        if not changes:
+            record.status = "Skipped"
+            record.reason = "The state of the user in both the source and target systems already match."
+            record.step("EntrySynchronizationSkip", "export", "skipped", record.reason,
+                        SkipReason="RedundantExport")
+            return Outcome(record, link=link)
+        if not self.config.update:
+            record.status, record.reason = "Skipped", "the Update target object action is off"
+            return Outcome(record)
+        body = user_patch(changes, self.dialect, on_demand=self.cycle.on_demand)
+        if not body["Operations"]:
+            record.status, record.reason = "Skipped", "nothing Entra flows changed"
+            return Outcome(record, link=link)
+        record.action = action
+        record.modified = [{"displayName": c.path, "oldValue": c.old, "newValue": c.new} for c in changes]
+        self.call(lambda: self.target.patch_user(target_id, body))
+        record.step("EntryExportUpdate", "export", "success",
+                    f"User '{record.source_name}' was updated in {APP}")
+        return Outcome(record, link=link, counter="updated")
+
+    def _defer(self, record: LogRecord, link: Link, changes: list[Change],
+               desired: dict[str, object], action: str) -> Outcome:
+        if not self.config.update:
+            record.status, record.reason = "Skipped", "the Update target object action is off"
+            return Outcome(record)
+        active_changes = [c for c in changes if c.path == "active"] or [
+            Change("active", link.exported.get("active"), "False")]
+        body = user_patch(active_changes, self.dialect, on_demand=self.cycle.on_demand)
+        record.action = action
+        record.modified = [{"displayName": c.path, "oldValue": c.old, "newValue": c.new}
+                           for c in active_changes]
+        outcome = Outcome(record, link=Link("User", link.source_id, link.target_id,
+                                            {**link.exported, "active": "False"}),
+                          counter="disabled", deferred_action=action)
+
+        def run() -> None:
+            self.call(lambda: self.target.patch_user(link.target_id, body))
+            record.step("EntryExportUpdate", "export", "success",
+                        f"User '{record.source_name}' was disabled in {APP}")
+
+        outcome.deferred = run
+        return outcome
+
+    def _delete(self, record: LogRecord, link: Link) -> Outcome:
+        record.target_id = link.target_id
+        if not self.config.delete:
+            record.status, record.reason = "Skipped", "the Delete target object action is off"
+            return Outcome(record)
+        record.action = "Delete"
+        outcome = Outcome(record, drop_link=True, counter="deleted", deferred_action="Delete")
+
+        def run() -> None:
+            try:
+                self.call(lambda: self.target.delete_user(link.target_id))
+            except TargetError as error:
+                if error.status != 404:  # already gone is what we wanted
+                    raise
+            record.step("EntryExportDelete", "export", "success",
+                        f"User '{record.source_name}' was deleted in {APP}")
+
+        outcome.deferred = run
+        return outcome
+
+
+def _skip_reason(facts: dict[str, Any]) -> str:
+    if facts.get("SoftDeleted"):
+        return "The user is soft-deleted in Azure Active Directory and is not provisioned."
+    if not facts.get("AccountEnabled"):
+        return "The user is blocked from signing in (accountEnabled false): it must be active first."
+    if not facts.get("Assigned"):
+        return "The user is not assigned to the application (not effectively entitled)."
+    return "The user does not pass the scoping filters."
