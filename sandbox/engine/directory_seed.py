@@ -225,64 +225,61 @@ def seed_tenant(
             firsts, lasts = pools[country.locale]
             given, surname, email = pick(firsts), pick(lasts), None
         alias = ascii_alias(given, surname)
-        props: dict[str, Any] = {
-            "givenName": given,
-            "surname": surname,
-            "displayName": f"{given} {surname}".strip(),
-        }
+        props: dict[str, Any]
         if index >= total - guests:  # B2B guest: alias_theirdomain#EXT#@ourdomain
             mail = unique_mail(alias, pick(guest_domains))
             local = mail.replace("@", "_") + "#EXT#"
-            props.update(
-                userPrincipalName=unique_upn(local, domain),
-                mail=mail,
-                mailNickname=local,
-                userType="Guest",
-                accountEnabled=True,
-                country=country.name,
-                usageLocation=country.usage_location,
-            )
+            props = {
+                "userPrincipalName": unique_upn(local, domain),
+                "mail": mail,
+                "mailNickname": local,
+                "userType": "Guest",
+                "accountEnabled": True,
+                "country": country.name,
+                "usageLocation": country.usage_location,
+            }
         else:
             upn = unique_upn(alias, domain)
+            nickname = upn.partition("@")[0]
             department = pick(departments)
-            roll = draw()
-            language = (
-                None
-                if roll < 0.08
-                else pick(UNSUPPORTED_LANGUAGES)
-                if roll < 0.12
-                else country.language
-            )
-            props.update(
-                userPrincipalName=upn,
-                mail=email or unique_mail(upn.split("@")[0], domain),
-                mailNickname=upn.split("@")[0],
-                userType="Member",
+            prefix = country.phone_prefix
+            props = {
+                "userPrincipalName": upn,
+                "mail": email or unique_mail(nickname, domain),
+                "mailNickname": nickname,
+                "userType": "Member",
                 # a few extra users are blocked: Entra does not provision them until unblocked
-                accountEnabled=email is not None or draw() >= 0.03,
-                department=department,
-                jobTitle=pick(DEPARTMENTS[department]),
-                employeeId=f"E{100000 + index}",
-                companyName=company,
-                preferredLanguage=language,
-                country=country.name,
-                city=city,
-                state=state,
-                streetAddress=f"{number(1, 999)} {pick(streets)}",
-                postalCode=f"{number(10000, 99999)}",
-                physicalDeliveryOfficeName=f"{city} {number(1, 4)}F",
-                usageLocation=country.usage_location,
-                telephoneNumber=f"{country.phone_prefix} {number(100, 999)} {number(1000, 9999)}",
-                mobile=(
-                    f"{country.phone_prefix} {number(100, 999)} {number(1000, 9999)}"
-                    if draw() < 0.6
-                    else None
-                ),
-            )
+                "accountEnabled": email is not None or draw() >= 0.03,
+                "department": department,
+                "jobTitle": pick(DEPARTMENTS[department]),
+                "employeeId": f"E{100000 + index}",
+                "companyName": company,
+                "country": country.name,
+                "city": city,
+                "streetAddress": f"{number(1, 999)} {pick(streets)}",
+                "postalCode": f"{number(10000, 99999)}",
+                "physicalDeliveryOfficeName": f"{city} {number(1, 4)}F",
+                "usageLocation": country.usage_location,
+                "telephoneNumber": f"{prefix} {number(100, 999)} {number(1000, 9999)}",
+            }
+            roll = draw()  # a few without a language, a few with one Nulab does not support
+            if roll >= 0.08:
+                props["preferredLanguage"] = (
+                    pick(UNSUPPORTED_LANGUAGES) if roll < 0.12 else country.language
+                )
+            if state:
+                props["state"] = state
+            if draw() < 0.6:
+                props["mobile"] = f"{prefix} {number(100, 999)} {number(1000, 9999)}"
             if member_ids:  # a manager chain: everyone reports to someone seeded before them
                 props["manager"] = member_ids[(len(member_ids) - 1) // 6]
             member_ids.append(object_id)
-        rows.append(user_row(object_id, {k: v for k, v in props.items() if v is not None}, now))
+        props["displayName"] = f"{given} {surname}".strip()
+        if given:
+            props["givenName"] = given
+        if surname:
+            props["surname"] = surname
+        rows.append(user_row(object_id, props, now))
     group_rows, memberships = _groups(rng, new_id, groups, [r[0] for r in rows], now)
     with store.write() as db, _big_cache(db):
         _clear(directory, db, replace)
