@@ -349,3 +349,9 @@ def test_deleting_a_group_removes_its_memberships_and_assignments(directory):
         "hardDelete",
         [user],
     )
+
+
+def test_changes_since_can_stop_at_an_upper_watermark(directory):
+    ids = [add(directory, f"user{n}") for n in range(4)]
+    assert [c.object_id for c in directory.changes_since(1, until=3)] == ids[1:3]
+    assert [c.object_id for c in directory.changes_since(0, limit=1)] == ids[:1]

@@ -13,11 +13,14 @@ from sandbox.errors import SandboxError
 
 
 def directory() -> Any:
-    """The tenant directory over the database the command names."""
+    """The tenant directory over the database the command names, on the engine's simulated
+    clock (so recycle-bin days count in the same time as cycles)."""
+    from sandbox.engine.clock import SimClock
     from sandbox.engine.directory import Directory
     from sandbox.runtime import open_store
 
-    return Directory(open_store(settings_for()))
+    store = open_store(settings_for())
+    return Directory(store, SimClock(store).now)
 
 
 def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:

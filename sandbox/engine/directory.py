@@ -80,9 +80,16 @@ class Directory(DirectoryGroups):
             ],
         )
 
-    def changes_since(self, seq: int = 0, limit: int | None = None) -> list[Change]:
-        """Every change recorded after watermark `seq`, oldest first."""
-        sql = "SELECT * FROM changes WHERE seq > ? ORDER BY seq"
+    def changes_since(
+        self, seq: int = 0, limit: int | None = None, until: int | None = None
+    ) -> list[Change]:
+        """Every change recorded after watermark `seq` (up to `until` inclusive), oldest first."""
+        sql = "SELECT * FROM changes WHERE seq > ?"
+        params: list[Any] = [seq]
+        if until is not None:
+            sql += " AND seq <= ?"
+            params.append(until)
+        sql += " ORDER BY seq"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [
@@ -94,7 +101,7 @@ class Directory(DirectoryGroups):
                 r["change"],
                 json.loads(r["detail"] or "{}"),
             )
-            for r in self.store.query(sql, [seq])
+            for r in self.store.query(sql, params)
         ]
 
     def last_change_seq(self) -> int:
