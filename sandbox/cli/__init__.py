@@ -5,7 +5,15 @@ service provider, Nulab's side) and `sandbox entra ...` (the mock Entra ID); eac
 lives in its own module and registers itself on the root group.
 """
 
-from sandbox.cli import entra, entra_app, entra_directory, evaluate, provider, serve  # noqa: F401  (registers the commands)
+from sandbox.cli import (  # noqa: F401  (importing a module registers its commands)
+    entra,
+    entra_app,
+    entra_directory,
+    entra_provisioning,
+    evaluate,
+    provider,
+    serve,
+)
 from sandbox.cli.root import cli
 
 __all__ = ["cli"]

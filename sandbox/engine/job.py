@@ -86,9 +86,15 @@ class JobConfig:
         return bool(self.tenant_url)
 
     @property
+    def is_local(self) -> bool:
+        """Whether the tenant URL is "local": the sandbox's own provider, wherever it runs."""
+        return self.tenant_url.split("?")[0].rstrip("/") == "local"
+
+    @property
     def flag(self) -> bool:
         """Whether the tenant URL carries ?aadOptscim062020 (the SCIM 2020 dialect)."""
-        return "aadoptscim062020" in urlsplit(self.tenant_url).query.lower()
+        query = self.tenant_url.split("?", 1)[1] if "?" in self.tenant_url else ""
+        return "aadoptscim062020" in query.lower()
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -108,7 +114,7 @@ class JobConfig:
 
     def check(self) -> None:
         """Refuse a configuration Entra would refuse, with the reason."""
-        if self.tenant_url:
+        if self.tenant_url and not self.is_local:
             parts = urlsplit(self.tenant_url)
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise SandboxError(

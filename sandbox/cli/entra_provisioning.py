@@ -1,0 +1,425 @@
+"""Provides `sandbox entra configure|test-connection|sync|...`: the app's Provisioning blade.
+
+The commands follow the guide's steps 3, 5, 6 and 8: admin credentials and Test connection,
+group provisioning off, attribute mappings, start provisioning; plus what the portal shows
+(provisioning logs, quarantine, restart, provision on demand) and the simulated clock.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from sandbox.cli.entra import entra
+from sandbox.cli.root import SandboxGroup, db_option, emit_json, print_table, settings_for
+from sandbox.errors import SandboxError
+
+
+def _engine() -> Any:
+    from sandbox.runtime import open_provisioning
+
+    return open_provisioning(settings_for())
+
+
+def _running() -> Any:
+    from sandbox.runtime import running_engine
+
+    return running_engine(settings_for())
+
+
+def _on_off(value: str) -> bool:
+    return value.lower() in ("on", "yes", "true", "enabled")
+
+
+@entra.command("configure")
+@db_option
+@click.option("--tenant-url", default=None,
+              help="The SCIM base URL ('local' = this sandbox's provider); add "
+                   "?aadOptscim062020 for the SCIM 2020 dialect.")
+@click.option("--secret-token", default=None, help="The SCIM token the provider issued.")
+@click.option("--scope", type=click.Choice(["assigned", "all"]), default=None,
+              help="Sync only assigned users and groups, or all of them.")
+@click.option("--create/--no-create", default=None, help="Target object action: Create.")
+@click.option("--update/--no-update", default=None, help="Target object action: Update.")
+@click.option("--delete/--no-delete", default=None, help="Target object action: Delete.")
+@click.option("--skip-out-of-scope-deletions/--disable-out-of-scope", default=None,
+              help="Leave users that leave scope enabled in the target (SkipOutOfScopeDeletions).")
+@click.option("--delete-threshold", type=int, default=None,
+              help="Prevent accidental deletions: most disables+deletes per cycle.")
+@click.option("--no-delete-threshold", is_flag=True, help="Turn accidental-deletion prevention off.")
+@click.option("--escrow-threshold", type=int, default=None,
+              help="Failures before the 40 % quarantine rule applies (default 5000).")
+@click.option("--concurrency", type=int, default=None, help="Requests sent at once (1-32).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def configure(tenant_url: str | None, secret_token: str | None, scope: str | None,
+              create: bool | None, update: bool | None, delete: bool | None,
+              skip_out_of_scope_deletions: bool | None, delete_threshold: int | None,
+              no_delete_threshold: bool, escrow_threshold: int | None,
+              concurrency: int | None, as_json: bool) -> None:
+    """Set admin credentials and settings (guide step 3); changing scope forces an initial cycle."""
+    changes: dict[str, Any] = {
+        k: v for k, v in {
+            "tenant_url": tenant_url, "secret_token": secret_token, "scope": scope,
+            "create": create, "update": update, "delete": delete,
+            "skip_out_of_scope_deletions": skip_out_of_scope_deletions,
+            "delete_threshold": delete_threshold, "escrow_threshold": escrow_threshold,
+            "max_concurrency": concurrency,
+        }.items() if v is not None
+    }
+    if no_delete_threshold:
+        if delete_threshold is not None:
+            raise click.UsageError("give --delete-threshold N or --no-delete-threshold, not both")
+        changes["delete_threshold"] = None
+    engine = _engine()
+    config = engine.configure(**changes) if changes else engine.config()
+    data = {
+        "tenant_url": config.tenant_url, "dialect": "aadOptscim062020" if config.flag else "default",
+        "secret_token": "(set)" if config.secret_token else "(none)", "scope": config.scope,
+        "create": config.create, "update": config.update, "delete": config.delete,
+        "groups_provisioning": config.groups_enabled,
+        "skip_out_of_scope_deletions": config.skip_out_of_scope_deletions,
+        "delete_threshold": config.delete_threshold, "escrow_threshold": config.escrow_threshold,
+        "concurrency": config.max_concurrency, "mappings": config.mapping_preset,
+    }
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        click.echo(f"{key.replace('_', ' ')}: {'off' if value is None else value}")
+
+
+@entra.command("groups-provisioning")
+@db_option
+@click.argument("state", type=click.Choice(["on", "off"]))
+def groups_provisioning(state: str) -> None:
+    """Turn "Provision Microsoft Entra ID Groups" on or off (guide step 5: off for Nulab)."""
+    _engine().configure(groups_enabled=_on_off(state))
+    click.echo(f"Group provisioning {'enabled' if _on_off(state) else 'disabled'}; the next "
+               "cycle is initial.")
+
+
+@entra.command("test-connection")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def test_connection(as_json: bool) -> None:
+    """Test connection as Entra does: a filter on a random GUID must answer 200 and no users."""
+    with _running() as engine:
+        result = engine.test_connection()
+    if as_json:
+        emit_json({"ok": result.ok, "message": result.message,
+                   "request": result.exchange.request_line if result.exchange else None,
+                   "status": result.exchange.status if result.exchange else None})
+    else:
+        click.echo(result.message)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+# -- mappings -----------------------------------------------------------------------------------
+
+
+@entra.group("mappings", cls=SandboxGroup)
+def mappings() -> None:
+    """Attribute mappings of "Provision Microsoft Entra ID Users" (guide step 6)."""
+
+
+@mappings.command("list")
+@db_option
+@click.option("--groups", is_flag=True, help="The group mappings instead of the user mappings.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def mappings_list(groups: bool, as_json: bool) -> None:
+    """List the attribute mappings (target, type, source, matching, apply)."""
+    from sandbox.engine.job import _mapping_to_dict
+
+    config = _engine().config()
+    rows = config.group_mappings if groups else config.user_mappings
+    if as_json:
+        emit_json([_mapping_to_dict(m) for m in rows])
+        return
+    print_table(["target attribute", "type", "source", "matching", "apply", "default"],
+                [[m.target, str(m.type), m.source, m.matching_precedence or "",
+                  "creation only" if m.create_only else "always", m.default] for m in rows],
+                title=f"{'Group' if groups else 'User'} mappings ({config.mapping_preset})")
+
+
+@mappings.command("set")
+@db_option
+@click.argument("target")
+@click.argument("source")
+@click.option("--type", "kind", type=click.Choice(["Direct", "Constant", "Expression", "None"]),
+              default=None, help="Mapping type (default: Expression when SOURCE has a '(').")
+@click.option("--default", "default", default=None, help="Default value if null (create only).")
+@click.option("--create-only", is_flag=True, help="Apply only during object creation.")
+@click.option("--matching", type=int, default=None, help="Matching precedence (1 = first).")
+def mappings_set(target: str, source: str, kind: str | None, default: str | None,
+                 create_only: bool, matching: int | None) -> None:
+    """Add or replace the mapping of TARGET, e.g. `userName mail` or
+    `'roles[primary eq "True"].value' 'SingleAppRoleAssignment([appRoleAssignments])'`."""
+    from sandbox.engine.mapping import Mapping
+
+    engine = _engine()
+    config = engine.config()
+    old = next((m for m in config.user_mappings if m.target == target), None)
+    kind = kind or ("Expression" if "(" in source else "Direct")
+    mapping = Mapping(target=target, source=source, type=kind, default=default,
+                      flow="ObjectAddOnly" if create_only else "Always",
+                      matching_precedence=matching if matching is not None else (
+                          old.matching_precedence if old else 0),
+                      required=old.required if old else False)
+    rows = [mapping if m.target == target else m for m in config.user_mappings]
+    if old is None:
+        rows.append(mapping)
+    engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
+    click.echo(f"{'Replaced' if old else 'Added'} the mapping of {target}; the next cycle is initial.")
+
+
+@mappings.command("remove")
+@db_option
+@click.argument("target")
+def mappings_remove(target: str) -> None:
+    """Remove the mapping of TARGET (required attributes cannot be removed)."""
+    engine = _engine()
+    config = engine.config()
+    rows = tuple(m for m in config.user_mappings if m.target != target)
+    if len(rows) == len(config.user_mappings):
+        raise SandboxError(f"no mapping targets {target!r}")
+    engine.configure(user_mappings=rows, mapping_preset="custom")
+    click.echo(f"Removed the mapping of {target}; the next cycle is initial.")
+
+
+@mappings.command("reset")
+@db_option
+def mappings_reset() -> None:
+    """Restore Entra's default mappings (forces a resync of all users)."""
+    _preset("default")
+
+
+@mappings.command("preset")
+@db_option
+@click.argument("name", type=click.Choice(["default", "nulab"]))
+def mappings_preset(name: str) -> None:
+    """Use a ready-made mapping set: `nulab` is the guide's recommended one (userName from mail,
+    roles from SingleAppRoleAssignment, time zone from country)."""
+    _preset(name)
+
+
+def _preset(name: str) -> None:
+    from sandbox.engine.mapping_presets import PRESETS
+
+    _engine().configure(user_mappings=PRESETS[name].mappings, mapping_preset=name)
+    click.echo(f"User mappings set to the {PRESETS[name].title} preset; the next cycle is initial.")
+
+
+# -- scoping filters ----------------------------------------------------------------------------
+
+
+@entra.group("scoping", cls=SandboxGroup)
+def scoping() -> None:
+    """Scoping filters: clauses joined by AND in a filter, filters joined by OR."""
+
+
+@scoping.command("add")
+@db_option
+@click.argument("clauses", nargs=-1, required=True)
+def scoping_add(clauses: tuple[str, ...]) -> None:
+    """Add one filter of CLAUSES (AND), e.g. 'department EQUALS Sales' 'country IS NOT NULL'."""
+    from sandbox.engine.scoping import ScopingFilter, parse_clause
+
+    engine = _engine()
+    new = ScopingFilter(tuple(parse_clause(c) for c in clauses))
+    engine.configure(scoping_filters=(*engine.config().scoping_filters, new))
+    click.echo(f"Added scoping filter: {new}; the next cycle is initial.")
+
+
+@scoping.command("list")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def scoping_list(as_json: bool) -> None:
+    """List the scoping filters."""
+    filters = _engine().config().scoping_filters
+    if as_json:
+        emit_json([f.to_dict() for f in filters])
+        return
+    if not filters:
+        click.echo("No scoping filters: every assigned user is in scope.")
+    for number, scoping_filter in enumerate(filters, 1):
+        click.echo(f"{number}. {scoping_filter}")
+
+
+@scoping.command("clear")
+@db_option
+def scoping_clear() -> None:
+    """Remove every scoping filter."""
+    _engine().configure(scoping_filters=())
+    click.echo("Scoping filters removed; the next cycle is initial.")
+
+
+# -- running ------------------------------------------------------------------------------------
+
+
+def _summary(reports: list[Any], as_json: bool) -> None:
+    if as_json:
+        emit_json([r.to_dict() for r in reports])
+        return
+    rows = []
+    for r in reports:
+        d = r.to_dict()
+        c = d["counts"]
+        rows.append([d["id"], d["kind"], d["started"], c["created"], c["updated"], c["disabled"],
+                     c["deleted"], c["skipped"] + d["staged"], c["failed"], d["requests"],
+                     f"{d['wall_ms'] / 1000:.2f} s",
+                     d["quarantine"]["reason"] if d["quarantine"] else ""])
+    print_table(["cycle", "kind", "simulated start", "created", "updated", "disabled", "deleted",
+                 "skipped", "failed", "requests", "duration", "quarantine"], rows, title="Cycles")
+
+
+@entra.command("sync")
+@db_option
+@click.option("--cycles", type=int, default=1, show_default=True, help="Cycles to run back to back.")
+@click.option("--until-idle", is_flag=True, help="Run cycles until one changes nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sync(cycles: int, until_idle: bool, as_json: bool) -> None:
+    """Run provisioning cycles now, moving the simulated clock 40 minutes between them."""
+    from rich.progress import Progress
+
+    with _running() as engine:
+        if as_json:
+            reports = engine.sync(cycles, until_idle=until_idle)
+        else:
+            with Progress(transient=True) as bar:
+                task = bar.add_task("cycle", total=None)
+
+                def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                reports = engine.sync(cycles, until_idle=until_idle, progress=progress)
+    _summary(reports, as_json)
+
+
+@entra.command("status")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(as_json: bool) -> None:
+    """The provisioning job: status, quarantine and why, last and next cycle, escrows."""
+    data = _engine().status()
+    if as_json:
+        emit_json(data)
+        return
+    for key, value in data.items():
+        if key == "quarantine" and value:
+            click.echo(f"quarantine: {value['reason']} since {value['current_began']} "
+                       f"(next attempt {value['next_attempt']}): {value['error']}")
+            continue
+        click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
+
+
+@entra.command("start")
+@db_option
+def start() -> None:
+    """Start provisioning (Overview > Start provisioning)."""
+    _engine().start()
+    click.echo("Provisioning started: run `sandbox entra sync` to play the cycles.")
+
+
+@entra.command("stop")
+@db_option
+def stop() -> None:
+    """Stop provisioning."""
+    _engine().stop()
+    click.echo("Provisioning stopped.")
+
+
+@entra.command("restart")
+@db_option
+@click.option("--reset", "reset_scope", default="",
+              help="Graph resetScope: ConnectorDataStore, Escrows, Watermark, QuarantineState, "
+                   "Full, ForceDeletes (comma list; default like the portal).")
+def restart(reset_scope: str) -> None:
+    """Restart provisioning: clears the watermark, escrows and quarantine; keeps links."""
+    _engine().restart(reset_scope)
+    click.echo("Provisioning restarted: the next cycle is initial.")
+
+
+@entra.command("allow-deletes")
+@db_option
+def allow_deletes() -> None:
+    """Let the deletions held back by accidental-deletion prevention go through."""
+    _engine().allow_deletes()
+    click.echo("Deletes allowed: the next cycle pushes the staged deletions through.")
+
+
+@entra.command("pod")
+@db_option
+@click.argument("user")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def pod(user: str, as_json: bool) -> None:
+    """Provision on demand: one user, now, with its steps (ignores ?aadOptscim062020)."""
+    with _running() as engine:
+        result = engine.provision_on_demand(user)
+    record = result.record
+    if as_json:
+        emit_json(record.to_dict())
+        return
+    click.echo(f"{record.source_name}: {record.action} {record.status}"
+               + (f" ({record.error_code})" if record.error_code else ""))
+    for number, step in enumerate(record.steps, 1):
+        click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
+    for change in record.modified:
+        click.echo(f"     {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}")
+    if record.reason:
+        click.echo(f"  {record.reason}")
+
+
+@entra.command("logs")
+@db_option
+@click.option("--cycle", "cycle_id", type=int, default=None, help="Only this cycle.")
+@click.option("--user", "source", default=None, help="Only this user (objectId or UPN).")
+@click.option("--status", type=click.Choice(["Success", "Failure", "Skipped", "Warning"]),
+              default=None)
+@click.option("--action", type=click.Choice(["Create", "Update", "Disable", "Delete",
+                                             "StagedDelete", "Other"]), default=None)
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def logs(cycle_id: int | None, source: str | None, status: str | None, action: str | None,
+         limit: int, as_json: bool) -> None:
+    """Provisioning logs: per object and cycle, action, status, error, modified properties."""
+    records = _engine().logs.query(cycle_id=cycle_id, source=source, status=status,
+                                   action=action, limit=limit)
+    if as_json:
+        emit_json([r.to_dict() for r in records])
+        return
+    print_table(["cycle", "time", "identity", "action", "status", "error", "modified"],
+                [[r.cycle_id, r.at, r.source_name, r.action, r.status, r.error_code or "",
+                  ", ".join(m["displayName"] for m in r.modified)] for r in records],
+                title="Provisioning logs")
+
+
+@entra.command("clock")
+@db_option
+@click.option("--advance", default=None, metavar="DURATION",
+              help="Move simulated time forward, e.g. 40m, 6h, 30d.")
+@click.option("--speed", type=float, default=None, help="Simulated seconds per real second.")
+def clock(advance: str | None, speed: float | None) -> None:
+    """Show or move the simulated clock."""
+    engine = _engine()
+    if advance:
+        engine.clock.advance(parse_duration(advance))
+    if speed is not None:
+        engine.clock.set_speed(speed)
+    click.echo(f"simulated time: {engine.clock.now().isoformat(timespec='seconds')} "
+               f"(speed {engine.clock.speed:g})")
+
+
+def parse_duration(text: str) -> timedelta:
+    """`40m`, `6h`, `30d`, `90s` as a timedelta."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    text = text.strip().lower()
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise SandboxError(f"a duration reads like 40m, 6h or 30d, got {text!r}")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+__all__ = ["json"]
