@@ -15,12 +15,29 @@ from conftest import free_port, start_serve, user_body
 
 
 def _files(db_path: str) -> dict[str, bytes]:
-    """The database file and its companions (WAL, shared memory, writer lock), as bytes."""
+    """The database file and its companions (WAL, shared memory, writer lock), as bytes.
+
+    `<db>.secrets` is left out on purpose: it is the mock Entra's side, which must hold the
+    clear Secret Token to send it, as Entra does; it lives outside the database, owner-only
+    (checked in test_the_engines_secret_file_is_owner_only).
+    """
     return {
         path.name: path.read_bytes()
         for path in Path(db_path).parent.iterdir()
-        if path.name.startswith(Path(db_path).name)
+        if path.name.startswith(Path(db_path).name) and not path.name.endswith(".secrets")
     }
+
+
+def test_the_engines_secret_file_is_owner_only(tmp_path: Path) -> None:
+    from sandbox.config import Settings
+    from sandbox.runtime import open_provisioning
+
+    db_path = str(tmp_path / "engine.db")
+    engine = open_provisioning(Settings(db_path=db_path))
+    secret_file = Path(db_path + ".secrets")
+    assert engine.config().secret_token
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    assert engine.config().secret_token.encode() not in Path(db_path).read_bytes()
 
 
 def _assert_nowhere(
