@@ -12,6 +12,7 @@ from sandbox.cli import (  # noqa: F401  (importing a module registers its comma
     entra_provisioning,
     evaluate,
     provider,
+    scenario,
     serve,
 )
 from sandbox.cli.root import cli

@@ -1,0 +1,183 @@
+"""Provides the expectation checks of scenario files (`action = "expect"`).
+
+- member: the provider's member state (role, active, label, language, timezone, teams, exists)
+- team: a team's members and admins
+- log: provisioning-log entries (user, action, status, error_code, cycle "last" or N, count)
+- requests: HTTP exchanges (side, method, path glob, status, count / min / max)
+- job: the job (status, quarantined, quarantine_reason, initial_needed)
+- connection: the last test-connection (ok, message contains)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from typing import Any
+
+from sandbox.errors import NotFoundError
+from sandbox.scenarios.model import ScenarioError
+
+MEMBER_FIELDS = {"email", "role", "active", "label", "language", "timezone", "teams", "exists",
+                 "kind", "username"}
+LOG_FIELDS = {"user", "action", "status", "error_code", "cycle", "count", "min", "reason"}
+REQUEST_FIELDS = {"side", "method", "path", "status", "count", "min", "max", "body"}
+JOB_FIELDS = {"status", "quarantined", "quarantine_reason", "initial_needed", "linked_users"}
+
+
+def check(world: Any, step: dict[str, Any], result: Any, where: str) -> None:
+    """Check every expectation in an expect step; failures are appended to `result`."""
+    for key, checker in (("member", _member), ("team", _team), ("log", _log),
+                         ("requests", _requests), ("job", _job), ("connection", _connection)):
+        if key not in step:
+            continue
+        items = step[key] if isinstance(step[key], list) else [step[key]]
+        for item in items:
+            if not isinstance(item, dict):
+                raise ScenarioError(f"{where}: expect.{key} must be a table")
+            result.checks += 1
+            for failure in checker(world, item, where):
+                result.failures.append(f"{where}: {failure}")
+
+
+def _unknown(item: dict[str, Any], allowed: set[str], what: str, where: str) -> None:
+    unknown = sorted(set(item) - allowed)
+    if unknown:
+        raise ScenarioError(f"{where}: expect.{what} has no field {unknown[0]!r} "
+                            f"(fields: {', '.join(sorted(allowed))})")
+
+
+def _compare(what: str, expected: Any, got: Any) -> list[str]:
+    if isinstance(expected, list) and isinstance(got, list):
+        if sorted(map(str, expected)) != sorted(map(str, got)):
+            return [f"{what}: expected {sorted(expected)}, got {sorted(got)}"]
+        return []
+    if isinstance(expected, str) and isinstance(got, str) and expected.lower() == got.lower():
+        return []
+    return [] if expected == got else [f"{what}: expected {expected!r}, got {got!r}"]
+
+
+def _member(world: Any, item: dict[str, Any], where: str) -> list[str]:
+    _unknown(item, MEMBER_FIELDS, "member", where)
+    email = item.get("email")
+    if not email:
+        raise ScenarioError(f"{where}: expect.member needs email")
+    try:
+        member = world.org.member(email)
+    except NotFoundError:
+        if item.get("exists", True):
+            return [f"member {email}: expected to exist, it does not"]
+        return []
+    if item.get("exists") is False:
+        return [f"member {email}: expected not to exist, it does ({member.label})"]
+    failures: list[str] = []
+    for key in ("role", "active", "label", "language", "timezone", "teams", "kind", "username"):
+        if key in item:
+            failures += _compare(f"member {email} {key}", item[key], getattr(member, key))
+    return failures
+
+
+def _team(world: Any, item: dict[str, Any], where: str) -> list[str]:
+    _unknown(item, {"name", "members", "admins"}, "team", where)
+    team = next((t for t in world.org.teams() if t.name == item.get("name")), None)
+    if team is None:
+        return [f"team {item.get('name')!r}: no such team"]
+    failures: list[str] = []
+    for key in ("members", "admins"):
+        if key in item:
+            failures += _compare(f"team {team.name} {key}", item[key], getattr(team, key))
+    return failures
+
+
+def _log(world: Any, item: dict[str, Any], where: str) -> list[str]:
+    _unknown(item, LOG_FIELDS, "log", where)
+    cycle = item.get("cycle")
+    if cycle == "last":
+        cycle = world.engine.state().last_cycle_id
+    records = world.engine.logs.query(cycle_id=cycle, source=item.get("user"), limit=100_000)
+    matching = [
+        r for r in records
+        if all(str(getattr(r, k) or "").lower() == str(item[k]).lower()
+               for k in ("action", "status", "error_code") if k in item)
+        and ("reason" not in item or str(item["reason"]).lower() in (r.reason or "").lower())
+    ]
+    want = {k: item[k] for k in ("user", "action", "status", "error_code", "cycle", "reason")
+            if k in item}
+    if "count" in item and len(matching) != int(item["count"]):
+        return [f"log {want}: expected {item['count']} record(s), found {len(matching)}"
+                + _seen(records)]
+    if "count" not in item and len(matching) < int(item.get("min", 1)):
+        return [f"log {want}: expected at least {item.get('min', 1)} record(s), found "
+                f"{len(matching)}" + _seen(records)]
+    return []
+
+
+def _seen(records: list[Any]) -> str:
+    if not records:
+        return " (no records)"
+    shown = ", ".join(f"{r.source_name} {r.action}/{r.status}" + (f"/{r.error_code}" if r.error_code else "")
+                      for r in records[-5:])
+    return f" (last records: {shown})"
+
+
+def _requests(world: Any, item: dict[str, Any], where: str) -> list[str]:
+    _unknown(item, REQUEST_FIELDS, "requests", where)
+    side = item.get("side", "engine")
+    entries = world.log.entries(limit=1_000_000, side=side)
+    base = world.settings.base_path
+    matching = []
+    for entry in entries:
+        path = entry["path"][len(base):] if entry["path"].startswith(base) else entry["path"]
+        if "method" in item and entry["method"] != str(item["method"]).upper():
+            continue
+        if "path" in item and not fnmatch.fnmatchcase(path, item["path"]):
+            continue
+        if "status" in item and entry["status"] != int(item["status"]):
+            continue
+        if "body" in item and str(item["body"]) not in (entry["request_body"] or ""):
+            continue
+        matching.append(entry)
+    want = {k: item[k] for k in ("side", "method", "path", "status", "body") if k in item}
+    n = len(matching)
+    if "count" in item and n != int(item["count"]):
+        return [f"requests {want}: expected {item['count']}, got {n}"]
+    if "min" in item and n < int(item["min"]):
+        return [f"requests {want}: expected at least {item['min']}, got {n}"]
+    if "max" in item and n > int(item["max"]):
+        return [f"requests {want}: expected at most {item['max']}, got {n}"]
+    return []
+
+
+def _job(world: Any, item: dict[str, Any], where: str) -> list[str]:
+    _unknown(item, JOB_FIELDS, "job", where)
+    status = world.engine.status()
+    quarantine = status["quarantine"]
+    failures: list[str] = []
+    if "status" in item:
+        failures += _compare("job status", item["status"], status["status"])
+    if "quarantined" in item:
+        failures += _compare("job quarantined", item["quarantined"], quarantine is not None)
+    if "quarantine_reason" in item:
+        failures += _compare("job quarantine reason", item["quarantine_reason"],
+                             quarantine["reason"] if quarantine else None)
+    if "initial_needed" in item:
+        failures += _compare("job initial_needed", item["initial_needed"], status["initial_needed"])
+    if "linked_users" in item:
+        failures += _compare("job linked_users", item["linked_users"], status["linked_users"])
+    return failures
+
+
+def _connection(world: Any, item: dict[str, Any], where: str) -> list[str]:
+    _unknown(item, {"ok", "message"}, "connection", where)
+    last = getattr(world, "last_connection", None)
+    if last is None:
+        return ["connection: no test-connection step ran before this expectation"]
+    failures: list[str] = []
+    if "ok" in item:
+        failures += _compare("connection ok", item["ok"], last.ok)
+    if "message" in item and str(item["message"]) not in last.message:
+        failures.append(f"connection message: expected it to contain {item['message']!r}, "
+                        f"got {last.message!r}")
+    return failures
+
+
+__all__ = ["check", "json"]
