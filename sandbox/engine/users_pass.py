@@ -93,6 +93,15 @@ class UserProcessor:
         active = not user.deleted and bool(user.account_enabled)
         source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
         source["appRoleAssignments"] = [a.to_dict() for a in assignments]
+        manager = source.get("manager")
+        if manager:
+            # A reference flows as the referenced user's id in the target, once it is linked
+            # there; never as the Entra objectId (§1.2 step 6, §2.4 "271").
+            linked = self.engine.links.target_ids("User", [str(manager)]).get(str(manager))
+            if linked:
+                source["manager"] = linked
+            else:
+                source.pop("manager")
         facts = {"IsActive": active, "Assigned": assigned, "InScope": scoped,
                  "ScopeEvaluationResult": why, "SoftDeleted": user.deleted,
                  "AccountEnabled": bool(user.account_enabled)}
