@@ -107,10 +107,8 @@ class Cycle:
         return UserProcessor(self).call(fn)
 
     def group_failed(self, error: TargetError) -> None:
+        """Note a group failure; a quarantining one stops the cycle once its record is kept."""
         self._group_errors.append(error)
-        if error.quarantines:
-            raise Quarantined("EncounteredQuarantineException" if error.status == 401 else
-                              "Unknown", error.reason)
 
     # -- the run -------------------------------------------------------------------------
 
@@ -163,6 +161,10 @@ class Cycle:
                 if record is not None:
                     records.append(record)
                     self.report.counts[_counter(record)] += 1
+                stopping = next((e for e in self._group_errors if e.quarantines), None)
+                if stopping is not None:
+                    raise Quarantined("EncounteredQuarantineException" if stopping.status == 401
+                                      else "Unknown", stopping.reason)
         except Quarantined as stop:
             aborted = stop
         self.engine.logs.write(records)
