@@ -248,7 +248,8 @@ class Provisioning:
 
     def sync(self, cycles: int = 1, *, until_idle: bool = False, max_cycles: int = 50,
              progress: Callable[[int, int], None] | None = None) -> list[CycleReport]:
-        """Run cycles back to back, moving the simulated clock to each cycle's start time.
+        """Run the next scheduled cycles now, back to back: the simulated clock moves to each
+        cycle's start time (40 minutes apart, a day apart in quarantine).
         `until_idle` runs until a cycle changes nothing (at most `max_cycles`)."""
         if cycles < 1:
             raise SandboxError("--cycles must be at least 1")
@@ -256,7 +257,7 @@ class Provisioning:
         limit = max_cycles if until_idle else cycles
         for _ in range(limit):
             due = self.state().next_cycle
-            if due and reports:
+            if due:  # "next cycle now": simulated time jumps to the scheduled start
                 self.clock.advance_to(parse_time(due))
             report = self.run_cycle(progress)
             reports.append(report)
@@ -287,6 +288,22 @@ class Provisioning:
             cycle.report.finished = cycle.now_text()
             self.finish_cycle(cycle.report, state)
         return OnDemandResult(record, None)
+
+    def mapping_source(self, user_key: str) -> dict[str, Any]:
+        """What the attribute mappings read for one tenant user, as a cycle builds it: its
+        Entra properties plus IsSoftDeleted and appRoleAssignments (the expression playground
+        evaluates against this)."""
+        from sandbox.engine.scoping import in_scope
+
+        config, user = self.config(), self.directory.get_user(user_key)
+        assignments = self.app.assignments_for_user(user.id)
+        assigned = bool(assignments) if config.scope == "assigned" else True
+        source = user.source()
+        scoped, _ = in_scope(config.scoping_filters, source)
+        active = not user.deleted and bool(user.account_enabled)
+        source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
+        source["appRoleAssignments"] = [a.to_dict() for a in assignments]
+        return source
 
     # -- what changed --------------------------------------------------------------------
 
