@@ -21,7 +21,7 @@ from sandbox.engine.mapping import Change, compute, diff, matching_mappings
 from sandbox.engine.mapping_paths import parse_target_path, to_scim_document
 from sandbox.engine.scoping import in_scope
 from sandbox.engine.target import ErrorCode, TargetError
-from sandbox.engine.wire import Dialect, user_patch
+from sandbox.engine.wire import SINGLE_ROLE_PATH, Dialect, user_patch
 from sandbox.errors import ExpressionError, MappingError
 
 APP = "customappsso"
@@ -260,7 +260,15 @@ class UserProcessor:
         if not self.config.update:
             record.status, record.reason = "Skipped", "the Update target object action is off"
             return Outcome(record)
-        body = user_patch(changes, self.dialect, on_demand=self.cycle.on_demand)
+        wire = changes
+        if any(c.path == SINGLE_ROLE_PATH for c in changes):
+            # The role travels as the assignment's {id, value, displayName}, stringified
+            # without the flag (§5.4), not as the bare value SingleAppRoleAssignment returns.
+            roles = {a.value: a.to_dict()
+                     for a in self.engine.app.assignments_for_user(record.source_id)}
+            wire = [c._replace(new=roles.get(str(c.new), c.new)) if c.path == SINGLE_ROLE_PATH
+                    else c for c in changes]
+        body = user_patch(wire, self.dialect, on_demand=self.cycle.on_demand)
         if not body["Operations"]:
             record.status, record.reason = "Skipped", "nothing Entra flows changed"
             return Outcome(record, link=link)
