@@ -97,6 +97,8 @@ class EngineEnv:
         self.settings = Settings(db_path=str(db), rules=rules)
         self.store = Store(self.settings.db_path)
         self.engine = in_process_engine(self.settings, self.store)
+        self.provider = self.engine.transport.app  # type: ignore[union-attr]
+        """The sandbox's provider app (kept when a test points the engine elsewhere)."""
         self.flagged = flagged
         self.engine.configure(tenant_url="local" + (FLAG if flagged else ""),
                               groups_enabled=False, max_concurrency=1)
@@ -180,5 +182,5 @@ class EngineEnv:
 
     def close(self) -> None:
         self.engine.request_log.flush()
-        _close_provider_log(self.engine)
+        self.provider.extensions["sandbox"].request_log.close()
         self.store.close()

@@ -123,7 +123,7 @@ def test_several_matches_are_duplicate_target_entries_and_nothing_is_written(cor
         replace(m, matching_precedence=1 if m.target == "externalId" else 0)
         for m in default_user_mappings()))
     token = env.engine.config().secret_token
-    with httpx.Client(transport=httpx.WSGITransport(app=env.engine.transport.app),
+    with httpx.Client(transport=httpx.WSGITransport(app=env.provider),
                       base_url="http://provider/scim/v2",
                       headers={"Authorization": f"Bearer {token}"}) as client:
         for name in ("ada.one@example.com", "ada.two@example.com"):
