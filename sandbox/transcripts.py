@@ -58,13 +58,23 @@ def to_jsonl(entries: Iterable[dict[str, Any]], *, stable: bool = False) -> str:
     lines = []
     for e in entries:
         record: dict[str, Any] = {
-            "at": e["at"], "side": e["side"], "method": e["method"], "path": e["path"],
-            "query": e["query"], "status": e["status"],
-            "request_headers": {k: v for k, v in e["request_headers"].items()
-                                if not (stable and _volatile_header(k))},
+            "at": e["at"],
+            "side": e["side"],
+            "method": e["method"],
+            "path": e["path"],
+            "query": e["query"],
+            "status": e["status"],
+            "request_headers": {
+                k: v
+                for k, v in e["request_headers"].items()
+                if not (stable and _volatile_header(k))
+            },
             "request_body": _body(e["request_body"]),
-            "response_headers": {k: v for k, v in e["response_headers"].items()
-                                 if not (stable and _volatile_header(k))},
+            "response_headers": {
+                k: v
+                for k, v in e["response_headers"].items()
+                if not (stable and _volatile_header(k))
+            },
             "response_body": _body(e["response_body"]),
             "notes": [n for n in e["notes"] if not (stable and n.startswith("engine#"))],
         }
@@ -75,8 +85,9 @@ def to_jsonl(entries: Iterable[dict[str, Any]], *, stable: bool = False) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def to_har(entries: Iterable[dict[str, Any]], *, host: str = "sandbox.local",
-           stable: bool = False) -> str:
+def to_har(
+    entries: Iterable[dict[str, Any]], *, host: str = "sandbox.local", stable: bool = False
+) -> str:
     """An HTTP Archive 1.2 document (opens in browser devtools and API tools)."""
     har_entries = []
     for e in entries:
@@ -84,42 +95,63 @@ def to_har(entries: Iterable[dict[str, Any]], *, host: str = "sandbox.local",
         host_header = e["request_headers"].get("Host") or e["request_headers"].get("host") or host
         url = f"http://{host_header}{e['path']}" + (f"?{e['query']}" if e["query"] else "")
         request: dict[str, Any] = {
-            "method": e["method"], "url": url, "httpVersion": "HTTP/1.1", "cookies": [],
+            "method": e["method"],
+            "url": url,
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
             "headers": headers,
-            "queryString": [{"name": k, "value": v} for k, v in parse_qsl(e["query"] or "",
-                                                                          keep_blank_values=True)],
-            "headersSize": -1, "bodySize": len(e["request_body"] or ""),
+            "queryString": [
+                {"name": k, "value": v}
+                for k, v in parse_qsl(e["query"] or "", keep_blank_values=True)
+            ],
+            "headersSize": -1,
+            "bodySize": len(e["request_body"] or ""),
         }
         if e["request_body"]:
             mime = e["request_headers"].get("Content-Type", "application/scim+json")
             request["postData"] = {"mimeType": mime, "text": e["request_body"]}
-        response_headers = [{"name": k, "value": v} for k, v in e["response_headers"].items()
-                            if not (stable and _volatile_header(k))]
+        response_headers = [
+            {"name": k, "value": v}
+            for k, v in e["response_headers"].items()
+            if not (stable and _volatile_header(k))
+        ]
         text = e["response_body"] or ""
         mime = e["response_headers"].get("Content-Type", "application/scim+json")
         time_ms = 0 if stable else float(e["latency_ms"] or 0)
-        har_entries.append({
-            "startedDateTime": e["at"],
-            "time": time_ms,
-            "request": request,
-            "response": {
-                "status": e["status"] or 0, "statusText": "", "httpVersion": "HTTP/1.1",
-                "cookies": [], "headers": response_headers,
-                "content": {"size": len(text), "mimeType": mime, "text": text},
-                "redirectURL": "", "headersSize": -1, "bodySize": len(text),
-            },
-            "cache": {},
-            "timings": {"send": 0, "wait": time_ms, "receive": 0},
-            "comment": "; ".join([e["side"], *e["notes"]]),
-        })
-    har = {"log": {"version": "1.2", "creator": {"name": "scim-provisioning-sandbox",
-                                                 "version": __version__},
-                   "entries": har_entries}}
+        har_entries.append(
+            {
+                "startedDateTime": e["at"],
+                "time": time_ms,
+                "request": request,
+                "response": {
+                    "status": e["status"] or 0,
+                    "statusText": "",
+                    "httpVersion": "HTTP/1.1",
+                    "cookies": [],
+                    "headers": response_headers,
+                    "content": {"size": len(text), "mimeType": mime, "text": text},
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": len(text),
+                },
+                "cache": {},
+                "timings": {"send": 0, "wait": time_ms, "receive": 0},
+                "comment": "; ".join([e["side"], *e["notes"]]),
+            }
+        )
+    har = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "scim-provisioning-sandbox", "version": __version__},
+            "entries": har_entries,
+        }
+    }
     return json.dumps(har, indent=2, ensure_ascii=False) + "\n"
 
 
-def export(store: Store, fmt: str, side: str = "engine", *, stable: bool = False,
-           after: int = 0) -> str:
+def export(
+    store: Store, fmt: str, side: str = "engine", *, stable: bool = False, after: int = 0
+) -> str:
     """The transcript text in `fmt` ("jsonl" or "har")."""
     if fmt not in FORMATS:
         raise SandboxError(f"format must be one of {', '.join(FORMATS)}")

@@ -10,6 +10,7 @@ import click
 
 from sandbox.cli.root import SandboxGroup, cli, db_option, emit_json, print_table, settings_for
 
+
 def shipped() -> Path:
     """The shipped scenarios: ./fixtures/scenarios, else the source checkout's."""
     here = Path("fixtures") / "scenarios"
@@ -25,9 +26,14 @@ def scenario() -> None:
 
 @scenario.command("run")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--transcript", "transcript", type=click.Path(dir_okay=False), default=None,
-              help="Write the HTTP exchanges to this file (.har for HAR 1.2, else JSONL); with "
-                   "several scenarios each gets its own file named after it.")
+@click.option(
+    "--transcript",
+    "transcript",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the HTTP exchanges to this file (.har for HAR 1.2, else JSONL); with "
+    "several scenarios each gets its own file named after it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) -> None:
     """Run scenario FILES; exit 1 with a readable diff when an expectation fails."""
@@ -50,8 +56,10 @@ def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) 
     else:
         for result in results:
             mark = "PASS" if result.passed else "FAIL"
-            click.echo(f"{mark} {result.scenario.path} ({result.scenario.name}): "
-                       f"{result.steps} steps, {result.checks} checks")
+            click.echo(
+                f"{mark} {result.scenario.path} ({result.scenario.name}): "
+                f"{result.steps} steps, {result.checks} checks"
+            )
             for failure in result.failures:
                 click.echo(f"  - {failure}")
     if not all(r.passed for r in results):
@@ -59,8 +67,13 @@ def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) 
 
 
 @scenario.command("list")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
-              help="Where to look (default: the shipped fixtures/scenarios).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where to look (default: the shipped fixtures/scenarios).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenario_list(directory: str | None, as_json: bool) -> None:
     """Describe the shipped scenarios."""
@@ -72,18 +85,26 @@ def scenario_list(directory: str | None, as_json: bool) -> None:
         except tomllib.TOMLDecodeError as exc:
             rows.append({"file": str(path), "name": path.stem, "description": f"(invalid: {exc})"})
             continue
-        rows.append({"file": str(path), "name": data.get("name", path.stem),
-                     "description": " ".join(str(data.get("description", "")).split()),
-                     "seed": data.get("seed"), "steps": len(data.get("step", []))})
+        rows.append(
+            {
+                "file": str(path),
+                "name": data.get("name", path.stem),
+                "description": " ".join(str(data.get("description", "")).split()),
+                "seed": data.get("seed"),
+                "steps": len(data.get("step", [])),
+            }
+        )
     if as_json:
         emit_json(rows)
         return
     if not rows:
         click.echo(f"No scenarios in {folder}.")
         return
-    print_table(["file", "name", "description"],
-                [[Path(r["file"]).name, r["name"], r["description"]] for r in rows],
-                title="Scenarios")
+    print_table(
+        ["file", "name", "description"],
+        [[Path(r["file"]).name, r["name"], r["description"]] for r in rows],
+        title="Scenarios",
+    )
 
 
 @cli.group("transcript", cls=SandboxGroup)
@@ -93,12 +114,22 @@ def transcript() -> None:
 
 @transcript.command("export")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["har", "jsonl"]), default="har",
-              show_default=True)
-@click.option("--side", type=click.Choice(["engine", "provider", "both"]), default="engine",
-              show_default=True, help="Whose side of the exchanges.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["har", "jsonl"]), default="har", show_default=True
+)
+@click.option(
+    "--side",
+    type=click.Choice(["engine", "provider", "both"]),
+    default="engine",
+    show_default=True,
+    help="Whose side of the exchanges.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
 def transcript_export(fmt: str, side: str, out: str | None) -> None:
     """Export the request log (Authorization redacted) as HAR 1.2 or JSONL."""
     from sandbox.runtime import open_store

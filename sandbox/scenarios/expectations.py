@@ -17,8 +17,18 @@ from typing import Any
 from sandbox.errors import NotFoundError
 from sandbox.scenarios.model import ScenarioError
 
-MEMBER_FIELDS = {"email", "role", "active", "label", "language", "timezone", "teams", "exists",
-                 "kind", "username"}
+MEMBER_FIELDS = {
+    "email",
+    "role",
+    "active",
+    "label",
+    "language",
+    "timezone",
+    "teams",
+    "exists",
+    "kind",
+    "username",
+}
 LOG_FIELDS = {"user", "action", "status", "error_code", "cycle", "count", "min", "reason"}
 REQUEST_FIELDS = {"side", "method", "path", "status", "count", "min", "max", "body"}
 JOB_FIELDS = {"status", "quarantined", "quarantine_reason", "initial_needed", "linked_users"}
@@ -26,8 +36,14 @@ JOB_FIELDS = {"status", "quarantined", "quarantine_reason", "initial_needed", "l
 
 def check(world: Any, step: dict[str, Any], result: Any, where: str) -> None:
     """Check every expectation in an expect step; failures are appended to `result`."""
-    for key, checker in (("member", _member), ("team", _team), ("log", _log),
-                         ("requests", _requests), ("job", _job), ("connection", _connection)):
+    for key, checker in (
+        ("member", _member),
+        ("team", _team),
+        ("log", _log),
+        ("requests", _requests),
+        ("job", _job),
+        ("connection", _connection),
+    ):
         if key not in step:
             continue
         items = step[key] if isinstance(step[key], list) else [step[key]]
@@ -42,8 +58,10 @@ def check(world: Any, step: dict[str, Any], result: Any, where: str) -> None:
 def _unknown(item: dict[str, Any], allowed: set[str], what: str, where: str) -> None:
     unknown = sorted(set(item) - allowed)
     if unknown:
-        raise ScenarioError(f"{where}: expect.{what} has no field {unknown[0]!r} "
-                            f"(fields: {', '.join(sorted(allowed))})")
+        raise ScenarioError(
+            f"{where}: expect.{what} has no field {unknown[0]!r} "
+            f"(fields: {', '.join(sorted(allowed))})"
+        )
 
 
 def _compare(what: str, expected: Any, got: Any) -> list[str]:
@@ -95,27 +113,40 @@ def _log(world: Any, item: dict[str, Any], where: str) -> list[str]:
         cycle = world.engine.state().last_cycle_id
     records = world.engine.logs.query(cycle_id=cycle, source=item.get("user"), limit=100_000)
     matching = [
-        r for r in records
-        if all(str(getattr(r, k) or "").lower() == str(item[k]).lower()
-               for k in ("action", "status", "error_code") if k in item)
+        r
+        for r in records
+        if all(
+            str(getattr(r, k) or "").lower() == str(item[k]).lower()
+            for k in ("action", "status", "error_code")
+            if k in item
+        )
         and ("reason" not in item or str(item["reason"]).lower() in (r.reason or "").lower())
     ]
-    want = {k: item[k] for k in ("user", "action", "status", "error_code", "cycle", "reason")
-            if k in item}
+    want = {
+        k: item[k]
+        for k in ("user", "action", "status", "error_code", "cycle", "reason")
+        if k in item
+    }
     if "count" in item and len(matching) != int(item["count"]):
-        return [f"log {want}: expected {item['count']} record(s), found {len(matching)}"
-                + _seen(records)]
+        return [
+            f"log {want}: expected {item['count']} record(s), found {len(matching)}"
+            + _seen(records)
+        ]
     if "count" not in item and len(matching) < int(item.get("min", 1)):
-        return [f"log {want}: expected at least {item.get('min', 1)} record(s), found "
-                f"{len(matching)}" + _seen(records)]
+        return [
+            f"log {want}: expected at least {item.get('min', 1)} record(s), found "
+            f"{len(matching)}" + _seen(records)
+        ]
     return []
 
 
 def _seen(records: list[Any]) -> str:
     if not records:
         return " (no records)"
-    shown = ", ".join(f"{r.source_name} {r.action}/{r.status}" + (f"/{r.error_code}" if r.error_code else "")
-                      for r in records[-5:])
+    shown = ", ".join(
+        f"{r.source_name} {r.action}/{r.status}" + (f"/{r.error_code}" if r.error_code else "")
+        for r in records[-5:]
+    )
     return f" (last records: {shown})"
 
 
@@ -126,7 +157,7 @@ def _requests(world: Any, item: dict[str, Any], where: str) -> list[str]:
     base = world.settings.base_path
     matching = []
     for entry in entries:
-        path = entry["path"][len(base):] if entry["path"].startswith(base) else entry["path"]
+        path = entry["path"][len(base) :] if entry["path"].startswith(base) else entry["path"]
         if "method" in item and entry["method"] != str(item["method"]).upper():
             continue
         if "path" in item and not fnmatch.fnmatchcase(path, item["path"]):
@@ -157,8 +188,11 @@ def _job(world: Any, item: dict[str, Any], where: str) -> list[str]:
     if "quarantined" in item:
         failures += _compare("job quarantined", item["quarantined"], quarantine is not None)
     if "quarantine_reason" in item:
-        failures += _compare("job quarantine reason", item["quarantine_reason"],
-                             quarantine["reason"] if quarantine else None)
+        failures += _compare(
+            "job quarantine reason",
+            item["quarantine_reason"],
+            quarantine["reason"] if quarantine else None,
+        )
     if "initial_needed" in item:
         failures += _compare("job initial_needed", item["initial_needed"], status["initial_needed"])
     if "linked_users" in item:
@@ -175,8 +209,9 @@ def _connection(world: Any, item: dict[str, Any], where: str) -> list[str]:
     if "ok" in item:
         failures += _compare("connection ok", item["ok"], last.ok)
     if "message" in item and str(item["message"]) not in last.message:
-        failures.append(f"connection message: expected it to contain {item['message']!r}, "
-                        f"got {last.message!r}")
+        failures.append(
+            f"connection message: expected it to contain {item['message']!r}, got {last.message!r}"
+        )
     return failures
 
 

@@ -29,22 +29,59 @@ ACTIONS: dict[str, tuple[set[str], set[str]]] = {
     "hard-delete": ({"user"}, set()),
     "block": ({"user"}, {"blocked"}),
     "edit": ({"user", "set"}, set()),
-    "add-user": ({"upn"}, {"mail", "display_name", "given_name", "surname", "country",
-                           "preferred_language", "department", "job_title"}),
+    "add-user": (
+        {"upn"},
+        {
+            "mail",
+            "display_name",
+            "given_name",
+            "surname",
+            "country",
+            "preferred_language",
+            "department",
+            "job_title",
+        },
+    ),
     "add-member": ({"group", "user"}, set()),
     "remove-member": ({"group", "user"}, set()),
     "sync": (set(), {"cycles", "until_idle"}),
     "advance": ({"by"}, set()),
     "pod": ({"user"}, set()),
-    "fault": (set(), {"method", "path", "status", "retry_after", "latency_ms", "drop", "count",
-                      "probability", "seed"}),
+    "fault": (
+        set(),
+        {
+            "method",
+            "path",
+            "status",
+            "retry_after",
+            "latency_ms",
+            "drop",
+            "count",
+            "probability",
+            "seed",
+        },
+    ),
     "clear-faults": (set(), set()),
     "test-connection": (set(), set()),
     "restart": (set(), {"reset"}),
     "allow-deletes": (set(), set()),
-    "configure": (set(), {"flag", "scope", "groups", "delete_threshold", "skip_out_of_scope_deletions",
-                          "escrow_threshold", "create", "update", "delete", "mappings",
-                          "tenant_url", "secret_token"}),
+    "configure": (
+        set(),
+        {
+            "flag",
+            "scope",
+            "groups",
+            "delete_threshold",
+            "skip_out_of_scope_deletions",
+            "escrow_threshold",
+            "create",
+            "update",
+            "delete",
+            "mappings",
+            "tenant_url",
+            "secret_token",
+        },
+    ),
     "mapping": ({"target", "source"}, {"type", "default", "create_only", "matching"}),
     "admin-edit": ({"member"}, {"role", "language", "timezone", "name", "active"}),
     "reissue-token": ({"issuer"}, set()),
@@ -55,9 +92,20 @@ ACTIONS: dict[str, tuple[set[str], set[str]]] = {
 TOP_LEVEL = {"name", "description", "seed", "tenant", "organization", "provisioning", "step"}
 TENANT = {"users", "from_organization", "groups", "guests", "user", "group"}
 ORGANIZATION = {"members", "member", "team", "token_issuer", "seat_limit", "domain"}
-PROVISIONING = {"mappings", "mapping", "flag", "scope", "groups", "delete_threshold",
-                "skip_out_of_scope_deletions", "escrow_threshold", "create", "update", "delete",
-                "fault"}
+PROVISIONING = {
+    "mappings",
+    "mapping",
+    "flag",
+    "scope",
+    "groups",
+    "delete_threshold",
+    "skip_out_of_scope_deletions",
+    "escrow_threshold",
+    "create",
+    "update",
+    "delete",
+    "fault",
+}
 
 
 @dataclass
@@ -101,8 +149,10 @@ def _check_keys(where: str, data: Any, allowed: set[str], what: str) -> None:
         raise ScenarioError(f"{where}: {what} must be a table")
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ScenarioError(f"{where}: unknown field(s) in {what}: {', '.join(unknown)} "
-                            f"(allowed: {', '.join(sorted(allowed))})")
+        raise ScenarioError(
+            f"{where}: unknown field(s) in {what}: {', '.join(unknown)} "
+            f"(allowed: {', '.join(sorted(allowed))})"
+        )
 
 
 def load(path: str | Path) -> Scenario:
@@ -136,17 +186,31 @@ def load(path: str | Path) -> Scenario:
         action = step.get("action")
         if action not in ACTIONS:
             at = _key_line(text, line, "action")
-            raise ScenarioError(f"{path}:{at} (step {index + 1}): unknown action {action!r}; "
-                                f"use one of: {', '.join(ACTIONS)}")
+            raise ScenarioError(
+                f"{path}:{at} (step {index + 1}): unknown action {action!r}; "
+                f"use one of: {', '.join(ACTIONS)}"
+            )
         required, optional = ACTIONS[action]
         unknown = sorted(set(step) - required - optional - {"action"})
         if unknown:
             at = _key_line(text, line, unknown[0])
-            raise ScenarioError(f"{path}:{at} (step {index + 1}): {action} has no field "
-                                f"{unknown[0]!r} (fields: {', '.join(sorted(required | optional))})")
+            raise ScenarioError(
+                f"{path}:{at} (step {index + 1}): {action} has no field "
+                f"{unknown[0]!r} (fields: {', '.join(sorted(required | optional))})"
+            )
         missing = sorted(required - set(step))
         if missing:
-            raise ScenarioError(f"{path}:{line} (step {index + 1}): {action} needs "
-                                f"{', '.join(missing)}")
-    return Scenario(path, str(data.get("name", path.stem)), str(data.get("description", "")),
-                    seed, tenant, organization, provisioning, steps, lines)
+            raise ScenarioError(
+                f"{path}:{line} (step {index + 1}): {action} needs {', '.join(missing)}"
+            )
+    return Scenario(
+        path,
+        str(data.get("name", path.stem)),
+        str(data.get("description", "")),
+        seed,
+        tenant,
+        organization,
+        provisioning,
+        steps,
+        lines,
+    )

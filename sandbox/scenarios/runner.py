@@ -32,9 +32,14 @@ class ScenarioResult:
         return not self.failures
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": str(self.scenario.path), "name": self.scenario.name,
-                "passed": self.passed, "steps": self.steps, "checks": self.checks,
-                "failures": self.failures}
+        return {
+            "file": str(self.scenario.path),
+            "name": self.scenario.name,
+            "passed": self.passed,
+            "steps": self.steps,
+            "checks": self.checks,
+            "failures": self.failures,
+        }
 
 
 def run_scenario(path: str, *, transcript_format: str | None = None) -> ScenarioResult:
@@ -79,7 +84,9 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
         directory.edit_user(step["user"], **step["set"])
     elif action == "add-user":
         props = {k: v for k, v in step.items() if k not in ("action", "upn")}
-        directory.add_user(userPrincipalName=step["upn"], **{_camel(k): v for k, v in props.items()})
+        directory.add_user(
+            userPrincipalName=step["upn"], **{_camel(k): v for k, v in props.items()}
+        )
     elif action == "add-member":
         directory.add_member(step["group"], step["user"])
     elif action == "remove-member":
@@ -104,12 +111,19 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
         _configure(world, step)
     elif action == "mapping":
         config = engine.config()
-        engine.configure(user_mappings=tuple(apply_mapping(list(config.user_mappings), step)),
-                         mapping_preset="custom")
+        engine.configure(
+            user_mappings=tuple(apply_mapping(list(config.user_mappings), step)),
+            mapping_preset="custom",
+        )
     elif action == "admin-edit":
-        world.org.edit(step["member"], role=step.get("role"), language=step.get("language"),
-                       timezone=step.get("timezone"), username=step.get("name"),
-                       active=step.get("active"))
+        world.org.edit(
+            step["member"],
+            role=step.get("role"),
+            language=step.get("language"),
+            timezone=step.get("timezone"),
+            username=step.get("name"),
+            active=step.get("active"),
+        )
     elif action == "reissue-token":
         issuer = world.org.check_issuer(step["issuer"])
         world.token = world.credentials.issue(world.clock.now().isoformat(), issuer.id)
@@ -136,11 +150,16 @@ def _configure(world: World, step: dict[str, Any]) -> None:
     if "secret_token" in step:  # "issued" means the token the organization issued
         token = str(step["secret_token"])
         changes["secret_token"] = world.token if token == "issued" else token
-    for key, name in (("scope", "scope"), ("groups", "groups_enabled"),
-                      ("delete_threshold", "delete_threshold"),
-                      ("skip_out_of_scope_deletions", "skip_out_of_scope_deletions"),
-                      ("escrow_threshold", "escrow_threshold"), ("create", "create"),
-                      ("update", "update"), ("delete", "delete")):
+    for key, name in (
+        ("scope", "scope"),
+        ("groups", "groups_enabled"),
+        ("delete_threshold", "delete_threshold"),
+        ("skip_out_of_scope_deletions", "skip_out_of_scope_deletions"),
+        ("escrow_threshold", "escrow_threshold"),
+        ("create", "create"),
+        ("update", "update"),
+        ("delete", "delete"),
+    ):
         if key in step:
             changes[name] = step[key]
     world.engine.configure(**changes)

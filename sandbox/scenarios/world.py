@@ -44,17 +44,24 @@ class World:
         self.clock = SimClock(self.store)
         self.log = RequestLog(self.store, background=False)
         self.provider_app = create_app(
-            self.store, self.settings, rules=NulabRules(Organization(self.store, self.clock.now),
-                                                        self.clock.now),
-            schema=nulab_schema(), clock=self.clock.now, new_id=seeded_ids(seed + 1),
+            self.store,
+            self.settings,
+            rules=NulabRules(Organization(self.store, self.clock.now), self.clock.now),
+            schema=nulab_schema(),
+            clock=self.clock.now,
+            new_id=seeded_ids(seed + 1),
             request_log=self.log,
         )
         self.org = Organization(self.store, self.clock.now)
         self.credentials = Credentials(self.store)
         self.faults: Faults = self.provider_app.extensions["sandbox"].faults
-        self.engine = Provisioning(self.store, seed=seed, clock=self.clock,
-                                   transport=httpx.WSGITransport(app=self.provider_app),
-                                   request_log=self.log)
+        self.engine = Provisioning(
+            self.store,
+            seed=seed,
+            clock=self.clock,
+            transport=httpx.WSGITransport(app=self.provider_app),
+            request_log=self.log,
+        )
         ids = seeded_ids(seed + 2)
         self.engine.directory.new_id = ids
         self.engine.app.new_id = ids
@@ -68,10 +75,19 @@ class World:
         spec = self.scenario.organization
         count = int(spec.get("members", 0))
         if count:
-            seed_organization(self.store, seed=self.scenario.seed, members=count,
-                              domain=spec.get("domain", "example.com"), clock=self.clock.now)
-        repo = UserRepository(self.store, UserSchema(), clock=self.clock.now,
-                              new_id=seeded_ids(self.scenario.seed + 3))
+            seed_organization(
+                self.store,
+                seed=self.scenario.seed,
+                members=count,
+                domain=spec.get("domain", "example.com"),
+                clock=self.clock.now,
+            )
+        repo = UserRepository(
+            self.store,
+            UserSchema(),
+            clock=self.clock.now,
+            new_id=seeded_ids(self.scenario.seed + 3),
+        )
         for member in spec.get("member", []):
             email = member.get("email")
             if not email:
@@ -83,12 +99,23 @@ class World:
             updated = member.get("updated", format_time(self.clock.now()))
             if len(str(updated)) == 10:
                 updated = f"{updated}T00:00:00.000Z"
-            doc = {"userName": email, "displayName": member.get("name", email.split("@")[0]),
-                   "active": bool(member.get("active", True)), "preferredLanguage": language,
-                   "timezone": timezone, "roles": [{"primary": True, "value": role}],
-                   "emails": [{"value": email, "type": "work", "primary": True}]}
-            org = {"kind": kind, "label": MANAGED if kind == "managed" else None, "role": role,
-                   "language": language, "timezone": timezone, "org_updated": updated}
+            doc = {
+                "userName": email,
+                "displayName": member.get("name", email.split("@")[0]),
+                "active": bool(member.get("active", True)),
+                "preferredLanguage": language,
+                "timezone": timezone,
+                "roles": [{"primary": True, "value": role}],
+                "emails": [{"value": email, "type": "work", "primary": True}],
+            }
+            org = {
+                "kind": kind,
+                "label": MANAGED if kind == "managed" else None,
+                "role": role,
+                "language": language,
+                "timezone": timezone,
+                "org_updated": updated,
+            }
             created = repo.create(doc, org)
             if member.get("owner") and not self.store.get_state("owner_id"):
                 self.store.set_state("owner_id", created.id)
@@ -101,8 +128,10 @@ class World:
                 admins = {a.lower() for a in team.get("admins", [])}
                 for email in [*team.get("members", []), *team.get("admins", [])]:
                     member = self.org.member(email)
-                    db.execute("INSERT OR IGNORE INTO team_members VALUES (?, ?, ?)",
-                               [team_id, member.id, 1 if email.lower() in admins else 0])
+                    db.execute(
+                        "INSERT OR IGNORE INTO team_members VALUES (?, ?, ?)",
+                        [team_id, member.id, 1 if email.lower() in admins else 0],
+                    )
         if spec.get("seat_limit") is not None:
             self.org.set_seat_limit(int(spec["seat_limit"]))
         issuer_key = spec.get("token_issuer")
@@ -110,8 +139,9 @@ class World:
         if issuer is None and self.org.members():
             issuer = next((m for m in self.org.members() if m.role == "ADMIN"), None)
         self.credentials.set_enabled(True)
-        self.token = self.credentials.issue(format_time(self.clock.now()),
-                                            issuer.id if issuer else None)
+        self.token = self.credentials.issue(
+            format_time(self.clock.now()), issuer.id if issuer else None
+        )
 
     def _build_tenant(self) -> None:
         spec = self.scenario.tenant
@@ -123,8 +153,13 @@ class World:
                 people.append((given or member.username, family or member.username, member.email))
         count = int(spec.get("users", len(people)))
         if count or people:
-            directory.seed(seed=self.scenario.seed, users=max(count, len(people)), people=people,
-                           groups=int(spec.get("groups", 0)), guests=int(spec.get("guests", 0)))
+            directory.seed(
+                seed=self.scenario.seed,
+                users=max(count, len(people)),
+                people=people,
+                groups=int(spec.get("groups", 0)),
+                guests=int(spec.get("guests", 0)),
+            )
         for user in spec.get("user", []):
             props = {_camel(k): v for k, v in user.items() if k != "upn"}
             directory.add_user(userPrincipalName=user["upn"], **props)
@@ -137,21 +172,28 @@ class World:
         spec = self.scenario.provisioning
         preset = spec.get("mappings", "default")
         if preset not in PRESETS or preset == "groups":
-            raise ScenarioError(f"{self.scenario.path} [provisioning]: mappings must be default "
-                                f"or nulab, got {preset!r}")
+            raise ScenarioError(
+                f"{self.scenario.path} [provisioning]: mappings must be default "
+                f"or nulab, got {preset!r}"
+            )
         mappings = list(PRESETS[preset].mappings)
         for extra in spec.get("mapping", []):
             mappings = apply_mapping(mappings, extra)
         url = TENANT_URL + ("?aadOptscim062020" if spec.get("flag") else "")
         self.engine.configure(
-            tenant_url=url, secret_token=self.token, user_mappings=tuple(mappings),
-            mapping_preset=preset, scope=spec.get("scope", "assigned"),
+            tenant_url=url,
+            secret_token=self.token,
+            user_mappings=tuple(mappings),
+            mapping_preset=preset,
+            scope=spec.get("scope", "assigned"),
             groups_enabled=bool(spec.get("groups", True)),
             delete_threshold=spec.get("delete_threshold", 500),
             skip_out_of_scope_deletions=bool(spec.get("skip_out_of_scope_deletions", False)),
             escrow_threshold=int(spec.get("escrow_threshold", 5000)),
-            create=bool(spec.get("create", True)), update=bool(spec.get("update", True)),
-            delete=bool(spec.get("delete", True)), max_concurrency=1,
+            create=bool(spec.get("create", True)),
+            update=bool(spec.get("update", True)),
+            delete=bool(spec.get("delete", True)),
+            max_concurrency=1,
         )
         for fault in spec.get("fault", []):
             self.add_fault(fault)
@@ -159,10 +201,14 @@ class World:
     def add_fault(self, fault: dict[str, Any]) -> None:
         """A fault rule from a scenario table."""
         self.faults.add(
-            method=fault.get("method", "*"), path=fault.get("path", "*"),
-            status=fault.get("status"), retry_after=fault.get("retry_after"),
-            latency_ms=int(fault.get("latency_ms", 0)), drop=bool(fault.get("drop", False)),
-            count=fault.get("count"), probability=fault.get("probability"),
+            method=fault.get("method", "*"),
+            path=fault.get("path", "*"),
+            status=fault.get("status"),
+            retry_after=fault.get("retry_after"),
+            latency_ms=int(fault.get("latency_ms", 0)),
+            drop=bool(fault.get("drop", False)),
+            count=fault.get("count"),
+            probability=fault.get("probability"),
             seed=int(fault.get("seed", self.scenario.seed)),
         )
 
@@ -176,11 +222,15 @@ def apply_mapping(mappings: list[Mapping], spec: dict[str, Any]) -> list[Mapping
     source = str(spec["source"])
     kind = spec.get("type") or ("Expression" if "(" in source else "Direct")
     old = next((m for m in mappings if m.target == spec["target"]), None)
-    mapping = Mapping(target=spec["target"], source=source, type=kind, default=spec.get("default"),
-                      flow="ObjectAddOnly" if spec.get("create_only") else "Always",
-                      matching_precedence=int(spec.get("matching", old.matching_precedence
-                                                       if old else 0)),
-                      required=old.required if old else False)
+    mapping = Mapping(
+        target=spec["target"],
+        source=source,
+        type=kind,
+        default=spec.get("default"),
+        flow="ObjectAddOnly" if spec.get("create_only") else "Always",
+        matching_precedence=int(spec.get("matching", old.matching_precedence if old else 0)),
+        required=old.required if old else False,
+    )
     if old is None:
         return [*mappings, mapping]
     return [mapping if m.target == spec["target"] else m for m in mappings]
