@@ -7,8 +7,6 @@ group provisioning off, attribute mappings, start provisioning; plus what the po
 
 from __future__ import annotations
 
-import json
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -404,6 +402,8 @@ def logs(cycle_id: int | None, source: str | None, status: str | None, action: s
 @click.option("--speed", type=float, default=None, help="Simulated seconds per real second.")
 def clock(advance: str | None, speed: float | None) -> None:
     """Show or move the simulated clock."""
+    from sandbox.engine.clock import parse_duration
+
     engine = _engine()
     if advance:
         engine.clock.advance(parse_duration(advance))
@@ -412,14 +412,3 @@ def clock(advance: str | None, speed: float | None) -> None:
     click.echo(f"simulated time: {engine.clock.now().isoformat(timespec='seconds')} "
                f"(speed {engine.clock.speed:g})")
 
-
-def parse_duration(text: str) -> timedelta:
-    """`40m`, `6h`, `30d`, `90s` as a timedelta."""
-    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-    text = text.strip().lower()
-    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        raise SandboxError(f"a duration reads like 40m, 6h or 30d, got {text!r}")
-    return timedelta(**{units[text[-1]]: int(text[:-1])})
-
-
-__all__ = ["json"]

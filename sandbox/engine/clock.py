@@ -32,6 +32,15 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
+def parse_duration(text: object) -> timedelta:
+    """`40m`, `6h`, `31d` or `90s` as a timedelta; anything else is a SandboxError."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    value = str(text).strip().lower()
+    if len(value) < 2 or value[-1] not in units or not value[:-1].isdigit():
+        raise SandboxError(f"a duration reads like 40m, 6h or 31d, got {text!r}")
+    return timedelta(**{units[value[-1]]: int(value[:-1])})
+
+
 def parse_time(text: str) -> datetime:
     """Read a stored time back."""
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
+from sandbox.engine.clock import parse_duration
 from sandbox.errors import SandboxError
 from sandbox.scenarios.model import Scenario, ScenarioError, load
-from sandbox.scenarios.world import World, apply_mapping
+from sandbox.scenarios.world import World, apply_mapping, camel
 from sandbox.transcripts import export
 
 
@@ -85,7 +85,7 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
     elif action == "add-user":
         props = {k: v for k, v in step.items() if k not in ("action", "upn")}
         directory.add_user(
-            userPrincipalName=step["upn"], **{_camel(k): v for k, v in props.items()}
+            userPrincipalName=step["upn"], **{camel(k): v for k, v in props.items()}
         )
     elif action == "add-member":
         directory.add_member(step["group"], step["user"])
@@ -94,7 +94,7 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
     elif action == "sync":
         engine.sync(int(step.get("cycles", 1)), until_idle=bool(step.get("until_idle", False)))
     elif action == "advance":
-        world.clock.advance(_duration(step["by"], where))
+        world.clock.advance(parse_duration(step["by"]))
     elif action == "pod":
         engine.provision_on_demand(step["user"])
     elif action == "fault":
@@ -163,19 +163,6 @@ def _configure(world: World, step: dict[str, Any]) -> None:
         if key in step:
             changes[name] = step[key]
     world.engine.configure(**changes)
-
-
-def _duration(text: Any, where: str) -> timedelta:
-    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-    value = str(text).strip().lower()
-    if len(value) < 2 or value[-1] not in units or not value[:-1].isdigit():
-        raise ScenarioError(f"{where}: advance by must read like 40m, 6h or 31d, got {text!r}")
-    return timedelta(**{units[value[-1]]: int(value[:-1])})
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 def glob(pattern: str, value: str) -> bool:

@@ -161,7 +161,7 @@ class World:
                 guests=int(spec.get("guests", 0)),
             )
         for user in spec.get("user", []):
-            props = {_camel(k): v for k, v in user.items() if k != "upn"}
+            props = {camel(k): v for k, v in user.items() if k != "upn"}
             directory.add_user(userPrincipalName=user["upn"], **props)
         for group in spec.get("group", []):
             created = directory.add_group(group["name"], group.get("description", ""))
@@ -236,6 +236,7 @@ def apply_mapping(mappings: list[Mapping], spec: dict[str, Any]) -> list[Mapping
     return [mapping if m.target == spec["target"] else m for m in mappings]
 
 
-def _camel(name: str) -> str:
+def camel(name: str) -> str:
+    """snake_case scenario keys to Entra's camelCase property names."""
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
