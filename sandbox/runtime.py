@@ -11,6 +11,7 @@ import httpx
 from flask import Flask
 
 from sandbox.config import Settings
+from sandbox.errors import ConfigError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
 from sandbox.provider.filters import format_datetime
@@ -21,7 +22,13 @@ from sandbox.provider.users import utc_now
 from sandbox.store import Store
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` light
+    from collections.abc import Callable
+
+    from sandbox.engine.cycle import CycleReport
+    from sandbox.engine.directory_model import DirectoryUser
+    from sandbox.engine.job import JobConfig
     from sandbox.engine.service import Provisioning
+    from sandbox.server import EmbeddedServer
 
 DEFAULT_MEMBERS = 24
 """Members of the organization a fresh sandbox starts with."""
@@ -148,3 +155,211 @@ def scim_url(host: str, port: int, settings: Settings) -> str:
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
     return f"http://{shown}:{port}{settings.base_path}"
+
+
+# -- `sandbox up`: the whole sandbox in one process ------------------------------------------
+
+FLAG = "aadOptscim062020"
+"""The tenant-URL query flag that switches the engine to the SCIM 2020 dialect."""
+
+
+def serve_locally(app: Flask, settings: Settings, port: int) -> EmbeddedServer:
+    """Serve `app` on a loopback port: `port` if free, else any free one (the UI shows which)."""
+    from sandbox.server import EmbeddedServer
+
+    try:
+        server = EmbeddedServer(app, host="127.0.0.1", port=port, threads=settings.threads)
+    except OSError:  # taken: fall back to a port the system picks
+        server = EmbeddedServer(app, host="127.0.0.1", port=0, threads=settings.threads)
+    return server.start()
+
+
+class Sandbox:
+    """The sandbox in one process, for `sandbox up` and the terminal UI: the store, the
+    provider served on a loopback port (or reached in process), and the engine against it.
+
+    It adds to the engine and provider APIs only what a screen needs in one call (the
+    ?aadOptscim062020 toggle, one mapping's edit, a Faker user); everything else is reached
+    through `engine`, `org`, `credentials` and `faults`, the same objects the CLI uses.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Provisioning,
+        provider: Flask,
+        server: EmbeddedServer | None,
+        provider_url: str,
+    ) -> None:
+        from sandbox.provider.faults import Faults
+
+        self.settings = settings
+        self.engine = engine
+        self.store = engine.store
+        self.provider = provider
+        self.server = server
+        self.provider_url = provider_url
+        """The local provider's SCIM base URL (what curl and the engine reach)."""
+        self.org = Organization(self.store)
+        self.credentials = Credentials(self.store)
+        self.faults = Faults(self.store)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        port: int | None = None,
+        target: str | None = None,
+        token: str | None = None,
+        serve: bool = True,
+    ) -> Sandbox:
+        """Open (creating and seeding if missing) the settings' database, start the provider on
+        a loopback port (`serve=False`: reached in process, no socket) and point the engine
+        at it, or at `target` with `token` when given."""
+        if target is not None and not token:
+            raise ConfigError("--target needs --token (the SCIM token of that endpoint)")
+        store = open_store(settings)
+        engine = open_provisioning(settings, store)
+        if target is not None:
+            engine.configure(tenant_url=target, secret_token=token)
+        provider = build_provider(store, settings)
+        server = None
+        if serve:
+            server = serve_locally(provider, settings, settings.port if port is None else port)
+            root = server.url
+        else:
+            engine.transport = httpx.WSGITransport(app=provider)
+            root = "http://sandbox.local"
+        engine.url_override = root + settings.base_path
+        return cls(settings, engine, provider, server, root + settings.base_path)
+
+    def close(self) -> None:
+        """Stop the provider and write what the request logs still hold."""
+        if self.server is not None:
+            self.server.stop()
+        self.provider.extensions["sandbox"].request_log.close()
+        self.engine.request_log.close()
+
+    def flush_logs(self) -> None:
+        """Write both sides' buffered HTTP exchanges now (before reading the request log)."""
+        self.provider.extensions["sandbox"].request_log.flush()
+        self.engine.request_log.flush()
+
+    # -- the Provisioning blade -------------------------------------------------------------
+
+    def set_flag(self, on: bool) -> JobConfig:
+        """Add or remove ?aadOptscim062020 on the tenant URL (the SCIM 2020 dialect)."""
+        url = self.engine.config().tenant_url
+        base, _, query = url.partition("?")
+        params = [p for p in query.split("&") if p and p.split("=")[0].lower() != FLAG.lower()]
+        if on:
+            params.append(FLAG)
+        return self.engine.configure(tenant_url=base + ("?" + "&".join(params) if params else ""))
+
+    def cycle_due(self) -> bool:
+        """Whether the started job's next cycle is due on the simulated clock."""
+        from sandbox.engine.clock import parse_time
+
+        state = self.engine.state()
+        return bool(
+            state.running and state.next_cycle
+            and parse_time(state.next_cycle) <= self.engine.clock.now()
+        )
+
+    def next_cycle_now(self, progress: Callable[[int, int], None] | None = None) -> CycleReport:
+        """"Next cycle now": move the simulated clock to the next cycle's time and run it."""
+        from sandbox.engine.clock import parse_time
+
+        due = self.engine.state().next_cycle
+        if due:
+            self.engine.clock.advance_to(parse_time(due))
+        report = self.engine.run_cycle(progress)
+        self.flush_logs()
+        return report
+
+    # -- attribute mappings ---------------------------------------------------------------
+
+    def set_mapping(
+        self,
+        target: str,
+        source: str,
+        kind: str = "Direct",
+        *,
+        default: str | None = None,
+        create_only: bool = False,
+        matching: int = 0,
+        replacing: str | None = None,
+    ) -> JobConfig:
+        """Add or replace one user mapping (`replacing`: the target it had before an edit);
+        the whole set is validated as Entra's editor would before it is saved."""
+        from sandbox.engine.mapping import Mapping
+
+        config = self.engine.config()
+        old_target = replacing or target
+        old = next((m for m in config.user_mappings if m.target == old_target), None)
+        mapping = Mapping(
+            target=target.strip(),
+            source=source,
+            type=kind,
+            default=default or None,
+            flow="ObjectAddOnly" if create_only else "Always",
+            matching_precedence=matching,
+            required=old.required if old else False,
+        )
+        rows = [mapping if m.target == old_target else m for m in config.user_mappings]
+        if old is None:
+            rows.append(mapping)
+        return self.engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
+
+    def remove_mapping(self, target: str) -> JobConfig:
+        """Remove one user mapping (a required one is refused by validation)."""
+        from sandbox.errors import MappingError
+
+        config = self.engine.config()
+        if any(m.required for m in config.user_mappings if m.target == target):
+            raise MappingError(f"{target} is required: it can be edited, not removed")
+        rows = tuple(m for m in config.user_mappings if m.target != target)
+        return self.engine.configure(user_mappings=rows, mapping_preset="custom")
+
+    def use_preset(self, name: str) -> JobConfig:
+        """A ready-made user mapping set ("default" or "nulab")."""
+        from sandbox.engine.mapping_presets import PRESETS
+
+        if name not in PRESETS or PRESETS[name].object_type != "User":
+            raise ConfigError(f"no user mapping preset {name!r}")
+        return self.engine.configure(user_mappings=PRESETS[name].mappings, mapping_preset=name)
+
+    # -- the tenant and the provider ----------------------------------------------------------
+
+    def add_random_user(self) -> DirectoryUser:
+        """A new seeded Faker tenant member (same database and seed, same user)."""
+        from faker import Faker
+
+        from sandbox.engine.directory_seed import ascii_alias
+
+        directory = self.engine.directory
+        fake = Faker("en_US")
+        fake.seed_instance(f"{self.settings.seed}-user-{directory.count()}")
+        for _ in range(20):
+            given, family = fake.first_name(), fake.last_name()
+            upn = f"{ascii_alias(given, family)}@{self.engine.tenant_domain}"
+            if directory.find_user(upn) is None:
+                break
+        else:
+            upn = f"user{directory.count() + 1}@{self.engine.tenant_domain}"
+        return directory.add_user(
+            userPrincipalName=upn, mail=upn, displayName=f"{given} {family}", givenName=given,
+            surname=family, jobTitle=fake.job()[:60], department=fake.random_element(
+                ("Sales", "Engineering", "Marketing", "Support", "Research")),
+            preferredLanguage="en-US", country="United States", usageLocation="US",
+        )
+
+    def issue_token(self, use_in_engine: bool = False) -> str:
+        """Issue a new SCIM token as the current issuer (or the owner); the old one stops
+        working. `use_in_engine` also enters it as the engine's secret token."""
+        issuer = self.store.get_state("token_issuer") or self.store.get_state("owner_id")
+        token = self.credentials.issue(format_datetime(utc_now()), issuer)
+        if use_in_engine:
+            self.engine.configure(secret_token=token)
+        return token

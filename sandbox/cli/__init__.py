@@ -14,6 +14,7 @@ from sandbox.cli import (  # noqa: F401  (importing a module registers its comma
     provider,
     scenario,
     serve,
+    up,
 )
 from sandbox.cli.root import cli
 

@@ -1,0 +1,152 @@
+"""Provides SandboxApp: the `sandbox up` terminal UI over a running Sandbox (runtime)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+
+from sandbox.errors import SandboxError
+from tui.screens.activity import ActivityScreen
+from tui.screens.assignments import AssignmentsScreen
+from tui.screens.directory import DirectoryScreen
+from tui.screens.help import HelpScreen
+from tui.screens.mappings import MappingsScreen
+from tui.screens.provider import ProviderScreen
+from tui.screens.provisioning import ProvisioningScreen
+
+if TYPE_CHECKING:
+    from sandbox.runtime import Sandbox
+
+SCHEDULER_TICK_S = 1.0
+"""How often the app checks whether a started job's next cycle is due on the simulated clock."""
+
+
+class SandboxApp(App[None]):
+    """The sandbox's terminal UI: one mode per screen, the cycles run by the app itself (so a
+    due cycle runs whatever screen is showing)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "SCIM provisioning sandbox"
+    MODES: ClassVar[dict[str, Any]] = {
+        "directory": DirectoryScreen,
+        "assignments": AssignmentsScreen,
+        "provisioning": ProvisioningScreen,
+        "mappings": MappingsScreen,
+        "activity": ActivityScreen,
+        "provider": ProviderScreen,
+    }
+    DEFAULT_MODE = "directory"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "switch_mode('directory')", "Directory", show=False),
+        Binding("2", "switch_mode('assignments')", "Assignments", show=False),
+        Binding("3", "switch_mode('provisioning')", "Provisioning", show=False),
+        Binding("4", "switch_mode('mappings')", "Mappings", show=False),
+        Binding("5", "switch_mode('activity')", "Activity", show=False),
+        Binding("6", "switch_mode('provider')", "Provider", show=False),
+        Binding("n", "cycle", "Next cycle"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    @dataclass
+    class CycleProgress(Message):
+        """A cycle moved on: `done` of `total` objects."""
+
+        done: int
+        total: int
+
+    @dataclass
+    class CycleFinished(Message):
+        """A cycle ended: its report as a dict, or the reason it could not run."""
+
+        report: dict[str, Any] | None
+        error: str | None = None
+
+    def __init__(self, sandbox: Sandbox, *, scheduler: bool = True) -> None:
+        super().__init__()
+        self.sandbox = sandbox
+        """The running sandbox every screen reads and drives (the CLI's API)."""
+        self.scheduler = scheduler
+        self.cycle_running = False
+        self.sub_title = self.describe_target()
+
+    def describe_target(self) -> str:
+        """Where the provider listens and where the engine sends."""
+        config = self.sandbox.engine.config()
+        target = "local provider" if config.is_local else config.tenant_url.split("?")[0]
+        return f"provider {self.sandbox.provider_url} · engine -> {target}"
+
+    def on_mount(self) -> None:
+        if self.scheduler:
+            self.set_interval(SCHEDULER_TICK_S, self.check_schedule)
+
+    # -- cycles -------------------------------------------------------------------------
+
+    def check_schedule(self) -> None:
+        """Run the next cycle when a started job's time has come on the simulated clock."""
+        if not self.cycle_running:
+            self.run_cycle(scheduled=True)
+
+    def action_cycle(self) -> None:
+        """Next cycle now: move the simulated clock to it and run it."""
+        if self.cycle_running:
+            self.notify("A cycle is already running.", severity="warning")
+            return
+        self.run_cycle(scheduled=False)
+
+    @work(thread=True, exclusive=True, group="cycle")
+    def run_cycle(self, scheduled: bool) -> None:
+        """Run one cycle in a thread; progress and the outcome come back as messages."""
+        sandbox = self.sandbox
+        try:
+            if scheduled and not sandbox.cycle_due():
+                return
+            self.cycle_running = True
+            self.post_message(self.CycleProgress(0, 0))
+            report = sandbox.next_cycle_now(
+                lambda done, total: self.post_message(self.CycleProgress(done, total))
+            )
+            self.post_message(self.CycleFinished(report.to_dict()))
+        except SandboxError as error:
+            self.post_message(self.CycleFinished(None, str(error)))
+        except Exception as error:  # a broken target must not kill the UI: show why
+            self.post_message(self.CycleFinished(None, f"{type(error).__name__}: {error}"))
+        finally:
+            self.cycle_running = False
+
+    def on_sandbox_app_cycle_progress(self, message: CycleProgress) -> None:
+        show = getattr(self.screen, "show_progress", None)
+        if show is not None:
+            show(message.done, message.total)
+
+    def on_sandbox_app_cycle_finished(self, message: CycleFinished) -> None:
+        if message.error is not None:
+            self.notify(message.error, title="Cycle not run", severity="error")
+        elif message.report is not None:
+            report = message.report
+            counts = ", ".join(f"{v} {k}" for k, v in report["counts"].items() if v) or "no changes"
+            quarantine = report.get("quarantine")
+            self.notify(
+                f"{report['kind']} cycle #{report['id']}: {counts}"
+                + (f"; quarantined: {quarantine['reason']}" if quarantine else ""),
+                severity="warning"
+                if quarantine or report["counts"].get("failed")
+                else "information",
+            )
+        reload = getattr(self.screen, "reload", None)
+        if reload is not None:
+            reload()
+
+    # -- help ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the current screen's keys and what it does."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))

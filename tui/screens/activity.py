@@ -1,0 +1,214 @@
+"""Provides ActivityScreen: the live stream of HTTP exchanges (both sides) and the
+provisioning logs, each with the selected item's details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
+
+from sandbox.engine.logs import LogRecord
+from tui.screens.base import SandboxScreen, columns, row
+from tui.widgets.exchange import exchange_text, record_text
+
+POLL_S = 0.5
+"""How often the request log is polled for exchanges after the last one shown."""
+KEPT = 1000
+"""Exchanges kept in the table; older rows are dropped as new ones arrive."""
+SIDES = (None, "engine", "provider")
+
+
+class ActivityScreen(SandboxScreen):
+    """HTTP exchanges and provisioning logs."""
+
+    MODE = "activity"
+    HELP = """\
+**Activity**: every HTTP exchange between the engine and the provider, live (the engine's side
+is what Entra sends, the provider's what it received), newest at the bottom; highlight one to
+see its headers and bodies (Authorization redacted). `s` shows both sides, the engine's or the
+provider's. The Provisioning logs tab has one record per object and cycle (action, status,
+steps, modified properties, error); filter it by user and cycle.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "toggle_tab", "HTTP/Logs"),
+        Binding("s", "side", "Side"),
+        Binding("f", "filter", "Filter logs"),
+        Binding("end", "latest", "Latest", show=False),
+    ]
+
+    @dataclass
+    class Exchanges(Message):
+        """New exchanges read from the request log (oldest first)."""
+
+        entries: list[dict[str, Any]]
+        side: str | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last_seq = 0
+        self.side: str | None = None
+        self.entries: dict[int, dict[str, Any]] = {}
+        self.records: dict[str, LogRecord] = {}
+        self.polling = False
+
+    def body(self) -> ComposeResult:
+        with TabbedContent(id="activity-tabs"):
+            with TabPane("HTTP", id="http-tab"):
+                yield Label("both sides", id="side", classes="summary")
+                yield DataTable(id="http", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(id="exchange-scroll", classes="detail"):
+                    yield Static(id="exchange")
+            with TabPane("Provisioning logs", id="logs-tab"):
+                with Horizontal(classes="toolbar"):
+                    yield Label("user ")
+                    yield Input(placeholder="UPN or objectId", id="log-user", compact=True)
+                    yield Label(" cycle ")
+                    yield Input(placeholder="#", id="log-cycle", compact=True, restrict=r"[0-9]*")
+                yield DataTable(id="logs", cursor_type="row", zebra_stripes=True)
+                with VerticalScroll(classes="detail"):
+                    yield Static(id="record")
+
+    def on_mount(self) -> None:
+        columns(
+            self.query_one("#http", DataTable),
+            ("#", 6),
+            ("side", 8),
+            ("method", 6),
+            ("status", 6),
+            ("ms", 5),
+            ("path", None),
+        )
+        columns(
+            self.query_one("#logs", DataTable),
+            ("cycle", 5),
+            ("identity", 36),
+            ("action", 12),
+            ("status", 8),
+            ("error", 22),
+            ("modified", None),
+        )
+        self.set_interval(POLL_S, self.poll)
+
+    # -- the HTTP stream -----------------------------------------------------------------
+
+    def poll(self) -> None:
+        """Read exchanges after the last one shown (only while this screen is showing)."""
+        if self.is_current and not self.polling:
+            self.polling = True
+            self._poll(self.last_seq, self.side)
+
+    @work(thread=True, group="poll")
+    def _poll(self, after: int, side: str | None) -> None:
+        try:
+            self.sandbox.flush_logs()
+            entries = self.sandbox.engine.request_log.entries(limit=500, side=side, after=after)
+        except Exception:  # a busy database: try again next tick
+            entries = []
+        self.post_message(self.Exchanges(entries, side))
+
+    def on_activity_screen_exchanges(self, message: Exchanges) -> None:
+        self.polling = False
+        if message.side != self.side or not message.entries:
+            return
+        table = self.query_one("#http", DataTable)
+        follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        for entry in message.entries:
+            if entry["seq"] <= self.last_seq:
+                continue
+            self.entries[entry["seq"]] = entry
+            query = f"?{entry['query']}" if entry.get("query") else ""
+            table.add_row(
+                *row(
+                    entry["seq"],
+                    entry["side"],
+                    entry["method"],
+                    entry["status"],
+                    f"{entry['latency_ms']:.0f}",
+                    entry["path"] + query,
+                ),
+                key=str(entry["seq"]),
+            )
+            self.last_seq = entry["seq"]
+        while table.row_count > KEPT:
+            oldest = next(iter(table.rows))
+            table.remove_row(oldest)
+            self.entries.pop(int(oldest.value or 0), None)
+        if follow:
+            table.move_cursor(row=table.row_count - 1)
+
+    @on(DataTable.RowHighlighted, "#http")
+    def _exchange(self, event: DataTable.RowHighlighted) -> None:
+        entry = self.entries.get(int(event.row_key.value or 0))
+        if entry is not None:
+            self.query_one("#exchange", Static).update(exchange_text(entry))
+
+    def action_side(self) -> None:
+        self.side = SIDES[(SIDES.index(self.side) + 1) % len(SIDES)]
+        self.query_one("#side", Label).update(
+            f"{self.side or 'both'} side" + ("s" if self.side is None else "")
+        )
+        self.query_one("#http", DataTable).clear()
+        self.entries.clear()
+        self.last_seq = 0
+        self.polling = False
+        self.poll()
+
+    def action_latest(self) -> None:
+        table = self.query_one("#http", DataTable)
+        table.move_cursor(row=table.row_count - 1)
+
+    # -- provisioning logs ---------------------------------------------------------------
+
+    def load(self) -> list[LogRecord]:
+        user = self.query_one("#log-user", Input).value.strip() or None
+        cycle = self.query_one("#log-cycle", Input).value.strip()
+        return self.sandbox.engine.logs.query(
+            source=user, cycle_id=int(cycle) if cycle else None, limit=500
+        )
+
+    def show(self, data: list[LogRecord]) -> None:
+        self.records = {r.id: r for r in data}
+        table = self.query_one("#logs", DataTable)
+        table.clear()
+        for r in data:
+            table.add_row(
+                *row(
+                    str(r.cycle_id),
+                    r.source_name,
+                    r.action,
+                    r.status,
+                    r.error_code or "",
+                    ", ".join(m["displayName"] for m in r.modified),
+                ),
+                key=r.id,
+            )
+        if data:
+            table.move_cursor(row=len(data) - 1)
+        else:
+            self.query_one("#record", Static).update("no provisioning log record")
+        self.poll()
+
+    @on(DataTable.RowHighlighted, "#logs")
+    def _record(self, event: DataTable.RowHighlighted) -> None:
+        record = self.records.get(str(event.row_key.value))
+        if record is not None:
+            self.query_one("#record", Static).update(record_text(record))
+
+    @on(Input.Submitted, "#log-user, #log-cycle")
+    def _filter(self) -> None:
+        self.reload()
+
+    def action_filter(self) -> None:
+        self.query_one(TabbedContent).active = "logs-tab"
+        self.query_one("#log-user", Input).focus()
+
+    def action_toggle_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = "logs-tab" if tabs.active == "http-tab" else "http-tab"
+        self.query_one("#logs" if tabs.active == "logs-tab" else "#http").focus()

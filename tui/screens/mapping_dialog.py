@@ -1,0 +1,124 @@
+"""Provides MappingDialog: edit one attribute mapping; the sandbox validates it as Entra's
+editor does and the reason of a refusal shows in the dialog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.message import Message
+from textual.widgets import Button, Checkbox, Input, Label, Select
+
+from sandbox.engine.mapping import Mapping
+from tui.screens.base import reason
+from tui.screens.dialogs import Dialog, buttons
+
+if TYPE_CHECKING:
+    from sandbox.runtime import Sandbox
+
+TYPES = ("Direct", "Constant", "Expression", "None")
+
+
+class MappingDialog(Dialog):
+    """Add (mapping None) or edit a user mapping; dismisses with the saved target or None."""
+
+    @dataclass
+    class Outcome(Message):
+        """The save worker finished: the saved target, or why the mapping was refused."""
+
+        target: str | None
+        error: str | None = None
+
+    def __init__(self, sandbox: Sandbox, mapping: Mapping | None) -> None:
+        super().__init__()
+        self.sandbox = sandbox
+        self.mapping = mapping
+
+    def compose(self) -> ComposeResult:
+        m = self.mapping
+        with Vertical(classes="dialog wide"):
+            yield Label("Edit mapping" if m else "Add mapping", classes="question")
+            with Grid(classes="form"):
+                yield Label("Target attribute")
+                yield Input(
+                    m.target if m else "",
+                    id="target",
+                    compact=True,
+                    placeholder='e.g. phoneNumbers[type eq "work"].value',
+                )
+                yield Label("Mapping type")
+                yield Select(
+                    [(t, t) for t in TYPES],
+                    value=str(m.type) if m else "Direct",
+                    allow_blank=False,
+                    id="kind",
+                    compact=True,
+                )
+                yield Label("Source")
+                yield Input(
+                    m.source if m else "",
+                    id="source",
+                    compact=True,
+                    placeholder="attribute, constant or expression",
+                )
+                yield Label("Default if null")
+                yield Input((m.default or "") if m else "", id="default", compact=True)
+                yield Label("Matching precedence")
+                yield Input(
+                    str(m.matching_precedence) if m and m.matching_precedence else "",
+                    id="matching",
+                    compact=True,
+                    restrict=r"[0-9]*",
+                    placeholder="not matching",
+                )
+                yield Label("Apply")
+                yield Checkbox(
+                    "only during object creation",
+                    m.create_only if m else False,
+                    id="create-only",
+                    compact=True,
+                )
+            yield Label("", id="error", classes="error")
+            yield buttons("Save")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        matching = self.query_one("#matching", Input).value.strip()
+        self.save(
+            self.query_one("#target", Input).value.strip(),
+            self.query_one("#source", Input).value,
+            str(self.query_one("#kind", Select).value),
+            self.query_one("#default", Input).value,
+            self.query_one("#create-only", Checkbox).value,
+            int(matching) if matching else 0,
+        )
+
+    @work(thread=True, exclusive=True)
+    def save(
+        self, target: str, source: str, kind: str, default: str, create_only: bool, matching: int
+    ) -> None:
+        """Validate and store in a thread; stay open with the reason when refused."""
+        try:
+            self.sandbox.set_mapping(
+                target,
+                source,
+                kind,
+                default=default,
+                create_only=create_only,
+                matching=matching,
+                replacing=self.mapping.target if self.mapping else None,
+            )
+        except Exception as error:
+            self.post_message(self.Outcome(None, reason(error)))
+            return
+        self.post_message(self.Outcome(target))
+
+    def on_mapping_dialog_outcome(self, message: Outcome) -> None:
+        if message.error is not None:
+            self.query_one("#error", Label).update(message.error)
+        else:
+            self.dismiss(message.target)

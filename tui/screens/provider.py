@@ -1,0 +1,238 @@
+"""Provides ProviderScreen: the Nulab organization behind the provider (members, teams),
+provisioning and its token, and fault injection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from sandbox.provider.auth import ProvisioningState
+from sandbox.provider.faults import FaultRule
+from sandbox.provider.org import Member, Team
+from tui.screens.base import SandboxScreen, columns, row
+from tui.screens.dialogs import ConfirmDialog, MessageDialog
+from tui.screens.fault_dialog import FaultDialog
+
+SHOWN = 1000
+"""Members listed at most."""
+
+
+@dataclass(frozen=True)
+class OrgView:
+    """The organization as the screen shows it."""
+
+    name: str
+    state: ProvisioningState
+    issuer: str | None
+    seats_used: int
+    seat_limit: int | None
+    members: list[Member]
+    teams: list[Team]
+    faults: list[FaultRule]
+
+
+class ProviderScreen(SandboxScreen):
+    """Members, teams, the token and fault rules."""
+
+    MODE = "provider"
+    HELP = """\
+**Provider**: the Nulab organization behind the SCIM provider, as its admin sees it. Members
+show their label ("Provisioned Managed Account" after the first provisioning write), role,
+active, language, time zone and teams; Teams show who is team admin. Issue a token (shown once)
+to see the engine's requests fail with 401 until it is entered in the engine ("Use in engine").
+Fault rules make matching SCIM requests fail on purpose, at once.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("t", "tab", "Members/Teams/Faults"),
+        Binding("i", "issue", "Issue token"),
+        Binding("k", "delete_token", "Delete token"),
+        Binding("v", "enable", "Provisioning on/off"),
+        Binding("f", "add_fault", "Add fault"),
+        Binding("x", "clear_fault", "Clear fault"),
+        Binding("X", "clear_faults", "Clear all", show=False),
+    ]
+    TABS = ("members-tab", "teams-tab", "faults-tab")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: OrgView | None = None
+
+    def body(self) -> ComposeResult:
+        yield Static(id="org", classes="summary")
+        with TabbedContent(id="provider-tabs"):
+            with TabPane("Members", id="members-tab"):
+                yield DataTable(id="org-members", cursor_type="row", zebra_stripes=True)
+            with TabPane("Teams", id="teams-tab"):
+                yield DataTable(id="teams", cursor_type="row")
+            with TabPane("Faults", id="faults-tab"):
+                yield DataTable(id="faults", cursor_type="row")
+
+    def on_mount(self) -> None:
+        columns(
+            self.query_one("#org-members", DataTable),
+            ("email", 30),
+            ("role", 6),
+            ("active", 6),
+            ("label", 28),
+            ("username", 18),
+            ("lang", 4),
+            ("time zone", 16),
+            ("teams", None),
+        )
+        columns(
+            self.query_one("#teams", DataTable),
+            ("team", 14),
+            ("guests", 6),
+            ("members", 7),
+            ("team admins", None),
+        )
+        columns(self.query_one("#faults", DataTable), ("rule", None))
+
+    def load(self) -> OrgView:
+        sandbox = self.sandbox
+        org = sandbox.org
+        issuer = org.issuer()
+        return OrgView(
+            org.name,
+            sandbox.credentials.state(),
+            issuer.email if issuer else None,
+            org.seats_used(),
+            org.seat_limit,
+            org.members(limit=SHOWN),
+            org.teams(),
+            sandbox.faults.list(),
+        )
+
+    def show(self, data: OrgView) -> None:
+        self.view = data
+        state = data.state
+        token = f"token issued by {data.issuer or '?'}" if state.token_issued else "no token"
+        seats = f"{data.seats_used}/{data.seat_limit or 'unlimited'}"
+        self.query_one("#org", Static).update(
+            f"[b]{data.name}[/b]  provisioning "
+            + ("[green]enabled[/]" if state.enabled else "[red]disabled[/]")
+            + f"  {token}  seats {seats}  faults {len(data.faults)}"
+        )
+        members = self.query_one("#org-members", DataTable)
+        keep = members.cursor_row
+        members.clear()
+        for m in data.members:
+            members.add_row(
+                *row(
+                    m.email,
+                    m.role,
+                    "yes" if m.active else "no",
+                    m.label or f"({m.kind} account)",
+                    m.username,
+                    m.language,
+                    m.timezone,
+                    ", ".join(m.teams),
+                ),
+                key=m.id,
+            )
+        if data.members:
+            members.move_cursor(row=min(keep, len(data.members) - 1))
+        teams = self.query_one("#teams", DataTable)
+        teams.clear()
+        for t in data.teams:
+            teams.add_row(
+                *row(
+                    t.name,
+                    "yes" if t.guests_allowed else "no",
+                    str(len(t.members)),
+                    ", ".join(a.split("@")[0] for a in t.admins),
+                ),
+                key=str(t.id),
+            )
+        faults = self.query_one("#faults", DataTable)
+        faults.clear()
+        for rule in data.faults:
+            faults.add_row(*row(rule.describe()), key=str(rule.id))
+
+    def action_tab(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        tabs.active = self.TABS[(self.TABS.index(tabs.active) + 1) % len(self.TABS)]
+
+    # -- provisioning and the token ------------------------------------------------------
+
+    def action_enable(self) -> None:
+        enabled = not (self.view and self.view.state.enabled)
+        self.act(
+            f"User provisioning {'enabled' if enabled else 'disabled'}",
+            self.sandbox.credentials.set_enabled,
+            enabled,
+        )
+
+    def action_issue(self) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.act("", self.sandbox.issue_token)
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Issue a new SCIM token? The current one stops working at once.", ok="Issue"
+            ),
+            confirmed,
+        )
+
+    def done(self, label: str, result: Any) -> None:
+        if isinstance(result, str) and label == "":  # a token: shown once
+            token = result
+
+            def use(choice: str | None) -> None:
+                if choice == "use":
+                    self.act(
+                        "The engine now uses the new token",
+                        self.sandbox.engine.configure,
+                        secret_token=token,
+                    )
+
+            self.app.push_screen(
+                MessageDialog(
+                    "SCIM token (shown once)",
+                    f"{token}\n\nSCIM URL: {self.sandbox.provider_url}\n\n"
+                    f'curl -H "Authorization: Bearer {token}" {self.sandbox.provider_url}/Users',
+                    extra=("use", "Use in engine"),
+                ),
+                use,
+            )
+
+    def action_delete_token(self) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.act(
+                    "Token deleted: every SCIM request now gets 401",
+                    self.sandbox.credentials.delete,
+                )
+
+        self.app.push_screen(ConfirmDialog("Delete the SCIM token?", ok="Delete"), confirmed)
+
+    # -- faults --------------------------------------------------------------------------
+
+    def action_add_fault(self) -> None:
+        def add(rule: dict[str, Any] | None) -> None:
+            if rule:
+                self.act(
+                    "Fault rule {result.id} added",
+                    self.sandbox.faults.add,
+                    seed=self.sandbox.settings.seed,
+                    **rule,
+                )
+
+        self.app.push_screen(FaultDialog(), add)
+
+    def action_clear_fault(self) -> None:
+        faults = self.query_one("#faults", DataTable)
+        if faults.row_count == 0:
+            self.notify("No fault rule.", severity="warning")
+            return
+        self.query_one(TabbedContent).active = "faults-tab"
+        key = faults.coordinate_to_cell_key(faults.cursor_coordinate).row_key.value
+        self.act(f"Fault rule #{key} cleared", self.sandbox.faults.clear, int(str(key)))
+
+    def action_clear_faults(self) -> None:
+        self.act("{result} fault rule(s) cleared", self.sandbox.faults.clear)

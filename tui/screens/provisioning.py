@@ -1,0 +1,276 @@
+"""Provides ProvisioningScreen: the app's Provisioning blade (admin credentials, settings,
+start/stop/restart, provision on demand), the job's state, the simulated clock and a chart of
+the cycles so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
+
+from sandbox.engine.job import JobConfig
+from tui.screens.base import SandboxScreen
+from tui.screens.dialogs import MessageDialog, PromptDialog
+from tui.widgets.cycle_chart import CycleChart
+from tui.widgets.suggest import PrincipalSuggester
+
+SPEEDS = (0.0, 1.0, 60.0, 600.0, 3600.0)
+"""Clock speeds offered by + and - (simulated seconds per real second)."""
+
+
+@dataclass(frozen=True)
+class Blade:
+    """What the screen shows: configuration, status, clock speed and the cycles so far."""
+
+    config: JobConfig
+    status: dict[str, Any]
+    speed: float
+    cycles: list[dict[str, Any]]
+
+
+def job_text(status: dict[str, Any], speed: float) -> Text:
+    """The job's state in a few aligned lines."""
+    text = Text()
+
+    def line(label: str, value: str, style: str = "") -> None:
+        text.append(f"{label:<14}", style="bold")
+        text.append(value + "\n", style=style)
+
+    running = " (running)" if status["running"] else " (stopped)"
+    line(
+        "Status", status["status"] + running, "bold red" if status["status"] == "Quarantine" else ""
+    )
+    quarantine = status.get("quarantine")
+    if quarantine:
+        line("Quarantined", f"{quarantine['reason']}: {quarantine['error']}", "red")
+        line("", f"next attempt {quarantine['next_attempt']}")
+    line("Last cycle", f"#{status['last_cycle_id'] or '-'} ended {status['last_cycle_end'] or '-'}")
+    line(
+        "Next cycle",
+        (status["next_cycle"] or "-") + ("  (initial)" if status["initial_needed"] else ""),
+    )
+    line("Simulated now", f"{status['now']}  clock x{speed:g}")
+    line(
+        "Linked users",
+        f"{status['linked_users']}  escrows {status['escrows']}"
+        f"  staged deletes {status['staged_deletes']}",
+    )
+    text.rstrip()
+    return text
+
+
+class ProvisioningScreen(SandboxScreen):
+    """Provisioning settings, job state, clock and cycles."""
+
+    MODE = "provisioning"
+    HELP = """\
+**Provisioning**: the app's Provisioning blade. Enter the tenant URL (`local` is this
+sandbox's provider) and secret token, then Save and Test connection. The
+`aadOptscim062020` box adds or removes the flag on the tenant URL (the SCIM 2020 PATCH
+dialect). Changing scope or group provisioning makes the next cycle initial. Start runs cycles
+every 40 simulated minutes while the clock flows (+/- set its speed); `n` runs the next cycle
+now whatever the clock says. The chart stacks created, updated, disabled and failed objects
+per cycle.
+"""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Start"),
+        Binding("x", "stop", "Stop"),
+        Binding("R", "restart", "Restart"),
+        Binding("t", "test", "Test connection"),
+        Binding("o", "on_demand", "On demand"),
+        Binding("plus", "speed(1)", "Faster", key_display="+"),
+        Binding("minus", "speed(-1)", "Slower", key_display="-"),
+        Binding("D", "allow_deletes", "Allow deletes", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: JobConfig | None = None
+        self.speed = 0.0
+
+    def body(self) -> ComposeResult:
+        with Horizontal(id="blade"):
+            with VerticalScroll(id="settings", classes="panel"):
+                yield Label("Admin credentials", classes="section")
+                with Grid(classes="form"):
+                    yield Label("Tenant URL")
+                    yield Input(id="tenant-url", compact=True)
+                    yield Label("Secret token")
+                    yield Input(id="token", password=True, compact=True, placeholder="(unchanged)")
+                with Horizontal(classes="buttons"):
+                    yield Button("Save", id="save", compact=True)
+                    yield Button("Test connection", id="test", compact=True)
+                yield Label("Settings", classes="section")
+                yield Checkbox("?aadOptscim062020 on the tenant URL", id="flag", compact=True)
+                yield Checkbox("Provision Microsoft Entra ID Groups", id="groups-on", compact=True)
+                yield Checkbox("Skip out-of-scope deletions", id="skip", compact=True)
+                with Grid(classes="form"):
+                    yield Label("Scope")
+                    yield Select(
+                        [
+                            ("assigned users and groups", "assigned"),
+                            ("all users and groups", "all"),
+                        ],
+                        id="scope",
+                        allow_blank=False,
+                        compact=True,
+                    )
+                    yield Label("Delete threshold")
+                    yield Input(id="threshold", placeholder="off", compact=True, restrict=r"[0-9]*")
+            with Vertical(id="job", classes="panel"):
+                yield Static(id="job-status")
+                yield ProgressBar(id="progress", show_eta=False)
+                yield Label("Cycles so far", classes="section")
+                yield CycleChart(id="chart")
+
+    # -- data ----------------------------------------------------------------------------
+
+    def load(self) -> Blade:
+        engine = self.sandbox.engine
+        return Blade(engine.config(), engine.status(), engine.clock.speed, engine.cycles(50))
+
+    def show(self, data: Blade) -> None:
+        self.config, self.speed = data.config, data.speed
+        config = data.config
+        with self.prevent(Input.Changed, Checkbox.Changed, Select.Changed):
+            url = self.query_one("#tenant-url", Input)
+            if not url.has_focus:
+                url.value = config.tenant_url
+            self.query_one("#flag", Checkbox).value = config.flag
+            self.query_one("#groups-on", Checkbox).value = config.groups_enabled
+            self.query_one("#skip", Checkbox).value = config.skip_out_of_scope_deletions
+            self.query_one("#scope", Select).value = config.scope
+            threshold = self.query_one("#threshold", Input)
+            if not threshold.has_focus:
+                threshold.value = (
+                    "" if config.delete_threshold is None else str(config.delete_threshold)
+                )
+        self.query_one("#job-status", Static).update(job_text(data.status, data.speed))
+        self.query_one(CycleChart).cycles = data.cycles
+        if not self.app.cycle_running:  # type: ignore[attr-defined]
+            self.query_one(ProgressBar).update(total=1, progress=1 if data.cycles else 0)
+
+    def show_progress(self, done: int, total: int) -> None:
+        """A cycle's progress (the app forwards it while this screen shows)."""
+        self.query_one(ProgressBar).update(total=total or None, progress=done)
+
+    # -- settings ------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#save")
+    @on(Input.Submitted, "#tenant-url, #token")
+    def _save(self) -> None:
+        url = self.query_one("#tenant-url", Input).value.strip()
+        token = self.query_one("#token", Input).value
+        changes: dict[str, Any] = {"tenant_url": url}
+        if token:
+            changes["secret_token"] = token
+        self.query_one("#token", Input).value = ""
+        self.act("Admin credentials saved", self.sandbox.engine.configure, **changes)
+
+    @on(Button.Pressed, "#test")
+    def action_test(self) -> None:
+        self.act("", self.sandbox.engine.test_connection, reload=False)
+
+    @on(Checkbox.Changed, "#flag")
+    def _flag(self, event: Checkbox.Changed) -> None:
+        self.act("Tenant URL: {result.tenant_url}", self.sandbox.set_flag, event.value)
+
+    @on(Checkbox.Changed, "#groups-on")
+    def _groups(self, event: Checkbox.Changed) -> None:
+        self.act(
+            f"Group provisioning {'on' if event.value else 'off'}; the next cycle is initial",
+            self.sandbox.engine.configure,
+            groups_enabled=event.value,
+        )
+
+    @on(Checkbox.Changed, "#skip")
+    def _skip(self, event: Checkbox.Changed) -> None:
+        self.act(
+            f"Skip out-of-scope deletions {'on' if event.value else 'off'}",
+            self.sandbox.engine.configure,
+            skip_out_of_scope_deletions=event.value,
+        )
+
+    @on(Select.Changed, "#scope")
+    def _scope(self, event: Select.Changed) -> None:
+        if self.config is not None and event.value != self.config.scope:
+            self.act(
+                f"Scope: {event.value}; the next cycle is initial",
+                self.sandbox.engine.configure,
+                scope=event.value,
+            )
+
+    @on(Input.Submitted, "#threshold")
+    def _threshold(self, event: Input.Submitted) -> None:
+        value = int(event.value) if event.value.strip() else None
+        self.act(
+            "Accidental-deletion threshold: " + (str(value) if value else "off"),
+            self.sandbox.engine.configure,
+            delete_threshold=value,
+        )
+
+    # -- the job -------------------------------------------------------------------------
+
+    def action_start(self) -> None:
+        self.act("Provisioning started", self.sandbox.engine.start)
+
+    def action_stop(self) -> None:
+        self.act("Provisioning stopped", self.sandbox.engine.stop)
+
+    def action_restart(self) -> None:
+        self.act("Provisioning restarted: the next cycle is initial", self.sandbox.engine.restart)
+
+    def action_allow_deletes(self) -> None:
+        self.act("Deletes allowed for the next cycle", self.sandbox.engine.allow_deletes)
+
+    def action_speed(self, step: int) -> None:
+        index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self.speed))
+        speed = SPEEDS[max(0, min(len(SPEEDS) - 1, index + step))]
+        self.act(f"Clock speed x{speed:g}", self.sandbox.engine.clock.set_speed, speed)
+
+    def action_on_demand(self) -> None:
+        def run(user: str | None) -> None:
+            if user:
+                self.act("", self._on_demand, user)
+
+        suggester = PrincipalSuggester(self.sandbox.engine.directory, users_only=True)
+        self.app.push_screen(
+            PromptDialog(
+                "Provision on demand: which user?", placeholder="UPN or mail", suggester=suggester
+            ),
+            run,
+        )
+
+    def _on_demand(self, user: str) -> Any:
+        result = self.sandbox.engine.provision_on_demand(user)
+        self.sandbox.flush_logs()
+        return result
+
+    def done(self, label: str, result: Any) -> None:
+        if hasattr(result, "ok") and hasattr(result, "message"):  # Test connection
+            self.notify(
+                result.message,
+                title="Test connection",
+                severity="information" if result.ok else "error",
+            )
+        elif hasattr(result, "record"):  # provision on demand
+            record = result.record
+            lines = [
+                f"{record.source_name}: {record.action} {record.status}"
+                + (f" ({record.error_code})" if record.error_code else "")
+            ]
+            for number, step in enumerate(record.steps, 1):
+                lines.append(f"{number}. [{step.status}] {step.name}: {step.description}")
+            for change in record.modified:
+                lines.append(
+                    f"   {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}"
+                )
+            if record.reason:
+                lines.append(record.reason)
+            self.app.push_screen(MessageDialog("Provision on demand", "\n".join(lines)))
