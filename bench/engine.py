@@ -1,0 +1,220 @@
+"""Provides the engine benchmark: provisioning cycles over loopback HTTP into `sandbox serve`.
+
+    python bench/engine.py [--initial-users 10000] [--tenant-users 100000] [--changes 100]
+                           [--concurrency 8] [--quick] [--profile]
+
+(a) An initial cycle of `--initial-users` assigned tenant users (the default mappings, group
+    provisioning off) into a fresh local provider: GET filter + POST per user. Target 10 s.
+(b) A tenant of `--tenant-users` users, `--assigned` of them assigned and provisioned by an
+    initial cycle first (timed too), then `--changes` users edited and one incremental cycle
+    run: GET by id + PATCH per change, nothing for the rest. Target 1 s, and requests
+    proportional to the changes.
+
+The provider is `sandbox serve` in a subprocess (granian workers) on its own database; the
+engine (tenant, links, logs) has another, as Entra and the app are two systems. Tenants are
+seeded with Directory.seed and assigned with EnterpriseApp.assign_all_users. `--quick` runs
+1,000 / 10,000 users (1,000 assigned). `--profile` runs the timed cycles under cProfile and prints the top
+functions by cumulative time. Loopback only; the server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import io
+import os
+import pstats
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sandbox.config import Settings  # noqa: E402
+from sandbox.engine.service import Provisioning  # noqa: E402
+from sandbox.runtime import bootstrap_provider  # noqa: E402
+from sandbox.store import Store  # noqa: E402
+
+HOST = "127.0.0.1"
+TARGET_INITIAL_S = 10.0
+TARGET_INCREMENTAL_S = 1.0
+
+
+# -- the provider --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection((HOST, port), timeout=0.5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def provider(folder: Path, workers: int) -> Iterator[tuple[str, str]]:
+    """`sandbox serve` on a fresh database: yields (tenant URL, secret token)."""
+    db_path = str(folder / "provider.db")
+    store = Store(db_path)
+    token = bootstrap_provider(store, Settings(db_path=db_path)).token
+    store.close()
+    assert token, "a fresh provider database issues a token"
+    port = free_port()
+    cmd = [sys.executable, "-m", "sandbox", "serve", "--db", db_path, "--port", str(port)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True, cwd=REPO)
+    try:
+        wait_for_port(port)
+        yield f"http://{HOST}:{port}/scim/v2", token
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+
+
+# -- the engine ----------------------------------------------------------------------------
+
+
+def engine_for(folder: Path, name: str, users: int, url: str, token: str,
+               concurrency: int, assign: int | None = None) -> Provisioning:
+    """A tenant of `users` seeded users, all assigned (or the first `assign`), configured
+    against `url`."""
+    store = Store(str(folder / f"{name}.db"))
+    engine = Provisioning(store, seed=1)
+    started = time.perf_counter()
+    engine.directory.seed(seed=1, users=users, groups=0, guests=0)
+    if assign is None or assign >= users:
+        assigned = engine.app.assign_all_users()
+    else:
+        chosen = [u.id for u in engine.directory.users(limit=None, include_deleted=False)
+                  if u.account_enabled][:assign]
+        for user_id in chosen:
+            engine.app.assign(user_id)
+        assigned = len(chosen)
+    print(f"  tenant: {users:,} users seeded, {assigned:,} assigned in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+    engine.configure(tenant_url=url, secret_token=token, groups_enabled=False,
+                     max_concurrency=concurrency)
+    return engine
+
+
+def timed_cycle(engine: Provisioning, profile: bool) -> tuple[float, Any, str]:
+    """(wall seconds, report, profile text) of one cycle."""
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    report = engine.run_cycle()
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    text = ""
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        text = out.getvalue()
+    return seconds, report, text
+
+
+def show(label: str, seconds: float, report: Any, target: float | None) -> None:
+    counts = {k: v for k, v in report.counts.items() if v}
+    rate = report.requests / seconds if seconds else 0.0
+    line = (f"  {label}: {seconds:6.2f} s wall, {report.requests:,} requests, {rate:,.0f} req/s, "
+            f"{counts}")
+    if target is not None:
+        verdict = "met" if seconds <= target else "MISSED"
+        line += f"; {seconds / target:.2f}x the {target:g} s target ({verdict})"
+    print(line, flush=True)
+    if report.quarantine is not None:
+        print(f"    quarantined: {report.quarantine.reason}: {report.quarantine.error[:200]}")
+
+
+def bench_initial(folder: Path, args: argparse.Namespace) -> None:
+    print(f"(a) initial cycle, {args.initial_users:,} assigned users", flush=True)
+    with provider(folder / "a", args.workers) as (url, token):
+        engine = engine_for(folder / "a", "engine", args.initial_users, url, token,
+                            args.concurrency)
+        seconds, report, profile = timed_cycle(engine, args.profile)
+        show("initial", seconds, report, TARGET_INITIAL_S)
+        print(f"    per user {seconds / max(1, args.initial_users) * 1000:.2f} ms; "
+              f"requests/user {report.requests / max(1, args.initial_users):.2f}")
+        if profile:
+            print(profile)
+        engine.request_log.close()
+
+
+def bench_incremental(folder: Path, args: argparse.Namespace) -> None:
+    print(f"(b) incremental cycle, {args.changes} changes in a {args.tenant_users:,}-user tenant"
+          f" ({args.assigned or args.tenant_users:,} assigned)", flush=True)
+    with provider(folder / "b", args.workers) as (url, token):
+        engine = engine_for(folder / "b", "engine", args.tenant_users, url, token,
+                            args.concurrency, args.assigned)
+        seconds, report, _ = timed_cycle(engine, False)
+        show("setup: initial", seconds, report, None)
+        ids = sorted(engine.links.linked_ids("User"))
+        step = max(1, len(ids) // args.changes)
+        for n, user_id in enumerate(ids[::step][: args.changes]):
+            engine.directory.edit_user(user_id, jobTitle=f"Benchmark title {n}")
+        seconds, report, profile = timed_cycle(engine, args.profile)
+        show("incremental", seconds, report, TARGET_INCREMENTAL_S)
+        print(f"    requests/changes {report.requests / args.changes:.2f} "
+              f"(GET by id + PATCH per changed user = 2.00)")
+        seconds, report, _ = timed_cycle(engine, False)
+        show("idle incremental (no change)", seconds, report, None)
+        if profile:
+            print(profile)
+        engine.request_log.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--initial-users", type=int, default=10_000)
+    parser.add_argument("--tenant-users", type=int, default=100_000)
+    parser.add_argument("--changes", type=int, default=100)
+    parser.add_argument("--assigned", type=int, default=10_000,
+                        help="(b): users assigned to the app (0: all; provisioning all 100k "
+                        "first takes minutes on a small machine)")
+    parser.add_argument("--concurrency", type=int, default=8, help="engine requests at once")
+    parser.add_argument("--workers", type=int, default=0, help="server workers (0: default)")
+    parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 users")
+    parser.add_argument("--profile", action="store_true", help="cProfile the timed cycles")
+    parser.add_argument("--only", choices=("a", "b"), help="run one part")
+    args = parser.parse_args()
+    if args.quick:
+        args.initial_users, args.tenant_users, args.assigned = 1_000, 10_000, 1_000
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
+        folder = Path(tmp)
+        (folder / "a").mkdir()
+        (folder / "b").mkdir()
+        if args.only in (None, "a"):
+            bench_initial(folder, args)
+        if args.only in (None, "b"):
+            bench_incremental(folder, args)
+
+
+if __name__ == "__main__":
+    main()
