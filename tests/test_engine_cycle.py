@@ -178,30 +178,27 @@ def test_no_change_means_no_request_and_a_redundant_export_log(env):
 
 def test_restart_clears_watermark_escrows_and_quarantine_and_keeps_links(env):
     ada, bob = provisioned(env, "ada", "bob")
-    Faults(env.store).add(method="PATCH", path="/Users/*", status=500)
+    faults = Faults(env.store)
+    faults.add(method="PATCH", path="/Users/*", status=500)
     for user_id in (ada, bob):
         env.engine.directory.edit_user(user_id, jobTitle="Engineer")
     env.cycle()
     assert env.engine.links.escrow_count() == 2
-    env.engine.jobs.save_state(replace(env.engine.state(), quarantine=replace(
-        env.engine.state().quarantine or _some_quarantine(), reason="Unknown")))
-    Faults(env.store).clear()
+    faults.clear()
+    faults.add(status=401)
+    env.engine.clock.advance(timedelta(minutes=40))  # the escrows are due: 401, quarantine
+    assert env.cycle().quarantine is not None
+    faults.clear()
     state = env.engine.restart()
     assert state.initial_needed and state.quarantine is None
     assert env.engine.links.escrow_count() == 0
     assert env.engine.links.linked_ids("User") == {ada, bob}
     report = env.cycle()
-    assert report.kind == "initial"
+    assert report.kind == "initial" and report.quarantine is None
     # Linked users are read by id, never matched again by filter (§1.4: links survive).
     assert sorted(r for r in env.lines() if r[0] == "GET") == sorted(
         [("GET", f"/Users/{env.target_id(u)}", "") for u in (ada, bob)])
-
-
-def _some_quarantine():
-    from sandbox.engine.job import Quarantine
-
-    return Quarantine("Unknown", "test", "2026-01-05T09:00:00.000Z", "2026-01-05T09:00:00.000Z",
-                      "2026-01-05T09:00:00.000Z")
+    assert report.counts["updated"] == 2
 
 
 def test_changing_the_mappings_forces_an_initial_cycle(env):
