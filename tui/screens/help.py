@@ -6,7 +6,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Markdown
 
 GLOBAL_KEYS = """\
 | Key | Anywhere |
@@ -42,6 +41,8 @@ class HelpScreen(ModalScreen[None]):
         )
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it is slow to import: only on `?`
+
         with Vertical(classes="dialog wide help"):
             with VerticalScroll():
                 yield Markdown(self.text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
@@ -113,9 +114,12 @@ Fault rules make matching SCIM requests fail on purpose, at once.
         token = f"token issued by {data.issuer or '?'}" if state.token_issued else "no token"
         seats = f"{data.seats_used}/{data.seat_limit or 'unlimited'}"
         self.query_one("#org", Static).update(
-            f"[b]{data.name}[/b]  provisioning "
-            + ("[green]enabled[/]" if state.enabled else "[red]disabled[/]")
-            + f"  {token}  seats {seats}  faults {len(data.faults)}"
+            Text.assemble(
+                (data.name, "bold"),
+                " · provisioning ",
+                ("enabled", "green") if state.enabled else ("disabled", "bold red"),
+                f" · {token} · seats {seats} · faults {len(data.faults)}",
+            )
         )
         members = self.query_one("#org-members", DataTable)
         keep = members.cursor_row

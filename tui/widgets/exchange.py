@@ -33,7 +33,7 @@ def exchange_text(entry: dict[str, Any]) -> Text:
     text = Text()
     text.append(f"{entry['method']} {entry['path']}{query}\n", style="bold")
     text.append(f"{entry['status']}", style="bold green" if ok else "bold red")
-    text.append(f"  {entry['latency_ms']:.1f} ms  ({entry['side']} side)\n", style="dim")
+    text.append(f"\u00a0 {entry['latency_ms']:.1f} ms  ({entry['side']} side)\n", style="dim")
     for note in entry.get("notes") or []:
         text.append(f"note: {note}\n", style="yellow")
     text.append("\n── request ──\n", style="cyan")
@@ -54,7 +54,7 @@ def record_text(record: LogRecord) -> Text:
         f"{record.action} {record.status}",
         style="bold green" if ok else "bold red" if record.status == "Failure" else "bold yellow",
     )
-    text.append(f"  cycle #{record.cycle_id}  {record.at}\n", style="dim")
+    text.append(f"\u00a0 cycle #{record.cycle_id}  {record.at}\n", style="dim")
     if record.target_id:
         text.append(f"target id {record.target_id}\n", style="dim")
     for number, step in enumerate(record.steps, 1):

@@ -21,11 +21,9 @@ class ModeBar(Static):
     def __init__(self, current: str) -> None:
         parts = []
         for number, (mode, title) in enumerate(MODES, 1):
-            style = "reverse bold" if mode == current else ""
-            label = f" {number} {title} "
-            parts.append(
-                f"[@click=app.switch_mode('{mode}')]"
-                + (f"[{style}]{label}[/]" if style else label)
-                + "[/]"
+            # Padding only around the current one: the six fit in 80 columns.
+            label = (
+                f"[reverse bold] {number} {title} [/]" if mode == current else f"{number} {title}"
             )
+            parts.append(f"[@click=app.switch_mode('{mode}')]{label}[/]")
         super().__init__(" ".join(parts), classes="mode-bar")

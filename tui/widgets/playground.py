@@ -29,7 +29,8 @@ def render_result(text: str, source: dict[str, Any] | None, context: EvaluationC
         out = Text()
         if error.column >= 1:
             out.append(text + "\n")
-            out.append(" " * (error.column - 1) + "^", style="bold red")
+            # No-break spaces: a line's leading blanks would be trimmed when it is drawn.
+            out.append("\u00a0" * (error.column - 1) + "^", style="bold red")
             out.append(f" column {error.column}\n", style="red")
         out.append(error.message, style="red")
         return out

@@ -1,0 +1,121 @@
+"""Screen behaviours: refusals as notifications, mapping validation, the expression playground,
+paging, the token shown once, help."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Label, Select
+
+from sandbox.runtime import Sandbox
+from tests.tui.pilot import go, settle
+from tui.app import SandboxApp
+from tui.screens.dialogs import ConfirmDialog, MessageDialog
+from tui.screens.help import HelpScreen
+from tui.screens.mapping_dialog import MappingDialog
+
+
+def notifications(app: SandboxApp) -> list[tuple[str, str]]:
+    return [(n.message, n.severity) for n in app._notifications]
+
+
+async def test_a_refused_action_is_a_notification_with_the_reason(app: SandboxApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")  # restore a user who is not in the recycle bin
+        await settle(pilot)
+        assert ("dennis.boone@contoso.onmicrosoft.com is not in the recycle bin", "error") in (
+            notifications(app)
+        )
+        assert app.is_running
+
+
+async def test_the_mapping_dialog_shows_why_a_mapping_is_refused(app: SandboxApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(pilot, "4")
+        await pilot.press("a")
+        dialog = app.screen
+        assert isinstance(dialog, MappingDialog)
+        dialog.query_one("#kind", Select).value = "Expression"
+        dialog.query_one("#target", Input).value = "title"
+        dialog.query_one("#source", Input).value = 'Join(" ", [givenName]'
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert app.screen is dialog  # stays open
+        error = str(dialog.query_one("#error", Label).render())
+        assert "title: invalid expression at column" in error
+        dialog.query_one("#source", Input).value = 'Join(" ", [givenName], [jobTitle])'
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert not isinstance(app.screen, MappingDialog)
+        title = next(m for m in app.sandbox.engine.config().user_mappings if m.target == "title")
+        assert title.source == 'Join(" ", [givenName], [jobTitle])'
+
+
+async def test_the_playground_evaluates_as_you_type_and_marks_the_error_column(
+    app: SandboxApp,
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(pilot, "4")
+        expression = app.screen.query_one("#pg-expression", Input)
+        expression.focus()
+        await pilot.press(*'Join(" ", [givenName], [surname])')
+        await settle(pilot)
+        assert str(app.screen.query_one("#pg-result").render()) == "= Dennis Boone"
+        expression.value = 'Left([surname], "x")'
+        await settle(pilot)
+        result = str(app.screen.query_one("#pg-result").render()).splitlines()
+        caret = result[1].index("^")
+        assert result[0] == 'Left([surname], "x")' and caret == result[0].index('"x"')
+        # The user's app roles are what a cycle sees.
+        user = app.screen.query_one("#pg-user", Input)
+        user.value = "tyler.cole@contoso.onmicrosoft.com"
+        app.sandbox.engine.app.assign(user.value, "ADMIN")
+        await pilot.click("#pg-user")
+        await pilot.press("enter")
+        await settle(pilot)
+        expression.value = "SingleAppRoleAssignment([appRoleAssignments])"
+        await settle(pilot)
+        assert str(app.screen.query_one("#pg-result").render()) == "= ADMIN"
+
+
+async def test_directory_reads_one_page_at_a_time_and_searches(sandbox: Sandbox) -> None:
+    sandbox.engine.directory.seed(seed=3, users=250, replace=True)
+    app = SandboxApp(sandbox, scheduler=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        users = app.screen.query_one("#users", DataTable)
+        pager = app.screen.query_one("#pager", Label)
+        assert users.row_count == 100
+        assert str(pager.render()) == "1-100 of 250  page 1/3"
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        assert str(pager.render()) == "201-250 of 250  page 3/3"
+        await pilot.press("slash", *"guest")
+        await settle(pilot)
+        assert users.row_count == int(str(pager.render()).split(" of ")[1].split()[0]) < 100
+
+
+async def test_an_issued_token_is_shown_once_and_can_go_to_the_engine(app: SandboxApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(pilot, "6")
+        await pilot.press("i")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert isinstance(app.screen, MessageDialog)
+        token = str(app.screen.query_one("#text").render()).splitlines()[0]
+        assert not app.sandbox.engine.test_connection().ok  # the old token stopped working
+        await pilot.click("#use")
+        await settle(pilot)
+        assert app.sandbox.engine.config().secret_token == token
+        assert app.sandbox.engine.test_connection().ok
+
+
+async def test_help_lists_what_the_screen_does_and_its_keys(app: SandboxApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert "Soft-delete" in app.screen.text and "recycle bin" in app.screen.text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
