@@ -20,9 +20,13 @@ from typing import Any
 from sandbox.engine.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
 from sandbox.engine.groups_pass import GroupProcessor
 from sandbox.engine.job import JobConfig, JobState, Quarantine
+from sandbox.engine.links import Link
 from sandbox.engine.logs import LogRecord
+from sandbox.engine.mapping import Change
+from sandbox.engine.mapping_paths import ENTERPRISE_USER_SCHEMA
 from sandbox.engine.target import TargetError
 from sandbox.engine.users_pass import Outcome, UserProcessor
+from sandbox.engine.wire import user_patch
 from sandbox.expressions import EvaluationContext
 
 DEFAULT_RETRY_AFTER = 60.0
@@ -152,9 +156,10 @@ class Cycle:
         aborted: Quarantined | None = None
         try:
             outcomes = self._users(self.user_ids(mark))
-            records.extend(o.record for o in outcomes)
+            records.extend(o.record for o in outcomes if o.counter != "none")
             self._deletions(outcomes)
             self._finish_users(outcomes)
+            self._references(outcomes)
             processor = GroupProcessor(self)
             for group_id in self.group_ids(mark):
                 record = processor.process(group_id)
@@ -254,6 +259,8 @@ class Cycle:
         succeeded = [o.record.source_id for o in outcomes if o.counter != "failed"]
         self.engine.links.release("User", succeeded)
         for outcome in outcomes:
+            if outcome.counter == "none":
+                continue
             self.report.counts[outcome.counter if outcome.counter != "staged" else "skipped"] += 1
             if outcome.counter == "failed" and outcome.extra.get("escrow", True):
                 escrow = self.engine.links.escrow("User", outcome.record.source_id,
@@ -262,6 +269,46 @@ class Cycle:
                 outcome.record.reason = (
                     f"{outcome.record.reason} This operation was retried {escrow.attempts - 1} "
                     f"times. It will be retried again after this date: {escrow.next_attempt}")
+
+    def _references(self, outcomes: list[Outcome]) -> None:
+        """Reference resolution (§1.2 step 6): a user created in this cycle whose manager is
+        now in the target gets the manager by a separate PATCH."""
+        path = f"{ENTERPRISE_USER_SCHEMA}:manager"
+        if not any(m.target == path for m in self.config.user_mappings):
+            return
+        processor = UserProcessor(self)
+        directory, links = self.engine.directory, self.engine.links
+        updated = []
+        for outcome in outcomes:
+            if outcome.counter != "created" or outcome.link is None:
+                continue
+            user = directory.find_user(outcome.record.source_id)
+            if user is None or not user.manager or outcome.link.exported.get(path):
+                continue
+            manager = links.target_ids("User", [user.manager]).get(user.manager)
+            if manager is None:
+                continue
+            body = user_patch([Change(path, None, manager)], processor.dialect,
+                              on_demand=self.on_demand)
+            record = outcome.record
+            with self.target.recording() as seen:
+                try:
+                    processor.call(lambda b=body, t=outcome.link.target_id: self.target.patch_user(t, b))
+                except TargetError as error:
+                    # a reference failure leaves the object provisioned: a warning (§8.2)
+                    record.step("EntryReferenceResolution", "referenceResolution", "failure",
+                                f"Failed to set the manager: {error.reason}")
+                    record.status, record.error_code = "Warning", error.error_code
+                    record.reason = error.reason
+                    continue
+                finally:
+                    record.exchanges.extend(e.ref for e in seen)
+            record.step("EntryReferenceResolution", "referenceResolution", "success",
+                        "The manager reference was set once the manager existed in the target")
+            record.modified.append({"displayName": path, "oldValue": None, "newValue": manager})
+            updated.append(Link("User", outcome.link.source_id, outcome.link.target_id,
+                                {**outcome.link.exported, path: manager}))
+        links.save(updated, self.clock_now())
 
     # -- the job afterwards ----------------------------------------------------------------
 

@@ -293,17 +293,9 @@ class Provisioning:
         """What the attribute mappings read for one tenant user, as a cycle builds it: its
         Entra properties plus IsSoftDeleted and appRoleAssignments (the expression playground
         evaluates against this)."""
-        from sandbox.engine.scoping import in_scope
+        from sandbox.engine.users_pass import entra_source
 
-        config, user = self.config(), self.directory.get_user(user_key)
-        assignments = self.app.assignments_for_user(user.id)
-        assigned = bool(assignments) if config.scope == "assigned" else True
-        source = user.source()
-        scoped, _ = in_scope(config.scoping_filters, source)
-        active = not user.deleted and bool(user.account_enabled)
-        source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
-        source["appRoleAssignments"] = [a.to_dict() for a in assignments]
-        return source
+        return entra_source(self, self.config(), self.directory.get_user(user_key))[0]
 
     # -- what changed --------------------------------------------------------------------
 

@@ -25,6 +25,9 @@ from sandbox.engine.wire import SINGLE_ROLE_PATH, Dialect, user_patch
 from sandbox.errors import ExpressionError, MappingError
 
 APP = "customappsso"
+
+UNMANAGED = "_unmanaged"
+"""Marks a link whose user was disabled by leaving scope: Entra no longer manages it."""
 """How Entra names the target system in its step texts (the job template, §1.1)."""
 
 
@@ -65,11 +68,39 @@ def _flat_from_resource(resource: dict[str, Any], paths: list[str]) -> dict[str,
                     break
         elif target.sub_attribute is not None:
             value = value.get(target.sub_attribute) if isinstance(value, dict) else None
+        elif isinstance(value, dict) and "value" in value:
+            value = value["value"]  # a reference read back: {"value": id, "$ref": ...}
         if isinstance(value, bool):
             value = "True" if value else "False"
         if value not in (None, "", []):
             flat[path] = value
     return flat
+
+
+def entra_source(engine: Any, config: Any, user: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the attribute mappings read for one tenant user (its Entra properties plus
+    IsSoftDeleted and appRoleAssignments), and the scoping facts behind IsSoftDeleted."""
+    app = engine.app
+    assignments = app.assignments_for_user(user.id)
+    assigned = bool(assignments) if config.scope == "assigned" else True
+    source = user.source()
+    scoped, why = in_scope(config.scoping_filters, source)
+    active = not user.deleted and bool(user.account_enabled)
+    source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
+    source["appRoleAssignments"] = [a.to_dict() for a in assignments]
+    manager = source.get("manager")
+    if manager:
+        # A reference flows as the referenced user's id in the target, once it is linked
+        # there; never as the Entra objectId (§1.2 step 6, §2.4 "271").
+        linked = engine.links.target_ids("User", [str(manager)]).get(str(manager))
+        if linked:
+            source["manager"] = linked
+        else:
+            source.pop("manager")
+    facts = {"IsActive": active, "Assigned": assigned, "InScope": scoped,
+             "ScopeEvaluationResult": why, "SoftDeleted": user.deleted,
+             "AccountEnabled": bool(user.account_enabled)}
+    return source, facts
 
 
 class UserProcessor:
@@ -85,27 +116,7 @@ class UserProcessor:
     # -- the source side ---------------------------------------------------------------
 
     def _source(self, user: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        app = self.engine.app
-        assignments = app.assignments_for_user(user.id)
-        assigned = bool(assignments) if self.config.scope == "assigned" else True
-        source = user.source()
-        scoped, why = in_scope(self.config.scoping_filters, source)
-        active = not user.deleted and bool(user.account_enabled)
-        source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
-        source["appRoleAssignments"] = [a.to_dict() for a in assignments]
-        manager = source.get("manager")
-        if manager:
-            # A reference flows as the referenced user's id in the target, once it is linked
-            # there; never as the Entra objectId (§1.2 step 6, §2.4 "271").
-            linked = self.engine.links.target_ids("User", [str(manager)]).get(str(manager))
-            if linked:
-                source["manager"] = linked
-            else:
-                source.pop("manager")
-        facts = {"IsActive": active, "Assigned": assigned, "InScope": scoped,
-                 "ScopeEvaluationResult": why, "SoftDeleted": user.deleted,
-                 "AccountEnabled": bool(user.account_enabled)}
-        return source, facts
+        return entra_source(self.engine, self.config, user)
 
     def _compute(self, source: dict[str, Any], on_create: bool) -> dict[str, object]:
         return compute(self.config.user_mappings, source, context=self.cycle.context,
@@ -145,6 +156,8 @@ class UserProcessor:
         if user is None:
             if link is None:
                 return None
+            if link.exported.get(UNMANAGED):
+                return Outcome(record, drop_link=True, counter="none")  # no longer managed
             record.step("EntryImportDelete", "import", "success",
                         f"Received User '{name}' change of type (Delete) from Azure Active Directory")
             return self._delete(record, link)
@@ -236,7 +249,10 @@ class UserProcessor:
                 record.status = "Skipped"
                 record.reason = "SkipOutOfScopeDeletions is on: out-of-scope users are not disabled"
                 return Outcome(record)
-            return self._defer(record, link, changes, desired, "Disable")
+            # Unassigned or out of scope: the user is no longer managed, and a later hard
+            # delete sends nothing (HPW, "Unassigned first, later soft-deleted").
+            unmanaged = facts["IsActive"] and (not facts["Assigned"] or not facts["InScope"])
+            return self._defer(record, link, changes, desired, "Disable", unmanaged)
         if not entitled:  # already disabled: the user is no longer managed (§2.7)
             record.status = "Skipped"
             record.reason = "The user is already disabled in the target; nothing more is done."
@@ -280,7 +296,7 @@ class UserProcessor:
         return Outcome(record, link=link, counter="updated")
 
     def _defer(self, record: LogRecord, link: Link, changes: list[Change],
-               desired: dict[str, object], action: str) -> Outcome:
+               desired: dict[str, object], action: str, unmanaged: bool = False) -> Outcome:
         if not self.config.update:
             record.status, record.reason = "Skipped", "the Update target object action is off"
             return Outcome(record)
@@ -290,8 +306,10 @@ class UserProcessor:
         record.action = action
         record.modified = [{"displayName": c.path, "oldValue": c.old, "newValue": c.new}
                            for c in active_changes]
-        outcome = Outcome(record, link=Link("User", link.source_id, link.target_id,
-                                            {**link.exported, "active": "False"}),
+        exported = {**link.exported, "active": "False"}
+        if unmanaged:
+            exported[UNMANAGED] = True
+        outcome = Outcome(record, link=Link("User", link.source_id, link.target_id, exported),
                           counter="disabled", deferred_action=action)
 
         def run() -> None:
