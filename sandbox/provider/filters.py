@@ -12,19 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from scim2_models import ScimFilter
-from scim2_models.path import (
-    AttrPath,
-    Comparison,
-    FilterNode,
-    LogicalExpr,
-    Not,
-    Present,
-    ValuePath,
-)
-
 from sandbox.errors import ScimError
 from sandbox.provider.schema import Attribute, UserSchema
+from sandbox.provider.syntax import kind, parse_filter_tree
 
 MAX_FILTER_LENGTH = 4096
 """Longest filter accepted; longer ones get 400 invalidFilter rather than a slow parse."""
@@ -42,12 +32,12 @@ META_COLUMNS = {"created": "users.created", "lastmodified": "users.last_modified
 VALUE_COLUMNS = {"value": "value_norm", "type": "type_norm", "primary": "is_primary"}
 
 
-def parse_filter(text: str) -> FilterNode:
+def parse_filter(text: str) -> Any:
     """Parse a filter with scim2-models' RFC 7644 grammar; syntax errors are 400 invalidFilter."""
     if len(text) > MAX_FILTER_LENGTH:
         raise ScimError(400, f"filter longer than {MAX_FILTER_LENGTH} characters", "invalidFilter")
     try:
-        return ScimFilter(text).ast
+        return parse_filter_tree(text)
     except Exception as exc:  # scim2-models raises InvalidFilterException or lark errors
         raise ScimError(400, f"invalid filter: {exc}", "invalidFilter") from None
 
@@ -88,14 +78,14 @@ class FilterCompiler:
         self.schema = schema
         self.params: list[Any] = []
 
-    def compile(self, node: FilterNode) -> str:
+    def compile(self, node: Any) -> str:
         """The WHERE clause of `node`; parameters accumulate in self.params."""
-        if isinstance(node, LogicalExpr):
+        if kind(node) == "LogicalExpr":
             joiner = f" {node.op.value.upper()} "
             return "(" + joiner.join(self.compile(term) for term in node.terms) + ")"
-        if isinstance(node, Not):
+        if kind(node) == "Not":
             return f"(NOT {self.compile(node.expr)})"
-        if isinstance(node, ValuePath):
+        if kind(node) == "ValuePath":
             attribute = self._top(node.attr_path)
             if not attribute.multi_valued:
                 raise ScimError(
@@ -103,13 +93,13 @@ class FilterCompiler:
                 )
             inner = _ItemCompiler(attribute, self.params).compile(node.val_filter)
             return self._exists(attribute, inner)
-        if isinstance(node, Present | Comparison):
+        if kind(node) in ("Present", "Comparison"):
             return self._leaf(node)
         raise ScimError(400, "unsupported filter expression", "invalidFilter")
 
     # -- attribute resolution -----------------------------------------------------------
 
-    def _top(self, path: AttrPath) -> Attribute:
+    def _top(self, path: Any) -> Attribute:
         if path.attr.lower() == "meta":
             raise ScimError(400, "meta has no values to select", "invalidFilter")
         attribute = self.schema.find(path.attr, path.uri)
@@ -123,7 +113,7 @@ class FilterCompiler:
             f"WHERE attr = '{attribute.name}' AND {condition})"
         )
 
-    def _leaf(self, node: Present | Comparison) -> str:
+    def _leaf(self, node: Any) -> str:
         path = node.attr_path
         if path.attr.lower() == "meta":
             return self._meta_leaf(node)
@@ -161,7 +151,7 @@ class FilterCompiler:
             path += f'."{sub}"'
         return f"json_extract(users.doc, '{path}')"
 
-    def _meta_leaf(self, node: Present | Comparison) -> str:
+    def _meta_leaf(self, node: Any) -> str:
         sub = (node.attr_path.sub_attr or "").lower()
         if sub in META_COLUMNS:
             target = _Target(META_COLUMNS[sub], None, "dateTime", True)
@@ -183,13 +173,13 @@ class _ItemCompiler:
         self.attribute = attribute
         self.params = params
 
-    def compile(self, node: FilterNode) -> str:
-        if isinstance(node, LogicalExpr):
+    def compile(self, node: Any) -> str:
+        if kind(node) == "LogicalExpr":
             joiner = f" {node.op.value.upper()} "
             return "(" + joiner.join(self.compile(t) for t in node.terms) + ")"
-        if isinstance(node, Not):
+        if kind(node) == "Not":
             return f"(NOT {self.compile(node.expr)})"
-        if isinstance(node, Present | Comparison):
+        if kind(node) in ("Present", "Comparison"):
             sub = self.attribute.sub(node.attr_path.attr)
             if sub is None or node.attr_path.sub_attr:
                 raise ScimError(
@@ -200,7 +190,7 @@ class _ItemCompiler:
             return self.leaf(node, sub)
         raise ScimError(400, "nested value filters are not allowed", "invalidFilter")
 
-    def leaf(self, node: Present | Comparison, sub: Attribute) -> str:
+    def leaf(self, node: Any, sub: Attribute) -> str:
         if sub.name in VALUE_COLUMNS:
             # value_norm and type_norm hold the casefold unless the sub-attribute is caseExact
             case_exact = sub.case_exact if sub.name == "value" else False
@@ -211,12 +201,12 @@ class _ItemCompiler:
         return compare(target, node, self.params)
 
 
-def compare(target: _Target, node: Present | Comparison, params: list[Any]) -> str:
+def compare(target: _Target, node: Any, params: list[Any]) -> str:
     """One comparison (or presence test) as SQL that is 0 or 1, never NULL."""
     col = target.sql
     if target.fold_sql and not target.case_exact and target.kind not in ("boolean", "dateTime"):
         col = f"scim_fold({col})"
-    if isinstance(node, Present):
+    if kind(node) == "Present":
         if target.kind == "boolean":
             return f"({col} IS NOT NULL)"
         return f"({col} IS NOT NULL AND {col} != '')"

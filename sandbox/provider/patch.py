@@ -13,12 +13,10 @@ import copy
 import json
 from typing import Any
 
-from scim2_models import Path
-from scim2_models.path import AttrPath, Comparison, FilterNode, LogicalExpr, Not, Present, ValuePath
-
 from sandbox.errors import ScimError
 from sandbox.provider.resources import check_primary, coerce_boolean, coerce_value
 from sandbox.provider.schema import CORE_USER, ENTERPRISE_USER, PATCH_OP, Attribute, UserSchema
+from sandbox.provider.syntax import kind, parse_path_tree
 
 MAX_OPERATIONS = 1000
 """Most operations one PATCH may carry (ServiceProviderConfig patch is unbounded in RFC)."""
@@ -104,11 +102,11 @@ class Patcher:
 
     def _parse(self, path: str) -> Any:
         try:
-            return Path(path).ast
+            return parse_path_tree(path)
         except Exception as exc:
             raise ScimError(400, f"invalid path {path!r}: {exc}", "invalidPath") from None
 
-    def _resolve(self, attr_path: AttrPath, raw: str) -> Attribute:
+    def _resolve(self, attr_path: Any, raw: str) -> Attribute:
         attribute = self.schema.find(attr_path.attr, attr_path.uri)
         if attribute is None:
             raise ScimError(400, f"unknown attribute in path {raw!r}", "invalidPath")
@@ -136,9 +134,9 @@ class Patcher:
         node = self._parse(raw)
         if node is None:
             raise ScimError(400, f"invalid path {raw!r}", "invalidPath")
-        if isinstance(node, Comparison | Present):
+        if kind(node) in ("Comparison", "Present"):
             raise ScimError(400, f"a filter is not a path: {raw!r}", "invalidPath")
-        if isinstance(node, ValuePath):
+        if kind(node) == "ValuePath":
             attribute = self._resolve(node.attr_path, raw)
             if attribute.type != "complex" or not attribute.multi_valued:
                 raise ScimError(400, f"{attribute.name} has no values to filter", "invalidPath")
@@ -226,7 +224,7 @@ class Patcher:
         self,
         op: str,
         attribute: Attribute,
-        selection: FilterNode,
+        selection: Any,
         sub_name: str | None,
         value: Any,
         has_value: bool,
@@ -319,11 +317,11 @@ def _role_value(value: Any) -> Any:
     return value
 
 
-def _seed_from_filter(attribute: Attribute, node: FilterNode) -> dict[str, Any] | None:
-    terms = node.terms if isinstance(node, LogicalExpr) and node.op.value == "and" else (node,)
+def _seed_from_filter(attribute: Attribute, node: Any) -> dict[str, Any] | None:
+    terms = node.terms if kind(node) == "LogicalExpr" and node.op.value == "and" else (node,)
     seed: dict[str, Any] = {}
     for term in terms:
-        if not isinstance(term, Comparison) or term.op.value != "eq":
+        if kind(term) != "Comparison" or term.op.value != "eq":
             return None
         sub = attribute.sub(term.attr_path.attr)
         if sub is None:
@@ -335,23 +333,23 @@ def _seed_from_filter(attribute: Attribute, node: FilterNode) -> dict[str, Any] 
     return seed
 
 
-def matches(attribute: Attribute, node: FilterNode, item: Any) -> bool:
+def matches(attribute: Attribute, node: Any, item: Any) -> bool:
     """Whether one value of a multi-valued attribute satisfies a value filter."""
     if not isinstance(item, dict):
         return False
-    if isinstance(node, LogicalExpr):
+    if kind(node) == "LogicalExpr":
         results = (matches(attribute, t, item) for t in node.terms)
         return all(results) if node.op.value == "and" else any(results)
-    if isinstance(node, Not):
+    if kind(node) == "Not":
         return not matches(attribute, node.expr, item)
-    if isinstance(node, Present | Comparison):
+    if kind(node) in ("Present", "Comparison"):
         sub = attribute.sub(node.attr_path.attr)
         if sub is None:
             raise ScimError(
                 400, f"{attribute.name} has no sub-attribute {node.attr_path.attr}", "invalidPath"
             )
         actual = item.get(sub.name)
-        if isinstance(node, Present):
+        if kind(node) == "Present":
             return actual not in (None, "", [])
         return _compare(sub, actual, node.op.value, node.value)
     raise ScimError(400, "unsupported value filter", "invalidPath")
