@@ -23,7 +23,8 @@ def exchanges(store: Store, side: str = "engine", after: int = 0) -> list[dict[s
     """Exchanges from the request log, oldest first ("both": every side)."""
     if side not in SIDES:
         raise SandboxError(f"side must be one of {', '.join(SIDES)}")
-    where, params = ["seq > ?"], [after]
+    where = ["seq > ?"]
+    params: list[Any] = [after]
     if side != "both":
         where.append("side = ?")
         params.append(side)

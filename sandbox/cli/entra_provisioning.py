@@ -156,20 +156,13 @@ def mappings_set(target: str, source: str, kind: str | None, default: str | None
                  create_only: bool, matching: int | None) -> None:
     """Add or replace the mapping of TARGET, e.g. `userName mail` or
     `'roles[primary eq "True"].value' 'SingleAppRoleAssignment([appRoleAssignments])'`."""
-    from sandbox.engine.mapping import Mapping
+    from sandbox.engine.job import with_mapping
 
     engine = _engine()
     config = engine.config()
-    old = next((m for m in config.user_mappings if m.target == target), None)
-    kind = kind or ("Expression" if "(" in source else "Direct")
-    mapping = Mapping(target=target, source=source, type=kind, default=default,
-                      flow="ObjectAddOnly" if create_only else "Always",
-                      matching_precedence=matching if matching is not None else (
-                          old.matching_precedence if old else 0),
-                      required=old.required if old else False)
-    rows = [mapping if m.target == target else m for m in config.user_mappings]
-    if old is None:
-        rows.append(mapping)
+    old = any(m.target == target for m in config.user_mappings)
+    rows = with_mapping(config.user_mappings, target, source, kind=kind, default=default,
+                        create_only=create_only, matching=matching)
     engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
     click.echo(f"{'Replaced' if old else 'Added'} the mapping of {target}; the next cycle is initial.")
 

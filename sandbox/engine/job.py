@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.engine.mapping import Mapping, validate_mappings
+from sandbox.engine.mapping import FlowType, Mapping, MappingType, validate_mappings
 from sandbox.engine.mapping_presets import PRESETS
 from sandbox.engine.scoping import ScopingFilter, parse_scoping_filters
 from sandbox.errors import SandboxError
@@ -53,6 +53,35 @@ def mapping_from_dict(data: dict[str, Any]) -> Mapping:
         matching_precedence=int(data.get("matching_precedence", 0)),
         required=bool(data.get("required", False)),
     )
+
+
+def with_mapping(
+    mappings: tuple[Mapping, ...] | list[Mapping],
+    target: str,
+    source: str,
+    *,
+    kind: str | None = None,
+    default: str | None = None,
+    create_only: bool = False,
+    matching: int | None = None,
+) -> tuple[Mapping, ...]:
+    """The mapping set with TARGET's mapping added or replaced (an Expression when SOURCE has a
+    '(' and no type is given); a replaced mapping keeps its matching precedence and required
+    flag unless told otherwise."""
+    old = next((m for m in mappings if m.target == target), None)
+    mapping = Mapping(
+        target=target,
+        source=source,
+        type=MappingType(kind or ("Expression" if "(" in source else "Direct")),
+        default=default,
+        flow=FlowType.OBJECT_ADD_ONLY if create_only else FlowType.ALWAYS,
+        matching_precedence=matching if matching is not None else (
+            old.matching_precedence if old else 0),
+        required=old.required if old else False,
+    )
+    if old is None:
+        return (*mappings, mapping)
+    return tuple(mapping if m.target == target else m for m in mappings)
 
 
 @dataclass(frozen=True)

@@ -154,7 +154,7 @@ class LinkStore:
             "SELECT object_type, source_id, attempts, first_failed, next_attempt, error_code,"
             " reason, reference FROM escrows ORDER BY first_failed"
         ).fetchall()
-        return [Escrow(*r[:7], bool(r[7])) for r in rows]
+        return [Escrow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7])) for r in rows]
 
     def escrow_count(self, reference: bool | None = None) -> int:
         """How many objects are escrowed (optionally only reference failures or only others)."""

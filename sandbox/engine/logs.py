@@ -112,7 +112,8 @@ class ProvisioningLogs:
         limit: int = 200,
     ) -> list[LogRecord]:
         """Records, oldest first, filtered by cycle, source object (id or name), status, action."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if cycle_id is not None:
             where.append("cycle_id = ?")
             params.append(cycle_id)

@@ -8,6 +8,7 @@ probability. Rules live in the database, so they can be changed while the server
 
 from __future__ import annotations
 
+import builtins
 import fnmatch
 import json
 import random
@@ -196,7 +197,7 @@ class Faults:
                 db.execute("DELETE FROM faults WHERE id = ? AND remaining <= 0", [rule.id])
         return bool(cursor.rowcount)
 
-    def apply(self, method: str, path: str, notes: list[str]) -> Response | None:
+    def apply(self, method: str, path: str, notes: builtins.list[str]) -> Response | None:
         """Apply the first matching rule: sleep, then a response to send instead (or None)."""
         if not self.store.db.execute("SELECT 1 FROM faults LIMIT 1").fetchone():
             return None

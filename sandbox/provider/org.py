@@ -272,12 +272,16 @@ class Organization:
                     current,
                     {**current.doc, **doc_changes},
                     changes,
-                    (lambda db, uid: demote_to_guest(db, uid)) if demote else None,
+                    _demote if demote else None,
                 )
                 break
             except ConcurrentUpdate:
                 continue
         return self.member(member.id)
+
+
+def _demote(db: Any, user_id: str) -> None:
+    demote_to_guest(db, user_id)
 
 
 def demote_to_guest(db: Any, user_id: str) -> list[str]:

@@ -156,7 +156,8 @@ def _check_if_match(user: StoredUser) -> None:
 
 def _list(params: dict[str, Any]) -> Response:
     ctx = provider()
-    where, sql_params = "", []
+    where: str = ""
+    sql_params: list[Any] = []
     text = params.get("filter")
     if text is not None:
         if not isinstance(text, str):

@@ -14,6 +14,7 @@ import httpx
 
 from sandbox.config import Settings
 from sandbox.engine.clock import SimClock, format_time
+from sandbox.engine.job import with_mapping
 from sandbox.engine.mapping import Mapping
 from sandbox.engine.mapping_presets import PRESETS
 from sandbox.engine.service import Provisioning
@@ -55,6 +56,8 @@ class World:
         self.org = Organization(self.store, self.clock.now)
         self.credentials = Credentials(self.store)
         self.faults: Faults = self.provider_app.extensions["sandbox"].faults
+        self.last_connection: Any = None
+        """The result of the last test-connection step."""
         self.engine = Provisioning(
             self.store,
             seed=seed,
@@ -219,21 +222,9 @@ class World:
 
 def apply_mapping(mappings: list[Mapping], spec: dict[str, Any]) -> list[Mapping]:
     """Add or replace one mapping from a scenario table."""
-    source = str(spec["source"])
-    kind = spec.get("type") or ("Expression" if "(" in source else "Direct")
-    old = next((m for m in mappings if m.target == spec["target"]), None)
-    mapping = Mapping(
-        target=spec["target"],
-        source=source,
-        type=kind,
-        default=spec.get("default"),
-        flow="ObjectAddOnly" if spec.get("create_only") else "Always",
-        matching_precedence=int(spec.get("matching", old.matching_precedence if old else 0)),
-        required=old.required if old else False,
-    )
-    if old is None:
-        return [*mappings, mapping]
-    return [mapping if m.target == spec["target"] else m for m in mappings]
+    return list(with_mapping(mappings, spec["target"], str(spec["source"]), kind=spec.get("type"),
+                             default=spec.get("default"), create_only=bool(spec.get("create_only")),
+                             matching=int(spec["matching"]) if "matching" in spec else None))
 
 
 def camel(name: str) -> str:
