@@ -28,7 +28,11 @@ if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` ligh
     from sandbox.engine.directory_model import DirectoryUser
     from sandbox.engine.job import JobConfig
     from sandbox.engine.service import Provisioning
+    from sandbox.scenarios.world import World
     from sandbox.server import EmbeddedServer
+
+IN_PROCESS_URL = "in process (WSGI transport, no loopback port)"
+"""A scenario world's provider_url: nothing listens; only its engine reaches the provider."""
 
 DEFAULT_MEMBERS = 24
 """Members of the organization a fresh sandbox starts with."""
@@ -233,6 +237,17 @@ class Sandbox:
             root = "http://sandbox.local"
         engine.url_override = root + settings.base_path
         return cls(settings, engine, provider, server, root + settings.base_path)
+
+    @classmethod
+    def from_world(cls, world: World) -> Sandbox:
+        """A scenario's world seen as a sandbox (for the terminal UI): its in-memory store,
+        engine, organization and faults; the provider has no port, the engine reaches it
+        through httpx's WSGI transport. Closing it leaves the world open (its owner closes it)."""
+        sandbox = cls(world.settings, world.engine, world.provider_app, None, IN_PROCESS_URL)
+        sandbox.org = world.org
+        sandbox.credentials = world.credentials
+        sandbox.faults = world.faults
+        return sandbox
 
     def close(self) -> None:
         """Stop the provider and write what the request logs still hold."""

@@ -1,6 +1,14 @@
 """Provides scenarios: seeded, replayable files that reproduce a provisioning situation headless."""
 
 from sandbox.scenarios.model import Scenario, ScenarioError, load
-from sandbox.scenarios.runner import ScenarioResult, run_scenario
+from sandbox.scenarios.runner import ScenarioResult, ScenarioSession, StepOutcome, run_scenario
 
-__all__ = ["Scenario", "ScenarioError", "ScenarioResult", "load", "run_scenario"]
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "ScenarioResult",
+    "ScenarioSession",
+    "StepOutcome",
+    "load",
+    "run_scenario",
+]

@@ -1,4 +1,5 @@
-"""Provides run_scenario: play a scenario's steps headless and check its expectations.
+"""Provides run_scenario and ScenarioSession: play a scenario's steps (all at once headless, or
+one at a time) and check its expectations.
 
 Every expectation that does not hold becomes a readable line ("expected ..., got ..."); the
 run goes on after a failed expectation, so one run shows everything that is off.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sandbox.engine.clock import parse_duration
@@ -42,25 +44,94 @@ class ScenarioResult:
         }
 
 
+@dataclass(frozen=True)
+class StepOutcome:
+    """What one step did: the failures of an expect step, or why the step could not run."""
+
+    index: int
+    step: dict[str, Any]
+    where: str
+    failures: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and not self.failures
+
+
+class ScenarioSession:
+    """A scenario played one step at a time (the terminal UI's Scenario screen): its world
+    stays open between steps so it can be looked at; `close()` releases it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.scenario = load(self.path)
+        self.world = World(self.scenario)
+        self.result = ScenarioResult(self.scenario)
+        self.outcomes: list[StepOutcome] = []
+        """One per step played, in order."""
+
+    @property
+    def position(self) -> int:
+        """The index of the next step (the number of steps played)."""
+        return len(self.outcomes)
+
+    @property
+    def done(self) -> bool:
+        """Whether every step has been played."""
+        return self.position >= len(self.scenario.steps)
+
+    def next_step(self) -> StepOutcome:
+        """Play the next step. An expect step's failures are in the outcome (and the result);
+        a step the sandbox refuses gives an outcome with `error` and the session moves on."""
+        if self.done:
+            raise ScenarioError(f"{self.scenario.path}: every step has been played")
+        index = self.position
+        step = self.scenario.steps[index]
+        where = self.scenario.where(index)
+        before = len(self.result.failures)
+        error = None
+        try:
+            _run_step(self.world, step, self.result, where)
+        except ScenarioError as exc:
+            error = str(exc)
+        except SandboxError as exc:
+            error = f"{where}: {step['action']}: {exc}"
+        else:
+            self.result.steps += 1
+        outcome = StepOutcome(index, step, where, tuple(self.result.failures[before:]), error)
+        self.outcomes.append(outcome)
+        return outcome
+
+    def run_rest(self) -> list[StepOutcome]:
+        """Play the remaining steps, stopping after one that could not run."""
+        played = []
+        while not self.done:
+            played.append(self.next_step())
+            if played[-1].error is not None:
+                break
+        return played
+
+    def close(self) -> None:
+        """Release the world (its in-memory database)."""
+        self.world.close()
+
+
 def run_scenario(path: str, *, transcript_format: str | None = None) -> ScenarioResult:
-    """Load and run a scenario file."""
-    scenario = load(path)
-    world = World(scenario)
-    result = ScenarioResult(scenario)
+    """Load and run a scenario file; a step that cannot run raises ScenarioError."""
+    session = ScenarioSession(path)
     try:
-        for index, step in enumerate(scenario.steps):
-            try:
-                _run_step(world, step, result, scenario.where(index))
-            except ScenarioError:
-                raise
-            except SandboxError as exc:
-                raise ScenarioError(f"{scenario.where(index)}: {step['action']}: {exc}") from None
-            result.steps += 1
+        while not session.done:
+            outcome = session.next_step()
+            if outcome.error is not None:
+                raise ScenarioError(outcome.error)
         if transcript_format:
-            result.transcript = export(world.store, transcript_format, side="both", stable=True)
+            session.result.transcript = export(
+                session.world.store, transcript_format, side="both", stable=True
+            )
     finally:
-        world.close()
-    return result
+        session.close()
+    return session.result
 
 
 def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where: str) -> None:
