@@ -13,14 +13,18 @@ from textual.message import Message
 from sandbox.errors import SandboxError
 from tui.screens.activity import ActivityScreen
 from tui.screens.assignments import AssignmentsScreen
+from tui.screens.base import reason
 from tui.screens.directory import DirectoryScreen
 from tui.screens.help import HelpScreen
 from tui.screens.mappings import MappingsScreen
 from tui.screens.provider import ProviderScreen
 from tui.screens.provisioning import ProvisioningScreen
+from tui.screens.scenario import ScenarioScreen
+from tui.screens.scenario_dialog import OpenScenarioDialog
 
 if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
+    from sandbox.scenarios import ScenarioSession
 
 SCHEDULER_TICK_S = 1.0
 """How often the app checks whether a started job's next cycle is due on the simulated clock."""
@@ -39,6 +43,7 @@ class SandboxApp(App[None]):
         "mappings": MappingsScreen,
         "activity": ActivityScreen,
         "provider": ProviderScreen,
+        "scenario": ScenarioScreen,
     }
     DEFAULT_MODE = "directory"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -48,6 +53,8 @@ class SandboxApp(App[None]):
         Binding("4", "switch_mode('mappings')", "Mappings", show=False),
         Binding("5", "switch_mode('activity')", "Activity", show=False),
         Binding("6", "switch_mode('provider')", "Provider", show=False),
+        Binding("7", "switch_mode('scenario')", "Scenario", show=False),
+        Binding("o", "open_scenario", "Open scenario", show=False),
         Binding("n", "cycle", "Next cycle"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -67,10 +74,27 @@ class SandboxApp(App[None]):
         report: dict[str, Any] | None
         error: str | None = None
 
-    def __init__(self, sandbox: Sandbox, *, scheduler: bool = True) -> None:
+    @dataclass
+    class ScenarioOpened(Message):
+        """A scenario's world was built (from its file, again on a restart), or why not."""
+
+        session: ScenarioSession | None
+        error: str | None = None
+
+    def __init__(
+        self,
+        sandbox: Sandbox,
+        *,
+        scheduler: bool = True,
+        session: ScenarioSession | None = None,
+    ) -> None:
+        if session is not None:  # opens on the scenario's steps
+            self.DEFAULT_MODE = "scenario"  # type: ignore[misc]
         super().__init__()
         self.sandbox = sandbox
         """The running sandbox every screen reads and drives (the CLI's API)."""
+        self.session = session
+        """The loaded scenario (its world is `sandbox`), or None: the database's sandbox."""
         self.scheduler = scheduler
         self.cycle_running = False
         self.sub_title = self.describe_target()
@@ -79,6 +103,8 @@ class SandboxApp(App[None]):
         """Where the provider listens and where the engine sends."""
         config = self.sandbox.engine.config()
         target = "local provider" if config.is_local else config.tenant_url.split("?")[0]
+        if self.session is not None:  # the engine reaches it through the WSGI transport
+            return f"provider in process, no loopback port · scenario {self.session.path.name}"
         return f"provider {self.sandbox.provider_url} · engine -> {target}"
 
     def on_mount(self) -> None:
@@ -88,8 +114,9 @@ class SandboxApp(App[None]):
     # -- cycles -------------------------------------------------------------------------
 
     def check_schedule(self) -> None:
-        """Run the next cycle when a started job's time has come on the simulated clock."""
-        if not self.cycle_running:
+        """Run the next cycle when a started job's time has come on the simulated clock (not
+        in a scenario: only its steps, and `n`, run cycles there)."""
+        if not self.cycle_running and self.session is None:
             self.run_cycle(scheduled=True)
 
     def action_cycle(self) -> None:
@@ -141,6 +168,48 @@ class SandboxApp(App[None]):
         reload = getattr(self.screen, "reload", None)
         if reload is not None:
             reload()
+
+    # -- scenarios -----------------------------------------------------------------------
+
+    def action_open_scenario(self) -> None:
+        """Pick a shipped scenario and switch the UI to its world."""
+        from sandbox.cli.scenario import shipped
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self.open_scenario(path)
+
+        self.push_screen(OpenScenarioDialog(shipped()), chosen)
+
+    @work(thread=True, exclusive=True, group="scenario")
+    def open_scenario(self, path: str) -> None:
+        """Build the scenario's world from its file in a thread (a restart opens it again)."""
+        from sandbox.scenarios import ScenarioSession
+
+        try:
+            session = ScenarioSession(path)
+        except Exception as error:  # a broken file is told, never raised
+            self.post_message(self.ScenarioOpened(None, reason(error)))
+            return
+        self.post_message(self.ScenarioOpened(session))
+
+    def on_sandbox_app_scenario_opened(self, message: ScenarioOpened) -> None:
+        if message.session is None:
+            self.notify(message.error or "", title="Scenario not opened", severity="error")
+            return
+        from sandbox.runtime import Sandbox
+
+        old = self.session
+        self.session = message.session
+        self.sandbox = Sandbox.from_world(message.session.world)
+        self.sub_title = self.describe_target()
+        if old is not None:
+            old.close()
+        self.notify(f"{message.session.scenario.name}: {len(message.session.scenario.steps)} steps")
+        if self.current_mode == "scenario":
+            self.screen.reload()  # type: ignore[attr-defined]
+        else:
+            self.switch_mode("scenario")
 
     # -- help ---------------------------------------------------------------------------
 

@@ -28,18 +28,43 @@ from sandbox.cli.root import cli, db_option, settings_for
     help="Drive another SCIM endpoint: its tenant URL (needs --token).",
 )
 @click.option("--token", metavar="T", default=None, help="The SCIM token of --target.")
-def up(port: int | None, seed: int | None, target: str | None, token: str | None) -> None:
+@click.option(
+    "--scenario",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Open on this scenario's seeded in-memory world (not the database) and step "
+    "through it on the Scenario screen (7).",
+)
+def up(
+    port: int | None,
+    seed: int | None,
+    target: str | None,
+    token: str | None,
+    scenario: str | None,
+) -> None:
     """Start the sandbox with its terminal UI: the provider on a loopback port (curl it while
-    the UI runs) and the mock Entra engine against it, or against --target."""
+    the UI runs) and the mock Entra engine against it, or against --target; or a scenario's
+    world, played step by step (--scenario)."""
     from sandbox.runtime import Sandbox
+    from sandbox.scenarios import ScenarioSession
 
     if (target is None) != (token is None):
         raise click.UsageError("give --target and --token together")
-    settings = settings_for(seed=seed)
-    sandbox = Sandbox.open(settings, port=port, target=target, token=token)
-    try:
-        from tui.app import SandboxApp  # the core never imports the UI; only this command does
+    session = None
+    if scenario is not None:
+        if target is not None or port is not None or seed is not None:
+            raise click.UsageError("--scenario brings its own world: no --port, --seed or --target")
+        session = ScenarioSession(scenario)
+        sandbox = Sandbox.from_world(session.world)
+    else:
+        sandbox = Sandbox.open(settings_for(seed=seed), port=port, target=target, token=token)
+    from tui.app import SandboxApp  # the core never imports the UI; only this command does
 
-        SandboxApp(sandbox).run()
+    app = SandboxApp(sandbox, session=session)
+    try:
+        app.run()
     finally:
         sandbox.close()
+        if app.session is not None:  # the scenario opened last (the app closed the others)
+            app.session.close()

@@ -74,7 +74,9 @@ class SandboxScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield ModeBar(self.MODE)
+        bar = ModeBar(self.MODE)
+        bar.set_reactive(ModeBar.with_scenario, self.app.session is not None)  # type: ignore[attr-defined]
+        yield bar
         yield from self.body()
         yield Footer()
 
@@ -85,7 +87,9 @@ class SandboxScreen(Screen[None]):
     # -- loading -------------------------------------------------------------------------
 
     def on_screen_resume(self) -> None:
-        # Another screen (or a cycle) may have changed what this one shows.
+        # Another screen (or a cycle, or a scenario's step) may have changed what this one shows.
+        for bar in self.query(ModeBar):
+            bar.with_scenario = self.app.session is not None  # type: ignore[attr-defined]
         self.reload()
 
     def reload(self) -> None:

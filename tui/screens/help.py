@@ -10,7 +10,8 @@ from textual.screen import ModalScreen, Screen
 GLOBAL_KEYS = """\
 | Key | Anywhere |
 |---|---|
-| `1`-`6` | Directory, Assignments, Provisioning, Mappings, Activity, Provider |
+| `1`-`7` | Directory, Assignments, Provisioning, Mappings, Activity, Provider, Scenario |
+| `o` | open a shipped scenario: the UI shows its world (on Provisioning, `o` is on demand) |
 | `n` | next cycle now (moves the simulated clock to it) |
 | `?` | this help |
 | `tab` / `shift+tab` | next / previous field |

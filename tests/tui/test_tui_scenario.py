@@ -1,0 +1,147 @@
+"""A scenario in the UI: opened with `sandbox up --scenario` or the `o` dialog, stepped through on
+the Scenario screen, its world shown by every other screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from sandbox.runtime import Sandbox
+from sandbox.scenarios import ScenarioSession
+from tests.tui.pilot import go, row_of, rows, settle
+from tui.app import SandboxApp
+from tui.screens.scenario_dialog import OpenScenarioDialog
+
+SCENARIOS = Path(__file__).resolve().parent.parent.parent / "fixtures" / "scenarios"
+HAPPY = SCENARIOS / "happy-path.toml"
+
+
+@pytest.fixture
+def session() -> Iterator[ScenarioSession]:
+    session = ScenarioSession(HAPPY)
+    yield session
+    session.close()
+
+
+def scenario_app(session: ScenarioSession) -> SandboxApp:
+    """The UI on the scenario's world, as `sandbox up --scenario` builds it."""
+    return SandboxApp(Sandbox.from_world(session.world), scheduler=False, session=session)
+
+
+def marks(app: SandboxApp) -> str:
+    return "".join(r[0] or "." for r in rows(app.screen.query_one("#steps", DataTable)))
+
+
+async def test_stepping_through_the_happy_path_to_the_end(session: ScenarioSession) -> None:
+    app = scenario_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.current_mode == "scenario"
+        assert "no loopback port" in app.sub_title
+        assert marks(app) == "▶........."
+        await pilot.press("space")
+        await settle(pilot)
+        assert marks(app) == "✓▶........"
+        steps = len(session.scenario.steps)
+        for _ in range(steps - 1):
+            await pilot.press("space")
+            await settle(pilot)
+        assert session.done and session.result.passed
+        assert marks(app) == "✓" * steps
+        progress = str(app.screen.query_one("#scenario-progress", Static).render())
+        assert f"{steps}/{steps} steps played" in progress and "PASS" in progress
+        await pilot.press("space")  # nothing left: told, nothing raised
+        await settle(pilot)
+        # The provisioned members are on the Provider screen of the scenario's world.
+        await go(pilot, "6")
+        ada = row_of(app.screen.query_one("#org-members", DataTable), "ada@example.com")
+        assert "ADMIN" in ada and "Provisioned Managed Account" in ada
+        grace = row_of(app.screen.query_one("#org-members", DataTable), "grace@example.com")
+        assert "Grace B. Hopper" in grace
+
+
+async def test_run_the_rest_then_restart_from_the_first_step(session: ScenarioSession) -> None:
+    app = scenario_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert session.done and marks(app) == "✓" * len(session.scenario.steps)
+        await pilot.press("R")
+        await settle(pilot)
+        assert app.session is not session and app.session.position == 0
+        assert marks(app).startswith("▶")
+        await go(pilot, "6")  # a fresh world: nobody provisioned yet
+        table = app.screen.query_one("#org-members", DataTable)
+        assert [r[0] for r in rows(table)] == ["owner@example.com"]
+    app.session.close()
+
+
+async def test_a_failed_expectation_is_marked_and_listed(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(
+        HAPPY.read_text().replace(
+            'email = "alan@example.com", role = "GUEST"',
+            'email = "alan@example.com", role = "USER"',
+        )
+    )
+    session = ScenarioSession(wrong)
+    app = scenario_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert marks(app)[6] == "✗"
+        listed = str(app.screen.query_one("#scenario-failures", Static).render())
+        assert "(step 7)" in listed and "GUEST" in listed
+    session.close()
+
+
+async def test_opening_a_shipped_scenario_from_the_database_sandbox(app: SandboxApp) -> None:
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await go(pilot, "7")
+        assert "No scenario loaded" in str(app.screen.query_one("#scenario-head", Static).render())
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, OpenScenarioDialog)
+        names = [Path(f).name for f in app.screen.files]
+        index = names.index("happy-path.toml")
+        for _ in range(index):
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.session is not None and app.session.path.name == "happy-path.toml"
+        assert app.current_mode == "scenario" and "no loopback port" in app.sub_title
+        await go(pilot, "1")  # the Directory now shows the scenario's tenant
+        assert "ada@contoso.onmicrosoft.com" in str(rows(app.screen.query_one("#users", DataTable)))
+    app.session.close()
+
+
+async def test_a_broken_scenario_file_is_a_notification(app: SandboxApp, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[step]\n")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_scenario(str(broken))
+        await settle(pilot)
+        assert app.session is None
+        assert any("invalid TOML" in n.message for n in app._notifications)
+
+
+def test_the_scenario_screen_half_way_through_the_happy_path(snap_compare) -> None:
+    session = ScenarioSession(HAPPY)
+
+    async def seven_steps(pilot) -> None:
+        await settle(pilot)
+        for _ in range(7):  # through the initial cycle and its expectations
+            await pilot.press("space")
+            await settle(pilot)
+
+    try:
+        assert snap_compare(scenario_app(session), terminal_size=(100, 30), run_before=seven_steps)
+    finally:
+        session.close()
