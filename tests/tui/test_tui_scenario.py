@@ -145,3 +145,15 @@ def test_the_scenario_screen_half_way_through_the_happy_path(snap_compare) -> No
         assert snap_compare(scenario_app(session), terminal_size=(100, 30), run_before=seven_steps)
     finally:
         session.close()
+
+
+def test_up_with_a_scenario_refuses_a_database_option_or_a_missing_file(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from sandbox.cli import cli
+
+    mixed = CliRunner().invoke(cli, ["up", "--scenario", str(HAPPY), "--port", "0"])
+    assert mixed.exit_code == 2 and "--scenario brings its own world" in mixed.output
+    missing = CliRunner().invoke(cli, ["up", "--scenario", str(tmp_path / "nope.toml")])
+    assert missing.exit_code == 1 and "cannot read" in missing.output
+    assert "Traceback" not in missing.output
