@@ -9,36 +9,11 @@ import pytest
 
 from sandbox.runtime import IN_PROCESS_URL, Sandbox
 from sandbox.scenarios import ScenarioError, ScenarioSession, run_scenario
+from tests.scenario_texts import ASSIGN_ADA
 
 HAPPY = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "happy-path.toml"
 
-MINIMAL = """\
-name = "minimal"
-seed = 5
-
-[organization]
-[[organization.member]]
-email = "owner@example.com"
-role = "ADMIN"
-owner = true
-
-[tenant]
-users = 0
-from_organization = false
-
-[[tenant.user]]
-upn = "ada@contoso.onmicrosoft.com"
-mail = "ada@example.com"
-display_name = "Ada"
-
-[provisioning]
-mappings = "nulab"
-groups = false
-
-[[step]]
-action = "assign"
-principal = "ada@contoso.onmicrosoft.com"
-"""
+MINIMAL = ASSIGN_ADA
 
 
 @pytest.fixture

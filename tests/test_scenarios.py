@@ -10,39 +10,10 @@ from click.testing import CliRunner
 
 from sandbox.cli import cli
 from sandbox.scenarios import ScenarioError, load, run_scenario
+from tests.scenario_texts import MINIMAL
 
 SHIPPED = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "scenarios").glob("*.toml"))
 
-MINIMAL = """\
-name = "minimal"
-seed = 5
-
-[organization]
-[[organization.member]]
-email = "owner@example.com"
-role = "ADMIN"
-owner = true
-
-[tenant]
-users = 0
-from_organization = false
-
-[[tenant.user]]
-upn = "ada@contoso.onmicrosoft.com"
-mail = "ada@example.com"
-display_name = "Ada"
-
-[provisioning]
-mappings = "nulab"
-groups = false
-
-[[step]]
-action = "assign"
-principal = "ada@contoso.onmicrosoft.com"
-
-[[step]]
-action = "sync"
-"""
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from sandbox.cli.root import cli, db_option, settings_for
@@ -59,9 +61,9 @@ def up(
         sandbox = Sandbox.from_world(session.world)
     else:
         sandbox = Sandbox.open(settings_for(seed=seed), port=port, target=target, token=token)
-    from tui.app import SandboxApp  # the core never imports the UI; only this command does
-
-    app = SandboxApp(sandbox, session=session)
+    # The core never imports the UI; this command loads it by name when it runs (STYLE B2).
+    sandbox_app = importlib.import_module("tui.app").SandboxApp
+    app = sandbox_app(sandbox, session=session)
     try:
         app.run()
     finally:

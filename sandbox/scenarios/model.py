@@ -19,6 +19,20 @@ class ScenarioError(SandboxError):
     """A scenario file is wrong; the message names the file, the line and the field."""
 
 
+SETTINGS = {
+    "flag",
+    "scope",
+    "groups",
+    "delete_threshold",
+    "skip_out_of_scope_deletions",
+    "escrow_threshold",
+    "create",
+    "update",
+    "delete",
+    "mappings",
+}
+"""Provisioning settings a scenario sets in [provisioning] or changes with a configure step."""
+
 ACTIONS: dict[str, tuple[set[str], set[str]]] = {
     # action: (required fields, optional fields)
     "assign": ({"principal"}, {"role"}),
@@ -65,23 +79,7 @@ ACTIONS: dict[str, tuple[set[str], set[str]]] = {
     "test-connection": (set(), set()),
     "restart": (set(), {"reset"}),
     "allow-deletes": (set(), set()),
-    "configure": (
-        set(),
-        {
-            "flag",
-            "scope",
-            "groups",
-            "delete_threshold",
-            "skip_out_of_scope_deletions",
-            "escrow_threshold",
-            "create",
-            "update",
-            "delete",
-            "mappings",
-            "tenant_url",
-            "secret_token",
-        },
-    ),
+    "configure": (set(), SETTINGS | {"tenant_url", "secret_token"}),
     "mapping": ({"target", "source"}, {"type", "default", "create_only", "matching"}),
     "admin-edit": ({"member"}, {"role", "language", "timezone", "name", "active"}),
     "reissue-token": ({"issuer"}, set()),
@@ -92,20 +90,7 @@ ACTIONS: dict[str, tuple[set[str], set[str]]] = {
 TOP_LEVEL = {"name", "description", "seed", "tenant", "organization", "provisioning", "step"}
 TENANT = {"users", "from_organization", "groups", "guests", "user", "group"}
 ORGANIZATION = {"members", "member", "team", "token_issuer", "seat_limit", "domain"}
-PROVISIONING = {
-    "mappings",
-    "mapping",
-    "flag",
-    "scope",
-    "groups",
-    "delete_threshold",
-    "skip_out_of_scope_deletions",
-    "escrow_threshold",
-    "create",
-    "update",
-    "delete",
-    "fault",
-}
+PROVISIONING = SETTINGS | {"mapping", "fault"}
 
 
 @dataclass
