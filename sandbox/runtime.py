@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import httpx
 from flask import Flask
 
 from sandbox.config import Settings
@@ -147,6 +146,8 @@ def running_engine(settings: Settings, store: Store | None = None) -> Iterator[P
 def in_process_engine(settings: Settings, store: Store) -> Provisioning:
     """The provisioning service reaching the local provider through httpx's WSGI transport
     (tests and scenarios: same wire traffic, no socket)."""
+    import httpx
+
     engine = open_provisioning(settings, store)
     engine.transport = httpx.WSGITransport(app=build_provider(store, settings))
     engine.url_override = "http://sandbox.local" + settings.base_path
@@ -233,6 +234,8 @@ class Sandbox:
             server = serve_locally(provider, settings, settings.port if port is None else port)
             root = server.url
         else:
+            import httpx
+
             engine.transport = httpx.WSGITransport(app=provider)
             root = "http://sandbox.local"
         engine.url_override = root + settings.base_path

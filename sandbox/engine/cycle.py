@@ -24,7 +24,7 @@ from sandbox.engine.links import Link
 from sandbox.engine.logs import LogRecord
 from sandbox.engine.mapping import Change
 from sandbox.engine.mapping_paths import ENTERPRISE_USER_SCHEMA
-from sandbox.engine.target import TargetError
+from sandbox.engine.target_errors import TargetError
 from sandbox.engine.users_pass import Outcome, UserProcessor
 from sandbox.engine.wire import user_patch
 from sandbox.expressions import EvaluationContext

@@ -14,7 +14,7 @@ from typing import Any
 from sandbox.engine.links import Link
 from sandbox.engine.logs import LogRecord
 from sandbox.engine.mapping import compute, diff
-from sandbox.engine.target import TargetError
+from sandbox.engine.target_errors import TargetError
 from sandbox.engine.wire import group_member_patch, group_patch, group_post
 
 APP = "customappsso"

@@ -13,9 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from sandbox.engine.app import EnterpriseApp
 from sandbox.engine.clock import SimClock, format_time, parse_time
@@ -24,10 +22,15 @@ from sandbox.engine.directory import Directory
 from sandbox.engine.job import JobConfig, JobState, JobStore
 from sandbox.engine.links import LinkStore
 from sandbox.engine.logs import LogRecord, ProvisioningLogs
-from sandbox.engine.target import ConnectionResult, ScimTarget
+from sandbox.engine.target_errors import ConnectionResult
 from sandbox.errors import SandboxError
 from sandbox.requestlog import RequestLog
 from sandbox.store import Store
+
+if TYPE_CHECKING:  # httpx and the SCIM client load when a target is first built
+    import httpx
+
+    from sandbox.engine.target import ScimTarget
 
 USER_CHANGE_KINDS_FOR_GROUP_MEMBERS = {"assign", "unassign", "roleChange", "hardDelete"}
 
@@ -143,6 +146,10 @@ class Provisioning:
 
     def target(self, config: JobConfig | None = None) -> ScimTarget:
         """A SCIM client for the configured tenant URL and secret token."""
+        import httpx
+
+        from sandbox.engine.target import ScimTarget
+
         config = config or self.config()
         if not config.configured:
             raise SandboxError("provisioning is not configured: run `sandbox entra configure "

@@ -20,7 +20,7 @@ from sandbox.engine.logs import LogRecord
 from sandbox.engine.mapping import Change, compute, diff, matching_mappings
 from sandbox.engine.mapping_paths import parse_target_path, to_scim_document
 from sandbox.engine.scoping import in_scope
-from sandbox.engine.target import ErrorCode, TargetError
+from sandbox.engine.target_errors import ErrorCode, TargetError
 from sandbox.engine.wire import SINGLE_ROLE_PATH, Dialect, user_patch
 from sandbox.errors import ExpressionError, MappingError
 
