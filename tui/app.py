@@ -11,16 +11,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from sandbox.errors import SandboxError
-from tui.screens.activity import ActivityScreen
-from tui.screens.assignments import AssignmentsScreen
 from tui.screens.base import reason
 from tui.screens.directory import DirectoryScreen
-from tui.screens.help import HelpScreen
-from tui.screens.mappings import MappingsScreen
-from tui.screens.provider import ProviderScreen
-from tui.screens.provisioning import ProvisioningScreen
-from tui.screens.scenario import ScenarioScreen
-from tui.screens.scenario_dialog import OpenScenarioDialog
 
 if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
@@ -36,14 +28,16 @@ class SandboxApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "SCIM provisioning sandbox"
+    # The first screen is imported with the app; the others on first use, so the app starts
+    # sooner (their widgets are most of the UI's import time).
     MODES: ClassVar[dict[str, Any]] = {
         "directory": DirectoryScreen,
-        "assignments": AssignmentsScreen,
-        "provisioning": ProvisioningScreen,
-        "mappings": MappingsScreen,
-        "activity": ActivityScreen,
-        "provider": ProviderScreen,
-        "scenario": ScenarioScreen,
+        "assignments": lambda: _screen("assignments", "AssignmentsScreen"),
+        "provisioning": lambda: _screen("provisioning", "ProvisioningScreen"),
+        "mappings": lambda: _screen("mappings", "MappingsScreen"),
+        "activity": lambda: _screen("activity", "ActivityScreen"),
+        "provider": lambda: _screen("provider", "ProviderScreen"),
+        "scenario": lambda: _screen("scenario", "ScenarioScreen"),
     }
     DEFAULT_MODE = "directory"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -179,6 +173,8 @@ class SandboxApp(App[None]):
             if path:
                 self.open_scenario(path)
 
+        from tui.screens.scenario_dialog import OpenScenarioDialog
+
         self.push_screen(OpenScenarioDialog(shipped()), chosen)
 
     @work(thread=True, exclusive=True, group="scenario")
@@ -215,7 +211,17 @@ class SandboxApp(App[None]):
 
     def action_help(self) -> None:
         """Show the current screen's keys and what it does."""
+        from tui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
         self.push_screen(HelpScreen(self.screen))
+
+
+def _screen(module: str, name: str) -> Any:
+    """A screen of `tui.screens.<module>`, imported when its mode is first shown."""
+    import importlib
+
+    return getattr(importlib.import_module(f"tui.screens.{module}"), name)()
+
