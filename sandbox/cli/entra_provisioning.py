@@ -255,16 +255,18 @@ def _summary(reports: list[Any], as_json: bool) -> None:
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
-    rows = []
     for r in reports:
         d = r.to_dict()
         c = d["counts"]
-        rows.append([d["id"], d["kind"], d["started"], c["created"], c["updated"], c["disabled"],
-                     c["deleted"], c["skipped"] + d["staged"], c["failed"], d["requests"],
-                     f"{d['wall_ms'] / 1000:.2f} s",
-                     d["quarantine"]["reason"] if d["quarantine"] else ""])
-    print_table(["cycle", "kind", "simulated start", "created", "updated", "disabled", "deleted",
-                 "skipped", "failed", "requests", "duration", "quarantine"], rows, title="Cycles")
+        quarantine = d["quarantine"]["reason"] if d["quarantine"] else None
+        click.echo(
+            f"Cycle #{d['id']} ({d['kind']}): created {c['created']}, updated {c['updated']}, "
+            f"disabled {c['disabled']}, deleted {c['deleted']}, skipped "
+            f"{c['skipped'] + d['staged']}, failed {c['failed']}; {d['requests']} requests in "
+            f"{d['wall_ms'] / 1000:.1f} s" + (f"; quarantined ({quarantine})" if quarantine else "")
+        )
+    if reports and reports[-1].quarantine:
+        click.echo("The job is quarantined: `sandbox entra status` says why.")
 
 
 @entra.command("sync")
@@ -384,8 +386,13 @@ def logs(cycle_id: int | None, source: str | None, status: str | None, action: s
         return
     print_table(["cycle", "time", "identity", "action", "status", "error", "modified"],
                 [[r.cycle_id, r.at, r.source_name, r.action, r.status, r.error_code or "",
-                  ", ".join(m["displayName"] for m in r.modified)] for r in records],
+                  _modified(r.modified)] for r in records],
                 title="Provisioning logs")
+
+
+def _modified(modified: list[dict[str, Any]]) -> str:
+    names = [m["displayName"] for m in modified]
+    return ", ".join(names) if len(names) <= 3 else f"{len(names)} attributes"
 
 
 @entra.command("clock")

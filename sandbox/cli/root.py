@@ -81,10 +81,12 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
 
 def print_table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
     """A rich table on stdout."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, header_style="bold")
+    # SIMPLE_HEAD: no vertical rules, so more columns fit an 80-column terminal
+    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in columns:
         table.add_column(column)
     for row in rows:
