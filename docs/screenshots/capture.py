@@ -71,6 +71,27 @@ async def capture(sandbox: Sandbox) -> None:
             print(HERE / f"{mode}.svg")
 
 
+async def capture_scenario() -> None:
+    """The Scenario screen, seven steps into the shipped happy path."""
+    from sandbox.scenarios import ScenarioSession
+
+    session = ScenarioSession(str(HERE.parent.parent / "fixtures" / "scenarios" / "happy-path.toml"))
+    sandbox = Sandbox.from_world(session.world)
+    app = SandboxApp(sandbox, session=session, scheduler=False)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await app.switch_mode("scenario")
+            for _ in range(7):
+                await pilot.press("space")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            app.save_screenshot("scenario.svg", path=str(HERE))
+            print(HERE / "scenario.svg")
+    finally:
+        sandbox.close()
+        session.close()
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sandbox = prepared(str(Path(tmp) / "sandbox.db"))
@@ -78,6 +99,7 @@ def main() -> None:
             asyncio.run(capture(sandbox))
         finally:
             sandbox.close()
+    asyncio.run(capture_scenario())
 
 
 if __name__ == "__main__":
