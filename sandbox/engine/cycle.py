@@ -93,6 +93,8 @@ class Cycle:
         self.id = engine.new_cycle(kind)
         self.report = CycleReport(self.id, kind, self.now_text())
         self._group_errors: list[TargetError] = []
+        self._staged_quarantine: Quarantine | None = None
+        """Set when accidental-deletion prevention held this cycle's deletions back."""
 
     # -- helpers the passes use ----------------------------------------------------------
 
@@ -180,6 +182,15 @@ class Cycle:
         self._settle(mark, aborted)
         self.engine.finish_cycle(self.report, self.state)
         return self.report
+
+    def provision_users(self, user_ids: list[str]) -> list[Outcome]:
+        """Process these users fully (decide, check deletions, export, links, references),
+        without the group pass or the job's bookkeeping: what provision on demand runs."""
+        outcomes = self._users(user_ids)
+        self._deletions(outcomes)
+        self._finish_users(outcomes)
+        self._references(outcomes)
+        return outcomes
 
     def _users(self, user_ids: list[str]) -> list[Outcome]:
         processor = UserProcessor(self)
@@ -320,7 +331,7 @@ class Cycle:
         successes = sum(counts[k] for k in ("created", "updated", "disabled", "deleted"))
         if aborted is not None:
             quarantine = self._quarantine(aborted.reason, aborted.error, quarantine, now)
-        elif getattr(self, "_staged_quarantine", None) is not None:
+        elif self._staged_quarantine is not None:
             quarantine = self._staged_quarantine
         else:
             failures = self.engine.links.escrow_count(reference=False)

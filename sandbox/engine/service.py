@@ -285,9 +285,7 @@ class Provisioning:
                                                 user.user_principal_name, status="Failure",
                                                 reason=connection.message), connection)
             cycle = Cycle(self, target, config, state, kind="pod", on_demand=True)
-            outcome = cycle._users([user.id])
-            cycle._deletions(outcome)
-            cycle._finish_users(outcome)
+            outcome = cycle.provision_users([user.id])
             record = outcome[0].record if outcome else LogRecord(
                 cycle.id, cycle.now_text(), "User", user.id, user.user_principal_name,
                 status="Skipped", reason="Nothing to do for this user.")
