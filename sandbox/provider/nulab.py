@@ -141,15 +141,16 @@ class NulabRules(OrgRules):
     def plan_create(self, doc: dict[str, Any], notes: list[str]) -> WritePlan:
         _check_identity(doc)
         role = role_of(doc)
-        issuer_language, issuer_timezone = self._issuer_defaults()
         language = language_code(doc.get("preferredLanguage"))
+        timezone = doc.get("timezone")
+        if language is None or not is_timezone(timezone):  # only then ask for the issuer's
+            issuer_language, issuer_timezone = self._issuer_defaults()
         if language is None:
             language = issuer_language
             notes.append(
                 f"preferredLanguage {doc.get('preferredLanguage')!r} is absent or not "
                 f"supported: the token issuer's language ({LANGUAGES[language]}) was used"
             )
-        timezone = doc.get("timezone")
         if not is_timezone(timezone):
             notes.append(
                 f"timezone {timezone!r} is absent or not an IANA time zone: the token "
