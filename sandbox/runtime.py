@@ -18,6 +18,7 @@ from sandbox.provider.nulab import NulabRules, nulab_schema
 from sandbox.provider.org import Organization
 from sandbox.provider.seed import seed_organization
 from sandbox.provider.users import utc_now
+from sandbox.requestlog import RequestLog
 from sandbox.store import Store
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` light
@@ -42,12 +43,16 @@ def open_store(settings: Settings) -> Store:
     return Store(settings.db_path)
 
 
-def build_provider(store: Store, settings: Settings) -> Flask:
+def build_provider(
+    store: Store, settings: Settings, request_log: RequestLog | None = None
+) -> Flask:
     """The provider app over `store`, with the Nulab organization's rules in force (unless the
-    settings ask for the plain SCIM core)."""
+    settings ask for the plain SCIM core). Sharing the engine's `request_log` in one process
+    keeps both sides' exchanges in the order they happened."""
     if settings.rules == "core":
-        return create_app(store, settings)
-    return create_app(store, settings, rules=NulabRules(Organization(store)), schema=nulab_schema())
+        return create_app(store, settings, request_log=request_log)
+    return create_app(store, settings, rules=NulabRules(Organization(store)),
+                      schema=nulab_schema(), request_log=request_log)
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def running_engine(settings: Settings, store: Store | None = None) -> Iterator[P
     if url.split("?")[0].rstrip("/") != LOCAL_TARGET:
         yield engine
         return
-    server = EmbeddedServer(build_provider(engine.store, settings), threads=settings.threads)
+    server = EmbeddedServer(build_provider(engine.store, settings, engine.request_log),
+                            threads=settings.threads)
     server.start()
     engine.url_override = server.url + settings.base_path
     try:
@@ -149,7 +155,7 @@ def in_process_engine(settings: Settings, store: Store) -> Provisioning:
     import httpx
 
     engine = open_provisioning(settings, store)
-    engine.transport = httpx.WSGITransport(app=build_provider(store, settings))
+    engine.transport = httpx.WSGITransport(app=build_provider(store, settings, engine.request_log))
     engine.url_override = "http://sandbox.local" + settings.base_path
     return engine
 
@@ -228,7 +234,7 @@ class Sandbox:
         engine = open_provisioning(settings, store)
         if target is not None:
             engine.configure(tenant_url=target, secret_token=token)
-        provider = build_provider(store, settings)
+        provider = build_provider(store, settings, engine.request_log)
         server = None
         if serve:
             server = serve_locally(provider, settings, settings.port if port is None else port)

@@ -17,13 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import free_port, patch_body, start_serve, user_body
-from live_servers import stop_embedded
 
 from sandbox.provider.resources import multi_value_rows
 from sandbox.provider.schema import UserSchema
 from sandbox.server import EmbeddedServer
 from sandbox.store import Store
+from tests.conftest import free_port, patch_body, start_serve, user_body
+from tests.live_servers import stop_embedded
 
 THREADS = 8
 

@@ -12,9 +12,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from conftest import free_port, start_serve
 from scim2_tester import CheckResult, Status, check_server
-from scim_httpx import scim_client
+
+from tests.conftest import free_port, start_serve
+from tests.scim_httpx import scim_client
 
 pytestmark = pytest.mark.slow
 

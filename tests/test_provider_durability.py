@@ -9,8 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, user_body
-from live_servers import kill_group, port_closed, start_serve_session, wait_for_port
+
+from tests.conftest import free_port, user_body
+from tests.live_servers import kill_group, port_closed, start_serve_session, wait_for_port
 
 pytestmark = pytest.mark.slow
 

@@ -11,11 +11,11 @@ import string
 from typing import Any
 from urllib.parse import quote
 
-from conftest import ENTERPRISE, patch_body, user_body
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from sandbox.provider.resources import multi_value_rows
+from tests.conftest import ENTERPRISE, patch_body, user_body
 
 FUZZ = settings(
     max_examples=150,

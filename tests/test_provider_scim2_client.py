@@ -14,7 +14,8 @@ from scim2_models import (
     PatchOperation,
     SearchRequest,
 )
-from scim_httpx import HttpxSCIMClient
+
+from tests.scim_httpx import HttpxSCIMClient
 
 BASE = "http://testserver/scim/v2"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port, start_serve, user_body
+
+from tests.conftest import free_port, start_serve, user_body
 
 
 def _files(db_path: str) -> dict[str, bytes]:
