@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +11,7 @@ import pytest
 from sandbox.config import Settings
 from sandbox.provider import create_app
 from sandbox.store import Store
+from tests.live_servers import start_serve  # noqa: F401  (the tests import it from here)
 
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -85,32 +83,3 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def start_serve(db_path: str, port: int, *extra: str) -> tuple[subprocess.Popen, str]:
-    """Start `sandbox serve` in a subprocess; return it and the token it printed once."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "--db", db_path, "--port", str(port), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    token = None
-    deadline = time.monotonic() + 30
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if "shown once" in line:
-            token = line.rsplit(" ", 1)[-1].strip()
-        if "Ctrl+C" in line:
-            break
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # wait until the port accepts connections
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    return proc, token or ""

@@ -22,14 +22,17 @@ def stop_embedded(server: EmbeddedServer, timeout: float = 10) -> None:
         assert not server._thread.is_alive(), "the embedded server did not stop"
 
 
-def start_serve_session(db_path: str, port: int, *extra: str) -> tuple[subprocess.Popen, str]:
-    """Like conftest.start_serve, but in a session of its own: os.killpg reaches its workers."""
+def start_serve(
+    db_path: str, port: int, *extra: str, new_session: bool = False
+) -> tuple[subprocess.Popen, str]:
+    """Start `sandbox serve` in a subprocess; return it and the token it printed once.
+    `new_session`: a process group of its own, so os.killpg reaches granian's workers too."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--db", db_path, "--port", str(port), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,
+        start_new_session=new_session,
     )
     token = ""
     assert proc.stdout is not None
@@ -44,6 +47,11 @@ def start_serve_session(db_path: str, port: int, *extra: str) -> tuple[subproces
             break
     wait_for_port(port)
     return proc, token
+
+
+def start_serve_session(db_path: str, port: int, *extra: str) -> tuple[subprocess.Popen, str]:
+    """`start_serve` in a process group of its own (for SIGKILL tests)."""
+    return start_serve(db_path, port, *extra, new_session=True)
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:

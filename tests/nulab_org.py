@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.provider.org import MANAGED
+from sandbox.provider.org import member_record
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository
 from sandbox.store import Store
@@ -22,11 +22,9 @@ def add_member(
     active: bool = True,
 ) -> str:
     """Insert a member as the organization holds it; returns its id."""
-    doc = {"userName": email, "displayName": email.split("@")[0].title(), "active": active,
-           "preferredLanguage": language, "timezone": timezone,
-           "roles": [{"primary": True, "value": role}]}
-    org = {"kind": kind, "label": MANAGED if kind == "managed" else None, "role": role,
-           "language": language, "timezone": timezone, "org_updated": updated}
+    doc, org = member_record(email, email.split("@")[0].title(), kind=kind, role=role,
+                             language=language, timezone=timezone, updated=updated,
+                             active=active)
     return UserRepository(store, UserSchema()).create(doc, org).id
 
 

@@ -28,16 +28,20 @@ class SandboxGroup(click.Group):
             raise click.ClickException(exc.message) from None
 
 
+_DB = click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    default=None,
+    help="SQLite file of the sandbox (default ./sandbox.db).",
+)
+"""The --db option, on the root group and (through db_option) on every command."""
+
+
 def db_option(command: Callable[..., Any]) -> Callable[..., Any]:
     """`--db PATH` on a command (it overrides the group's --db and SANDBOX_DB_PATH)."""
 
-    @click.option(
-        "--db",
-        "db_path",
-        metavar="PATH",
-        default=None,
-        help="SQLite file of the sandbox (default ./sandbox.db).",
-    )
+    @_DB
     @functools.wraps(command)
     def wrapper(*args: Any, db_path: str | None = None, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
@@ -62,13 +66,7 @@ def emit_json(data: Any) -> None:
 
 
 @click.group(cls=SandboxGroup)
-@click.option(
-    "--db",
-    "db_path",
-    metavar="PATH",
-    default=None,
-    help="SQLite file of the sandbox (default ./sandbox.db).",
-)
+@_DB
 @click.version_option(__version__, prog_name="sandbox")
 @click.pass_context
 def cli(ctx: click.Context, db_path: str | None) -> None:

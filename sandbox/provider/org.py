@@ -284,6 +284,39 @@ def _demote(db: Any, user_id: str) -> None:
     demote_to_guest(db, user_id)
 
 
+def member_record(
+    email: str,
+    name: str,
+    *,
+    kind: str = "managed",
+    role: str = "USER",
+    language: str = "en",
+    timezone: str = "Asia/Tokyo",
+    updated: str = "",
+    active: bool = True,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A member as the organization stores it: its SCIM document and its organization columns
+    (for seeding and scenarios, which add members directly, not over SCIM)."""
+    doc = {
+        "userName": email,
+        "displayName": name,
+        "active": active,
+        "emails": [{"value": email, "type": "work", "primary": True}],
+        "preferredLanguage": language,
+        "timezone": timezone,
+        "roles": [{"primary": True, "value": role}],
+    }
+    org = {
+        "kind": kind,
+        "label": MANAGED if kind == "managed" else None,
+        "role": role,
+        "language": language,
+        "timezone": timezone,
+        "org_updated": updated,
+    }
+    return doc, org
+
+
 def demote_to_guest(db: Any, user_id: str) -> list[str]:
     """Guide, step 6: a downgrade to guest loses team-admin rights everywhere and leaves the
     teams that do not allow guests. Returns what changed, in words."""

@@ -13,7 +13,7 @@ from faker import Faker
 
 from sandbox.errors import SandboxError
 from sandbox.provider.filters import format_datetime
-from sandbox.provider.org import MANAGED, ROLES
+from sandbox.provider.org import ROLES, member_record
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository, utc_now
 from sandbox.store import Store
@@ -90,23 +90,8 @@ def seed_organization(
                 role = rng.choices(ROLES, weights=(2, 6, 2))[0]
             language = "ja" if index == 0 or rng.random() < 0.35 else "en"
             timezone = "Asia/Tokyo" if index == 0 else rng.choice(TIMEZONES)
-            doc = {
-                "userName": email,
-                "displayName": f"{first} {last}",
-                "active": True,
-                "emails": [{"value": email, "type": "work", "primary": True}],
-                "preferredLanguage": language,
-                "timezone": timezone,
-                "roles": [{"primary": True, "value": role}],
-            }
-            org = {
-                "kind": kind,
-                "label": MANAGED if kind == "managed" else None,
-                "role": role,
-                "language": language,
-                "timezone": timezone,
-                "org_updated": updated,
-            }
+            doc, org = member_record(email, f"{first} {last}", kind=kind, role=role,
+                                     language=language, timezone=timezone, updated=updated)
             user = repo.create(doc, org)
             ids.append((user.id, role, kind))
         owner_id = ids[0][0]

@@ -22,7 +22,7 @@ from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
 from sandbox.provider.faults import Faults
 from sandbox.provider.nulab import NulabRules, nulab_schema
-from sandbox.provider.org import MANAGED, Organization
+from sandbox.provider.org import Organization, member_record
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.seed import seed_organization, seeded_ids
 from sandbox.provider.users import UserRepository
@@ -102,23 +102,11 @@ class World:
             updated = member.get("updated", format_time(self.clock.now()))
             if len(str(updated)) == 10:
                 updated = f"{updated}T00:00:00.000Z"
-            doc = {
-                "userName": email,
-                "displayName": member.get("name", email.split("@")[0]),
-                "active": bool(member.get("active", True)),
-                "preferredLanguage": language,
-                "timezone": timezone,
-                "roles": [{"primary": True, "value": role}],
-                "emails": [{"value": email, "type": "work", "primary": True}],
-            }
-            org = {
-                "kind": kind,
-                "label": MANAGED if kind == "managed" else None,
-                "role": role,
-                "language": language,
-                "timezone": timezone,
-                "org_updated": updated,
-            }
+            doc, org = member_record(
+                email, member.get("name", email.split("@")[0]), kind=kind, role=role,
+                language=language, timezone=timezone, updated=updated,
+                active=bool(member.get("active", True)),
+            )
             created = repo.create(doc, org)
             if member.get("owner") and not self.store.get_state("owner_id"):
                 self.store.set_state("owner_id", created.id)
