@@ -69,6 +69,8 @@ security groups and the direct members of the highlighted one.
         self.page_offset = 0
         self.search = ""
         self.group_id: str | None = None
+        self.show_members = False
+        """Whether the Groups tab is shown: only then are the group's members loaded."""
         self.users: dict[str, DirectoryUser] = {}
 
     def body(self) -> ComposeResult:
@@ -118,7 +120,7 @@ security groups and the direct members of the highlighted one.
             if any(g.id == self.group_id for g in groups)
             else (groups[0].id if groups else None)
         )
-        members = directory.members(group_id) if group_id else []
+        members = directory.members(group_id) if group_id and self.show_members else []
         return DirectoryPage(users, total, offset, groups, members, group_id)
 
     def show(self, data: DirectoryPage) -> None:
@@ -345,5 +347,10 @@ security groups and the direct members of the highlighted one.
         return True
 
     @on(TabbedContent.TabActivated)
-    def _tab(self) -> None:
+    def _tab(self, event: TabbedContent.TabActivated) -> None:
         self.refresh_bindings()
+        showing = event.pane.id == "groups-tab"
+        if showing and not self.show_members:
+            self.show_members = True
+            self.reload()
+        self.show_members = showing
