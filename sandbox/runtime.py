@@ -16,7 +16,6 @@ from sandbox.provider.auth import Credentials
 from sandbox.provider.filters import format_datetime
 from sandbox.provider.nulab import NulabRules, nulab_schema
 from sandbox.provider.org import Organization
-from sandbox.provider.seed import seed_organization
 from sandbox.provider.users import utc_now
 from sandbox.requestlog import RequestLog
 from sandbox.store import Store
@@ -78,6 +77,8 @@ def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
     token = None
     with store.write():
         if not store.scalar("SELECT count(*) FROM users"):
+            from sandbox.provider.seed import seed_organization  # Faker loads only to seed
+
             seed_organization(store, seed=settings.seed, members=DEFAULT_MEMBERS)
         if not credentials.state().token_issued:  # never clobber a token issued by hand
             credentials.set_enabled(True)
