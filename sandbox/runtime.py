@@ -318,23 +318,11 @@ class Sandbox:
     ) -> JobConfig:
         """Add or replace one user mapping (`replacing`: the target it had before an edit);
         the whole set is validated as Entra's editor would before it is saved."""
-        from sandbox.engine.mapping import Mapping
+        from sandbox.engine.job import with_mapping
 
-        config = self.engine.config()
-        old_target = replacing or target
-        old = next((m for m in config.user_mappings if m.target == old_target), None)
-        mapping = Mapping(
-            target=target.strip(),
-            source=source,
-            type=kind,
-            default=default or None,
-            flow="ObjectAddOnly" if create_only else "Always",
-            matching_precedence=matching,
-            required=old.required if old else False,
-        )
-        rows = [mapping if m.target == old_target else m for m in config.user_mappings]
-        if old is None:
-            rows.append(mapping)
+        rows = with_mapping(self.engine.config().user_mappings, target, source, kind=kind,
+                            default=default or None, create_only=create_only,
+                            matching=matching, replacing=replacing)
         return self.engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
 
     def remove_mapping(self, target: str) -> JobConfig:

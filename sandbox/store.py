@@ -117,7 +117,7 @@ class Store:
         """Create or upgrade the schema, one transaction per step, recorded in schema_version."""
         with self.write() as db:
             if not db["schema_version"].exists():
-                db["schema_version"].create({"version": int, "applied_at": str}, pk="version")
+                db.table("schema_version").create({"version": int, "applied_at": str}, pk="version")
             current = self.schema_version()
             if current > len(MIGRATIONS):
                 raise StoreError(

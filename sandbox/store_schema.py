@@ -13,8 +13,8 @@ import sqlite_utils
 
 def _schema_v1(db: sqlite_utils.Database) -> None:
     """Provider state, users with their indexed columns and multi-values, the request log."""
-    db["provider_state"].create({"key": str, "value": str}, pk="key")
-    db["users"].create(
+    db.table("provider_state").create({"key": str, "value": str}, pk="key")
+    db.table("users").create(
         {
             "id": str,
             "user_name": str,
@@ -32,9 +32,9 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
         not_null={"user_name", "user_name_norm", "created", "last_modified", "version", "doc"},
     )
     # RFC 7643 §4.1: userName is unique and caseExact=false, so uniqueness is on its casefold.
-    db["users"].create_index(["user_name_norm"], unique=True)
-    db["users"].create_index(["external_id"])
-    db["users"].create_index(["display_name_norm"])
+    db.table("users").create_index(["user_name_norm"], unique=True)
+    db.table("users").create_index(["external_id"])
+    db.table("users").create_index(["display_name_norm"])
     # One row per value of a multi-valued attribute (emails, phoneNumbers, roles, ...),
     # so value filters such as emails[type eq "work"].value eq "x" use an index.
     # WITHOUT ROWID with the lookup key first: one b-tree to write per value, and filters
@@ -53,7 +53,7 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
             PRIMARY KEY (attr, value_norm, user_id, n)
         ) WITHOUT ROWID"""
     )
-    db["request_log"].create(
+    db.table("request_log").create(
         {
             "seq": int,
             "at": str,
@@ -75,22 +75,22 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
 
 def _schema_v2(db: sqlite_utils.Database) -> None:
     """The Nulab organization: member columns on users, teams and their members, fault rules."""
-    users = db["users"]
+    users = db.table("users")
     users.add_column("kind", str, not_null_default="managed")  # managed | nulab
     users.add_column("label", str)  # Managed Account | Provisioned Managed Account
     users.add_column("role", str, not_null_default="GUEST")
     users.add_column("language", str)
     users.add_column("timezone", str)
     users.add_column("org_updated", str)  # last created/updated in the organization
-    db["teams"].create({"id": int, "name": str, "guests_allowed": int}, pk="id", not_null={"name"})
-    db["teams"].create_index(["name"], unique=True)
-    db["team_members"].create(
+    db.table("teams").create({"id": int, "name": str, "guests_allowed": int}, pk="id", not_null={"name"})
+    db.table("teams").create_index(["name"], unique=True)
+    db.table("team_members").create(
         {"team_id": int, "user_id": str, "is_admin": int},
         pk=("team_id", "user_id"),
         foreign_keys=[("team_id", "teams", "id"), ("user_id", "users", "id")],
     )
-    db["team_members"].create_index(["user_id"])
-    db["faults"].create(
+    db.table("team_members").create_index(["user_id"])
+    db.table("faults").create(
         {
             "id": int,
             "method": str,
@@ -110,7 +110,7 @@ def _schema_v2(db: sqlite_utils.Database) -> None:
 
 def _schema_v3(db: sqlite_utils.Database) -> None:
     """The mock Entra ID: tenant directory, enterprise app, change log, provisioning job state."""
-    db["entra_users"].create(
+    db.table("entra_users").create(
         {
             "id": str,  # objectId
             "upn": str,
@@ -126,10 +126,10 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"upn", "upn_norm", "props"},
     )
-    db["entra_users"].create_index(["upn_norm"], unique=True)
-    db["entra_users"].create_index(["mail"])
-    db["entra_users"].create_index(["display_name"])
-    db["entra_groups"].create(
+    db.table("entra_users").create_index(["upn_norm"], unique=True)
+    db.table("entra_users").create_index(["mail"])
+    db.table("entra_users").create_index(["display_name"])
+    db.table("entra_groups").create(
         {
             "id": str,
             "display_name": str,
@@ -141,30 +141,30 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"display_name"},
     )
-    db["entra_group_members"].create(
+    db.table("entra_group_members").create(
         {"group_id": str, "user_id": str},
         pk=("group_id", "user_id"),
     )
-    db["entra_group_members"].create_index(["user_id"])
-    db["app_assignments"].create(
+    db.table("entra_group_members").create_index(["user_id"])
+    db.table("app_assignments").create(
         {"id": str, "principal_type": str, "principal_id": str, "role": str, "created": str},
         pk="id",
         not_null={"principal_type", "principal_id", "role"},
     )
-    db["app_assignments"].create_index(["principal_id", "role"], unique=True)
+    db.table("app_assignments").create_index(["principal_id", "role"], unique=True)
     # Every directory or assignment change, so incremental cycles read changes since a watermark.
-    db["changes"].create(
+    db.table("changes").create(
         {"seq": int, "at": str, "object_type": str, "object_id": str, "change": str, "detail": str},
         pk="seq",
     )
-    db["engine_state"].create({"key": str, "value": str}, pk="key")
+    db.table("engine_state").create({"key": str, "value": str}, pk="key")
     # The connector data store: which target object each source object is linked to, and what
     # was last exported (the flat mapped state diffs are computed against).
-    db["links"].create(
+    db.table("links").create(
         {"object_type": str, "source_id": str, "target_id": str, "exported": str, "updated": str},
         pk=("object_type", "source_id"),
     )
-    db["escrows"].create(
+    db.table("escrows").create(
         {
             "object_type": str,
             "source_id": str,
@@ -177,11 +177,11 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         },
         pk=("object_type", "source_id"),
     )
-    db["staged_deletes"].create(
+    db.table("staged_deletes").create(
         {"object_type": str, "source_id": str, "action": str, "cycle_id": int},
         pk=("object_type", "source_id"),
     )
-    db["cycles"].create(
+    db.table("cycles").create(
         {
             "id": int,
             "kind": str,
@@ -193,7 +193,7 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["provisioning_log"].create(
+    db.table("provisioning_log").create(
         {
             "id": str,
             "cycle_id": int,
@@ -214,8 +214,8 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["provisioning_log"].create_index(["cycle_id"])
-    db["provisioning_log"].create_index(["source_id"])
+    db.table("provisioning_log").create_index(["cycle_id"])
+    db.table("provisioning_log").create_index(["source_id"])
 
 
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (

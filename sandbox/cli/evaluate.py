@@ -88,11 +88,9 @@ def eval_command(
         fixed = fixed if fixed.tzinfo else fixed.replace(tzinfo=UTC)
         clock = lambda: fixed  # noqa: E731
     settings = settings_for(seed=seed_value)
-    context = EvaluationContext(
-        rng=random.Random(settings.seed),
-        tenant_domain=domain,
-        **({"clock": clock} if clock else {}),
-    )
+    context = EvaluationContext(rng=random.Random(settings.seed), tenant_domain=domain)
+    if clock is not None:
+        context = EvaluationContext(clock=clock, rng=context.rng, tenant_domain=domain)
     try:
         value = evaluate_text(expression, user, context)
     except ExpressionError as exc:

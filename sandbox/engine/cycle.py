@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sandbox.engine.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
@@ -304,7 +305,7 @@ class Cycle:
             record = outcome.record
             with self.target.recording() as seen:
                 try:
-                    processor.call(lambda b=body, t=outcome.link.target_id: self.target.patch_user(t, b))
+                    processor.call(partial(self.target.patch_user, outcome.link.target_id, body))
                 except TargetError as error:
                     # a reference failure leaves the object provisioned: a warning (§8.2)
                     record.step("EntryReferenceResolution", "referenceResolution", "failure",

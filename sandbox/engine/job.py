@@ -64,13 +64,15 @@ def with_mapping(
     default: str | None = None,
     create_only: bool = False,
     matching: int | None = None,
+    replacing: str | None = None,
 ) -> tuple[Mapping, ...]:
     """The mapping set with TARGET's mapping added or replaced (an Expression when SOURCE has a
     '(' and no type is given); a replaced mapping keeps its matching precedence and required
-    flag unless told otherwise."""
-    old = next((m for m in mappings if m.target == target), None)
+    flag unless told otherwise. `replacing` names the target an edited mapping had before."""
+    old_target = replacing or target
+    old = next((m for m in mappings if m.target == old_target), None)
     mapping = Mapping(
-        target=target,
+        target=target.strip(),
         source=source,
         type=MappingType(kind or ("Expression" if "(" in source else "Direct")),
         default=default,
@@ -81,7 +83,7 @@ def with_mapping(
     )
     if old is None:
         return (*mappings, mapping)
-    return tuple(mapping if m.target == target else m for m in mappings)
+    return tuple(mapping if m.target == old_target else m for m in mappings)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sandbox.engine.links import Link
@@ -196,7 +197,7 @@ class UserProcessor:
             value = flat.get(mapping.target)
             if value in (None, ""):
                 continue
-            found = self.call(lambda m=mapping, v=value: self.target.find_users(m.target, str(v)))
+            found = self.call(partial(self.target.find_users, mapping.target, str(value)))
             record.step("EntryImport", "matching", "success",
                         f"Retrieved {len(found)} '{mapping.target} eq {value}' from {APP}",
                         attribute=mapping.target, value=value, matches=len(found))
