@@ -44,7 +44,9 @@ def _schema_v1(db: sqlite_utils.Database) -> None:
         """CREATE TABLE user_values (
             attr TEXT NOT NULL,
             value_norm TEXT NOT NULL,  -- '' when the value has no `value` (addresses)
-            user_id TEXT NOT NULL REFERENCES users(id),
+            user_id TEXT NOT NULL,     -- no FOREIGN KEY: with no user_id index, SQLite would
+                                       -- scan this table on every user DELETE to check it;
+                                       -- the repository removes a user's rows itself
             n INTEGER NOT NULL,        -- position in the attribute's list
             type_norm TEXT,
             value TEXT,
