@@ -92,6 +92,15 @@ class Exchange:
         )
 
 
+def decode_row(row: Any) -> dict[str, Any]:
+    """A request_log row as a dict, its headers and notes parsed back from JSON."""
+    entry = dict(row)
+    for key in ("request_headers", "response_headers"):
+        entry[key] = json.loads(entry[key]) if entry[key] else {}
+    entry["notes"] = json.loads(entry["notes"]) if entry["notes"] else []
+    return entry
+
+
 class RequestLog:
     """Appends exchanges to the request_log table, keeping only the newest `limit`."""
 
@@ -165,11 +174,4 @@ class RequestLog:
             f"SELECT * FROM request_log WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
             [*params, limit],
         )
-        out = []
-        for row in reversed(rows):
-            entry = dict(row)
-            for key in ("request_headers", "response_headers"):
-                entry[key] = json.loads(entry[key]) if entry[key] else {}
-            entry["notes"] = json.loads(entry["notes"]) if entry["notes"] else []
-            out.append(entry)
-        return out
+        return [decode_row(row) for row in reversed(rows)]

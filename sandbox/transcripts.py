@@ -13,6 +13,7 @@ from urllib.parse import parse_qsl
 
 from sandbox import __version__
 from sandbox.errors import SandboxError
+from sandbox.requestlog import decode_row
 from sandbox.store import Store
 
 FORMATS = ("jsonl", "har")
@@ -31,14 +32,7 @@ def exchanges(store: Store, side: str = "engine", after: int = 0) -> list[dict[s
     rows = store.query(
         f"SELECT * FROM request_log WHERE {' AND '.join(where)} ORDER BY seq", params
     )
-    out = []
-    for row in rows:
-        entry = dict(row)
-        for key in ("request_headers", "response_headers"):
-            entry[key] = json.loads(entry[key]) if entry[key] else {}
-        entry["notes"] = json.loads(entry["notes"]) if entry["notes"] else []
-        out.append(entry)
-    return out
+    return [decode_row(row) for row in rows]
 
 
 def _body(text: str | None) -> Any:

@@ -95,6 +95,7 @@ class Cycle:
         self.report = CycleReport(self.id, kind, self.now_text())
         self._group_errors: list[TargetError] = []
         self._staged_quarantine: Quarantine | None = None
+        self._changes: tuple[set[str], set[str]] | None = None
         """Set when accidental-deletion prevention held this cycle's deletions back."""
 
     # -- helpers the passes use ----------------------------------------------------------
@@ -119,6 +120,12 @@ class Cycle:
 
     # -- the run -------------------------------------------------------------------------
 
+    def _changed(self, mark: int) -> tuple[set[str], set[str]]:
+        """The users and groups changed since the watermark, read from the change log once."""
+        if self._changes is None:
+            self._changes = self.engine.changed_ids(self.state.watermark, mark)
+        return self._changes
+
     def user_ids(self, mark: int) -> list[str]:
         """The users this cycle looks at, in a stable order."""
         engine = self.engine
@@ -130,7 +137,7 @@ class Cycle:
                 ids = set(engine.app.assigned_user_ids())
             ids |= links
         else:
-            ids = engine.changed_user_ids(self.state.watermark, mark)
+            ids = set(self._changed(mark)[0])
         ids |= set(engine.links.due("User", self.clock_now()))
         if self.state.force_deletes:
             ids |= {s for t, s, _a in engine.links.staged() if t == "User"}
@@ -146,7 +153,7 @@ class Cycle:
             ids = set(engine.app.assigned_group_ids())
         ids |= engine.links.linked_ids("Group")
         if self.kind == "incremental":
-            ids &= engine.changed_group_ids(self.state.watermark, mark) | set(
+            ids &= self._changed(mark)[1] | set(
                 engine.links.due("Group", self.clock_now()))
         return sorted(ids)
 

@@ -307,37 +307,29 @@ class Provisioning:
     def directory_user_ids(self) -> list[str]:
         return [r[0] for r in self.store.db.execute("SELECT id FROM entra_users").fetchall()]
 
-    def changed_user_ids(self, since: int, until: int) -> set[str]:
-        """Users touched by changes in (since, until]: directly, or through a group."""
-        ids: set[str] = set()
-        for change in self.directory.changes_since(since):
-            if change.seq > until:
-                break
+    def changed_ids(self, since: int, until: int) -> tuple[set[str], set[str]]:
+        """Users and groups touched by the changes in (since, until], read once: users
+        directly or through a group; groups by membership, assignment, deletion, or a change
+        of one of their members' state."""
+        users: set[str] = set()
+        groups: set[str] = set()
+        for change in self.directory.changes_since(since, until=until):
+            if change.object_type == "Group":
+                groups.add(change.object_id)
             if change.object_type == "User":
-                ids.add(change.object_id)
+                users.add(change.object_id)
+                if change.change in ("softDelete", "restore", "hardDelete", "block", "unblock"):
+                    try:
+                        groups.update(g.id for g in self.directory.groups_of(change.object_id))
+                    except SandboxError:  # hard-deleted: its memberships went with it
+                        pass
             elif change.change in ("memberAdd", "memberRemove"):
                 if change.detail.get("user"):
-                    ids.add(change.detail["user"])
+                    users.add(change.detail["user"])
             elif change.change in USER_CHANGE_KINDS_FOR_GROUP_MEMBERS:
                 members = change.detail.get("members")
                 if members is None:
                     members = [m.id for m in self.directory.members(change.object_id)] if \
                         self.directory.find_group(change.object_id) else []
-                ids.update(members)
-        return ids
-
-    def changed_group_ids(self, since: int, until: int) -> set[str]:
-        """Groups touched by changes in (since, until] (membership, assignment, deletion)."""
-        ids: set[str] = set()
-        for change in self.directory.changes_since(since):
-            if change.seq > until:
-                break
-            if change.object_type == "Group":
-                ids.add(change.object_id)
-            elif change.object_type == "User" and change.change in (
-                    "softDelete", "restore", "hardDelete", "block", "unblock"):
-                try:
-                    ids.update(g.id for g in self.directory.groups_of(change.object_id))
-                except SandboxError:  # hard-deleted: its memberships went with it
-                    continue
-        return ids
+                users.update(members)
+        return users, groups
