@@ -99,6 +99,9 @@ def bootstrap_tenant(store: Store, settings: Settings) -> bool:
     become users' mail; UPNs are on the tenant's domain, as in real tenants)."""
     from sandbox.engine.service import Provisioning
 
+    if store.get_state("tenant_bootstrapped", False):
+        return False
+    store.set_state("tenant_bootstrapped", True)  # once: a tenant emptied on purpose stays so
     engine = Provisioning(store, seed=settings.seed)
     if engine.directory.count():
         return False

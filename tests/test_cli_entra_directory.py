@@ -14,7 +14,25 @@ UPN = "adele.vance@contoso.onmicrosoft.com"
 
 @pytest.fixture
 def db(tmp_path) -> str:
-    return str(tmp_path / "tenant.db")
+    """A sandbox whose tenant starts empty (a fresh one is otherwise seeded on first use)."""
+    path = str(tmp_path / "tenant.db")
+    run(path, "users", "seed", "--users", "0", "--groups", "0", "--guests", "0", "--no-org")
+    assert directory_count(path) == 0
+    return path
+
+
+def directory_count(path: str) -> int:
+    from sandbox.engine.directory import Directory
+    from sandbox.store import Store
+
+    return Directory(Store(path)).count()
+
+
+def test_a_fresh_sandbox_is_seeded_on_the_first_entra_command(tmp_path):
+    path = str(tmp_path / "fresh.db")
+    assert "Assigned user dennis.boone@contoso.onmicrosoft.com" in run(
+        path, "assign", "dennis.boone@contoso.onmicrosoft.com").output
+    assert directory_count(path) >= 24
 
 
 def run(db: str, *args: str, ok: bool = True):
@@ -31,7 +49,8 @@ def data(db: str, *args: str):
     return json.loads(run(db, *args, "--json").output)
 
 
-def test_seeding_is_reproducible_and_gives_org_members_their_emails_as_mail(db, tmp_path):
+def test_seeding_is_reproducible_and_gives_org_members_their_emails_as_mail(tmp_path):
+    db = str(tmp_path / "org.db")  # a fresh sandbox: its organization is the one seeded here
     CliRunner().invoke(cli, ["provider", "seed", "--db", db, "--members", "4"])
     assert (
         "4 with an organization member's email" in run(db, "users", "seed", "--users", "12").output

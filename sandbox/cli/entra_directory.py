@@ -12,14 +12,20 @@ from sandbox.cli.root import SandboxGroup, db_option, emit_json, print_table, se
 from sandbox.errors import SandboxError
 
 
-def directory() -> Any:
+def directory(seed_tenant: bool = True) -> Any:
     """The tenant directory over the database the command names, on the engine's simulated
-    clock (so recycle-bin days count in the same time as cycles)."""
+    clock (so recycle-bin days count in the same time as cycles). A fresh database is set up
+    as every `sandbox entra` command sets it up (organization, engine, and the seeded tenant
+    unless the command seeds it itself)."""
     from sandbox.engine.clock import SimClock
     from sandbox.engine.directory import Directory
-    from sandbox.runtime import open_store
+    from sandbox.runtime import bootstrap_provider, bootstrap_tenant, open_store
 
-    store = open_store(settings_for())
+    settings = settings_for()
+    store = open_store(settings)
+    bootstrap_provider(store, settings)
+    if seed_tenant:
+        bootstrap_tenant(store, settings)
     return Directory(store, SimClock(store).now)
 
 
@@ -80,7 +86,8 @@ def users_seed(
     """Fill the tenant with seeded Faker users, B2B guests, a manager chain and groups; the
     organization's members come first, with their emails as mail (same seed, same tenant)."""
     settings = settings_for(seed=seed_value)
-    found = directory()
+    found = directory(seed_tenant=False)
+    found.store.set_state("tenant_bootstrapped", True)  # this seed is the tenant's start
     people = [] if no_org else _organization_people(found.store)
     result = found.seed(
         settings.seed,
