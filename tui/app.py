@@ -224,4 +224,3 @@ def _screen(module: str, name: str) -> Any:
     import importlib
 
     return getattr(importlib.import_module(f"tui.screens.{module}"), name)()
-

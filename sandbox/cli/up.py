@@ -49,7 +49,6 @@ def up(
     the UI runs) and the mock Entra engine against it, or against --target; or a scenario's
     world, played step by step (--scenario)."""
     from sandbox.runtime import Sandbox
-    from sandbox.scenarios import ScenarioSession
 
     if (target is None) != (token is None):
         raise click.UsageError("give --target and --token together")
@@ -57,6 +56,8 @@ def up(
     if scenario is not None:
         if target is not None or port is not None or seed is not None:
             raise click.UsageError("--scenario brings its own world: no --port, --seed or --target")
+        from sandbox.scenarios import ScenarioSession  # only here: it loads Faker and httpx
+
         session = ScenarioSession(scenario)
         sandbox = Sandbox.from_world(session.world)
     else:

@@ -94,6 +94,18 @@ async def test_directory_reads_one_page_at_a_time_and_searches(sandbox: Sandbox)
         assert users.row_count == int(str(pager.render()).split(" of ")[1].split()[0]) < 100
 
 
+async def test_the_first_screen_paints_with_its_data_before_any_worker_runs(
+    sandbox: Sandbox,
+) -> None:
+    app = SandboxApp(sandbox, scheduler=False)
+    async with app.run_test(size=(120, 40)):
+        # No pause and no wait for workers: the page was read on the UI thread at mount.
+        assert not [w for w in app.workers if w.group == "load"]
+        users = app.screen.query_one("#users", DataTable)
+        assert users.row_count == min(100, sandbox.engine.directory.count())
+        assert str(app.screen.query_one("#pager", Label).render()).startswith("1-")
+
+
 async def test_an_issued_token_is_shown_once_and_can_go_to_the_engine(app: SandboxApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await go(pilot, "6")

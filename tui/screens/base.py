@@ -51,6 +51,12 @@ class SandboxScreen(Screen[None]):
     """The mode name this screen is shown under (for the mode bar)."""
     HELP: ClassVar[str] = ""
     """What the screen does, in Markdown, for the help screen."""
+    FIRST_LOAD_INLINE: ClassVar[bool] = False
+    """Read the data on the UI thread the first time the screen shows, for a screen whose
+    reads are small (a page): it then paints once, with its data. A thread worker started
+    during the first layout waits for the interpreter lock between every row it reads."""
+
+    _shown_once = False
 
     @dataclass
     class Loaded(Message):
@@ -90,6 +96,15 @@ class SandboxScreen(Screen[None]):
         # Another screen (or a cycle, or a scenario's step) may have changed what this one shows.
         for bar in self.query(ModeBar):
             bar.with_scenario = self.app.session is not None  # type: ignore[attr-defined]
+        if self.FIRST_LOAD_INLINE and not self._shown_once:
+            self._shown_once = True
+            try:
+                data = self.load()
+            except Exception as error:  # shown, never raised: the UI keeps running
+                self.notify(reason(error), severity="error")
+                return
+            self.show(data)
+            return
         self.reload()
 
     def reload(self) -> None:

@@ -42,6 +42,7 @@ class DirectoryScreen(SandboxScreen):
     """Tenant users and groups."""
 
     MODE = "directory"
+    FIRST_LOAD_INLINE = True  # the app's first screen: one page of users and the groups
     HELP = """\
 **Directory**: the mock Entra tenant. Users are read a page at a time; type in the filter box
 to search UPN, mail and display name. Block sign-in, soft delete (recycle bin), restore and hard
