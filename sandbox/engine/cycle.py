@@ -291,13 +291,14 @@ class Cycle:
 
     def _references(self, outcomes: list[Outcome]) -> None:
         """Reference resolution (§1.2 step 6): a user created in this cycle whose manager is
-        now in the target gets the manager by a separate PATCH."""
+        now in the target gets the manager by a separate PATCH (sent as concurrently as the
+        users were)."""
         path = f"{ENTERPRISE_USER_SCHEMA}:manager"
         if not any(m.target == path for m in self.config.user_mappings):
             return
         processor = UserProcessor(self)
         directory, links = self.engine.directory, self.engine.links
-        updated = []
+        pending: list[tuple[Outcome, Link, str]] = []
         for outcome in outcomes:
             if outcome.counter != "created" or outcome.link is None:
                 continue
@@ -305,29 +306,47 @@ class Cycle:
             if user is None or not user.manager or outcome.link.exported.get(path):
                 continue
             manager = links.target_ids("User", [user.manager]).get(user.manager)
-            if manager is None:
-                continue
+            if manager is not None:
+                pending.append((outcome, outcome.link, manager))
+
+        def send(item: tuple[Outcome, Link, str]) -> tuple[TargetError | None, list[str]]:
+            _outcome, link, manager = item
             body = user_patch([Change(path, None, manager)], processor.dialect,
                               on_demand=self.on_demand)
-            record = outcome.record
             with self.target.recording() as seen:
                 try:
-                    processor.call(partial(self.target.patch_user, outcome.link.target_id, body))
+                    processor.call(partial(self.target.patch_user, link.target_id, body))
                 except TargetError as error:
-                    # a reference failure leaves the object provisioned: a warning (§8.2)
-                    record.step("EntryReferenceResolution", "referenceResolution", "failure",
-                                f"Failed to set the manager: {error.reason}")
-                    record.status, record.error_code = "Warning", error.error_code
-                    record.reason = error.reason
-                    continue
-                finally:
-                    record.exchanges.extend(e.ref for e in seen)
+                    return error, [e.ref for e in seen]
+            return None, [e.ref for e in seen]
+
+        updated = []
+        for (outcome, link, manager), (error, refs) in zip(
+                pending, self._map(send, pending), strict=True):
+            record = outcome.record
+            record.exchanges.extend(refs)
+            if error is not None:
+                # a reference failure leaves the object provisioned: a warning (§8.2)
+                record.step("EntryReferenceResolution", "referenceResolution", "failure",
+                            f"Failed to set the manager: {error.reason}")
+                record.status, record.error_code = "Warning", error.error_code
+                record.reason = error.reason
+                continue
             record.step("EntryReferenceResolution", "referenceResolution", "success",
                         "The manager reference was set once the manager existed in the target")
             record.modified.append({"displayName": path, "oldValue": None, "newValue": manager})
-            updated.append(Link("User", outcome.link.source_id, outcome.link.target_id,
-                                {**outcome.link.exported, path: manager}))
+            updated.append(Link("User", link.source_id, link.target_id,
+                                {**link.exported, path: manager}))
         links.save(updated, self.clock_now())
+
+    def _map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+        """`fn` over `items` in order, on the cycle's request concurrency (one at a time for
+        provision on demand)."""
+        workers = 1 if self.on_demand else self.config.max_concurrency
+        if workers == 1 or len(items) < 2:
+            return [fn(item) for item in items]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(fn, items))
 
     # -- the job afterwards ----------------------------------------------------------------
 
