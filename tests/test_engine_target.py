@@ -455,17 +455,6 @@ def test_no_more_than_max_concurrency_requests_are_in_flight():
     assert sorted(e.number for e in target.exchanges_since(0)) == list(range(1, 13))
 
 
-def test_over_http_bounds_its_connection_pool():
-    target = ScimTarget.over_http(TENANT, "t0ken", max_concurrency=3, timeout=7)
-    try:
-        pool = target.client._transport._pool  # httpx's own pool: the bound is real
-        assert pool._max_connections == 3 and pool._max_keepalive_connections == 3
-        assert target.client.timeout.read == 7
-    finally:
-        target.close()
-    assert target.client.is_closed
-
-
 # -- a SCIM server no one here wrote: scim2-server (PyPI) ----------------------------------------
 #
 # Built as its `scim2-server` command builds it (scim2_server/testserver/cli.py): default schemas,

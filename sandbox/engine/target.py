@@ -54,6 +54,7 @@ from sandbox.engine.target_errors import (  # noqa: F401  (re-exported: the targ
     _phrase,
     _web_response,
 )
+from sandbox.engine.transport import KeepAliveTransport, proxied
 from sandbox.engine.wire import base_url, dialect_from_url, encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
 
@@ -111,10 +112,12 @@ class ScimTarget:
         """A target with its own httpx.Client: keep-alive pool of `max_concurrency` connections,
         `timeout` seconds per request, no redirects followed. Close it with `close()`."""
         size = options.get("max_concurrency", 4)
+        transport = None if proxied(tenant_url) else KeepAliveTransport()
         client = httpx.Client(
             timeout=options.get("timeout", 30.0),
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             follow_redirects=False,
+            transport=transport,
         )
         return cls(client, tenant_url, token, owns_client=True, **options)
 

@@ -1,0 +1,159 @@
+"""The engine's keep-alive transport against a real loopback HTTP/1.1 server: connections
+reused per thread, closed ones replaced, timeouts and cut connections as httpx errors."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from sandbox.engine.target import ScimTarget
+from sandbox.engine.target_errors import ErrorCode
+from sandbox.engine.transport import KeepAliveTransport, proxied
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers every request with what it saw; a few paths misbehave on purpose."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+    seen: list[dict] = []
+    lock = threading.Lock()
+    in_flight = 0
+    most_in_flight = 0
+
+    def setup(self) -> None:
+        super().setup()
+        with Recorder.lock:
+            Recorder.connections += 1
+
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+    def _answer(self) -> None:
+        with Recorder.lock:
+            Recorder.in_flight += 1
+            Recorder.most_in_flight = max(Recorder.most_in_flight, Recorder.in_flight)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with Recorder.lock:
+            Recorder.seen.append(
+                {"method": self.command, "path": self.path, "headers": dict(self.headers),
+                 "body": body.decode()}
+            )  # fmt: skip
+        if self.path.startswith("/slow"):
+            time.sleep(1.0)
+        if self.path.startswith("/hold"):  # keeps requests in flight together
+            time.sleep(0.05)
+        with Recorder.lock:  # done before a byte goes back: the client cannot be faster
+            Recorder.in_flight -= 1
+        if self.path.startswith("/drop"):  # close without a response
+            self.close_connection = True
+            return
+        payload = json.dumps({"id": "1", "path": self.path, "body": body.decode()}).encode()
+        self.send_response(201 if self.command == "POST" else 200)
+        self.send_header("Content-Type", "application/scim+json")
+        self.send_header("Content-Length", str(len(payload)))
+        if self.path.startswith("/close"):
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        try:
+            self.wfile.write(payload)
+        except BrokenPipeError:  # the client gave up waiting (the timeout test)
+            self.close_connection = True
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    Recorder.connections, Recorder.seen = 0, []
+    Recorder.in_flight = Recorder.most_in_flight = 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(transport=KeepAliveTransport(), timeout=5) as client:
+        yield client
+
+
+def test_one_thread_reuses_one_connection_and_bodies_and_headers_arrive(server, client):
+    for n in range(20):
+        response = client.post(f"{server}/Users?n={n}", content=b'{"a":1}',
+                               headers={"Authorization": "Bearer t"})  # fmt: skip
+        assert response.status_code == 201
+        assert response.json() == {"id": "1", "path": f"/Users?n={n}", "body": '{"a":1}'}
+        assert response.headers["content-type"] == "application/scim+json"
+    assert Recorder.connections == 1
+    first = Recorder.seen[0]["headers"]
+    assert first["Authorization"] == "Bearer t" and first["Host"] == server.split("//")[1]
+    assert first["Content-Length"] == "7"
+
+
+def test_a_connection_the_server_closes_is_replaced(server, client):
+    assert client.get(f"{server}/close").status_code == 200
+    assert client.get(f"{server}/after").json()["path"] == "/after"
+    assert Recorder.connections == 2
+
+
+def test_threads_each_keep_their_own_connection(server, client):
+    def work(n: int) -> int:
+        return client.get(f"{server}/Users/{n}").status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert set(pool.map(work, range(40))) == {200}
+    assert 1 <= Recorder.connections <= 4
+
+
+def test_the_engine_never_has_more_requests_in_flight_than_its_concurrency(server):
+    with ScimTarget.over_http(f"{server}/hold", "t0ken", max_concurrency=2, timeout=7) as target:
+        assert target.client.timeout.read == 7
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            found = list(pool.map(lambda n: target.get_user(f"u{n}"), range(12)))
+    assert len(found) == 12 and len(Recorder.seen) == 12
+    assert 1 <= Recorder.most_in_flight <= 2
+    assert target.client.is_closed
+
+
+def test_a_slow_answer_is_a_read_timeout_and_a_dropped_one_a_protocol_error(server):
+    with httpx.Client(transport=KeepAliveTransport(), timeout=0.2) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            client.get(f"{server}/slow")
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(f"{server}/drop")
+        assert client.get(f"{server}/fine").status_code == 200  # and it goes on
+
+
+def test_the_engine_reports_a_timeout_with_entras_code(server):
+    with ScimTarget.over_http(f"{server}/slow", "t0ken", timeout=0.2) as target:
+        assert isinstance(target.client._transport, KeepAliveTransport)
+        result = target.test_connection()
+    assert not result.ok
+    assert result.error.error_code == ErrorCode.TIMEOUT
+
+
+def test_a_proxy_in_the_environment_hands_the_wire_back_to_httpx(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    assert not proxied("http://scim.example.com/scim/v2")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    assert proxied("https://scim.example.com/scim/v2")
+    assert not proxied("http://127.0.0.1:8000/scim/v2")
+    with ScimTarget.over_http("https://scim.example.com/scim/v2", "t0ken") as target:
+        assert not isinstance(target.client._transport, KeepAliveTransport)
