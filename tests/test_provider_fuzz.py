@@ -192,6 +192,26 @@ def test_random_filter_text_is_a_list_or_invalid_filter(client, text: str) -> No
         assert response.get_json()["scimType"] == "invalidFilter"
 
 
+def _tree_or_error(parse: Any, text: str) -> Any:
+    try:
+        return parse(text)
+    except Exception as exc:
+        return ("error", type(exc).__name__, str(exc))
+
+
+@FUZZ
+@given(text=st.one_of(well_formed_filters, st.text(max_size=40), comp_values))
+@example(text='userName eq "a" "b"')
+@example(text='emails[value eq "x\\u00e9" and type eq "0"].value co "1"')
+def test_a_filter_parsed_once_per_shape_is_the_tree_a_fresh_parse_gives(text: str) -> None:
+    # The provider keeps one parse per shape (literals lifted out) and fills the literals
+    # back in: the tree, or the error, must be exactly what scim2-models gives for the text.
+    from sandbox.provider.syntax import _parse, parse_filter_tree
+
+    assert _tree_or_error(parse_filter_tree, text) == _tree_or_error(_parse, text)
+    assert _tree_or_error(parse_filter_tree, text) == _tree_or_error(_parse, text)  # cached
+
+
 @FUZZ
 @given(text=well_formed_filters)
 def test_a_well_formed_filter_and_its_negation_split_the_users(client, text: str) -> None:

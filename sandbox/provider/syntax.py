@@ -1,17 +1,68 @@
 """Provides SCIM filter and PATCH-path parsing (RFC 7644 §3.4.2.2, §3.5.2) through scim2-models,
 loaded on first use: importing scim2-models costs about 0.6 s, which every CLI command and the
-TUI's start would otherwise pay. Nodes are told apart by `kind(node)`, their class name."""
+TUI's start would otherwise pay. Nodes are told apart by `kind(node)`, their class name.
+
+Filters are parsed once per shape: the string literals are lifted out (with scim2-models' own
+STRING token and decoding), the rest is parsed and kept, and each request's literals are put
+back into a copy of the kept tree. Entra's matching filters (`userName eq "..."` for every
+user of a cycle) differ only in their literal, and a parse cost more than the query it feeds.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import fields, is_dataclass, replace
+from functools import lru_cache
 from typing import Any
+
+STRING = re.compile(r'"(?:[^"\\\x00-\x1F]|\\["\\\/bfnrt]|\\u[0-9A-Fa-f]{4})*"')
+"""scim2-models' STRING terminal (its grammar.py), decoded as it decodes it: json.loads."""
 
 
 def parse_filter_tree(text: str) -> Any:
     """The filter's syntax tree; raises scim2-models' InvalidFilterException on bad syntax."""
+    literals: list[str] = []
+
+    def lift(match: re.Match[str]) -> str:
+        literals.append(json.loads(match.group(0)))
+        return f'"{len(literals) - 1}"'
+
+    try:
+        template = STRING.sub(lift, text)
+        return _fill(_parse_template(template), literals)
+    except Exception:
+        # Bad syntax: parse the text as written, so the error shows the client's own values.
+        return _parse(text)
+
+
+@lru_cache(maxsize=512)
+def _parse_template(template: str) -> Any:
+    return _parse(template)
+
+
+def _parse(text: str) -> Any:
     from scim2_models import ScimFilter
 
     return ScimFilter(text).ast
+
+
+def _fill(node: Any, literals: list[str]) -> Any:
+    """A copy of a template's tree with the lifted literals back in place. Every string a
+    comparison holds is a lifted one (all were lifted), named by its index."""
+    if isinstance(node, tuple):
+        return tuple(_fill(item, literals) for item in node)
+    if not is_dataclass(node):
+        return node
+    if kind(node) == "Comparison":
+        value = node.value
+        return replace(node, value=literals[int(value)]) if isinstance(value, str) else node
+    changes = {
+        f.name: _fill(getattr(node, f.name), literals)
+        for f in fields(node)
+        if isinstance(getattr(node, f.name), tuple) or is_dataclass(getattr(node, f.name))
+    }
+    return replace(node, **changes) if changes else node
 
 
 def parse_path_tree(text: str) -> Any:
