@@ -52,17 +52,18 @@ def _fill(node: Any, literals: list[str]) -> Any:
     comparison holds is a lifted one (all were lifted), named by its index."""
     if isinstance(node, tuple):
         return tuple(_fill(item, literals) for item in node)
-    if not is_dataclass(node):
+    if not is_dataclass(node) or isinstance(node, type):
         return node
-    if kind(node) == "Comparison":
-        value = node.value
-        return replace(node, value=literals[int(value)]) if isinstance(value, str) else node
+    tree: Any = node  # a frozen dataclass of scim2-models' filter tree
+    if kind(tree) == "Comparison":
+        value = tree.value
+        return replace(tree, value=literals[int(value)]) if isinstance(value, str) else tree
     changes = {
-        f.name: _fill(getattr(node, f.name), literals)
-        for f in fields(node)
-        if isinstance(getattr(node, f.name), tuple) or is_dataclass(getattr(node, f.name))
+        f.name: _fill(getattr(tree, f.name), literals)
+        for f in fields(tree)
+        if isinstance(getattr(tree, f.name), tuple) or is_dataclass(getattr(tree, f.name))
     }
-    return replace(node, **changes) if changes else node
+    return replace(tree, **changes) if changes else tree
 
 
 def parse_path_tree(text: str) -> Any:
