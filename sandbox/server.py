@@ -24,8 +24,12 @@ def wsgi_app() -> Flask:
     """The app factory each server worker calls after it starts (settings from SANDBOX_*)."""
     from sandbox.runtime import build_provider, open_store
 
+    from sandbox.provider.syntax import preload
+
     settings = Settings.from_env()
-    return build_provider(open_store(settings), settings)
+    app = build_provider(open_store(settings), settings)
+    preload()  # before the first request, not during it
+    return app
 
 
 def run_server(settings: Settings, workers: int) -> None:

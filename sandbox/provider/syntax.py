@@ -66,6 +66,13 @@ def _fill(node: Any, literals: list[str]) -> Any:
     return replace(tree, **changes) if changes else tree
 
 
+def preload() -> None:
+    """Load scim2-models and its grammars now (a server worker calls this as it starts, so
+    its first filter does not wait for the import)."""
+    parse_filter_tree('userName eq ""')
+    parse_path_tree("userName")
+
+
 def parse_path_tree(text: str) -> Any:
     """The PATCH path's syntax tree; raises scim2-models' InvalidPathException on bad syntax."""
     from scim2_models import Path
