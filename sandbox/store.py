@@ -8,7 +8,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,11 +20,89 @@ from sandbox.store_schema import MIGRATIONS
 BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another process's write lock before giving up."""
 
+CHECKPOINT_INTERVAL_S = 0.25
+"""How often the checkpoint thread copies committed WAL pages into the database file."""
+
+CHECKPOINT_IDLE_S = 2.0
+"""The checkpoint thread ends after this long without a write (the next write restarts it)."""
+
+AUTOCHECKPOINT_PAGES = 10_000
+"""The WAL size (pages) at which a committing writer checkpoints itself after all: only when
+the checkpoint thread cannot keep up or cannot finish (a long reader)."""
+
 _memory_names = itertools.count(1)
 
 
 def _fold(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
+
+
+class _Checkpointer:
+    """Checkpoints a WAL database from a thread of its own.
+
+    SQLite's default runs a checkpoint inside whichever commit crosses 1,000 WAL pages: that
+    writer copies the pages and syncs the file while holding the write lock, and every
+    other writer waits (35 commits of 3,000 POSTs took 0.36 s of the 0.52 s all commits
+    took). PASSIVE checkpoints from this thread run beside the writers instead.
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._dirty = False
+        self._stopped = False
+        self.checkpointed = threading.Event()
+        """Set after each checkpoint this thread ran (tests wait on it)."""
+
+    def wrote(self) -> None:
+        """A transaction committed: checkpoint soon (starting the thread if it is not running)."""
+        self._dirty = True
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            return
+        with self._lock:
+            if self._stopped or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            conn = self._connect()
+        except Exception:
+            return
+        idle = 0.0
+        try:
+            while not self._stopped and idle < CHECKPOINT_IDLE_S:
+                self._wake.wait(CHECKPOINT_INTERVAL_S)
+                self._wake.clear()
+                if not self._dirty:
+                    idle += CHECKPOINT_INTERVAL_S
+                    continue
+                idle, self._dirty = 0.0, False
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    self._dirty = True  # busy or closing: try again next tick
+                else:
+                    self.checkpointed.set()
+        finally:
+            conn.close()
+
+    def nudge(self) -> None:
+        """Checkpoint now rather than at the next tick."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """End the thread (SQLite checkpoints what is left when the last connection closes)."""
+        with self._lock:
+            self._stopped = True
+            thread = self._thread
+        self.nudge()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
 
 
 class Store:
@@ -51,6 +129,7 @@ class Store:
         self._write_lock = threading.Lock()
         self._lock_fd: int | None = None
         self._lock_pid = os.getpid()
+        self._checkpointer = None if self._memory else _Checkpointer(self._connect)
         if self._memory:  # keeps the in-memory database alive between threads
             self._anchor = self._connect()
         self.migrate()
@@ -74,6 +153,7 @@ class Store:
             # transaction across a process crash (SIGKILL); only an OS crash may lose the last.
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
         conn.execute("PRAGMA foreign_keys = ON")
         # Unicode casefold for caseExact=false comparisons (SQLite's lower() is ASCII-only).
         conn.create_function("scim_fold", 1, _fold, deterministic=True)
@@ -92,7 +172,10 @@ class Store:
         return db
 
     def close(self) -> None:
-        """Close this thread's connection (and the in-memory anchor)."""
+        """Close this thread's connection (and the in-memory anchor), and stop checkpointing."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = _Checkpointer(self._connect)  # a later write starts afresh
         db = getattr(self._local, "db", None)
         if db is not None:
             db.conn.close()
@@ -191,6 +274,8 @@ class Store:
             raise
         else:
             db.conn.commit()
+            if self._checkpointer is not None:
+                self._checkpointer.wrote()
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
         """Run a read query and return all rows as sqlite3.Row (name and index access)."""

@@ -7,8 +7,9 @@ import threading
 
 import pytest
 
+import sandbox.store as store_module
 from sandbox.errors import StoreError, UniquenessError
-from sandbox.store import MIGRATIONS, Store
+from sandbox.store import AUTOCHECKPOINT_PAGES, MIGRATIONS, Store
 
 
 def test_a_new_database_gets_every_migration_recorded(tmp_path):
@@ -93,3 +94,38 @@ def test_the_store_speaks_sqlite(tmp_path):
     Store(str(path)).set_state("k", [1, 2])
     raw = sqlite3.connect(path).execute("SELECT value FROM provider_state WHERE key='k'")
     assert raw.fetchone()[0] == "[1, 2]"
+
+
+def test_writers_leave_checkpoints_to_the_checkpoint_thread(tmp_path, monkeypatch):
+    # SQLite's default makes the commit that crosses 1,000 WAL pages copy them into the file
+    # while it holds the write lock; here commits only append to the WAL and a thread of
+    # the store's own moves the pages into the database file.
+    monkeypatch.setattr(store_module, "CHECKPOINT_INTERVAL_S", 60.0)  # only when nudged
+    monkeypatch.setattr(store_module, "CHECKPOINT_IDLE_S", 600.0)
+    path = tmp_path / "wal.db"
+    store = Store(str(path))
+    assert store.scalar("PRAGMA wal_autocheckpoint") == AUTOCHECKPOINT_PAGES
+    with store.write() as db:
+        db.execute("CREATE TABLE blobs (n INTEGER PRIMARY KEY, data BLOB)")
+    checkpointer = store._checkpointer
+    assert checkpointer is not None
+    checkpointer.nudge()
+    assert checkpointer.checkpointed.wait(10)  # the schema is in the file
+    checkpointer.checkpointed.clear()
+    size = path.stat().st_size
+    for n in range(1_200):  # more pages than SQLite's own threshold, one commit each
+        with store.write() as db:
+            db.execute("INSERT INTO blobs VALUES (?, ?)", [n, bytes(2_000)])
+    assert path.stat().st_size == size  # no commit checkpointed: all in the WAL
+    checkpointer.nudge()
+    assert checkpointer.checkpointed.wait(10)
+    assert path.stat().st_size > size + 1_200 * 2_000  # moved into the file by the thread
+    store.close()
+    assert Store(str(path)).scalar("SELECT count(*) FROM blobs") == 1_200
+
+
+def test_memory_stores_have_no_checkpoint_thread():
+    store = Store(":memory:")
+    with store.write() as db:
+        db.execute("CREATE TABLE t (n INTEGER)")
+    assert store._checkpointer is None
