@@ -67,11 +67,11 @@ def make_target(app, token, request_log):
     """Targets over the provider app; every one shares the provider's request log."""
 
     def make(tenant_url: str = TENANT, secret: str | None = None, **options) -> ScimTarget:
-        client = httpx.Client(transport=httpx.WSGITransport(app=app))
+        transport = httpx.WSGITransport(app=app)
         options.setdefault("rng", random.Random(7))
         options.setdefault("clock", lambda: NOW)
         return ScimTarget(
-            client, tenant_url, token if secret is None else secret, request_log=request_log,
+            transport, tenant_url, token if secret is None else secret, request_log=request_log,
             **options,
         )  # fmt: skip
 
@@ -97,13 +97,15 @@ def wsgi_answering(status: str, body: bytes, content_type: str = "application/sc
 
 
 def over(app, tenant_url: str = TENANT, **options) -> ScimTarget:
-    client = httpx.Client(transport=httpx.WSGITransport(app=app))
-    return ScimTarget(client, tenant_url, "t0ken", rng=random.Random(7), **options)
+    transport = httpx.WSGITransport(app=app)
+    return ScimTarget(transport, tenant_url, "t0ken", rng=random.Random(7), **options)
 
 
 def over_mock(handler, **options) -> ScimTarget:
-    client = httpx.Client(transport=httpx.MockTransport(handler))
-    return ScimTarget(client, TENANT, "t0ken", rng=random.Random(7), clock=lambda: NOW, **options)
+    transport = httpx.MockTransport(handler)
+    return ScimTarget(
+        transport, TENANT, "t0ken", rng=random.Random(7), clock=lambda: NOW, **options
+    )
 
 
 # -- Test Connection (§2.2) ----------------------------------------------------------------------
@@ -478,8 +480,8 @@ def scim2_app():
 
 def s2_target(scim2_app, flagged: bool, secret: str = S2_TOKEN) -> ScimTarget:
     tenant = "http://testserver/v2" + ("?aadOptscim062020" if flagged else "")
-    client = httpx.Client(transport=httpx.WSGITransport(app=scim2_app))
-    return ScimTarget(client, tenant, secret, rng=random.Random(7))
+    transport = httpx.WSGITransport(app=scim2_app)
+    return ScimTarget(transport, tenant, secret, rng=random.Random(7))
 
 
 @pytest.mark.parametrize("flagged", [False, True], ids=["legacy", "flag"])

@@ -15,7 +15,7 @@ import pytest
 
 from sandbox.engine.target import ScimTarget
 from sandbox.engine.target_errors import ErrorCode
-from sandbox.engine.transport import KeepAliveTransport, proxied
+from sandbox.engine.transport import KeepAliveTransport, proxy_for
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -121,12 +121,13 @@ def test_threads_each_keep_their_own_connection(server, client):
 
 def test_the_engine_never_has_more_requests_in_flight_than_its_concurrency(server):
     with ScimTarget.over_http(f"{server}/hold", "t0ken", max_concurrency=2, timeout=7) as target:
-        assert target.client.timeout.read == 7
+        assert target.timeout == 7
         with ThreadPoolExecutor(max_workers=6) as pool:
             found = list(pool.map(lambda n: target.get_user(f"u{n}"), range(12)))
     assert len(found) == 12 and len(Recorder.seen) == 12
     assert 1 <= Recorder.most_in_flight <= 2
-    assert target.client.is_closed
+    assert isinstance(target.transport, KeepAliveTransport)
+    assert target.transport.open_connections() == 0  # closed with the target
 
 
 def test_a_slow_answer_is_a_read_timeout_and_a_dropped_one_a_protocol_error(server):
@@ -140,7 +141,7 @@ def test_a_slow_answer_is_a_read_timeout_and_a_dropped_one_a_protocol_error(serv
 
 def test_the_engine_reports_a_timeout_with_entras_code(server):
     with ScimTarget.over_http(f"{server}/slow", "t0ken", timeout=0.2) as target:
-        assert isinstance(target.client._transport, KeepAliveTransport)
+        assert isinstance(target.transport, KeepAliveTransport)
         result = target.test_connection()
     assert not result.ok
     assert result.error.error_code == ErrorCode.TIMEOUT
@@ -150,10 +151,11 @@ def test_a_proxy_in_the_environment_hands_the_wire_back_to_httpx(monkeypatch):
     for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)
-    assert not proxied("http://scim.example.com/scim/v2")
+    assert proxy_for("http://scim.example.com/scim/v2") is None
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    assert proxied("https://scim.example.com/scim/v2")
-    assert not proxied("http://127.0.0.1:8000/scim/v2")
+    assert proxy_for("https://scim.example.com/scim/v2") == "http://proxy.example:3128"
+    assert proxy_for("http://scim.example.com/scim/v2") is None  # no HTTP_PROXY
+    assert proxy_for("https://127.0.0.1:8000/scim/v2") is None  # NO_PROXY
     with ScimTarget.over_http("https://scim.example.com/scim/v2", "t0ken") as target:
-        assert not isinstance(target.client._transport, KeepAliveTransport)
+        assert isinstance(target.transport, httpx.HTTPTransport)  # through the proxy

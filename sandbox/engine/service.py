@@ -146,7 +146,6 @@ class Provisioning:
 
     def target(self, config: JobConfig | None = None) -> ScimTarget:
         """A SCIM client for the configured tenant URL and secret token."""
-        import httpx
 
         from sandbox.engine.target import ScimTarget
 
@@ -162,8 +161,7 @@ class Provisioning:
         options: dict[str, Any] = {"request_log": self.request_log, "clock": self.clock.now,
                                    "max_concurrency": config.max_concurrency}
         if self.transport is not None:
-            client = httpx.Client(transport=self.transport)
-            return ScimTarget(client, url, config.secret_token, owns_client=True, **options)
+            return ScimTarget(self.transport, url, config.secret_token, **options)
         return ScimTarget.over_http(url, config.secret_token, **options)
 
     def test_connection(self) -> ConnectionResult:

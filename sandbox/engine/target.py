@@ -14,9 +14,13 @@ returns every exchange after ``marker = target.marker()``; a `TargetError` carri
 `exchange`. The request-log ``seq`` of an exchange is found with `log_seq` (flushes the log);
 a `TargetError` gets it eagerly as `exchange_seq` when a request log is attached.
 
+Transport: requests go straight to an httpx transport (`over_http`: the engine's keep-alive
+transport, sandbox/engine/transport.py; tests and scenarios: httpx's WSGI or mock transport).
+Entra keeps no cookies, follows no redirects and adds no headers of its own, so httpx.Client's
+layer (cookie jar, redirects, auth, default headers) is not between the engine and the wire.
+
 Concurrency: one ScimTarget may be used from up to `max_concurrency` threads at once; further
-callers wait on a semaphore, and `over_http` sizes httpx's connection pool to the same bound
-(keep-alive connections reused). `Retry-After` is only reported (`TargetError.retry_after`);
+callers wait on a semaphore (each thread keeps its own keep-alive connection). `Retry-After` is only reported (`TargetError.retry_after`);
 the target never sleeps.
 """
 
@@ -54,7 +58,7 @@ from sandbox.engine.target_errors import (  # noqa: F401  (re-exported: the targ
     _phrase,
     _web_response,
 )
-from sandbox.engine.transport import KeepAliveTransport, proxied
+from sandbox.engine.transport import KeepAliveTransport, proxy_for
 from sandbox.engine.wire import base_url, dialect_from_url, encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
 
@@ -70,7 +74,7 @@ class ScimTarget:
 
     def __init__(
         self,
-        client: httpx.Client,
+        transport: httpx.BaseTransport,
         tenant_url: str,
         token: str,
         *,
@@ -79,11 +83,11 @@ class ScimTarget:
         timeout: float = 30.0,
         max_concurrency: int = 4,
         rng: random.Random | None = None,
-        owns_client: bool = False,
+        owns_transport: bool = False,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
-        self.client = client
+        self.transport = transport
         self.tenant_url = tenant_url
         self.base_url = base_url(tenant_url)
         self.dialect = dialect_from_url(tenant_url)
@@ -99,7 +103,8 @@ class ScimTarget:
         self.max_concurrency = max_concurrency
         self.rng = rng or random.Random(0)
         self._token = token
-        self._owns_client = owns_client
+        self._owns_transport = owns_transport
+        self._timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         self._name = f"engine#{self.rng.getrandbits(32):08x}"
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._lock = threading.Lock()
@@ -109,22 +114,19 @@ class ScimTarget:
 
     @classmethod
     def over_http(cls, tenant_url: str, token: str, **options: Any) -> ScimTarget:
-        """A target with its own httpx.Client: keep-alive pool of `max_concurrency` connections,
-        `timeout` seconds per request, no redirects followed. Close it with `close()`."""
-        size = options.get("max_concurrency", 4)
-        transport = None if proxied(tenant_url) else KeepAliveTransport()
-        client = httpx.Client(
-            timeout=options.get("timeout", 30.0),
-            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-            follow_redirects=False,
-            transport=transport,
+        """A target with its own transport: a keep-alive connection per thread, `timeout`
+        seconds per request, redirects not followed (through the environment's proxy, with
+        httpx's transport, when one is set for the URL). Close it with `close()`."""
+        proxy = proxy_for(tenant_url)
+        transport: httpx.BaseTransport = (
+            KeepAliveTransport() if proxy is None else httpx.HTTPTransport(proxy=proxy)
         )
-        return cls(client, tenant_url, token, owns_client=True, **options)
+        return cls(transport, tenant_url, token, owns_transport=True, **options)
 
     def close(self) -> None:
-        """Close the HTTP client if this target created it."""
-        if self._owns_client:
-            self.client.close()
+        """Close the transport if this target created it."""
+        if self._owns_transport:
+            self.transport.close()
 
     def __enter__(self) -> ScimTarget:
         return self
@@ -185,11 +187,10 @@ class ScimTarget:
             # Compact JSON, as the reference's captured bodies are written.
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             headers["Content-Type"] = SCIM_JSON
-        request = self.client.build_request(
-            method, url, headers=headers, content=content, timeout=self.timeout
-        )
-        for name in ("User-Agent", "Accept-Encoding"):  # httpx defaults Entra does not send
-            request.headers.pop(name, None)
+        request = httpx.Request(
+            method, url, headers=headers, content=content,
+            extensions={"timeout": self._timeouts},
+        )  # fmt: skip
         with self._lock:
             self._count += 1
             number = self._count
@@ -199,7 +200,7 @@ class ScimTarget:
         started = time.perf_counter()
         with self._slots:
             try:
-                response = self.client.send(request)
+                response = self.transport.handle_request(request)
                 response.read()
             except httpx.TransportError as exc:
                 failure = exc

@@ -8,8 +8,8 @@ of the engine's CPU time in an initial cycle, enough to make the engine, not the
 the limit of a cycle on a small machine. Each engine thread sends one request at a time, so
 a connection per thread is the whole pool: no lock, no queue.
 
-What it does not do, and when the engine uses httpx's own transport instead: proxies (a
-proxy variable in the environment), HTTP/2 (Entra speaks HTTP/1.1).
+What it does not do: proxies (with a proxy variable in the environment the engine uses httpx's
+own transport through it) and HTTP/2 (Entra speaks HTTP/1.1).
 """
 
 from __future__ import annotations
@@ -28,15 +28,16 @@ import httpx
 DEFAULT_TIMEOUT_S = 30.0
 
 
-def proxied(url: str) -> bool:
-    """Whether the environment routes `url` through a proxy (then httpx's transport is used)."""
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment sets for `url` (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, less
+    NO_PROXY), or None; with one, httpx's own transport goes through it."""
     proxies = urllib.request.getproxies()
     if not proxies:
-        return False
-    host = httpx.URL(url).host
-    return not urllib.request.proxy_bypass(host) and bool(
-        proxies.get(httpx.URL(url).scheme) or proxies.get("all")
-    )
+        return None
+    parsed = httpx.URL(url)
+    if urllib.request.proxy_bypass(parsed.host):
+        return None
+    return proxies.get(parsed.scheme) or proxies.get("all") or None
 
 
 class _Connections(dict):  # type: ignore[type-arg]
@@ -157,6 +158,11 @@ class KeepAliveTransport(httpx.BaseTransport):
             request=request,
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode()},
         )
+
+    def open_connections(self) -> int:
+        """How many connections are open (every thread's)."""
+        with self._lock:
+            return len(self._open)
 
     def close(self) -> None:
         """Close every connection any thread opened."""
