@@ -22,9 +22,8 @@ def default_workers() -> int:
 
 def wsgi_app() -> Flask:
     """The app factory each server worker calls after it starts (settings from SANDBOX_*)."""
-    from sandbox.runtime import build_provider, open_store
-
     from sandbox.provider.syntax import preload
+    from sandbox.runtime import build_provider, open_store
 
     settings = Settings.from_env()
     app = build_provider(open_store(settings), settings)

@@ -4,6 +4,7 @@ reused per thread, closed ones replaced, timeouts and cut connections as httpx e
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+import trustme
 
 from sandbox.engine.target import ScimTarget
 from sandbox.engine.target_errors import ErrorCode
@@ -159,3 +161,53 @@ def test_a_proxy_in_the_environment_hands_the_wire_back_to_httpx(monkeypatch):
     assert proxy_for("https://127.0.0.1:8000/scim/v2") is None  # NO_PROXY
     with ScimTarget.over_http("https://scim.example.com/scim/v2", "t0ken") as target:
         assert isinstance(target.transport, httpx.HTTPTransport)  # through the proxy
+
+
+# -- HTTPS: certificates are verified (a private CA from trustme) -------------------------------
+
+
+@pytest.fixture
+def tls_server(tmp_path) -> Iterator[tuple[str, trustme.CA]]:
+    ca = trustme.CA()
+    Recorder.connections, Recorder.seen = 0, []
+    Recorder.in_flight = Recorder.most_in_flight = 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    httpd.daemon_threads = True
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://localhost:{httpd.server_address[1]}", ca
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_with_a_trusted_certificate_keeps_its_connection(tls_server):
+    url, ca = tls_server
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    with httpx.Client(transport=KeepAliveTransport(ssl_context=context), timeout=5) as client:
+        for n in range(5):
+            assert client.get(f"{url}/Users/{n}").json()["path"] == f"/Users/{n}"
+    assert Recorder.connections == 1
+
+
+def test_https_with_an_unknown_ca_is_refused_and_the_engine_says_why(tls_server):
+    url, _ca = tls_server
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        with httpx.Client(transport=KeepAliveTransport(), timeout=5) as client:
+            client.get(f"{url}/Users")
+    with ScimTarget.over_http(f"{url}/scim/v2", "t0ken", timeout=5) as target:
+        result = target.test_connection()
+    assert not result.ok and "CERTIFICATE_VERIFY_FAILED" in result.message
+    assert Recorder.seen == []  # nothing was sent over the unverified connection
+
+
+def test_ssl_cert_file_names_the_cas_to_trust(tls_server, tmp_path, monkeypatch):
+    url, ca = tls_server
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    with ScimTarget.over_http(f"{url}/scim/v2", "t0ken", timeout=5) as target:
+        assert target.get_user("7")["path"] == "/scim/v2/Users/7"

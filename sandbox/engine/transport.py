@@ -15,6 +15,7 @@ own transport through it) and HTTP/2 (Entra speaks HTTP/1.1).
 from __future__ import annotations
 
 import http.client
+import os
 import select
 import socket
 import ssl
@@ -40,6 +41,18 @@ def proxy_for(url: str) -> str | None:
     return proxies.get(parsed.scheme) or proxies.get("all") or None
 
 
+def default_ssl_context() -> ssl.SSLContext:
+    """Certificates verified as httpx verifies them: against SSL_CERT_FILE / SSL_CERT_DIR when
+    the environment sets them (a private CA in front of a test endpoint), else certifi's
+    bundle. Entra itself only trusts public CAs."""
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        return ssl.create_default_context(cafile=cafile or None, capath=capath or None)
+    import certifi  # httpx's own dependency: the bundle it verifies with
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class _Connections(dict):  # type: ignore[type-arg]
     """One thread's connections by origin; they close when the thread ends (its thread-local
     data is released) instead of lingering until the garbage collector finds them."""
@@ -61,9 +74,7 @@ class KeepAliveTransport(httpx.BaseTransport):
 
     def _context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
-            import certifi  # the CA bundle httpx itself verifies with
-
-            self._ssl_context = ssl.create_default_context(cafile=certifi.where())
+            self._ssl_context = default_ssl_context()
         return self._ssl_context
 
     # -- connections -----------------------------------------------------------------------
