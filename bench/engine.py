@@ -26,7 +26,6 @@ import io
 import os
 import pstats
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,35 +37,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from loopback import HOST, free_port, wait_for_port  # noqa: E402  (bench/, the script's folder)
+
 from sandbox.config import Settings  # noqa: E402
 from sandbox.engine.service import Provisioning  # noqa: E402
 from sandbox.runtime import bootstrap_provider  # noqa: E402
 from sandbox.store import Store  # noqa: E402
 
-HOST = "127.0.0.1"
 TARGET_INITIAL_S = 10.0
 TARGET_INCREMENTAL_S = 1.0
 
 
 # -- the provider --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((HOST, port), timeout=0.5).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 @contextlib.contextmanager

@@ -23,7 +23,6 @@ import json
 import os
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,8 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from loopback import HOST, free_port, wait_for_port  # bench/, the script's folder
+
 REPO = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 PREFIX = "load@bench.example"
@@ -89,24 +89,6 @@ def serve_hello(port: int, workers: int) -> None:
 
 
 # -- servers --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((HOST, port), timeout=0.5).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
 
 
 @contextlib.contextmanager
