@@ -23,10 +23,7 @@ import argparse
 import contextlib
 import cProfile
 import io
-import os
 import pstats
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from loopback import HOST, free_port, wait_for_port  # noqa: E402  (bench/, the script's folder)
+from loopback import HOST, free_port, running  # noqa: E402  (bench/, the script's folder)
 
 from sandbox.config import Settings  # noqa: E402
 from sandbox.engine.service import Provisioning  # noqa: E402
@@ -63,19 +60,8 @@ def provider(folder: Path, workers: int) -> Iterator[tuple[str, str]]:
     cmd = [sys.executable, "-m", "sandbox", "serve", "--db", db_path, "--port", str(port)]
     if workers:
         cmd += ["--workers", str(workers)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, cwd=REPO)
-    try:
-        wait_for_port(port)
+    with running(cmd, port):
         yield f"http://{HOST}:{port}/scim/v2", token
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
 
 
 # -- the engine ----------------------------------------------------------------------------

@@ -1,10 +1,18 @@
-"""Provides what the benchmarks share to run servers on loopback: a free port, and waiting
-until a server listens on one."""
+"""Provides what the benchmarks share to run servers on loopback: a free port, waiting until
+a server listens on one, and a server subprocess stopped with its workers."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
 
 HOST = "127.0.0.1"
 
@@ -27,3 +35,27 @@ def wait_for_port(port: int, timeout: float = 60) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
+    """A server subprocess in its own process group, killed with its workers on exit."""
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+        cwd=REPO,
+    )
+    try:
+        wait_for_port(port)
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)

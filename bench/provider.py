@@ -17,12 +17,9 @@ Loopback only; every loop is bounded in count and time; every server is stopped 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
-import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,12 +27,12 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from loopback import HOST, free_port, wait_for_port  # bench/, the script's folder
+from loopback import HOST, free_port, running  # bench/, the script's folder
 
 REPO = Path(__file__).resolve().parent.parent
 CORE = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -89,30 +86,6 @@ def serve_hello(port: int, workers: int) -> None:
 
 
 # -- servers --------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def running(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
-    """A server subprocess in its own process group, killed with its workers on exit."""
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, **(env or {})},
-        cwd=REPO,
-    )
-    try:
-        wait_for_port(port)
-        yield
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
 
 
 # -- seeding straight into the database ------------------------------------------------------
