@@ -59,6 +59,8 @@ class Recorder(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         payload = json.dumps({"id": "1", "path": self.path, "body": body.decode()}).encode()
+        if self._framed_otherwise(payload):
+            return
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Type", "application/scim+json")
         self.send_header("Content-Length", str(len(payload)))
@@ -70,6 +72,28 @@ class Recorder(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except BrokenPipeError:  # the client gave up waiting (the timeout test)
             self.close_connection = True
+
+    def _framed_otherwise(self, payload: bytes) -> bool:
+        """The response framings other than Content-Length, written by hand."""
+        out = self.wfile
+        if self.path.startswith("/chunked"):
+            out.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n")  # fmt: skip
+            for piece in (payload[:5], payload[5:]):
+                out.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            out.write(b"0\r\n\r\n")
+        elif self.path.startswith("/until-close"):  # no length: the body ends with the connection
+            out.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/scim+json\r\n\r\n" + payload)
+            self.close_connection = True
+        elif self.path.startswith("/continue"):  # an interim answer before the real one
+            out.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            out.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
+        elif self.path.startswith("/no-content"):
+            out.write(b"HTTP/1.1 204 No Content\r\nX-Note: one\r\nX-Note: two\r\n\r\n")
+        else:
+            return False
+        out.flush()
+        return True
 
     do_GET = do_POST = do_PATCH = do_DELETE = _answer
 
@@ -110,6 +134,26 @@ def test_a_connection_the_server_closes_is_replaced(server, client):
     assert client.get(f"{server}/close").status_code == 200
     assert client.get(f"{server}/after").json()["path"] == "/after"
     assert Recorder.connections == 2
+
+
+def test_every_response_framing_is_read_and_the_connection_kept_when_it_can_be(server, client):
+    for path in ("/chunked", "/continue", "/chunked"):
+        response = client.get(f"{server}{path}")
+        assert response.status_code == 200 and response.json()["path"] == path
+    empty = client.delete(f"{server}/no-content")
+    assert empty.status_code == 204 and empty.content == b""
+    assert empty.headers.get_list("X-Note") == ["one", "two"]
+    assert empty.extensions["reason_phrase"] == b"No Content"
+    assert Recorder.connections == 1  # all on one connection
+    assert client.get(f"{server}/until-close").json()["path"] == "/until-close"
+    assert client.get(f"{server}/after").status_code == 200
+    assert Recorder.connections == 2  # the one the body ended with was replaced
+
+
+def test_a_header_that_would_smuggle_another_is_refused_before_sending(server, client):
+    with pytest.raises(httpx.LocalProtocolError):
+        client.get(f"{server}/Users", headers={"Authorization": "Bearer t\r\nX-Admin: yes"})
+    assert Recorder.seen == []
 
 
 def test_threads_each_keep_their_own_connection(server, client):

@@ -1,20 +1,22 @@
-"""Provides KeepAliveTransport: the engine's HTTP/1.1 transport for httpx, over the standard
-library's http.client, with one keep-alive connection per thread and origin.
+"""Provides KeepAliveTransport: the engine's HTTP/1.1 transport for httpx, one keep-alive
+connection per thread and origin, requests written as bytes and responses parsed by httptools.
 
 httpx stays the engine's client (requests, responses, timeouts, errors, and the WSGI
 transport of the in-process world); only the wire layer changes. httpx's default transport
 (httpcore with the pure-Python h11 parser and a pool shared under one lock) cost about half
-of the engine's CPU time in an initial cycle, enough to make the engine, not the provider,
-the limit of a cycle on a small machine. Each engine thread sends one request at a time, so
-a connection per thread is the whole pool: no lock, no queue.
+of the engine's CPU time in an initial cycle, and the standard library's http.client (which
+parses every response's headers with the email package) still about a fifth: the engine, one
+process whose threads share the interpreter lock, is the limit of a cycle on a small machine.
+httptools (llhttp, the parser Node.js uses, behind uvicorn) parses a response for a few
+microseconds. Each engine thread sends one request at a time, so a connection per thread is
+the whole pool: no lock, no queue.
 
 What it does not do: proxies (with a proxy variable in the environment the engine uses httpx's
-own transport through it) and HTTP/2 (Entra speaks HTTP/1.1).
+own transport through it), HTTP/2 (Entra speaks HTTP/1.1) and HEAD (Entra sends none).
 """
 
 from __future__ import annotations
 
-import http.client
 import os
 import select
 import socket
@@ -24,6 +26,7 @@ import urllib.request
 import weakref
 from typing import Any
 
+import httptools
 import httpx
 
 DEFAULT_TIMEOUT_S = 30.0
@@ -53,6 +56,101 @@ def default_ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+RECEIVE_BYTES = 65536
+"""Read size of one recv: an engine response (a user, a page of 100) usually fits in one."""
+
+
+class _Response:
+    """httptools' callbacks for one response: status, headers, body; 1xx answers skipped."""
+
+    __slots__ = ("parser", "status", "reason", "headers", "body", "headers_done", "complete",
+                 "keep_alive")
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.status = 0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.headers_done = False
+        self.complete = False
+        self.keep_alive = False
+
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        self.status = self.parser.get_status_code()
+        self.headers_done = True
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if 100 <= self.status < 200:  # 100 Continue and such: the real one follows
+            self.reason, self.headers, self.body, self.headers_done = b"", [], [], False
+            return
+        self.keep_alive = self.parser.should_keep_alive()  # read now: the parser then resets
+        self.complete = True
+
+    def framed(self) -> bool:
+        """Whether the body's end is marked (a length, chunks, or none by status); if not, the
+        body runs until the server closes the connection."""
+        if self.status in (204, 304):
+            return True
+        return any(n.lower() in (b"content-length", b"transfer-encoding") for n, _ in self.headers)
+
+
+class _Connection:
+    """One HTTP/1.1 connection: a request out as bytes, the response back through httptools."""
+
+    __slots__ = ("sock", "_buffer", "__weakref__")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buffer = bytearray(RECEIVE_BYTES)
+
+    def exchange(self, head: bytes, body: bytes) -> tuple[_Response, bool]:
+        """Send one request; return its response and whether the connection stays open."""
+        sock = self.sock
+        sock.sendall(head + body if len(body) < RECEIVE_BYTES else head)
+        if len(body) >= RECEIVE_BYTES:
+            sock.sendall(body)
+        response = _Response()
+        parser = response.parser
+        view = memoryview(self._buffer)
+        started = False
+        try:
+            while not response.complete:
+                received = sock.recv_into(self._buffer)
+                if not received:
+                    if response.headers_done and not response.framed():
+                        return response, False  # the body ran until the server closed
+                    raise httptools.HttpParserError(
+                        "the server closed the connection before the response was complete"
+                        if started
+                        else "the server closed the connection without a response"
+                    )
+                started = True
+                parser.feed_data(view[:received])
+        except httptools.HttpParserError:
+            if not response.complete:
+                raise
+            return response, False  # bytes after the response: do not reuse the connection
+        finally:
+            response.parser = None  # type: ignore[assignment]  # no cycle left behind
+        return response, response.keep_alive
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:  # already gone
+            pass
+
+
 class _Connections(dict):  # type: ignore[type-arg]
     """One thread's connections by origin; they close when the thread ends (its thread-local
     data is released) instead of lingering until the garbage collector finds them."""
@@ -63,14 +161,14 @@ class _Connections(dict):  # type: ignore[type-arg]
 
 
 class KeepAliveTransport(httpx.BaseTransport):
-    """HTTP/1.1 with keep-alive over http.client: a connection per (thread, origin)."""
+    """HTTP/1.1 with keep-alive: a connection per (thread, origin), responses parsed by httptools."""
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self._ssl_context = ssl_context
         self._local = threading.local()
         self._lock = threading.Lock()
         # Weak: a finished thread's connection closes with it (its thread-local dict goes).
-        self._open: weakref.WeakSet[http.client.HTTPConnection] = weakref.WeakSet()
+        self._open: weakref.WeakSet[_Connection] = weakref.WeakSet()
 
     def _context(self) -> ssl.SSLContext:
         if self._ssl_context is None:
@@ -79,10 +177,10 @@ class KeepAliveTransport(httpx.BaseTransport):
 
     # -- connections -----------------------------------------------------------------------
 
-    def _connection(self, url: httpx.URL, timeouts: dict[str, Any]) -> http.client.HTTPConnection:
+    def _connection(self, url: httpx.URL, timeouts: dict[str, Any]) -> _Connection:
         """This thread's open connection to the URL's origin, or a new one."""
         origin = (url.scheme, url.host, url.port)
-        connections: dict[tuple[Any, ...], http.client.HTTPConnection] = (
+        connections: dict[tuple[Any, ...], _Connection] = (
             self._local.__dict__.setdefault("connections", _Connections())
         )
         conn = connections.get(origin)
@@ -97,29 +195,30 @@ class KeepAliveTransport(httpx.BaseTransport):
                 self._open.add(conn)
         return conn
 
-    def _connect(self, url: httpx.URL, timeouts: dict[str, Any]) -> http.client.HTTPConnection:
-        connect_timeout = timeouts.get("connect", DEFAULT_TIMEOUT_S)
-        conn: http.client.HTTPConnection
-        if url.scheme == "https":
-            conn = http.client.HTTPSConnection(
-                url.host, url.port, timeout=connect_timeout, context=self._context()
-            )
-        elif url.scheme == "http":
-            conn = http.client.HTTPConnection(url.host, url.port, timeout=connect_timeout)
-        else:
+    def _connect(self, url: httpx.URL, timeouts: dict[str, Any]) -> _Connection:
+        if url.scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        port = url.port or (443 if url.scheme == "https" else 80)
+        sock: socket.socket | None = None
         try:
-            conn.connect()
+            sock = socket.create_connection(
+                (url.host, port), timeout=timeouts.get("connect", DEFAULT_TIMEOUT_S)
+            )
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if url.scheme == "https":
+                sock = self._context().wrap_socket(sock, server_hostname=url.host)
         except TimeoutError as exc:
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise httpx.ConnectTimeout(str(exc) or "connect timed out") from exc
         except (OSError, ssl.SSLError) as exc:
-            conn.close()
+            if sock is not None:
+                sock.close()
             raise httpx.ConnectError(str(exc)) from exc
-        conn.sock.settimeout(timeouts.get("read", DEFAULT_TIMEOUT_S))
-        return conn
+        sock.settimeout(timeouts.get("read", DEFAULT_TIMEOUT_S))
+        return _Connection(sock)
 
-    def _close(self, conn: http.client.HTTPConnection) -> None:
+    def _close(self, conn: _Connection) -> None:
         conn.close()
         with self._lock:
             self._open.discard(conn)
@@ -134,25 +233,15 @@ class KeepAliveTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        timeouts = request.extensions.get("timeout", {})
         body = request.read()
-        conn = self._connection(url, timeouts)
+        head = _request_head(request, body)
+        conn = self._connection(url, request.extensions.get("timeout", {}))
         try:
-            conn.putrequest(
-                request.method,
-                url.raw_path.decode("ascii"),
-                skip_host=True,  # httpx's Host header is in the request's headers
-                skip_accept_encoding=True,
-            )
-            for name, value in request.headers.raw:
-                conn.putheader(name, value)
-            conn.endheaders(body or None)
-            response = conn.getresponse()
-            content = response.read()
+            response, keep_alive = conn.exchange(head, body)
         except TimeoutError as exc:
             self._drop(url)
             raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
-        except http.client.HTTPException as exc:  # no status line, a cut body, bad headers
+        except httptools.HttpParserError as exc:  # no status line, a cut body, bad framing
             self._drop(url)
             raise httpx.RemoteProtocolError(
                 str(exc) or type(exc).__name__, request=request
@@ -160,14 +249,14 @@ class KeepAliveTransport(httpx.BaseTransport):
         except OSError as exc:  # reset, refused, broken pipe
             self._drop(url)
             raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
-        if response.will_close:
+        if not keep_alive:
             self._drop(url)
         return httpx.Response(
             response.status,
-            headers=response.getheaders(),
-            content=content,
+            headers=response.headers,
+            content=b"".join(response.body),
             request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason.encode()},
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason},
         )
 
     def open_connections(self) -> int:
@@ -181,6 +270,25 @@ class KeepAliveTransport(httpx.BaseTransport):
             connections, self._open = list(self._open), weakref.WeakSet()
         for conn in connections:
             conn.close()
+
+
+def _request_head(request: httpx.Request, body: bytes) -> bytes:
+    """The request line and headers as sent (httpx's own headers: Host, Content-Length...).
+
+    A header value with a line break would end the header early and smuggle in another: refused,
+    as http.client refuses it."""
+    lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
+    length_sent = False
+    for name, value in request.headers.raw:
+        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
+            raise httpx.LocalProtocolError(f"invalid header {name!r}", request=request)
+        if name.lower() == b"content-length":
+            length_sent = True
+        lines.append(name + b": " + value)
+    if body and not length_sent:
+        lines.append(b"Content-Length: %d" % len(body))
+    lines.append(b"\r\n")
+    return b"\r\n".join(lines)
 
 
 def _readable(sock: socket.socket | None) -> bool:
