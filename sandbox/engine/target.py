@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
@@ -67,6 +67,16 @@ _JOURNAL = 10_000
 
 class _HasNow(Protocol):
     def now(self) -> datetime: ...
+
+
+def _text(response: httpx.Response) -> str:
+    """The response body as text. SCIM bodies are UTF-8 JSON (RFC 7644 §3.8): decoded as such
+    unless the Content-Type names another charset (httpx's charset lookup, which parses the
+    header with the email package, is then used)."""
+    content_type = response.headers.get("content-type", "")
+    if "charset" in content_type.lower() and "utf-8" not in content_type.lower():
+        return response.text
+    return response.content.decode("utf-8", "replace")
 
 
 class ScimTarget:
@@ -205,18 +215,18 @@ class ScimTarget:
             except httpx.TransportError as exc:
                 failure = exc
         latency = (time.perf_counter() - started) * 1000
-        parts = urlsplit(str(request.url))
+        sent_path, _, sent_query = request.url.raw_path.decode("ascii").partition("?")
         exchange = EngineExchange(
             number=number,
             ref=f"{self._name}-{number}",
             at=at,
             method=method,
-            path=parts.path,
-            query=parts.query,
+            path=sent_path,
+            query=sent_query,
             status=response.status_code if response is not None else None,
             latency_ms=latency,
             request_body=content.decode() if content else None,
-            response_body=response.text if response is not None else None,
+            response_body=_text(response) if response is not None else None,
             error=f"{type(failure).__name__}: {failure}" if failure else None,
         )
         self._record(exchange)
