@@ -12,13 +12,13 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from sandbox.engine.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
+from sandbox.engine.fanout import in_order
 from sandbox.engine.groups_pass import GroupProcessor
 from sandbox.engine.job import JobConfig, JobState, Quarantine
 from sandbox.engine.links import Link
@@ -202,37 +202,17 @@ class Cycle:
 
     def _users(self, user_ids: list[str]) -> list[Outcome]:
         processor = UserProcessor(self)
-        outcomes: list[Outcome] = []
-        total = len(user_ids)
 
         def one(user_id: str) -> Outcome | None:
             outcome = processor.process(user_id)
             if outcome is not None and outcome.failure is not None and outcome.failure.quarantines:
                 error = outcome.failure
                 reason = ("EncounteredQuarantineException" if error.status == 401 else "Unknown")
-                outcomes.append(outcome)
                 raise Quarantined(reason, error.reason)
             return outcome
 
         workers = 1 if self.on_demand else self.config.max_concurrency
-        done = 0
-        if workers == 1:
-            for user_id in user_ids:
-                outcome = one(user_id)
-                if outcome is not None:
-                    outcomes.append(outcome)
-                done += 1
-                if self.progress:
-                    self.progress(done, total)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for outcome in pool.map(one, user_ids):
-                    if outcome is not None:
-                        outcomes.append(outcome)
-                    done += 1
-                    if self.progress:
-                        self.progress(done, total)
-        return outcomes
+        return [o for o in in_order(one, user_ids, workers, self.progress) if o is not None]
 
     def _deletions(self, outcomes: list[Outcome]) -> None:
         """Accidental-deletion prevention: too many disables+deletes are staged (§8.3)."""
@@ -343,10 +323,7 @@ class Cycle:
         """`fn` over `items` in order, on the cycle's request concurrency (one at a time for
         provision on demand)."""
         workers = 1 if self.on_demand else self.config.max_concurrency
-        if workers == 1 or len(items) < 2:
-            return [fn(item) for item in items]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(fn, items))
+        return in_order(fn, items, workers)
 
     # -- the job afterwards ----------------------------------------------------------------
 
