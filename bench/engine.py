@@ -130,11 +130,12 @@ def show(label: str, seconds: float, report: Any, target: float | None) -> None:
 def http_floor(requests: int, concurrency: int, workers: int) -> float:
     """Wall seconds for `requests` empty exchanges: a hello-world Flask app under the same
     server and worker count, sent by the engine's own transport from `concurrency` threads.
-    What the cycle's requests cost before either side does any SCIM work."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    What the cycle's requests cost before either side does any SCIM work. Sent as the cycle
+    sends (threads looping over the work), but from fresh threads: a connection each, opened
+    in the timed part as a cycle opens them."""
     import httpx
 
+    from sandbox.engine.fanout import in_order
     from sandbox.engine.transport import KeepAliveTransport
 
     port = free_port()
@@ -149,11 +150,10 @@ def http_floor(requests: int, concurrency: int, workers: int) -> float:
         return response.status_code
 
     with running(cmd, port, {"PYTHONPATH": str(REPO / "bench")}):
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            assert set(pool.map(one, range(concurrency * 20))) == {200}  # connections open
-            started = time.perf_counter()
-            statuses = set(pool.map(one, range(requests)))
-            seconds = time.perf_counter() - started
+        assert set(in_order(one, range(concurrency * 20), concurrency)) == {200}  # warm
+        started = time.perf_counter()
+        statuses = set(in_order(one, range(requests), concurrency))
+        seconds = time.perf_counter() - started
     transport.close()
     assert statuses == {200}, statuses
     return seconds
