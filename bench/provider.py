@@ -6,7 +6,9 @@ measured with the shared load tool (../shared/tools/scim_load.py, run as a subpr
 --json output read back) for filter, filter_and, get, post and patch (delete runs too, to
 keep the stored count steady), plus a value-filter GET `emails[type eq "work"].value eq ...`
 measured here with the same kind of keep-alive http.client loop. A hello-world Flask app
-under the same server (granian, same worker count) is the floor.
+under the same server (granian, same worker count) is the floor. scim2-server (a dev extra),
+the in-memory Python SCIM server the targets are set against, is measured in the same run for
+POST and PATCH (one process, 10,000 users seeded over HTTP; `--no-peer` skips it).
 
     python bench/provider.py            # 1k, 10k and 100k users, concurrency 1 and 4
     python bench/provider.py --quick    # 1k and 10k users, fewer requests: under a minute
@@ -83,6 +85,67 @@ def serve_hello(port: int, workers: int) -> None:
         blocking_threads=1,
         log_level=LogLevels.warning,
     ).serve()
+
+
+PEER_TOKEN = "peer-bench-token"
+PEER_USERS = 10_000
+
+
+def peer_app() -> Any:
+    """scim2-server (PyPI, a dev extra): the in-memory Python SCIM server the targets are set
+    against ("about twice what the best in-memory Python SCIM server reaches here"), built as
+    its own `scim2-server` command builds it. One process: its storage is its memory."""
+    from scim2_server.memory import InMemoryStorage
+    from scim2_server.testserver.application import BearerTokenApplication
+    from scim2_server.utils import load_default_provider
+
+    return BearerTokenApplication(
+        InMemoryStorage(), load_default_provider(), bearer_tokens=[PEER_TOKEN]
+    )
+
+
+def serve_peer(port: int) -> None:
+    """Serve peer_app under the same server as the provider, one worker."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    Granian(
+        "provider:peer_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=HOST,
+        port=port,
+        workers=1,
+        blocking_threads=1,
+        log_level=LogLevels.warning,
+    ).serve()
+
+
+def bench_peer(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, float]]:
+    """POST and PATCH req/s of scim2-server holding PEER_USERS users (seeded over HTTP by the
+    load tool), measured in this run: the baseline the POST and PATCH targets double."""
+    port = free_port()
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-peer", str(port)]
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parent)}
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        out_path = out.name
+    try:
+        with running(cmd, port, env):
+            load = [
+                sys.executable, str(args.load_tool), "--url", f"http://{HOST}:{port}/v2",
+                "--token", PEER_TOKEN, "--users", str(PEER_USERS), "--seed-concurrency", "4",
+                "--seed-max-seconds", "300", "--requests", str(args.requests),
+                "--concurrency", str(concurrency), "--ops", "post,patch",
+                "--repeat", str(args.repeat), "--max-seconds", str(args.max_seconds),
+                "--json", out_path,
+            ]  # fmt: skip
+            done = subprocess.run(load, capture_output=True, text=True, timeout=1800)
+            if done.returncode != 0:
+                sys.exit(f"scim_load against scim2-server failed:\n{done.stdout[-2000:]}")
+        return dict(json.loads(Path(out_path).read_text())["median"])
+    finally:
+        Path(out_path).unlink(missing_ok=True)
 
 
 # -- servers --------------------------------------------------------------------------------
@@ -327,6 +390,19 @@ def report(
             print(f"  c={c}: " + ", ".join(line))
 
 
+def report_peer(
+    results: dict[int, dict[int, dict[str, dict[str, float]]]],
+    peer: dict[str, dict[str, float]], concurrency: int,
+) -> None:  # fmt: skip
+    size = 10_000 if 10_000 in results else max(results)
+    print(f"\nagainst scim2-server (in memory, one process, {PEER_USERS:,} users), this run, "
+          f"c={concurrency}; the targets are about twice it:")  # fmt: skip
+    for op in ("post", "patch"):
+        ours, theirs = results[size][concurrency][op]["rps"], peer[op]["rps"]
+        print(f"  {op}: ours {ours:,.0f} req/s at {size:,} users, scim2-server {theirs:,.0f}: "
+              f"{ours / theirs:.2f}x")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="stored users, comma list")
@@ -344,6 +420,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1k and 10k users, fewer requests")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-peer", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--no-peer", action="store_true", help="skip the scim2-server baseline (a dev extra)"
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -352,6 +432,9 @@ def main() -> None:
     workers = args.workers or default_workers()
     if args.serve_hello:
         serve_hello(args.serve_hello, workers)
+        return
+    if args.serve_peer:
+        serve_peer(args.serve_peer)
         return
     if args.quick:
         args.sizes, args.requests, args.repeat, args.max_seconds = "1000,10000", 400, 1, 5.0
@@ -364,9 +447,18 @@ def main() -> None:
           f"{args.requests} requests x {args.repeat} runs per op")  # fmt: skip
     floor = bench_floor(args, workers)
     results = {users: bench_size(users, args, workers) for users in sizes}
+    peer, peer_c = None, max(args.concurrency)
+    if not args.no_peer:
+        print(f"\nscim2-server baseline: {PEER_USERS:,} users seeded over HTTP, c={peer_c}",
+              flush=True)  # fmt: skip
+        peer = bench_peer(args, peer_c)
     report(sizes, results, floor, args.concurrency)
+    if peer is not None:
+        report_peer(results, peer, peer_c)
     if args.json:
-        args.json.write_text(json.dumps({"floor": floor, "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps({"floor": floor, "results": results, "peer": peer}, indent=2)
+        )
 
 
 if __name__ == "__main__":
