@@ -264,3 +264,24 @@ def test_bad_operations_are_refused(client, user, operation, status, scim_type):
 )
 def test_bad_patch_envelopes_are_refused(client, user, body, scim_type):
     assert_scim_error(client.patch(f"{BASE}/Users/{user['id']}", json=body), 400, scim_type)
+
+
+def test_a_patch_works_on_a_copy_the_stored_document_is_never_touched():
+    from sandbox.provider.patch import Patcher
+    from sandbox.provider.schema import UserSchema
+
+    stored = {
+        "userName": "adele@contoso.com",
+        "name": {"givenName": "Adele"},
+        "emails": [{"value": "adele@contoso.com", "type": "work", "primary": True}],
+        ENTERPRISE: {"manager": {"value": "m1"}},
+    }
+    before = json.loads(json.dumps(stored))
+    doc = Patcher(UserSchema(), stored).apply([
+        {"op": "replace", "path": "name.givenName", "value": "Ada"},
+        {"op": "replace", "path": 'emails[type eq "work"].value', "value": "ada@contoso.com"},
+        {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": "m2"},
+    ])  # fmt: skip
+    assert doc["name"]["givenName"] == "Ada" and doc["emails"][0]["value"] == "ada@contoso.com"
+    assert doc[ENTERPRISE]["manager"]["value"] == "m2"
+    assert stored == before

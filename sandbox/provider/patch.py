@@ -9,7 +9,6 @@ stringified JSON, and remove with a value list.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -40,12 +39,22 @@ def parse_patch_request(body: Any) -> list[dict[str, Any]]:
     return operations
 
 
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars): a stored document is nothing
+    else, and copy.deepcopy's memo and dispatch make it about four times slower."""
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
+
+
 class Patcher:
     """Applies PATCH operations to a copy of a stored document."""
 
     def __init__(self, schema: UserSchema, doc: dict[str, Any]) -> None:
         self.schema = schema
-        self.doc = copy.deepcopy(doc)
+        self.doc = _json_copy(doc)
         self.touched: list[str] = []
         """Top-level attribute names each operation changed (for rules sitting on top)."""
 
