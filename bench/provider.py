@@ -69,14 +69,15 @@ def hello_app() -> Any:
     return app
 
 
-def serve_hello(port: int, workers: int) -> None:
-    """Serve hello_app as sandbox.server.run_server serves the provider."""
+def serve(factory: str, port: int, workers: int) -> None:
+    """Serve a WSGI app factory of this file ("provider:hello_app") as
+    sandbox.server.run_server serves the provider: granian, the same settings."""
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
 
     Granian(
-        "provider:hello_app",
+        factory,
         factory=True,
         interface=Interfaces.WSGI,
         address=HOST,
@@ -102,24 +103,6 @@ def peer_app() -> Any:
     return BearerTokenApplication(
         InMemoryStorage(), load_default_provider(), bearer_tokens=[PEER_TOKEN]
     )
-
-
-def serve_peer(port: int) -> None:
-    """Serve peer_app under the same server as the provider, one worker."""
-    from granian import Granian
-    from granian.constants import Interfaces
-    from granian.log import LogLevels
-
-    Granian(
-        "provider:peer_app",
-        factory=True,
-        interface=Interfaces.WSGI,
-        address=HOST,
-        port=port,
-        workers=1,
-        blocking_threads=1,
-        log_level=LogLevels.warning,
-    ).serve()
 
 
 def bench_peer(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, float]]:
@@ -431,10 +414,10 @@ def main() -> None:
 
     workers = args.workers or default_workers()
     if args.serve_hello:
-        serve_hello(args.serve_hello, workers)
+        serve("provider:hello_app", args.serve_hello, workers)
         return
     if args.serve_peer:
-        serve_peer(args.serve_peer)
+        serve("provider:peer_app", args.serve_peer, 1)  # its storage is one process's memory
         return
     if args.quick:
         args.sizes, args.requests, args.repeat, args.max_seconds = "1000,10000", 400, 1, 5.0
