@@ -21,9 +21,7 @@ from sandbox.requestlog import RequestLog
 from sandbox.store import Store
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` light
-    from collections.abc import Callable
-
-    from sandbox.engine.cycle import CycleReport
+    from sandbox.engine.cycle import CycleReport, Progress
     from sandbox.engine.directory_model import DirectoryUser
     from sandbox.engine.job import JobConfig
     from sandbox.engine.service import Provisioning
@@ -295,7 +293,7 @@ class Sandbox:
             and parse_time(state.next_cycle) <= self.engine.clock.now()
         )
 
-    def next_cycle_now(self, progress: Callable[[int, int], None] | None = None) -> CycleReport:
+    def next_cycle_now(self, progress: Progress | None = None) -> CycleReport:
         """"Next cycle now": move the simulated clock to the next cycle's time and run it."""
         from sandbox.engine.clock import parse_time
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from sandbox.engine.cycle import PHASE_REFERENCES, PHASE_USERS
 from sandbox.engine.mapping_presets import PRESETS, default_user_mappings
 from sandbox.engine.scoping import ScopingFilter, make_clause
 from sandbox.engine.target import CONNECTION_OK, INVALID_CREDENTIALS
@@ -612,6 +613,21 @@ def test_the_manager_is_sent_as_the_managers_target_id_never_the_entra_object_id
     env.engine.restart()
     env.cycle()  # the reference is in the exported state: nothing is sent again
     assert [r for r in writes(env) if r.line[0] == "PATCH"] == []
+
+
+def test_progress_is_reported_for_the_users_then_for_the_manager_references(env):
+    ada = env.add_user("ada")
+    env.add_user("bob", manager=ada)
+    env.add_user("cy", manager=ada)
+    heard: list[tuple[int, int, str]] = []
+    env.engine.run_cycle(lambda done, total, phase: heard.append((done, total, phase)))
+    phases = [phase for _done, _total, phase in heard]
+    assert phases == sorted(phases, key=[PHASE_USERS, PHASE_REFERENCES].index)  # users first
+    assert heard[-1] == (2, 2, PHASE_REFERENCES)  # bob's and cy's managers
+    assert (3, 3, PHASE_USERS) in heard
+    for phase in (PHASE_USERS, PHASE_REFERENCES):
+        done = [d for d, _t, p in heard if p == phase]
+        assert done == sorted(done)
 
 
 def test_the_manager_is_set_by_a_patch_in_the_cycle_that_creates_both(env):

@@ -56,10 +56,11 @@ class SandboxApp(App[None]):
 
     @dataclass
     class CycleProgress(Message):
-        """A cycle moved on: `done` of `total` objects."""
+        """A cycle moved on: `done` of `total` objects in its current `phase`."""
 
         done: int
         total: int
+        phase: str = ""
 
     @dataclass
     class CycleFinished(Message):
@@ -129,9 +130,11 @@ class SandboxApp(App[None]):
                 return
             self.cycle_running = True
             self.post_message(self.CycleProgress(0, 0))
-            report = sandbox.next_cycle_now(
-                lambda done, total: self.post_message(self.CycleProgress(done, total))
-            )
+
+            def progress(done: int, total: int, phase: str) -> None:
+                self.post_message(self.CycleProgress(done, total, phase))
+
+            report = sandbox.next_cycle_now(progress)
             self.post_message(self.CycleFinished(report.to_dict()))
         except SandboxError as error:
             self.post_message(self.CycleFinished(None, str(error)))
@@ -143,9 +146,10 @@ class SandboxApp(App[None]):
     def on_sandbox_app_cycle_progress(self, message: CycleProgress) -> None:
         show = getattr(self.screen, "show_progress", None)
         if show is not None:
-            show(message.done, message.total)
+            show(message.done, message.total, message.phase)
 
     def on_sandbox_app_cycle_finished(self, message: CycleFinished) -> None:
+        self.cycle_running = False  # the worker says so too, maybe after the reload below
         if message.error is not None:
             self.notify(message.error, title="Cycle not run", severity="error")
         elif message.report is not None:

@@ -285,8 +285,8 @@ def sync(cycles: int, until_idle: bool, as_json: bool) -> None:
             with Progress(transient=True) as bar:
                 task = bar.add_task("cycle", total=None)
 
-                def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+                def progress(done: int, total: int, phase: str) -> None:
+                    bar.update(task, completed=done, total=total, description=phase)
 
                 reports = engine.sync(cycles, until_idle=until_idle, progress=progress)
     _summary(reports, as_json)

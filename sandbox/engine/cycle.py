@@ -40,6 +40,15 @@ ESCROW_PROPORTION = 0.4
 ESCROW_TOTAL = 40_000
 
 
+PHASE_USERS = "users"
+PHASE_REFERENCES = "manager references"
+"""The phases a cycle reports progress in: its users (a lookup and a create or an update
+each), then the manager PATCHes sent once the managers exist (§1.2 step 6)."""
+
+Progress = Callable[[int, int, str], None]
+"""progress(done, total, phase): how far the cycle is in its current phase."""
+
+
 class Quarantined(Exception):
     """Raised inside a cycle to stop it: the job goes to quarantine with this reason."""
 
@@ -79,7 +88,7 @@ class Cycle:
 
     def __init__(self, engine: Any, target: Any, config: JobConfig, state: JobState, *,
                  kind: str, on_demand: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Progress | None = None) -> None:
         self.engine = engine
         self.target = target
         self.config = config
@@ -212,7 +221,8 @@ class Cycle:
             return outcome
 
         workers = 1 if self.on_demand else self.config.max_concurrency
-        return [o for o in in_order(one, user_ids, workers, self.progress) if o is not None]
+        outcomes = in_order(one, user_ids, workers, self._reporting(PHASE_USERS))
+        return [o for o in outcomes if o is not None]
 
     def _deletions(self, outcomes: list[Outcome]) -> None:
         """Accidental-deletion prevention: too many disables+deletes are staged (§8.3)."""
@@ -302,7 +312,7 @@ class Cycle:
 
         updated = []
         for (outcome, link, manager), (error, refs) in zip(
-                pending, self._map(send, pending), strict=True):
+                pending, self._map(send, pending, PHASE_REFERENCES), strict=True):
             record = outcome.record
             record.exchanges.extend(refs)
             if error is not None:
@@ -319,11 +329,17 @@ class Cycle:
                                 {**link.exported, path: manager}))
         links.save(updated, self.clock_now())
 
-    def _map(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+    def _map(self, fn: Callable[[Any], Any], items: list[Any], phase: str) -> list[Any]:
         """`fn` over `items` in order, on the cycle's request concurrency (one at a time for
-        provision on demand)."""
+        provision on demand), reported as `phase`."""
         workers = 1 if self.on_demand else self.config.max_concurrency
-        return in_order(fn, items, workers)
+        return in_order(fn, items, workers, self._reporting(phase))
+
+    def _reporting(self, phase: str) -> Callable[[int, int], None] | None:
+        progress = self.progress
+        if progress is None:
+            return None
+        return lambda done, total: progress(done, total, phase)
 
     # -- the job afterwards ----------------------------------------------------------------
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sandbox.engine.app import EnterpriseApp
 from sandbox.engine.clock import SimClock, format_time, parse_time
-from sandbox.engine.cycle import Cycle, CycleReport
+from sandbox.engine.cycle import Cycle, CycleReport, Progress
 from sandbox.engine.directory import Directory
 from sandbox.engine.job import JobConfig, JobState, JobStore
 from sandbox.engine.links import LinkStore
@@ -241,8 +240,9 @@ class Provisioning:
             "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit])
         return [json.loads(r["counts"]) for r in reversed(rows)]
 
-    def run_cycle(self, progress: Callable[[int, int], None] | None = None) -> CycleReport:
-        """Run one cycle now (initial or incremental as the state says)."""
+    def run_cycle(self, progress: Progress | None = None) -> CycleReport:
+        """Run one cycle now (initial or incremental as the state says); `progress(done,
+        total, phase)` hears how far it is (its users, then its manager references)."""
         config, state = self.config(), self.state()
         self.directory.purge_expired(self.clock.now())  # 30 days in the recycle bin (§2.7)
         kind = "initial" if state.initial_needed else "incremental"
@@ -252,7 +252,7 @@ class Provisioning:
         return report
 
     def sync(self, cycles: int = 1, *, until_idle: bool = False, max_cycles: int = 50,
-             progress: Callable[[int, int], None] | None = None) -> list[CycleReport]:
+             progress: Progress | None = None) -> list[CycleReport]:
         """Run the next scheduled cycles now, back to back: the simulated clock moves to each
         cycle's start time (40 minutes apart, a day apart in quarantine).
         `until_idle` runs until a cycle changes nothing (at most `max_cycles`)."""

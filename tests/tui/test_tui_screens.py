@@ -3,7 +3,7 @@ paging, the token shown once, help."""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Label, Select
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from sandbox.runtime import Sandbox
 from tests.tui.pilot import go, settle
@@ -131,3 +131,29 @@ async def test_help_lists_what_the_screen_does_and_its_keys(app: SandboxApp) -> 
         assert "Soft-delete" in app.screen.text and "recycle bin" in app.screen.text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_a_cycle_shows_its_phase_beside_the_bar_and_hides_it_when_done(
+    app: SandboxApp,
+) -> None:
+    app.sandbox.engine.app.assign_all_users()  # the seeded tenant has managers: references
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(pilot, "3")
+        screen = app.screen
+        label = screen.query_one("#progress-phase", Static)
+        assert not label.display
+        shown: list[tuple[str, bool, str]] = []
+        forward = screen.show_progress  # type: ignore[attr-defined]
+
+        def watch(done: int, total: int, phase: str = "") -> None:
+            forward(done, total, phase)
+            shown.append((phase, label.display, str(label.render())))
+
+        screen.show_progress = watch  # type: ignore[attr-defined]
+        await pilot.press("n")
+        await settle(pilot)
+        phases = [phase for phase, _shown, _text in shown if phase]
+        assert phases[0] == "users" and phases[-1] == "manager references"
+        assert all(visible for phase, visible, _text in shown if phase)
+        assert any(text.startswith("users: ") and " of " in text for _p, _v, text in shown)
+        assert not label.display  # the cycle ended: the bar stands alone again

@@ -126,6 +126,9 @@ per cycle.
             with Vertical(id="job", classes="panel"):
                 yield Static(id="job-status")
                 yield ProgressBar(id="progress", show_eta=False)
+                phase = Static(id="progress-phase")
+                phase.display = False  # shown while a cycle runs
+                yield phase
                 yield Label("Cycles so far", classes="section")
                 yield CycleChart(id="chart")
 
@@ -155,10 +158,16 @@ per cycle.
         self.query_one(CycleChart).cycles = data.cycles
         if not self.app.cycle_running:  # type: ignore[attr-defined]
             self.query_one(ProgressBar).update(total=1, progress=1 if data.cycles else 0)
+            self.query_one("#progress-phase", Static).display = False
 
-    def show_progress(self, done: int, total: int) -> None:
-        """A cycle's progress (the app forwards it while this screen shows)."""
+    def show_progress(self, done: int, total: int, phase: str = "") -> None:
+        """A cycle's progress in its current phase (the app forwards it while this screen
+        shows): its users, then the manager references it sends once the managers exist."""
         self.query_one(ProgressBar).update(total=total or None, progress=done)
+        label = self.query_one("#progress-phase", Static)
+        label.display = bool(phase)
+        if phase:
+            label.update(f"{phase}: {done:,} of {total:,}")
 
     # -- settings ------------------------------------------------------------------------
 
