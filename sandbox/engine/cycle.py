@@ -220,9 +220,7 @@ class Cycle:
                 raise Quarantined(reason, error.reason)
             return outcome
 
-        workers = 1 if self.on_demand else self.config.max_concurrency
-        outcomes = in_order(one, user_ids, workers, self._reporting(PHASE_USERS))
-        return [o for o in outcomes if o is not None]
+        return [o for o in self._map(one, user_ids, PHASE_USERS) if o is not None]
 
     def _deletions(self, outcomes: list[Outcome]) -> None:
         """Accidental-deletion prevention: too many disables+deletes are staged (§8.3)."""
