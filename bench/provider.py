@@ -110,25 +110,13 @@ def bench_peer(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str
     load tool), measured in this run: the baseline the POST and PATCH targets double."""
     port = free_port()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-peer", str(port)]
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parent)}
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
-        out_path = out.name
-    try:
-        with running(cmd, port, env):
-            load = [
-                sys.executable, str(args.load_tool), "--url", f"http://{HOST}:{port}/v2",
-                "--token", PEER_TOKEN, "--users", str(PEER_USERS), "--seed-concurrency", "4",
-                "--seed-max-seconds", "300", "--requests", str(args.requests),
-                "--concurrency", str(concurrency), "--ops", "post,patch",
-                "--repeat", str(args.repeat), "--max-seconds", str(args.max_seconds),
-                "--json", out_path,
-            ]  # fmt: skip
-            done = subprocess.run(load, capture_output=True, text=True, timeout=1800)
-            if done.returncode != 0:
-                sys.exit(f"scim_load against scim2-server failed:\n{done.stdout[-2000:]}")
-        return dict(json.loads(Path(out_path).read_text())["median"])
-    finally:
-        Path(out_path).unlink(missing_ok=True)
+    with running(cmd, port, {"PYTHONPATH": str(Path(__file__).resolve().parent)}):
+        return run_scim_load(
+            args.load_tool, f"http://{HOST}:{port}/v2", PEER_TOKEN, concurrency, args,
+            ops="post,patch",
+            extra=("--users", str(PEER_USERS), "--prefix", "peer",
+                   "--seed-concurrency", "4", "--seed-max-seconds", "300"),
+        )  # fmt: skip
 
 
 # -- servers --------------------------------------------------------------------------------
@@ -183,24 +171,31 @@ def seed_database(db_path: str, users: int) -> tuple[str, float]:
 
 
 def run_scim_load(
-    tool: Path, url: str, token: str, concurrency: int, args: argparse.Namespace
+    tool: Path,
+    url: str,
+    token: str,
+    concurrency: int,
+    args: argparse.Namespace,
+    ops: str = "filter,filter_and,get,post,patch,delete",
+    extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Run the shared load tool and return its per-op medians."""
+    """Run the shared load tool and return its per-op medians. By default it probes the
+    PROBE_USERS seeded users of our provider; `extra` adds or overrides its options."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = out.name
     cmd = [
         sys.executable, str(tool), "--url", url, "--token", token,
         "--users", str(PROBE_USERS), "--prefix", PREFIX,
         "--requests", str(args.requests), "--concurrency", str(concurrency),
-        "--ops", "filter,filter_and,get,post,patch,delete",
+        "--ops", ops,
         "--repeat", str(args.repeat), "--max-seconds", str(args.max_seconds),
-        "--json", out_path,
+        "--json", out_path, *extra,
     ]  # fmt: skip
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         if done.returncode != 0 or not Path(out_path).stat().st_size:
             sys.exit(f"scim_load failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr}")
-        return json.loads(Path(out_path).read_text())["median"]
+        return dict(json.loads(Path(out_path).read_text())["median"])
     finally:
         Path(out_path).unlink(missing_ok=True)
 
