@@ -101,13 +101,13 @@ def create_app(
     def _log_exchange(response: Response) -> Response:
         started = g.get("started", time.perf_counter())
         environ = request.environ
-        body = _request_body() if request.content_length else None
+        body = _request_body() if environ.get("CONTENT_LENGTH") else None
         # Raw pieces only: the log formats and redacts them off the request path.
         ctx.request_log.append(
             Exchange(
                 at=clock(),
                 side="provider",
-                method=request.method,
+                method=environ["REQUEST_METHOD"].upper(),
                 path=request.path,
                 query=environ.get("QUERY_STRING", ""),
                 status=response.status_code,

@@ -17,6 +17,18 @@ from sandbox.provider.schema import CORE_USER, ENTERPRISE_USER, Attribute, UserS
 TRUE_STRINGS = {"true": True, "false": False}
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
+def compact_json(value: Any) -> str:
+    """JSON text without spaces or escapes of non-ASCII characters, as stored and served.
+
+    One encoder built once: `json.dumps` with options builds a new one per call, about
+    half the cost of encoding a User.
+    """
+    return _COMPACT.encode(value)
+
+
 def coerce_boolean(value: Any, where: str) -> bool:
     """A JSON boolean, or the strings "True"/"False" in any case (Entra's PATCH and primary)."""
     if isinstance(value, bool):
@@ -323,7 +335,7 @@ def multi_value_rows(schema: UserSchema, user_id: str, doc: dict[str, Any]) -> l
                     kind.casefold() if isinstance(kind, str) else None,
                     value,
                     1 if item.get("primary") is True else 0,
-                    json.dumps(item, separators=(",", ":")),
+                    compact_json(item),
                 )
             )
     return rows

@@ -13,7 +13,7 @@ from typing import Any
 
 from sandbox.errors import ScimError, UniquenessError
 from sandbox.provider.filters import format_datetime
-from sandbox.provider.resources import multi_value_rows
+from sandbox.provider.resources import compact_json, multi_value_rows
 from sandbox.provider.schema import UserSchema
 from sandbox.store import Store
 
@@ -328,4 +328,4 @@ _COLUMN_SOURCES = {
 
 
 def _dump(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    return compact_json(doc)

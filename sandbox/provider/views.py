@@ -12,7 +12,7 @@ from sandbox.provider.discovery import resource_types, service_provider_config
 from sandbox.provider.errors import SCIM_JSON
 from sandbox.provider.filters import compile_filter
 from sandbox.provider.patch import Patcher, parse_patch_request
-from sandbox.provider.resources import etag, normalize_payload, project, render
+from sandbox.provider.resources import compact_json, etag, normalize_payload, project, render
 from sandbox.provider.schema import LIST_RESPONSE, SEARCH_REQUEST
 from sandbox.provider.users import ConcurrentUpdate, StoredUser
 
@@ -46,7 +46,7 @@ class ScimResponse(Response):
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON body served as application/scim+json (RFC 7644 §3.1)."""
     response = ScimResponse(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        compact_json(body),
         status=status,
         mimetype=SCIM_JSON,
     )
