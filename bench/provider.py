@@ -31,6 +31,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -96,18 +97,22 @@ def peer_app() -> Any:
     )
 
 
-def bench_peer(args: argparse.Namespace, concurrency: int) -> dict[str, dict[str, float]]:
-    """POST and PATCH req/s of scim2-server holding PEER_USERS users (seeded over HTTP by the
-    load tool), measured in this run: the baseline the POST and PATCH targets double."""
+def start_peer(servers: ExitStack, args: argparse.Namespace) -> int:
+    """Start scim2-server (in memory, one process) and seed PEER_USERS users into it over HTTP
+    with the load tool; its port. The rounds then measure its POST and PATCH: the baseline
+    the POST and PATCH targets double."""
     port = free_port()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-peer", str(port)]
-    with running(cmd, port, {"PYTHONPATH": str(Path(__file__).resolve().parent)}):
-        return run_scim_load(
-            args.load_tool, f"http://{HOST}:{port}/v2", PEER_TOKEN, concurrency, args,
-            ops="post,patch",
-            extra=("--users", str(PEER_USERS), "--prefix", "peer",
-                   "--seed-concurrency", "4", "--seed-max-seconds", "300"),
-        )  # fmt: skip
+    servers.enter_context(running(cmd, port, {"PYTHONPATH": str(Path(__file__).resolve().parent)}))
+    seed = [
+        sys.executable, str(args.load_tool), "--url", f"http://{HOST}:{port}/v2",
+        "--token", PEER_TOKEN, "--users", str(PEER_USERS), "--prefix", "peer", "--repeat", "0",
+        "--seed-concurrency", "4", "--seed-max-seconds", "300",
+    ]  # fmt: skip
+    done = subprocess.run(seed, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        sys.exit(f"seeding scim2-server failed ({done.returncode}):\n{done.stdout[-2000:]}")
+    return port
 
 
 # -- servers --------------------------------------------------------------------------------
@@ -169,6 +174,7 @@ def run_scim_load(
     args: argparse.Namespace,
     ops: str = "filter,filter_and,get,post,patch,delete",
     extra: tuple[str, ...] = (),
+    repeat: int | None = None,
 ) -> dict[str, Any]:
     """Run the shared load tool and return its per-op medians. By default it probes the
     PROBE_USERS seeded users of our provider; `extra` adds or overrides its options."""
@@ -179,7 +185,7 @@ def run_scim_load(
         "--users", str(PROBE_USERS), "--prefix", PREFIX,
         "--requests", str(args.requests), "--concurrency", str(concurrency),
         "--ops", ops,
-        "--repeat", str(args.repeat), "--max-seconds", str(args.max_seconds),
+        "--repeat", str(repeat or args.repeat), "--max-seconds", str(args.max_seconds),
         "--json", out_path, *extra,
     ]  # fmt: skip
     try:
@@ -278,47 +284,104 @@ def one_hit(status: int, body: bytes) -> bool:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def bench_size(
-    users: int, args: argparse.Namespace, workers: int
-) -> dict[int, dict[str, dict[str, float]]]:
-    results: dict[int, dict[str, dict[str, float]]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-provider-") as tmp:
-        db_path = str(Path(tmp) / "bench.db")
-        token, seconds = seed_database(db_path, users)
-        print(f"\n{users:,} users seeded in {seconds:.1f} s ({users / seconds:,.0f}/s)", flush=True)
-        port = free_port()
-        cmd = [sys.executable, "-m", "sandbox", "serve", "--db", db_path,
-               "--port", str(port), "--workers", str(workers)]  # fmt: skip
-        with running(cmd, port):
-            url = f"http://{HOST}:{port}/scim/v2"
-            auth = {"Authorization": f"Bearer {token}", "Accept": "application/scim+json"}
-            for concurrency in args.concurrency:
-                ops = run_scim_load(args.load_tool, url, token, concurrency, args)
-                ops["value_filter"] = measure(
-                    port, value_filter_path, auth, one_hit, args.requests, concurrency,
-                    args.max_seconds, args.repeat,
-                )  # fmt: skip
-                results[concurrency] = ops
-                print(f"  c={concurrency}: " + ", ".join(
-                    f"{op} {r['rps']:,.0f}/s" for op, r in ops.items() if op != "delete"
-                ), flush=True)  # fmt: skip
-    return results
+def _median_runs(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """One op's figures over the rounds: median req/s and latencies, errors summed."""
+    out = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+    out["errors"] = sum(r["errors"] for r in runs)
+    return out
 
 
-def bench_floor(args: argparse.Namespace, workers: int) -> dict[int, dict[str, float]]:
-    port = free_port()
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-hello", str(port),
-           "--workers", str(workers)]  # fmt: skip
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parent)}
-    floor = {}
-    with running(cmd, port, env):
-        for concurrency in args.concurrency:
-            floor[concurrency] = measure(
-                port, lambda rng: "/hello", {}, lambda s, b: s == 200, args.requests,
-                concurrency, args.max_seconds, args.repeat,
-            )  # fmt: skip
-            print(f"floor c={concurrency}: {floor[concurrency]['rps']:,.0f}/s", flush=True)
-    return floor
+def bench_all(
+    sizes: list[int], args: argparse.Namespace, workers: int
+) -> tuple[
+    dict[int, dict[str, float]],
+    dict[int, dict[int, dict[str, dict[str, float]]]],
+    dict[str, dict[str, float]] | None,
+]:
+    """The floor and every size, measured in interleaved rounds.
+
+    Every server (hello world, and one `sandbox serve` per size) runs for the whole
+    measurement; each round runs each (size, concurrency) once, the sizes in alternating
+    order, then scim2-server's POST and PATCH at the highest concurrency (unless --no-peer),
+    and the figures are medians over the rounds. This machine's speed drifts by tens
+    of per cent over minutes: measured one after another, a 100k store measured in a slow
+    minute would look slower than the 1k one measured in a fast minute.
+    """
+    floor_runs: dict[int, list[dict[str, Any]]] = {c: [] for c in args.concurrency}
+    runs: dict[int, dict[int, list[dict[str, Any]]]] = {
+        users: {c: [] for c in args.concurrency} for users in sizes
+    }
+    peer_runs: list[dict[str, Any]] = []
+    peer_c = max(args.concurrency)
+    with tempfile.TemporaryDirectory(prefix="bench-provider-") as tmp, ExitStack() as servers:
+        served: dict[int, tuple[int, str]] = {}
+        for users in sizes:
+            db_path = str(Path(tmp) / f"bench-{users}.db")
+            token, seconds = seed_database(db_path, users)
+            print(f"{users:,} users seeded in {seconds:.1f} s ({users / seconds:,.0f}/s)",
+                  flush=True)  # fmt: skip
+            port = free_port()
+            servers.enter_context(running(
+                [sys.executable, "-m", "sandbox", "serve", "--db", db_path,
+                 "--port", str(port), "--workers", str(workers)], port,
+            ))  # fmt: skip
+            served[users] = port, token
+        hello = free_port()
+        servers.enter_context(running(
+            [sys.executable, str(Path(__file__).resolve()), "--serve-hello", str(hello),
+             "--workers", str(workers)], hello,
+            {"PYTHONPATH": str(Path(__file__).resolve().parent)},
+        ))  # fmt: skip
+        peer = None if args.no_peer else start_peer(servers, args)
+        if peer is not None:
+            print(f"scim2-server: {PEER_USERS:,} users seeded over HTTP", flush=True)
+        for round_no in range(args.repeat):
+            order = sizes if round_no % 2 == 0 else sizes[::-1]
+            for c in args.concurrency:
+                floor_runs[c].append(measure(
+                    hello, lambda rng: "/hello", {}, lambda s, b: s == 200, args.requests,
+                    c, args.max_seconds, 1,
+                ))  # fmt: skip
+                for users in order:
+                    port, token = served[users]
+                    url = f"http://{HOST}:{port}/scim/v2"
+                    auth = {"Authorization": f"Bearer {token}", "Accept": "application/scim+json"}
+                    ops = run_scim_load(args.load_tool, url, token, c, args, repeat=1)
+                    ops["value_filter"] = measure(
+                        port, value_filter_path, auth, one_hit, args.requests, c,
+                        args.max_seconds, 1,
+                    )  # fmt: skip
+                    runs[users][c].append(ops)
+            if peer is not None:
+                peer_runs.append(run_scim_load(
+                    args.load_tool, f"http://{HOST}:{peer}/v2", PEER_TOKEN, peer_c, args,
+                    ops="post,patch", repeat=1,
+                    # fresh probe users each round: the load tool PATCHes the users it
+                    # created (scim2-server's filters do not find the seeded ones for it)
+                    extra=("--users", "200", "--prefix", f"peer-r{round_no}"),
+                ))  # fmt: skip
+            print(f"round {round_no + 1} of {args.repeat} done", flush=True)
+    floor = {c: _median_runs(r) for c, r in floor_runs.items()}
+    results = {
+        users: {
+            c: {op: _median_runs([r[op] for r in rounds]) for op in rounds[0]}
+            for c, rounds in by_c.items()
+        }
+        for users, by_c in runs.items()
+    }
+    peer_results = (
+        {op: _median_runs([r[op] for r in peer_runs]) for op in ("post", "patch")}
+        if peer_runs
+        else None
+    )
+    for c in args.concurrency:
+        print(f"floor c={c}: {floor[c]['rps']:,.0f}/s")
+    for users in sizes:
+        for c in args.concurrency:
+            print(f"{users:>8,} c={c}: " + ", ".join(
+                f"{op} {r['rps']:,.0f}/s" for op, r in results[users][c].items() if op != "delete"
+            ))  # fmt: skip
+    return floor, results, peer_results
 
 
 def report(
@@ -419,13 +482,8 @@ def main() -> None:
         parser.error(f"no load tool at {args.load_tool}")
     print(f"sandbox serve, {workers} workers; sizes {sizes}; concurrency {args.concurrency}; "
           f"{args.requests} requests x {args.repeat} runs per op")  # fmt: skip
-    floor = bench_floor(args, workers)
-    results = {users: bench_size(users, args, workers) for users in sizes}
-    peer, peer_c = None, max(args.concurrency)
-    if not args.no_peer:
-        print(f"\nscim2-server baseline: {PEER_USERS:,} users seeded over HTTP, c={peer_c}",
-              flush=True)  # fmt: skip
-        peer = bench_peer(args, peer_c)
+    floor, results, peer = bench_all(sizes, args, workers)
+    peer_c = max(args.concurrency)
     report(sizes, results, floor, args.concurrency)
     if peer is not None:
         report_peer(results, peer, peer_c)
