@@ -1,14 +1,17 @@
 """Benchmark of the SCIM provider as `sandbox serve` runs it: req/s and p50/p99 per operation.
 
 For each stored-user count (seeded straight into the database through the provider's own
-repository and organization rules, not over HTTP), a fresh `sandbox serve` is started and
-measured with the shared load tool (../shared/tools/scim_load.py, run as a subprocess, its
---json output read back) for filter, filter_and, get, post and patch (delete runs too, to
-keep the stored count steady), plus a value-filter GET `emails[type eq "work"].value eq ...`
-measured here with the same kind of keep-alive http.client loop. A hello-world Flask app
-under the same server (granian, same worker count) is the floor. scim2-server (a dev extra),
-the in-memory Python SCIM server the targets are set against, is measured in the same run for
-POST and PATCH (one process, 10,000 users seeded over HTTP; `--no-peer` skips it).
+repository and organization rules, not over HTTP) a `sandbox serve` is started, and all of
+them stay up for the whole measurement, with a hello-world Flask app under the same server
+(granian, the same options and workers) as the floor and scim2-server (a dev extra, the
+in-memory Python SCIM server the targets are set against: one process, 10,000 users seeded
+over HTTP; `--no-peer` skips it). Each round then runs, for every concurrency, the floor and
+every size (in alternating order) once, and scim2-server's POST and PATCH; the figures are
+medians over the rounds, so their ratios compare moments of the same machine speed. A size
+is measured with the shared load tool (../shared/tools/scim_load.py, run as a subprocess,
+its --json output read back) for filter, filter_and, get, post and patch (delete runs too,
+to keep the stored count steady), plus a value-filter GET `emails[type eq "work"].value eq
+...` measured here with the same kind of keep-alive http.client loop.
 
     python bench/provider.py            # 1k, 10k and 100k users, concurrency 1 and 4
     python bench/provider.py --quick    # 1k and 10k users, fewer requests: under a minute
