@@ -18,7 +18,7 @@ PEOPLE = [
          phoneNumbers=[{"value": "+1 555 0100", "type": "mobile"}],
          **{ENTERPRISE: {"department": "Sales"}}),
     dict(userName="bob@example.com", displayName="Bob Brown", externalId="ext-b", active=False,
-         emails=[{"value": "bob@work.example", "type": "work"}],
+         emails=[{"value": "bob@work.example", "type": "work", "display": "Bøb Brøwn"}],
          **{ENTERPRISE: {"department": "R&D"}}),
     dict(userName="carol_100%@example.org", displayName="Carol", active=True,
          roles=[{"value": "ADMIN", "primary": True}]),
@@ -72,6 +72,8 @@ A, B, C = "Alice@Example.com", "bob@example.com", "carol_100%@example.org"
         ('emails.value ew "home.example"', {A}),
         ('emails co "@work"', {A, B}),
         ('emails pr', {A, B}),
+        ('emails[display eq "BØB BRØWN"]', {B}),  # non-ASCII in a stored item, folded
+        ('emails.display co "ø"', {B}),
         ('phoneNumbers[type eq "mobile"].value eq "+1 555 0100"', {A}),
         ('roles[primary eq true].value eq "admin"', {C}),
         (f'{ENTERPRISE}:department eq "r&d"', {B}),

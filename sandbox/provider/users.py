@@ -243,7 +243,7 @@ class UserRepository:
                 db.execute(
                     f"INSERT INTO users (id, {names}, created, last_modified, version, doc)"
                     f" VALUES (?, {marks}, ?, ?, 1, ?)",
-                    [user_id, *columns.values(), *org.values(), now, now, _dump(doc)],
+                    [user_id, *columns.values(), *org.values(), now, now, compact_json(doc)],
                 )
                 self._write_values(db, user_id, doc)
                 if effects is not None:
@@ -282,7 +282,7 @@ class UserRepository:
                 cursor = db.execute(
                     f"UPDATE users SET {assignments}last_modified = ?, version = version + 1,"
                     " doc = ? WHERE id = ? AND version = ?",
-                    [*changed.values(), now, _dump(doc), current.id, current.version],
+                    [*changed.values(), now, compact_json(doc), current.id, current.version],
                 )
                 if cursor.rowcount == 0:  # changed or deleted since it was read
                     raise ConcurrentUpdate(current.id)
@@ -325,7 +325,3 @@ _COLUMN_SOURCES = {
     "active": "active",
 }
 """Which document attribute each indexed column mirrors."""
-
-
-def _dump(doc: dict[str, Any]) -> str:
-    return compact_json(doc)
