@@ -157,3 +157,15 @@ async def test_a_cycle_shows_its_phase_beside_the_bar_and_hides_it_when_done(
         assert all(visible for phase, visible, _text in shown if phase)
         assert any(text.startswith("users: ") and " of " in text for _p, _v, text in shown)
         assert not label.display  # the cycle ended: the bar stands alone again
+
+
+async def test_the_filter_parser_is_loaded_after_the_first_paint(app: SandboxApp) -> None:
+    from sandbox.provider.syntax import _parse_template
+
+    _parse_template.cache_clear()
+    app.warm_up_delay_s = 0  # at once rather than after the first paint
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        # the first cycle's matching filter will not pay for loading the parser
+        assert _parse_template.cache_info().currsize >= 1
