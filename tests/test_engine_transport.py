@@ -67,6 +67,8 @@ class Recorder(BaseHTTPRequestHandler):
         if self.path.startswith("/close"):
             self.send_header("Connection", "close")
             self.close_connection = True
+        if self.path.startswith("/then-close"):  # kept alive as far as the client knows
+            self.close_connection = True
         self.end_headers()
         try:
             self.wfile.write(payload)
@@ -95,7 +97,7 @@ class Recorder(BaseHTTPRequestHandler):
         out.flush()
         return True
 
-    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
 
 @pytest.fixture
@@ -134,6 +136,41 @@ def test_a_connection_the_server_closes_is_replaced(server, client):
     assert client.get(f"{server}/close").status_code == 200
     assert client.get(f"{server}/after").json()["path"] == "/after"
     assert Recorder.connections == 2
+
+
+def paths_seen(prefix: str) -> list[str]:
+    return [r["method"] for r in Recorder.seen if r["path"].startswith(prefix)]
+
+
+def test_a_kept_connection_closed_after_the_idle_check_is_retried_for_idempotent_methods(
+    server, client, monkeypatch
+):
+    import sandbox.engine.transport as transport
+
+    # The server closes after answering; the idle check does not see it (the race it has
+    # with a server closing an idle connection just as the engine sends).
+    monkeypatch.setattr(transport, "_readable", lambda sock: False)
+    assert client.get(f"{server}/then-close/1").status_code == 200
+    response = client.get(f"{server}/after-get")
+    assert response.json()["path"] == "/after-get"  # sent again on a new connection
+    assert paths_seen("/after-get") == ["GET"] and Recorder.connections == 2
+    assert client.put(f"{server}/then-close/2", content=b"{}").status_code == 200
+    assert client.delete(f"{server}/after-delete").status_code == 200
+    assert paths_seen("/after-delete") == ["DELETE"]
+
+
+def test_a_post_on_a_kept_connection_that_gives_no_answer_is_not_sent_twice(
+    server, client, monkeypatch
+):
+    import sandbox.engine.transport as transport
+
+    monkeypatch.setattr(transport, "_readable", lambda sock: False)
+    assert client.get(f"{server}/then-close").status_code == 200
+    # the server may have read it before closing: a second POST could create a second user
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        client.post(f"{server}/Users", content=b"{}")
+    assert paths_seen("/Users") == []
+    assert client.post(f"{server}/Users", content=b"{}").status_code == 201  # and it goes on
 
 
 def test_every_response_framing_is_read_and_the_connection_kept_when_it_can_be(server, client):
@@ -182,7 +219,11 @@ def test_a_slow_answer_is_a_read_timeout_and_a_dropped_one_a_protocol_error(serv
             client.get(f"{server}/slow")
         with pytest.raises(httpx.RemoteProtocolError):
             client.get(f"{server}/drop")
+        assert paths_seen("/drop") == ["GET"]  # a new connection's failure is not retried
         assert client.get(f"{server}/fine").status_code == 200  # and it goes on
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.get(f"{server}/drop")  # on a kept connection, but the server read it
+        assert paths_seen("/drop") == ["GET", "GET", "GET"]  # sent once more, then given up
 
 
 def test_the_engine_reports_a_timeout_with_entras_code(server):

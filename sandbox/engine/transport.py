@@ -31,6 +31,11 @@ import httpx
 
 DEFAULT_TIMEOUT_S = 30.0
 
+RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+"""Idempotent methods (RFC 9110 §9.2.2): sent again on a new connection when a kept-alive one
+turns out to be closed and gives no byte of an answer. Any method is sent again when the
+closed connection refused the request itself (nothing of it can have been read)."""
+
 
 def proxy_for(url: str) -> str | None:
     """The proxy the environment sets for `url` (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, less
@@ -104,35 +109,62 @@ class _Response:
         return any(n.lower() in (b"content-length", b"transfer-encoding") for n, _ in self.headers)
 
 
+class _NoAnswer(Exception):
+    """The connection failed before any byte of a response came back; `unsent` when sending
+    the request failed already (the server closed the connection before reading it)."""
+
+    def __init__(self, cause: BaseException, unsent: bool) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.unsent = unsent
+
+
 class _Connection:
     """One HTTP/1.1 connection: a request out as bytes, the response back through httptools."""
 
-    __slots__ = ("sock", "_buffer", "__weakref__")
+    __slots__ = ("sock", "_buffer", "used", "__weakref__")
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self._buffer = bytearray(RECEIVE_BYTES)
+        self.used = False
+        """Whether an exchange completed on it before (a kept-alive connection)."""
 
     def exchange(self, head: bytes, body: bytes) -> tuple[_Response, bool]:
-        """Send one request; return its response and whether the connection stays open."""
+        """Send one request; return its response and whether the connection stays open.
+
+        Raises _NoAnswer when the connection broke before any byte of a response arrived."""
         sock = self.sock
-        sock.sendall(head + body if len(body) < RECEIVE_BYTES else head)
-        if len(body) >= RECEIVE_BYTES:
-            sock.sendall(body)
+        try:
+            sock.sendall(head + body if len(body) < RECEIVE_BYTES else head)
+            if len(body) >= RECEIVE_BYTES:
+                sock.sendall(body)
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise _NoAnswer(exc, unsent=True) from exc
         response = _Response()
         parser = response.parser
         view = memoryview(self._buffer)
         started = False
         try:
             while not response.complete:
-                received = sock.recv_into(self._buffer)
+                try:
+                    received = sock.recv_into(self._buffer)
+                except ConnectionResetError as exc:
+                    if started:
+                        raise
+                    raise _NoAnswer(exc, unsent=False) from exc
                 if not received:
                     if response.headers_done and not response.framed():
                         return response, False  # the body ran until the server closed
+                    if not started:
+                        raise _NoAnswer(
+                            httptools.HttpParserError(
+                                "the server closed the connection without a response"
+                            ),
+                            unsent=False,
+                        )
                     raise httptools.HttpParserError(
                         "the server closed the connection before the response was complete"
-                        if started
-                        else "the server closed the connection without a response"
                     )
                 started = True
                 parser.feed_data(view[:received])
@@ -142,6 +174,7 @@ class _Connection:
             return response, False  # bytes after the response: do not reuse the connection
         finally:
             response.parser = None  # type: ignore[assignment]  # no cycle left behind
+        self.used = True
         return response, response.keep_alive
 
     def close(self) -> None:
@@ -235,9 +268,23 @@ class KeepAliveTransport(httpx.BaseTransport):
         url = request.url
         body = request.read()
         head = _request_head(request, body)
-        conn = self._connection(url, request.extensions.get("timeout", {}))
+        timeouts = request.extensions.get("timeout", {})
+        conn = self._connection(url, timeouts)
         try:
-            response, keep_alive = conn.exchange(head, body)
+            try:
+                response, keep_alive = conn.exchange(head, body)
+            except _NoAnswer as failure:
+                # A kept-alive connection the server closed after our idle check: send again
+                # on a new one when that cannot repeat what the server did (as HTTP clients
+                # do); otherwise, and on a new connection, the failure is the answer.
+                self._drop(url)
+                if not conn.used or not (failure.unsent or request.method in RETRIED_METHODS):
+                    raise failure.cause from None
+                conn = self._connection(url, timeouts)
+                try:
+                    response, keep_alive = conn.exchange(head, body)
+                except _NoAnswer as again:
+                    raise again.cause from None
         except TimeoutError as exc:
             self._drop(url)
             raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
