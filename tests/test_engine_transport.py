@@ -4,7 +4,10 @@ reused per thread, closed ones replaced, timeouts and cut connections as httpx e
 from __future__ import annotations
 
 import json
+import select
+import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -29,6 +32,8 @@ class Recorder(BaseHTTPRequestHandler):
     lock = threading.Lock()
     in_flight = 0
     most_in_flight = 0
+    reset_done = threading.Event()
+    may_reset = threading.Event()
 
     def setup(self) -> None:
         super().setup()
@@ -74,6 +79,16 @@ class Recorder(BaseHTTPRequestHandler):
             self.wfile.write(payload)
         except BrokenPipeError:  # the client gave up waiting (the timeout test)
             self.close_connection = True
+        if self.path.startswith("/then-reset"):  # answered, then reset: the next send fails
+            self.wfile.flush()
+            Recorder.may_reset.wait(5)  # once the client has read the answer (a reset drops
+            # what the client has not read yet)
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.rfile.close()  # the socket's file objects hold it open: close them first
+            self.wfile.close()
+            self.connection.close()  # a reset, no FIN before it
+            self.close_connection = True
+            Recorder.reset_done.set()
 
     def _framed_otherwise(self, payload: bytes) -> bool:
         """The response framings other than Content-Length, written by hand."""
@@ -171,6 +186,22 @@ def test_a_post_on_a_kept_connection_that_gives_no_answer_is_not_sent_twice(
         client.post(f"{server}/Users", content=b"{}")
     assert paths_seen("/Users") == []
     assert client.post(f"{server}/Users", content=b"{}").status_code == 201  # and it goes on
+
+
+def test_a_post_the_closed_connection_refused_is_sent_on_a_new_one(server, client, monkeypatch):
+    import sandbox.engine.transport as transport
+
+    monkeypatch.setattr(transport, "_readable", lambda sock: False)
+    Recorder.reset_done.clear()
+    Recorder.may_reset.clear()
+    assert client.get(f"{server}/then-reset").status_code == 200
+    Recorder.may_reset.set()
+    assert Recorder.reset_done.wait(5)
+    (kept,) = client._transport._local.connections.values()  # type: ignore[attr-defined]
+    assert select.select([kept.sock], [], [], 5)[0]  # the reset has reached this side
+    # the send itself fails: none of the POST reached the server, so it goes again
+    assert client.post(f"{server}/Users", content=b"{}").status_code == 201
+    assert paths_seen("/Users") == ["POST"] and Recorder.connections == 2
 
 
 def test_every_response_framing_is_read_and_the_connection_kept_when_it_can_be(server, client):
