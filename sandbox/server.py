@@ -74,6 +74,13 @@ def _close(result: Iterable[bytes]) -> None:
         close()
 
 
+WORKERS_KILL_TIMEOUT_S = 5
+"""How long `sandbox serve` waits for a worker to stop after Ctrl+C or SIGTERM before killing
+it. A worker stopped while it was still starting never sees the signal (granian installs its
+handler only once the app is loaded) and would keep the server running forever; a killed
+worker loses nothing committed (every write is a SQLite transaction)."""
+
+
 def granian_options(workers: int) -> dict[str, Any]:
     """How granian serves a WSGI app here (`sandbox serve`, and the benchmark's floor apps)."""
     from granian.constants import HTTPModes, Interfaces
@@ -88,6 +95,7 @@ def granian_options(workers: int) -> dict[str, Any]:
         "http": HTTPModes.http1,
         "websockets": False,
         "log_level": LogLevels.warning,
+        "workers_kill_timeout": WORKERS_KILL_TIMEOUT_S,
     }
 
 

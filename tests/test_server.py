@@ -78,3 +78,13 @@ def test_sandbox_serve_answers_whole_and_still_drops_a_connection_on_purpose(tmp
         assert httpx.get(f"{url}/Schemas", headers=auth).status_code == 200
     finally:
         kill_group(proc, signal.SIGTERM)
+
+
+@pytest.mark.slow
+def test_sandbox_serve_stopped_while_its_workers_start_still_ends(tmp_path):
+    # The port opens before the workers have loaded the app: a SIGTERM now reaches workers
+    # that have no handler of granian's yet (they ignored it, and the server waited forever).
+    for attempt in range(2):
+        proc, _ = start_serve(str(tmp_path / f"s{attempt}.db"), free_port(), new_session=True)
+        kill_group(proc, signal.SIGTERM)  # waits (bounded) for the whole server to exit
+        assert proc.returncode is not None
