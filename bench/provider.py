@@ -184,7 +184,8 @@ def run_scim_load(
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = out.name
     cmd = [
-        sys.executable, str(tool), "--url", url, "--token", token,
+        # --token=...: a token may begin with "-", which argparse would take for an option
+        sys.executable, str(tool), "--url", url, f"--token={token}",
         "--users", str(PROBE_USERS), "--prefix", PREFIX,
         "--requests", str(args.requests), "--concurrency", str(concurrency),
         "--ops", ops,
@@ -249,6 +250,13 @@ def _timed_run(
     }
 
 
+def median_runs(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """One op's figures over the rounds: median req/s and latencies, errors summed."""
+    out = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
+    out["errors"] = sum(r["errors"] for r in runs)
+    return out
+
+
 def measure(
     port: int, make_path: Callable[[random.Random], str], headers: dict[str, str],
     check: Callable[[int, bytes], bool], requests: int, concurrency: int, max_seconds: float,
@@ -264,12 +272,7 @@ def measure(
         _timed_run(port, make_path, headers, check, requests, concurrency, max_seconds, run)
         for run in range(repeat)
     ]
-    return {
-        "rps": statistics.median(r["rps"] for r in runs),
-        "p50_ms": statistics.median(r["p50_ms"] for r in runs),
-        "p99_ms": statistics.median(r["p99_ms"] for r in runs),
-        "errors": sum(r["errors"] for r in runs),
-    }
+    return median_runs(runs)
 
 
 def value_filter_path(rng: random.Random) -> str:
@@ -285,13 +288,6 @@ def one_hit(status: int, body: bytes) -> bool:
 
 
 # -- the run ---------------------------------------------------------------------------------
-
-
-def _median_runs(runs: list[dict[str, Any]]) -> dict[str, float]:
-    """One op's figures over the rounds: median req/s and latencies, errors summed."""
-    out = {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50_ms", "p99_ms")}
-    out["errors"] = sum(r["errors"] for r in runs)
-    return out
 
 
 def bench_all(
@@ -364,16 +360,16 @@ def bench_all(
                     extra=("--users", "200", "--prefix", f"peer-r{round_no}"),
                 ))  # fmt: skip
             print(f"round {round_no + 1} of {args.repeat} done", flush=True)
-    floor = {c: _median_runs(r) for c, r in floor_runs.items()}
+    floor = {c: median_runs(r) for c, r in floor_runs.items()}
     results = {
         users: {
-            c: {op: _median_runs([r[op] for r in rounds]) for op in rounds[0]}
+            c: {op: median_runs([r[op] for r in rounds]) for op in rounds[0]}
             for c, rounds in by_c.items()
         }
         for users, by_c in runs.items()
     }
     peer_results = (
-        {op: _median_runs([r[op] for r in peer_runs]) for op in ("post", "patch")}
+        {op: median_runs([r[op] for r in peer_runs]) for op in ("post", "patch")}
         if peer_runs
         else None
     )
