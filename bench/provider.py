@@ -107,14 +107,10 @@ def start_peer(servers: ExitStack, args: argparse.Namespace) -> int:
     port = free_port()
     cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-peer", str(port)]
     servers.enter_context(running(cmd, port, {"PYTHONPATH": str(Path(__file__).resolve().parent)}))
-    seed = [
-        sys.executable, str(args.load_tool), "--url", f"http://{HOST}:{port}/v2",
-        "--token", PEER_TOKEN, "--users", str(PEER_USERS), "--prefix", "peer", "--repeat", "0",
-        "--seed-concurrency", "4", "--seed-max-seconds", "300",
-    ]  # fmt: skip
-    done = subprocess.run(seed, capture_output=True, text=True, timeout=1800)
-    if done.returncode != 0:
-        sys.exit(f"seeding scim2-server failed ({done.returncode}):\n{done.stdout[-2000:]}")
+    run_scim_load(
+        args.load_tool, f"http://{HOST}:{port}/v2", PEER_TOKEN, 4, args, repeat=0,
+        extra=("--users", str(PEER_USERS), "--prefix", "peer", "--seed-max-seconds", "300"),
+    )  # fmt: skip
     return port
 
 
@@ -180,7 +176,9 @@ def run_scim_load(
     repeat: int | None = None,
 ) -> dict[str, Any]:
     """Run the shared load tool and return its per-op medians. By default it probes the
-    PROBE_USERS seeded users of our provider; `extra` adds or overrides its options."""
+    PROBE_USERS seeded users of our provider; `extra` adds or overrides its options.
+    `repeat=0` only seeds (and returns no figures)."""
+    runs = args.repeat if repeat is None else repeat
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = out.name
     cmd = [
@@ -189,14 +187,14 @@ def run_scim_load(
         "--users", str(PROBE_USERS), "--prefix", PREFIX,
         "--requests", str(args.requests), "--concurrency", str(concurrency),
         "--ops", ops,
-        "--repeat", str(repeat or args.repeat), "--max-seconds", str(args.max_seconds),
+        "--repeat", str(runs), "--max-seconds", str(args.max_seconds),
         "--json", out_path, *extra,
     ]  # fmt: skip
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-        if done.returncode != 0 or not Path(out_path).stat().st_size:
+        if done.returncode != 0 or (runs and not Path(out_path).stat().st_size):
             sys.exit(f"scim_load failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr}")
-        return dict(json.loads(Path(out_path).read_text())["median"])
+        return dict(json.loads(Path(out_path).read_text())["median"]) if runs else {}
     finally:
         Path(out_path).unlink(missing_ok=True)
 
