@@ -73,8 +73,9 @@ def teams() -> dict[str, dict]:
 
 def cycle_counts(output: str) -> dict[str, int]:
     line = next(x for x in output.splitlines() if x.startswith("Cycle #"))
-    return {k: int(v) for k, v in re.findall(r"(created|updated|disabled|skipped|failed) (\d+)",
-                                             line)}
+    return {
+        k: int(v) for k, v in re.findall(r"(created|updated|disabled|skipped|failed) (\d+)", line)
+    }
 
 
 def ok(*texts: str) -> Callable[[Result], None]:
@@ -102,8 +103,12 @@ def first_cycle(result: Result) -> None:
 def labels(result: Result) -> None:
     assert result.exit_code == 0
     people = members()
-    for email in ("mary.hawkins@example.com", "david.cook@example.com",
-                  "tyler.cole@example.com", "kathryn.scott@example.com"):
+    for email in (
+        "mary.hawkins@example.com",
+        "david.cook@example.com",
+        "tyler.cole@example.com",
+        "kathryn.scott@example.com",
+    ):
         assert people[email]["label"] == "Provisioned Managed Account", email
     assert people["mary.hawkins@example.com"]["role"] == "ADMIN"
     assert "Provisioned Managed Account" in result.output
@@ -111,8 +116,11 @@ def labels(result: Result) -> None:
 
 def four_entry_conflicts(result: Result) -> None:
     assert result.exit_code == 0
-    logs = json.loads(CliRunner().invoke(
-        cli, ["entra", "logs", "--status", "Failure", "--json"], catch_exceptions=False).output)
+    logs = json.loads(
+        CliRunner()
+        .invoke(cli, ["entra", "logs", "--status", "Failure", "--json"], catch_exceptions=False)
+        .output
+    )
     conflicted = {r["source_name"].split("@")[0] for r in logs}
     assert conflicted == {"kathryn.smith", "jeremy.landry", "samuel.simpson", "sharon.henderson"}
     assert {r["error_code"] for r in logs} == {"EntryConflict"}
@@ -175,19 +183,25 @@ def no_token(result: Result) -> None:
 
 STEPS: list[tuple[str, Callable[[Result], None]]] = [
     ("sandbox provider enable", ok("enabled")),
-    ("sandbox provider show", ok("provisioning enabled: True",
-                                 "token issuer: dennis.boone@example.com", "members: 24")),
+    (
+        "sandbox provider show",
+        ok("provisioning enabled: True", "token issuer: dennis.boone@example.com", "members: 24"),
+    ),
     ("sandbox provider token issue", token_issued_by_the_owner),
     ("sandbox entra test-connection", step_3_fails_before_the_token_is_entered),
     ("sandbox entra configure --secret-token NEW_TOKEN", ok()),
-    ("sandbox entra test-connection",
-     ok("The specified credentials have permission to enable provisioning.")),
+    (
+        "sandbox entra test-connection",
+        ok("The specified credentials have permission to enable provisioning."),
+    ),
     ("sandbox entra roles", ok("ADMIN", "USER", "GUEST", "msiam_access")),
     ("sandbox entra groups-provisioning off", ok("disabled")),
     ("sandbox entra mappings list", ok("userPrincipalName")),
     ("sandbox entra mappings preset nulab", ok("Nulab")),
-    ("sandbox entra mappings list",
-     ok('roles[primary eq "True"].value', "SingleAppRoleAssignment([appRoleAssignments])")),
+    (
+        "sandbox entra mappings list",
+        ok('roles[primary eq "True"].value', "SingleAppRoleAssignment([appRoleAssignments])"),
+    ),
     ("sandbox entra assign 'Nulab Pass Users' --role USER", ok("Nulab Pass Users")),
     ("sandbox entra assign mary.hawkins@contoso.onmicrosoft.com --role ADMIN", ok("ADMIN")),
     ("sandbox entra assign david.cook@contoso.onmicrosoft.com --role ADMIN", ok("ADMIN")),
@@ -200,14 +214,16 @@ STEPS: list[tuple[str, Callable[[Result], None]]] = [
     ("sandbox entra sync", ok()),
     ("sandbox provider teams", downgraded),
     ("sandbox entra users soft-delete tyler.cole@contoso.onmicrosoft.com", ok("recycle bin")),
-    ("sandbox entra groups remove-member 'Nulab Pass Users' "
-     "kathryn.scott@contoso.onmicrosoft.com", ok()),
+    (
+        "sandbox entra groups remove-member 'Nulab Pass Users' "
+        "kathryn.scott@contoso.onmicrosoft.com",
+        ok(),
+    ),
     ("sandbox entra sync", two_disabled),
     ("sandbox provider members", deactivated),
     ("sandbox entra assign dennis.boone@contoso.onmicrosoft.com --role USER", ok()),
     ("sandbox entra sync", issuer_refused),
-    ("sandbox entra logs --user dennis.boone@contoso.onmicrosoft.com",
-     ok("InsufficientRights")),
+    ("sandbox entra logs --user dennis.boone@contoso.onmicrosoft.com", ok("InsufficientRights")),
     ("sandbox provider token issue --issuer david.cook@example.com", token_issued_by_david),
     ("sandbox entra configure --secret-token NEW_TOKEN", ok()),
     ("sandbox entra sync", issuer_role_changed),
@@ -237,16 +253,19 @@ def test_the_trainer_path_works_as_written_on_a_fresh_database(tmp_path, monkeyp
     assert (tmp_path / "sandbox.db").exists()
 
 
-@pytest.mark.parametrize("first", [
-    ["provider", "enable"],
-    ["provider", "token", "issue"],
-    ["provider", "show"],
-    ["provider", "members", "--json"],
-    ["provider", "faults", "list"],
-    ["entra", "status"],
-    ["entra", "users", "list"],
-    ["entra", "roles"],
-])
+@pytest.mark.parametrize(
+    "first",
+    [
+        ["provider", "enable"],
+        ["provider", "token", "issue"],
+        ["provider", "show"],
+        ["provider", "members", "--json"],
+        ["provider", "faults", "list"],
+        ["entra", "status"],
+        ["entra", "users", "list"],
+        ["entra", "roles"],
+    ],
+)
 def test_every_entry_point_starts_the_same_seeded_sandbox(tmp_path, first):
     db = str(tmp_path / "sandbox.db")
     CliRunner().invoke(cli, ["--db", db, *first], catch_exceptions=False)
@@ -258,19 +277,26 @@ def test_every_entry_point_starts_the_same_seeded_sandbox(tmp_path, first):
         assert store.get_state("tenant_bootstrapped") is True
     finally:
         store.close()
-    shown = json.loads(CliRunner().invoke(cli, ["--db", db, "provider", "show", "--json"],
-                                          catch_exceptions=False).output)
+    shown = json.loads(
+        CliRunner()
+        .invoke(cli, ["--db", db, "provider", "show", "--json"], catch_exceptions=False)
+        .output
+    )
     assert shown["token_issuer"] == "dennis.boone@example.com" and shown["members"] == 24
 
 
 def test_a_hand_issued_token_is_never_replaced_behind_the_users_back(tmp_path):
     db = str(tmp_path / "sandbox.db")
     runner = CliRunner()
-    issued = json.loads(runner.invoke(cli, ["--db", db, "provider", "token", "issue", "--json"],
-                                      catch_exceptions=False).output)["token"]
+    issued = json.loads(
+        runner.invoke(
+            cli, ["--db", db, "provider", "token", "issue", "--json"], catch_exceptions=False
+        ).output
+    )["token"]
     runner.invoke(cli, ["--db", db, "entra", "status"], catch_exceptions=False)
-    runner.invoke(cli, ["--db", db, "entra", "configure", "--secret-token", issued],
-                  catch_exceptions=False)
+    runner.invoke(
+        cli, ["--db", db, "entra", "configure", "--secret-token", issued], catch_exceptions=False
+    )
     result = runner.invoke(cli, ["--db", db, "entra", "test-connection"], catch_exceptions=False)
     assert result.exit_code == 0 and "permission to enable provisioning" in result.output
 
@@ -282,7 +308,8 @@ def test_the_engine_says_which_command_fixes_a_reissued_token(tmp_path):
     result = runner.invoke(cli, ["--db", db, "entra", "sync"], catch_exceptions=False)
     assert "sandbox entra configure --secret-token" in result.output
     assert "--use-in-engine" in result.output
-    runner.invoke(cli, ["--db", db, "provider", "token", "issue", "--use-in-engine"],
-                  catch_exceptions=False)
+    runner.invoke(
+        cli, ["--db", db, "provider", "token", "issue", "--use-in-engine"], catch_exceptions=False
+    )
     result = runner.invoke(cli, ["--db", db, "entra", "test-connection"], catch_exceptions=False)
     assert result.exit_code == 0 and "--secret-token" not in result.output

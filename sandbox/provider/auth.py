@@ -66,9 +66,9 @@ class Credentials:
     def is_current(self, token: str | None) -> bool:
         """Whether `token` is the token in force (what a request carrying it would pass with)."""
         stored = self.store.get_state("token_hash")
-        return bool(token) and stored is not None and hmac.compare_digest(
-            _hash(token.strip()), stored
-        )
+        if not token or stored is None:
+            return False
+        return hmac.compare_digest(_hash(token.strip()), stored)
 
     def check(self, authorization: str | None) -> None:
         """Raise 401 unless provisioning is on and the header carries the current token."""
