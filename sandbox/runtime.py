@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` ligh
     from sandbox.engine.directory_model import DirectoryUser
     from sandbox.engine.job import JobConfig
     from sandbox.engine.service import Provisioning
+    from sandbox.engine.target_errors import ConnectionResult
     from sandbox.scenarios.world import World
     from sandbox.server import EmbeddedServer
 
@@ -326,6 +327,19 @@ class Sandbox:
         if on:
             params.append(FLAG)
         return self.engine.configure(tenant_url=base + ("?" + "&".join(params) if params else ""))
+
+    def test_connection(self) -> ConnectionResult:
+        """Entra's Test connection; when it fails because the engine holds a token the local
+        provider no longer takes, the message says how to enter the current one."""
+        from dataclasses import replace
+
+        result = self.engine.test_connection()
+        if not result.ok and engine_token_is_current(self.engine) is False:
+            hint = ("The engine's secret token is not the provider's current SCIM token (deleted "
+                    "or reissued since it was entered): paste the new one here, or issue one on "
+                    "the Provider screen (6, key i) and choose \"Use in engine\".")
+            result = replace(result, message=f"{result.message}\n{hint}")
+        return result
 
     def cycle_due(self) -> bool:
         """Whether the started job's next cycle is due on the simulated clock."""
