@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` ligh
     from sandbox.engine.directory_model import DirectoryUser
     from sandbox.engine.job import JobConfig
     from sandbox.engine.service import Provisioning
+    from sandbox.engine.target_errors import ConnectionResult
     from sandbox.scenarios.world import World
     from sandbox.server import EmbeddedServer
 
@@ -68,7 +69,8 @@ DEFAULT_TENANT_USERS = 40
 
 def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
     """On a fresh database: seed the organization, enable provisioning and issue a token
-    (its issuer the owner admin), so the provider works at once."""
+    (its issuer the owner admin), and configure the engine against the local provider with
+    that token, so the provider and the engine work at once."""
     if store.get_state("bootstrapped", False):
         return Bootstrap(token=None)
     credentials = Credentials(store)
@@ -78,9 +80,12 @@ def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
             from sandbox.provider.seed import seed_organization  # Faker loads only to seed
 
             seed_organization(store, seed=settings.seed, members=DEFAULT_MEMBERS)
-        if not credentials.state().token_issued:  # never clobber a token issued by hand
+        state = credentials.state()
+        if not state.token_issued:  # never clobber a token issued by hand
             credentials.set_enabled(True)
             token = credentials.issue(format_datetime(utc_now()), store.get_state("owner_id"))
+        elif state.token_issuer is None:  # issued before the organization had its admins
+            store.set_state("token_issuer", store.get_state("owner_id"))
         store.set_state("bootstrapped", True)
     if token is not None:
         # The engine starts configured against the local provider, with this same token.
@@ -112,21 +117,52 @@ def bootstrap_tenant(store: Store, settings: Settings) -> bool:
     return True
 
 
+def bootstrap(store: Store, settings: Settings, *, tenant: bool = True) -> Bootstrap:
+    """Set up a fresh database as every entry point does, whichever runs first: the seeded
+    organization, provisioning enabled with a token its owner admin issued, the engine
+    configured against the local provider with that token, and (unless `tenant` is false,
+    for a command that seeds the tenant itself) the seeded tenant. Nothing on a database set
+    up before."""
+    first = bootstrap_provider(store, settings)
+    if tenant:
+        bootstrap_tenant(store, settings)
+    return first
+
+
+def open_sandbox(settings: Settings, *, tenant: bool = True) -> Store:
+    """The settings' database, set up as every entry point sets it up (see `bootstrap`)."""
+    store = open_store(settings)
+    bootstrap(store, settings, tenant=tenant)
+    return store
+
+
 def open_provisioning(settings: Settings, store: Store | None = None) -> Provisioning:
-    """The mock Entra provisioning service over the settings' database (a fresh one seeded:
-    organization, tenant, and the engine configured against the local provider)."""
+    """The mock Entra provisioning service over the settings' database (a fresh one set up by
+    `bootstrap`). An engine left without credentials keeps none: it never takes a token the
+    provider has not shown to the user (`sandbox entra configure --secret-token` sets one)."""
     from sandbox.engine.service import Provisioning
 
     store = store or open_store(settings)
-    bootstrap_provider(store, settings)
-    bootstrap_tenant(store, settings)
-    engine = Provisioning(store, seed=settings.seed)
-    if not engine.config().configured:
-        # Configured by hand before, or never: target the local provider with a fresh token.
-        token = Credentials(store).issue(format_datetime(utc_now()), store.get_state("owner_id"))
-        Credentials(store).set_enabled(True)
-        engine.configure(tenant_url=LOCAL_TARGET, secret_token=token)
-    return engine
+    bootstrap(store, settings)
+    return Provisioning(store, seed=settings.seed)
+
+
+def engine_token_is_current(engine: Provisioning) -> bool | None:
+    """Whether the engine's secret token is the local provider's current SCIM token (None when
+    the engine targets another endpoint, whose tokens the sandbox cannot know)."""
+    config = engine.config()
+    if config.tenant_url.split("?")[0].rstrip("/") != LOCAL_TARGET:
+        return None
+    return Credentials(engine.store).is_current(config.secret_token)
+
+
+STALE_TOKEN_HINT = (
+    "the engine's secret token is not the provider's current SCIM token (deleted or reissued "
+    "since it was entered): enter the new one with `sandbox entra configure --secret-token "
+    "TOKEN` (guide step 3), or issue one straight into the engine with `sandbox provider "
+    "token issue --use-in-engine`"
+)
+"""What a user is told when the local engine would send a token the provider no longer takes."""
 
 
 @contextmanager
@@ -291,6 +327,19 @@ class Sandbox:
         if on:
             params.append(FLAG)
         return self.engine.configure(tenant_url=base + ("?" + "&".join(params) if params else ""))
+
+    def test_connection(self) -> ConnectionResult:
+        """Entra's Test connection; when it fails because the engine holds a token the local
+        provider no longer takes, the message says how to enter the current one."""
+        from dataclasses import replace
+
+        result = self.engine.test_connection()
+        if not result.ok and engine_token_is_current(self.engine) is False:
+            hint = ("The engine's secret token is not the provider's current SCIM token (deleted "
+                    "or reissued since it was entered): paste the new one here, or issue one on "
+                    "the Provider screen (6, key i) and choose \"Use in engine\".")
+            result = replace(result, message=f"{result.message}\n{hint}")
+        return result
 
     def cycle_due(self) -> bool:
         """Whether the started job's next cycle is due on the simulated clock."""

@@ -19,7 +19,8 @@ def test_enable_disable_and_show(tmp_path):
     db = str(tmp_path / "s.db")
     assert "enabled" in run("provider", "enable", "--db", db).output
     shown = json.loads(run("provider", "show", "--db", db, "--json").output)
-    assert shown["provisioning_enabled"] is True and shown["token_issued"] is False
+    # a fresh sandbox starts set up: enabled, with a token its owner admin issued
+    assert shown["provisioning_enabled"] is True and shown["token_issued"] is True
     run("--db", db, "provider", "disable")
     assert json.loads(run("--db", db, "provider", "show", "--json").output)[
         "provisioning_enabled"] is False

@@ -7,6 +7,8 @@ group provisioning off, attribute mappings, start provisioning; plus what the po
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -22,10 +24,16 @@ def _engine() -> Any:
     return open_provisioning(settings_for())
 
 
-def _running() -> Any:
-    from sandbox.runtime import running_engine
+@contextlib.contextmanager
+def _running() -> Iterator[Any]:
+    """The engine with the local provider served for the command; a line on stderr first when
+    the engine holds a token the local provider no longer takes (it would get 401)."""
+    from sandbox.runtime import STALE_TOKEN_HINT, engine_token_is_current, running_engine
 
-    return running_engine(settings_for())
+    with running_engine(settings_for()) as engine:
+        if engine_token_is_current(engine) is False:
+            click.echo(f"Note: {STALE_TOKEN_HINT}.", err=True)
+        yield engine
 
 
 def _on_off(value: str) -> bool:

@@ -25,9 +25,9 @@ def provider() -> None:
 
 def _credentials() -> Any:
     from sandbox.provider.auth import Credentials
-    from sandbox.runtime import open_store
+    from sandbox.runtime import open_sandbox
 
-    return Credentials(open_store(settings_for()))
+    return Credentials(open_sandbox(settings_for()))
 
 
 @provider.command("enable")
@@ -48,9 +48,9 @@ def provider_disable() -> None:
 
 def _org() -> Any:
     from sandbox.provider.org import Organization
-    from sandbox.runtime import open_store
+    from sandbox.runtime import open_sandbox
 
-    return Organization(open_store(settings_for()))
+    return Organization(open_sandbox(settings_for()))
 
 
 @provider.command("show")
@@ -226,13 +226,20 @@ def provider_token() -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host shown in the SCIM URL.")
 @click.option("--port", type=int, default=None, help="Port shown in the SCIM URL.")
+@click.option(
+    "--use-in-engine",
+    is_flag=True,
+    help="Also enter the token as the mock Entra's secret token (guide step 3 done for you).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def provider_token_issue(issuer: str | None, host: str, port: int | None, as_json: bool) -> None:
+def provider_token_issue(
+    issuer: str | None, host: str, port: int | None, use_in_engine: bool, as_json: bool
+) -> None:
     """Issue a new SCIM token (replacing the old one) and print it with the SCIM URL, once."""
     from sandbox.provider.auth import Credentials
     from sandbox.provider.filters import format_datetime
     from sandbox.provider.users import utc_now
-    from sandbox.runtime import scim_url
+    from sandbox.runtime import LOCAL_TARGET, open_provisioning, scim_url
 
     settings = settings_for(port=port)
     org = _org()
@@ -240,10 +247,15 @@ def provider_token_issue(issuer: str | None, host: str, port: int | None, as_jso
     credentials = Credentials(org.store)
     token = credentials.issue(format_datetime(utc_now()), admin.id if admin else None)
     url = scim_url(host, settings.port, settings)
+    engine = open_provisioning(settings, org.store)
+    local = engine.config().tenant_url.split("?")[0].rstrip("/") == LOCAL_TARGET
+    if use_in_engine:
+        engine.configure(secret_token=token)
     if as_json:
-        emit_json({"scim_url": url, "token": token, "issuer": admin.email if admin else None})
+        emit_json({"scim_url": url, "token": token, "issuer": admin.email if admin else None,
+                   "engine_uses_it": use_in_engine})
         return
-    click.echo(f"SCIM URL: {url}")
+    click.echo(f"SCIM URL: {url} (while `sandbox serve` or `sandbox up` listens on it)")
     click.echo(f"SCIM token: {token}")
     if admin:
         click.echo(
@@ -251,6 +263,13 @@ def provider_token_issue(issuer: str | None, host: str, port: int | None, as_jso
             "or have its role changed over SCIM)"
         )
     click.echo("The token is shown only once. If you lose it, issue a new one.")
+    if use_in_engine:
+        click.echo("The mock Entra's secret token is now this one.")
+    elif local:
+        click.echo(
+            "The mock Entra still holds the previous token; enter this one (guide step 3):\n"
+            f"  sandbox entra configure --secret-token {token}"
+        )
     if not credentials.state().enabled:
         click.echo("Note: user provisioning is disabled; enable it with: sandbox provider enable")
 
@@ -270,9 +289,9 @@ def provider_faults() -> None:
 
 def _faults() -> Any:
     from sandbox.provider.faults import Faults
-    from sandbox.runtime import open_store
+    from sandbox.runtime import open_sandbox
 
-    return Faults(open_store(settings_for()))
+    return Faults(open_sandbox(settings_for()))
 
 
 @provider_faults.command("add")

@@ -28,12 +28,12 @@ from sandbox.cli.root import (
 )
 def serve(host: str | None, port: int | None, workers: int | None, rules: str | None) -> None:
     """Run the SCIM service provider under a production server (granian, WSGI)."""
-    from sandbox.runtime import bootstrap_provider, open_store, scim_url
+    from sandbox.runtime import bootstrap, open_store, scim_url
     from sandbox.server import default_workers, run_server
 
     settings = settings_for(host=host, port=port, workers=workers, rules=rules)
     store = open_store(settings)
-    first = bootstrap_provider(store, settings)
+    first = bootstrap(store, settings)  # the same seeded sandbox as every entry point
     store.close()  # each server worker opens its own connection after the fork
     url = scim_url(settings.host, settings.port, settings)
 

@@ -63,6 +63,13 @@ class Credentials:
             self.store.set_state("token_issued_at", None)
             self.store.set_state("token_issuer", None)
 
+    def is_current(self, token: str | None) -> bool:
+        """Whether `token` is the token in force (what a request carrying it would pass with)."""
+        stored = self.store.get_state("token_hash")
+        if not token or stored is None:
+            return False
+        return hmac.compare_digest(_hash(token.strip()), stored)
+
     def check(self, authorization: str | None) -> None:
         """Raise 401 unless provisioning is on and the header carries the current token."""
         row = self.store.db.execute(

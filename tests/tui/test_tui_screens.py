@@ -122,6 +122,23 @@ async def test_an_issued_token_is_shown_once_and_can_go_to_the_engine(app: Sandb
         assert app.sandbox.engine.test_connection().ok
 
 
+async def test_test_connection_with_a_stale_token_says_how_to_enter_the_new_one(
+    app: SandboxApp,
+) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(pilot, "6")
+        await pilot.press("i")
+        await pilot.click("#ok")
+        await settle(pilot)
+        await pilot.click("#ok")  # Close: the token is not entered in the engine
+        await settle(pilot)
+        await go(pilot, "3")
+        await pilot.press("t")
+        await settle(pilot)
+        failed = [m for m, severity in notifications(app) if severity == "error"]
+        assert any("invalid credentials" in m and "Use in engine" in m for m in failed), failed
+
+
 async def test_help_lists_what_the_screen_does_and_its_keys(app: SandboxApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

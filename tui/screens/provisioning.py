@@ -184,7 +184,7 @@ per cycle.
 
     @on(Button.Pressed, "#test")
     def action_test(self) -> None:
-        self.act("", self.sandbox.engine.test_connection, reload=False)
+        self.act("", self.sandbox.test_connection, reload=False)
 
     @on(Checkbox.Changed, "#flag")
     def _flag(self, event: Checkbox.Changed) -> None:
