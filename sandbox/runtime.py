@@ -331,9 +331,16 @@ class Sandbox:
         validated as Entra's editor would before it is saved (the CLI's own function)."""
         from sandbox.engine.mapping_targets import set_user_mapping
 
-        return set_user_mapping(self.engine, target, source, kind=kind, default=default or None,
-                                create_only=create_only, matching=matching,
-                                replacing=replacing).config
+        return set_user_mapping(
+            self.engine,
+            target,
+            source,
+            kind=kind,
+            default=default or None,
+            create_only=create_only,
+            matching=matching,
+            replacing=replacing,
+        ).config
 
     def remove_mapping(self, target: str) -> JobConfig:
         """Remove one user mapping (a required one is refused by validation)."""

@@ -214,8 +214,11 @@ def target_user_attributes(engine: Provisioning) -> TargetAttributes:
     default SCIM User attributes when it publishes none or cannot be reached (`origin` says
     which, and why)."""
     url = engine.config().tenant_url
-    where = "the local provider's /Schemas" if engine.config().is_local else (
-        f"the target's /Schemas at {url.split('?')[0].rstrip('/')}/Schemas")
+    where = (
+        "the local provider's /Schemas"
+        if engine.config().is_local
+        else (f"the target's /Schemas at {url.split('?')[0].rstrip('/')}/Schemas")
+    )
     try:
         with engine.target() as target:
             resources = target.schemas()

@@ -183,10 +183,16 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
     elif action == "mapping":
         from sandbox.engine.mapping_targets import set_user_mapping
 
-        set_user_mapping(engine, step["target"], str(step["source"]), kind=step.get("type"),
-                         default=step.get("default"), create_only=bool(step.get("create_only")),
-                         matching=int(step["matching"]) if "matching" in step else None,
-                         force=bool(step.get("force")))
+        set_user_mapping(
+            engine,
+            step["target"],
+            str(step["source"]),
+            kind=step.get("type"),
+            default=step.get("default"),
+            create_only=bool(step.get("create_only")),
+            matching=int(step["matching"]) if "matching" in step else None,
+            force=bool(step.get("force")),
+        )
     elif action == "admin-edit":
         world.org.edit(
             step["member"],
