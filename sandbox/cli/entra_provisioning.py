@@ -169,7 +169,8 @@ def mappings_set(target: str, source: str, kind: str | None, default: str | None
             edit = set_user_mapping(engine, target, source, kind=kind, default=default,
                                     create_only=create_only, matching=matching, force=force)
         except UnknownTargetAttribute as error:
-            raise SandboxError(f"{error.message}; --force adds it as a custom attribute") from None
+            glue = " " if error.suggestions else "; "
+            raise SandboxError(f"{error.message}{glue}--force adds it as a custom attribute") from None
     checked = f" (checked against {edit.checked_against})" if edit.checked_against else ""
     if force and edit.checked_against is None and not edit.replaced:
         checked = " (a custom attribute: not checked against the target's schema)"
