@@ -376,13 +376,20 @@ class Sandbox:
         replacing: str | None = None,
     ) -> JobConfig:
         """Add or replace one user mapping (`replacing`: the target it had before an edit);
-        the whole set is validated as Entra's editor would before it is saved."""
-        from sandbox.engine.job import with_mapping
+        a new target must be an attribute of the target's schema, and the whole set is
+        validated as Entra's editor would before it is saved (the CLI's own function)."""
+        from sandbox.engine.mapping_targets import set_user_mapping
 
-        rows = with_mapping(self.engine.config().user_mappings, target, source, kind=kind,
-                            default=default or None, create_only=create_only,
-                            matching=matching, replacing=replacing)
-        return self.engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
+        return set_user_mapping(
+            self.engine,
+            target,
+            source,
+            kind=kind,
+            default=default or None,
+            create_only=create_only,
+            matching=matching,
+            replacing=replacing,
+        ).config
 
     def remove_mapping(self, target: str) -> JobConfig:
         """Remove one user mapping (a required one is refused by validation)."""

@@ -64,12 +64,25 @@ def users() -> None:
 @click.option(
     "--seed", "seed_value", type=int, default=None, help="Random seed (default SANDBOX_SEED or 1)."
 )
-@click.option("--users", "count", type=int, default=50, show_default=True, help="How many users.")
+@click.option(
+    "--users",
+    "count",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="Tenant users in total: organization members first, then others, guests last.",
+)
 @click.option(
     "--domain", default="contoso.onmicrosoft.com", show_default=True, help="The UPN domain."
 )
 @click.option("--groups", type=int, default=3, show_default=True, help="Security groups.")
-@click.option("--guests", type=int, default=2, show_default=True, help="B2B guests.")
+@click.option(
+    "--guests",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="B2B guests (counted in --users).",
+)
 @click.option(
     "--no-org", is_flag=True, help="Do not give tenant users the organization members' emails."
 )
@@ -83,12 +96,16 @@ def users_seed(
     no_org: bool,
     replace: bool,
 ) -> None:
-    """Fill the tenant with seeded Faker users, B2B guests, a manager chain and groups; the
-    organization's members come first, with their emails as mail (same seed, same tenant)."""
+    """Fill the tenant with --users seeded Faker users in total, B2B guests among them, a
+    manager chain and groups; the organization's members come first, with their emails as mail
+    (as many as fit beside the guests), then other members (same seed, same tenant)."""
     settings = settings_for(seed=seed_value)
     found = directory(seed_tenant=False)
     found.store.set_state("tenant_bootstrapped", True)  # this seed is the tenant's start
     people = [] if no_org else _organization_people(found.store)
+    guests = min(guests, count)
+    left_out = people[max(0, count - guests) :]
+    people = people[: max(0, count - guests)]
     result = found.seed(
         settings.seed,
         count,
@@ -98,10 +115,16 @@ def users_seed(
         guests=guests,
         replace=replace,
     )
+    missing = (
+        f"; {len(left_out)} of the organization's {len(people) + len(left_out)} members have "
+        "no tenant user (raise --users to include them)"
+        if left_out
+        else ""
+    )
     click.echo(
         f"Seeded {result['users']} tenant users ({result['people']} with an organization "
         f"member's email as mail, {result['guests']} B2B guests) and {result['groups']} groups "
-        f"(seed {settings.seed})."
+        f"(seed {settings.seed}){missing}."
     )
 
 

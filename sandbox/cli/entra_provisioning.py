@@ -160,19 +160,30 @@ def mappings_list(groups: bool, as_json: bool) -> None:
 @click.option("--default", "default", default=None, help="Default value if null (create only).")
 @click.option("--create-only", is_flag=True, help="Apply only during object creation.")
 @click.option("--matching", type=int, default=None, help="Matching precedence (1 = first).")
+@click.option("--force", is_flag=True,
+              help="Add TARGET even if the target's schema has no such attribute (a custom one).")
 def mappings_set(target: str, source: str, kind: str | None, default: str | None,
-                 create_only: bool, matching: int | None) -> None:
+                 create_only: bool, matching: int | None, force: bool) -> None:
     """Add or replace the mapping of TARGET, e.g. `userName mail` or
-    `'roles[primary eq "True"].value' 'SingleAppRoleAssignment([appRoleAssignments])'`."""
-    from sandbox.engine.job import with_mapping
+    `'roles[primary eq "True"].value' 'SingleAppRoleAssignment([appRoleAssignments])'`.
 
-    engine = _engine()
-    config = engine.config()
-    old = any(m.target == target for m in config.user_mappings)
-    rows = with_mapping(config.user_mappings, target, source, kind=kind, default=default,
-                        create_only=create_only, matching=matching)
-    engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
-    click.echo(f"{'Replaced' if old else 'Added'} the mapping of {target}; the next cycle is initial.")
+    A new TARGET must be an attribute the target publishes at /Schemas (read from the tenant
+    URL), or of the default SCIM User schema when it publishes none or cannot be reached; the
+    output says which was used. --force adds a custom attribute anyway."""
+    from sandbox.engine.mapping_targets import UnknownTargetAttribute, set_user_mapping
+
+    with _running() as engine:
+        try:
+            edit = set_user_mapping(engine, target, source, kind=kind, default=default,
+                                    create_only=create_only, matching=matching, force=force)
+        except UnknownTargetAttribute as error:
+            glue = " " if error.suggestions else "; "
+            raise SandboxError(f"{error.message}{glue}--force adds it as a custom attribute") from None
+    checked = f" (checked against {edit.checked_against})" if edit.checked_against else ""
+    if force and edit.checked_against is None and not edit.replaced:
+        checked = " (a custom attribute: not checked against the target's schema)"
+    click.echo(f"{'Replaced' if edit.replaced else 'Added'} the mapping of {edit.target}{checked}; "
+               "the next cycle is initial.")
 
 
 @mappings.command("remove")
@@ -180,13 +191,19 @@ def mappings_set(target: str, source: str, kind: str | None, default: str | None
 @click.argument("target")
 def mappings_remove(target: str) -> None:
     """Remove the mapping of TARGET (required attributes cannot be removed)."""
+    from sandbox.engine.mapping_targets import close_matches
+
     engine = _engine()
     config = engine.config()
-    rows = tuple(m for m in config.user_mappings if m.target != target)
+    rows = tuple(m for m in config.user_mappings if m.target.lower() != target.strip().lower())
     if len(rows) == len(config.user_mappings):
-        raise SandboxError(f"no mapping targets {target!r}")
+        mapped = [m.target for m in config.user_mappings]
+        near = close_matches(target, mapped)
+        hint = f"; did you mean {', '.join(near)}?" if near else " (`sandbox entra mappings list`)"
+        raise SandboxError(f"no mapping targets {target!r}{hint}")
     engine.configure(user_mappings=rows, mapping_preset="custom")
-    click.echo(f"Removed the mapping of {target}; the next cycle is initial.")
+    removed = next(m.target for m in config.user_mappings if m not in rows)
+    click.echo(f"Removed the mapping of {removed}; the next cycle is initial.")
 
 
 @mappings.command("reset")
@@ -229,8 +246,25 @@ def scoping_add(clauses: tuple[str, ...]) -> None:
 
     engine = _engine()
     new = ScopingFilter(tuple(parse_clause(c) for c in clauses))
+    for clause in new.clauses:
+        _check_source_attribute(clause.attribute)
     engine.configure(scoping_filters=(*engine.config().scoping_filters, new))
     click.echo(f"Added scoping filter: {new}; the next cycle is initial.")
+
+
+def _check_source_attribute(name: str) -> None:
+    """Refuse a scoping attribute a tenant user does not have (it would leave every user out
+    of scope): Entra's scoping editor offers only the source's attributes."""
+    import difflib
+
+    from sandbox.engine.mapping import ENTRA_USER_ATTRIBUTES
+
+    known = {a.lower(): a for a in ENTRA_USER_ATTRIBUTES}
+    if name.lower() in known:
+        return
+    near = [known[m] for m in difflib.get_close_matches(name.lower(), list(known), 3)]
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    raise SandboxError(f"a tenant user has no attribute {name!r}{hint}")
 
 
 @scoping.command("list")
@@ -377,7 +411,8 @@ def pod(user: str, as_json: bool) -> None:
 @entra.command("logs")
 @db_option
 @click.option("--cycle", "cycle_id", type=int, default=None, help="Only this cycle.")
-@click.option("--user", "source", default=None, help="Only this user (objectId or UPN).")
+@click.option("--user", "source", default=None,
+              help="Only this user (objectId, UPN or mail) or group (id or name).")
 @click.option("--status", type=click.Choice(["Success", "Failure", "Skipped", "Warning"]),
               default=None)
 @click.option("--action", type=click.Choice(["Create", "Update", "Disable", "Delete",
@@ -386,9 +421,16 @@ def pod(user: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def logs(cycle_id: int | None, source: str | None, status: str | None, action: str | None,
          limit: int, as_json: bool) -> None:
-    """Provisioning logs: per object and cycle, action, status, error, modified properties."""
-    records = _engine().logs.query(cycle_id=cycle_id, source=source, status=status,
-                                   action=action, limit=limit)
+    """Provisioning logs: per object and cycle, action, status, error, modified properties.
+
+    --user names a tenant user (objectId, UPN or mail) or group (id or name), or an object
+    only the logs still know (hard-deleted since); --cycle a cycle that ran. Anything else is
+    an error, not an empty table."""
+    engine = _engine()
+    if cycle_id is not None:
+        _check_cycle(engine, cycle_id)
+    records = engine.logs.query(cycle_id=cycle_id, status=status, action=action, limit=limit,
+                                source=None if source is None else _log_source(engine, source))
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
@@ -396,6 +438,32 @@ def logs(cycle_id: int | None, source: str | None, status: str | None, action: s
                 [[r.cycle_id, r.at, r.source_name, r.action, r.status, r.error_code or "",
                   _modified(r.modified)] for r in records],
                 title="Provisioning logs")
+
+
+def _check_cycle(engine: Any, cycle_id: int) -> None:
+    """Refuse a cycle number no cycle (or provision on demand) ever had."""
+    if engine.store.scalar("SELECT count(*) FROM cycles WHERE id = ?", [cycle_id]):
+        return
+    last = engine.store.scalar("SELECT max(id) FROM cycles")
+    ran = f"the last cycle is #{last}" if last else "no cycle has run yet"
+    raise SandboxError(f"no cycle #{cycle_id} ({ran})")
+
+
+def _log_source(engine: Any, key: str) -> str:
+    """What the logs are filtered on for --user KEY: the objectId of the tenant user or group
+    KEY names, or KEY itself when only log records name it (a hard-deleted object)."""
+    found = engine.directory.find_user(key) or engine.directory.find_group(key)
+    if found is not None:
+        return str(found.id)
+    if engine.store.scalar(
+        "SELECT count(*) FROM provisioning_log WHERE source_id = ? OR lower(source_name) = "
+        "lower(?)", [key, key],
+    ):
+        return key
+    raise SandboxError(
+        f"no tenant user or group {key!r} (objectId, UPN, mail or group name), and no "
+        "provisioning log names it"
+    )
 
 
 def _modified(modified: list[dict[str, Any]]) -> str:

@@ -9,6 +9,7 @@ import click
 
 from sandbox.cli.root import (
     cli,
+    db_option,
     emit_json,
     settings_for,
 )
@@ -17,13 +18,15 @@ from sandbox.cli.root import (
 
 
 @cli.command("eval")
+@db_option
 @click.argument("expression")
 @click.option(
     "--user",
     "user_json",
-    metavar="JSON",
+    metavar="USER|JSON",
     default=None,
-    help="The source user as a JSON object of Entra properties.",
+    help="The source user: a tenant user's UPN, objectId or mail (read from the sandbox's "
+    "directory, --db, as a cycle sees it), or a JSON object of Entra properties.",
 )
 @click.option(
     "--user-file",
@@ -61,22 +64,26 @@ def eval_command(
     domain: str,
     as_json: bool,
 ) -> None:
-    """Evaluate an Entra attribute-mapping expression against a user, as Entra would."""
+    """Evaluate an Entra attribute-mapping expression against a user, as Entra would.
+
+    Without --user or --user-file only an expression that reads no attribute is evaluated
+    (constants, Now(), Guid()...); one that reads attributes is an error naming them."""
     import random
     from datetime import UTC, datetime
 
     from sandbox.errors import ExpressionError
-    from sandbox.expressions import EvaluationContext, display_value, evaluate_text, to_json
+    from sandbox.expressions import (
+        EvaluationContext,
+        attributes,
+        display_value,
+        evaluate_text,
+        parse,
+        to_json,
+    )
 
     if user_json is not None and user_file is not None:
         raise click.UsageError("give --user or --user-file, not both")
-    raw = user_json if user_json is not None else (user_file.read() if user_file else "{}")
-    try:
-        user = json.loads(raw)
-    except ValueError as exc:
-        raise click.ClickException(f"the user is not valid JSON: {exc}") from None
-    if not isinstance(user, dict):
-        raise click.ClickException("the user must be a JSON object of Entra properties")
+    user = _source_user(user_json, user_file)
     clock = None
     if now_text is not None:
         try:
@@ -92,7 +99,14 @@ def eval_command(
     if clock is not None:
         context = EvaluationContext(clock=clock, rng=context.rng, tenant_domain=domain)
     try:
-        value = evaluate_text(expression, user, context)
+        if user is None:
+            needed = list(dict.fromkeys(f"[{a.name}]" for a in attributes(parse(expression))))
+            if needed:
+                raise click.ClickException(
+                    f"the expression reads {', '.join(needed)}: give --user (a tenant user's "
+                    "UPN, objectId or mail, or a JSON object) or --user-file"
+                )
+        value = evaluate_text(expression, user or {}, context)
     except ExpressionError as exc:
         if as_json:
             emit_json({"ok": False, "error": exc.message, "column": exc.column})
@@ -103,3 +117,23 @@ def eval_command(
         emit_json({"ok": True, "value": to_json(value)})
     else:
         click.echo(display_value(value))
+
+
+def _source_user(given: str | None, user_file: Any) -> dict[str, Any] | None:
+    """The source user of --user / --user-file: a JSON object, or a tenant user looked up by
+    UPN, objectId or mail (what a cycle's mappings read for them); None when neither is given."""
+    if given is None and user_file is None:
+        return None
+    if given is not None and not given.lstrip().startswith(("{", "[", '"')):
+        from sandbox.runtime import open_provisioning
+
+        source: dict[str, Any] = open_provisioning(settings_for()).mapping_source(given.strip())
+        return source
+    raw = given if given is not None else user_file.read()
+    try:
+        user = json.loads(raw)
+    except ValueError as exc:
+        raise click.ClickException(f"the user is not valid JSON: {exc}") from None
+    if not isinstance(user, dict):
+        raise click.ClickException("the user must be a JSON object of Entra properties")
+    return user

@@ -77,16 +77,43 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
         ctx.obj["db_path"] = db_path
 
 
+WIDE = 1_000_000
+"""The width tables are laid out in when stdout is not a terminal: wide enough that no cell
+is ever cut or wrapped, so piped output keeps every value whole, one row a line."""
+
+
 def print_table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
-    """A rich table on stdout."""
+    """A rich table on stdout, every cell, header and title printed as the text it is.
+
+    Values are rich `Text`, never markup: `Join(" ", [givenName], [surname])` or
+    `emails[type eq "work"].value` keep their brackets (and `:name:` stays text, not an emoji).
+    On a terminal, columns share its width and a value too long for its column folds onto the
+    next line rather than being cut; piped or redirected, the table is as wide as its longest
+    values, so `grep` and `less` see whole values, with no trailing blanks (`--json` is for
+    scripts).
+    """
     from rich import box
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    console = Console(highlight=False, emoji=False)
+    piped = not console.is_terminal
     # SIMPLE_HEAD: no vertical rules, so more columns fit an 80-column terminal
-    table = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=None if title is None else Text(title),
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     for column in columns:
-        table.add_column(column)
+        table.add_column(Text(column), overflow="fold")
     for row in rows:
-        table.add_row(*["-" if v is None else str(v) for v in row])
-    Console().print(table)
+        table.add_row(*[Text("-" if v is None else str(v)) for v in row])
+    if not piped:
+        console.print(table)
+        return
+    wide = Console(width=WIDE, no_color=True, highlight=False, emoji=False)
+    with wide.capture() as captured:
+        wide.print(table)
+    click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))

@@ -489,6 +489,15 @@ class ScimTarget:
         """``DELETE /Groups/{id}`` (204)."""
         self._request("write", "DELETE", f"/Groups/{quote(group_id, safe='')}")
 
+    def schemas(self) -> list[dict[str, Any]]:
+        """``GET /Schemas``: the schema resources the target publishes (RFC 7644 §4), read
+        when a mapping is added so only the target's attributes are offered."""
+        response, exchange = self._request("query", "GET", "/Schemas")
+        body = self._json(response, exchange)
+        if not _is_list_response(body):
+            raise self._incompatible(response, exchange)
+        return [r for r in body.get("Resources", []) if isinstance(r, dict)]
+
     def _match(self, resource: str, attribute: str, value: str) -> dict[str, Any] | None:
         found, exchange = self._query(resource, attribute, value)
         if len(found) > 1:

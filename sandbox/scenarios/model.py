@@ -80,7 +80,7 @@ ACTIONS: dict[str, tuple[set[str], set[str]]] = {
     "restart": (set(), {"reset"}),
     "allow-deletes": (set(), set()),
     "configure": (set(), SETTINGS | {"tenant_url", "secret_token"}),
-    "mapping": ({"target", "source"}, {"type", "default", "create_only", "matching"}),
+    "mapping": ({"target", "source"}, {"type", "default", "create_only", "matching", "force"}),
     "admin-edit": ({"member"}, {"role", "language", "timezone", "name", "active"}),
     "reissue-token": ({"issuer"}, set()),
     "expect": (set(), {"member", "team", "log", "requests", "job", "connection", "note"}),

@@ -15,7 +15,7 @@ from typing import Any
 from sandbox.engine.clock import parse_duration
 from sandbox.errors import SandboxError
 from sandbox.scenarios.model import Scenario, ScenarioError, load
-from sandbox.scenarios.world import World, apply_mapping, camel
+from sandbox.scenarios.world import World, camel
 from sandbox.transcripts import export
 
 
@@ -181,10 +181,17 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
     elif action == "configure":
         _configure(world, step)
     elif action == "mapping":
-        config = engine.config()
-        engine.configure(
-            user_mappings=tuple(apply_mapping(list(config.user_mappings), step)),
-            mapping_preset="custom",
+        from sandbox.engine.mapping_targets import set_user_mapping
+
+        set_user_mapping(
+            engine,
+            step["target"],
+            str(step["source"]),
+            kind=step.get("type"),
+            default=step.get("default"),
+            create_only=bool(step.get("create_only")),
+            matching=int(step["matching"]) if "matching" in step else None,
+            force=bool(step.get("force")),
         )
     elif action == "admin-edit":
         world.org.edit(
