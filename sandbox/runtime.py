@@ -303,13 +303,10 @@ class Sandbox:
         )
 
     def next_cycle_now(self, progress: Progress | None = None) -> CycleReport:
-        """"Next cycle now": move the simulated clock to the next cycle's time and run it."""
-        from sandbox.engine.clock import parse_time
-
-        due = self.engine.state().next_cycle
-        if due:
-            self.engine.clock.advance_to(parse_time(due))
-        report = self.engine.run_cycle(progress)
+        """"Next cycle now": move the simulated clock to the next cycle's time and run it
+        (`engine.sync`: refused with CycleRunningError, the clock unmoved, while another
+        cycle runs)."""
+        report = self.engine.sync(1, progress=progress)[0]
         self.flush_logs()
         return report
 

@@ -70,7 +70,19 @@ class ProvisioningLogs:
 
     def __init__(self, store: Store, seed: int = 1) -> None:
         self.store = store
-        self._rng = random.Random(f"log-{seed}-{store.scalar('SELECT count(*) FROM provisioning_log')}")
+        self._seed = seed
+        self._stored = -1
+        """The records stored when this generator last looked, plus those it wrote since."""
+        self.resume()
+
+    def resume(self) -> None:
+        """Before a cycle: if another process wrote records since this one last looked, go on
+        from their number (it drew its ids from the same seeded generator, so ours would
+        repeat them); otherwise keep the sequence, so a replay gives the same ids."""
+        stored = int(self.store.scalar("SELECT count(*) FROM provisioning_log") or 0)
+        if stored != self._stored:
+            self._rng = random.Random(f"log-{self._seed}-{stored}")
+            self._stored = stored
 
     def _id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -101,6 +113,7 @@ class ProvisioningLogs:
                 " ?, ?, ?, ?)",
                 rows,
             )
+        self._stored += len(rows)
 
     def query(
         self,

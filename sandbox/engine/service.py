@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,14 +26,28 @@ from sandbox.engine.logs import LogRecord, ProvisioningLogs
 from sandbox.engine.target_errors import ConnectionResult
 from sandbox.errors import SandboxError
 from sandbox.requestlog import RequestLog
-from sandbox.store import Store
+from sandbox.store import LeaseHeld, Store
 
 if TYPE_CHECKING:  # httpx and the SCIM client load when a target is first built
     import httpx
 
+    from sandbox.engine.directory_model import DirectoryUser
     from sandbox.engine.target import ScimTarget
 
 USER_CHANGE_KINDS_FOR_GROUP_MEMBERS = {"assign", "unassign", "roleChange", "hardDelete"}
+
+CYCLE_LEASE = "cycle"
+"""The store lease a cycle or a provision on demand holds while it runs (`<db>.cycle.lock`)."""
+
+
+class CycleRunningError(SandboxError):
+    """A cycle of this job (or a provision on demand) is running already, in this process or
+    another one: `pid` is its process (0 when unknown)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(f"a cycle is already running (pid {pid})" if pid
+                         else "a cycle is already running")
+        self.pid = pid
 
 
 class SecretStore:
@@ -41,18 +57,31 @@ class SecretStore:
         self.path = None if db_path == ":memory:" else Path(db_path + ".secrets")
         self._memory: dict[str, str] = {}
 
+    def _read(self) -> dict[str, Any]:
+        """The stored secrets; a file that is not ours is an error, never overwritten."""
+        assert self.path is not None
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "it is not JSON"
+            raise SandboxError(f"cannot read the secret token file {self.path}: {why}") from None
+        if not isinstance(data, dict):
+            raise SandboxError(
+                f"cannot read the secret token file {self.path}: it is not a JSON object")
+        return data
+
     def get(self, key: str) -> str:
         if self.path is None:
             return self._memory.get(key, "")
-        if not self.path.exists():
-            return ""
-        return str(json.loads(self.path.read_text() or "{}").get(key, ""))
+        return str(self._read().get(key, ""))
 
     def put(self, key: str, value: str) -> None:
         if self.path is None:
             self._memory[key] = value
             return
-        data = json.loads(self.path.read_text() or "{}") if self.path.exists() else {}
+        data = self._read()
         data[key] = value
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -240,9 +269,27 @@ class Provisioning:
             "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit])
         return [json.loads(r["counts"]) for r in reversed(rows)]
 
+    @contextmanager
+    def one_cycle(self) -> Iterator[None]:
+        """Hold the job's cycle lease for the duration: one cycle or provision on demand at a
+        time per database, across threads and processes (two at once would each save the job
+        state they read at their start, and export the same users twice). Raises
+        CycleRunningError at once, before anything is sent, when another holds it."""
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.store.lease(CYCLE_LEASE))
+            except LeaseHeld as held:
+                raise CycleRunningError(held.pid) from None
+            self.logs.resume()  # another process may have written logs since this one did
+            yield
+
     def run_cycle(self, progress: Progress | None = None) -> CycleReport:
         """Run one cycle now (initial or incremental as the state says); `progress(done,
         total, phase)` hears how far it is (its users, then its manager references)."""
+        with self.one_cycle():
+            return self._run_cycle(progress)
+
+    def _run_cycle(self, progress: Progress | None) -> CycleReport:
         config, state = self.config(), self.state()
         self.directory.purge_expired(self.clock.now())  # 30 days in the recycle bin (§2.7)
         kind = "initial" if state.initial_needed else "incremental"
@@ -260,22 +307,30 @@ class Provisioning:
             raise SandboxError("--cycles must be at least 1")
         reports: list[CycleReport] = []
         limit = max_cycles if until_idle else cycles
-        for _ in range(limit):
-            due = self.state().next_cycle
-            if due:  # "next cycle now": simulated time jumps to the scheduled start
-                self.clock.advance_to(parse_time(due))
-            report = self.run_cycle(progress)
-            reports.append(report)
-            changed = sum(report.counts[k] for k in ("created", "updated", "disabled", "deleted"))
-            if until_idle and (changed == 0 or report.quarantine is not None):
-                break
+        with self.one_cycle():  # held across the run: no other cycle comes in between
+            for _ in range(limit):
+                due = self.state().next_cycle
+                if due:  # "next cycle now": simulated time jumps to the scheduled start
+                    self.clock.advance_to(parse_time(due))
+                report = self._run_cycle(progress)
+                reports.append(report)
+                changed = sum(report.counts[k]
+                              for k in ("created", "updated", "disabled", "deleted"))
+                if until_idle and (changed == 0 or report.quarantine is not None):
+                    break
         return reports
 
     def provision_on_demand(self, user_key: str) -> OnDemandResult:
         """Provision one user now, through the same steps, ignoring the ?aadOptscim062020 flag
-        (§1.6); the watermark and the schedule are not touched."""
-        config, state = self.config(), self.state()
+        (§1.6); the watermark and the schedule are not touched. It waits for no cycle: one
+        running refuses it (CycleRunningError), as it would otherwise save the job state it
+        read over the cycle's."""
         user = self.directory.get_user(user_key)
+        with self.one_cycle():
+            return self._provision_on_demand(user)
+
+    def _provision_on_demand(self, user: DirectoryUser) -> OnDemandResult:
+        config, state = self.config(), self.state()
         with self.target(config) as target:
             connection = target.test_connection()
             if not connection.ok:
