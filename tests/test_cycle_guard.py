@@ -121,7 +121,12 @@ def test_a_cycle_in_another_process_refuses_sandbox_entra_sync_in_one_line(env):
         environ = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
         done = subprocess.run(
             [sys.executable, "-m", "sandbox", "--db", env.settings.db_path, "entra", "sync"],
-            capture_output=True, text=True, env=environ, timeout=120, check=False)
+            capture_output=True,
+            text=True,
+            env=environ,
+            timeout=120,
+            check=False,
+        )
     finally:
         held.opened.set()
         thread.join()
@@ -169,11 +174,13 @@ def test_the_lease_is_released_when_a_cycle_fails(env):
 def test_a_lease_left_by_a_killed_process_is_taken_over(env):
     env.add_user("ada")
     lock = Path(env.settings.db_path + ".cycle.lock")
-    code = ("import os, signal, sys\n"
-            "from sandbox.store import Store\n"
-            "held = Store(sys.argv[1]).lease('cycle')\n"
-            "held.__enter__()\n"
-            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    code = (
+        "import os, signal, sys\n"
+        "from sandbox.store import Store\n"
+        "held = Store(sys.argv[1]).lease('cycle')\n"
+        "held.__enter__()\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
     killed = subprocess.Popen([sys.executable, "-c", code, env.settings.db_path])
     assert killed.wait(120) == -signal.SIGKILL
     assert lock.read_text() == str(killed.pid)  # its pid is left behind; its lock is not
