@@ -103,17 +103,19 @@ def groups_provisioning(state: str) -> None:
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def test_connection(as_json: bool) -> None:
-    """Test connection as Entra does: a filter on a random GUID must answer 200 and no users."""
+    """Test connection as Entra does: a filter on a random GUID must answer 200 and no users.
+
+    Exits 1, with what was wrong, when the test fails."""
     with _running() as engine:
         result = engine.test_connection()
     if as_json:
         emit_json({"ok": result.ok, "message": result.message,
                    "request": result.exchange.request_line if result.exchange else None,
                    "status": result.exchange.status if result.exchange else None})
-    else:
+    elif result.ok:
         click.echo(result.message)
     if not result.ok:
-        raise SystemExit(1)
+        raise click.ClickException(_line(result.message))
 
 
 # -- mappings -----------------------------------------------------------------------------------
@@ -265,8 +267,30 @@ def _summary(reports: list[Any], as_json: bool) -> None:
             f"{c['skipped'] + d['staged']}, failed {c['failed']}; {d['requests']} requests in "
             f"{d['wall_ms'] / 1000:.1f} s" + (f"; quarantined ({quarantine})" if quarantine else "")
         )
-    if reports and reports[-1].quarantine:
-        click.echo("The job is quarantined: `sandbox entra status` says why.")
+
+
+def _line(text: str) -> str:
+    """`text` on one line (an error on stderr is one line)."""
+    return " ".join(text.split())
+
+
+def _trouble(reports: list[Any]) -> str | None:
+    """Why `sync` exits 1 though its cycles ran: the job ended quarantined, or objects failed
+    (escrowed, retried by later cycles); None when nothing failed."""
+    quarantine = reports[-1].quarantine if reports else None
+    failed = [(r.id, r.counts["failed"]) for r in reports if r.counts["failed"]]
+    total = sum(count for _cycle, count in failed)
+    failures = (f"{total} object{'s' if total != 1 else ''} failed in cycle"
+                f"{'s' if len(failed) > 1 else ''} "
+                + ", ".join(f"#{cycle}" for cycle, _count in failed))
+    if quarantine is not None:
+        error = _line(quarantine.error.strip().splitlines()[0]) if quarantine.error.strip() else ""
+        return (f"the job is quarantined ({quarantine.reason}" + (f": {error}" if error else "")
+                + ")"
+                + (f"; {failures}" if failed else "") + "; `sandbox entra status` says more")
+    if failed:
+        return f"{failures} (escrowed, retried later); `sandbox entra logs --status Failure` says why"
+    return None
 
 
 @entra.command("sync")
@@ -275,7 +299,10 @@ def _summary(reports: list[Any], as_json: bool) -> None:
 @click.option("--until-idle", is_flag=True, help="Run cycles until one changes nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def sync(cycles: int, until_idle: bool, as_json: bool) -> None:
-    """Run provisioning cycles now, moving the simulated clock 40 minutes between them."""
+    """Run provisioning cycles now, moving the simulated clock 40 minutes between them.
+
+    Exits 1 when an object failed or the job ends quarantined, or when a cycle of this job
+    is already running (here or in another process)."""
     from rich.progress import Progress
 
     with _running() as engine:
@@ -290,6 +317,9 @@ def sync(cycles: int, until_idle: bool, as_json: bool) -> None:
 
                 reports = engine.sync(cycles, until_idle=until_idle, progress=progress)
     _summary(reports, as_json)
+    trouble = _trouble(reports)
+    if trouble is not None:
+        raise click.ClickException(trouble)
 
 
 @entra.command("status")
@@ -349,21 +379,29 @@ def allow_deletes() -> None:
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def pod(user: str, as_json: bool) -> None:
-    """Provision on demand: one user, now, with its steps (ignores ?aadOptscim062020)."""
+    """Provision on demand: one user, now, with its steps (ignores ?aadOptscim062020).
+
+    Exits 1 when it fails, or when a cycle of this job is running."""
     with _running() as engine:
         result = engine.provision_on_demand(user)
     record = result.record
     if as_json:
         emit_json(record.to_dict())
-        return
-    click.echo(f"{record.source_name}: {record.action} {record.status}"
-               + (f" ({record.error_code})" if record.error_code else ""))
-    for number, step in enumerate(record.steps, 1):
-        click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
-    for change in record.modified:
-        click.echo(f"     {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}")
-    if record.reason:
-        click.echo(f"  {record.reason}")
+    else:
+        click.echo(f"{record.source_name}: {record.action} {record.status}"
+                   + (f" ({record.error_code})" if record.error_code else ""))
+        for number, step in enumerate(record.steps, 1):
+            click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
+        for change in record.modified:
+            click.echo(f"     {change['displayName']}: {change['oldValue']!r} -> "
+                       f"{change['newValue']!r}")
+        if record.reason:
+            click.echo(f"  {record.reason}")
+    if record.status == "Failure":
+        raise click.ClickException(
+            f"provisioning {record.source_name} failed"
+            + (f" ({record.error_code})" if record.error_code else "")
+            + (f": {_line(record.reason)}" if record.reason else ""))
 
 
 @entra.command("logs")
