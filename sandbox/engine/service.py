@@ -45,8 +45,9 @@ class CycleRunningError(SandboxError):
     another one: `pid` is its process (0 when unknown)."""
 
     def __init__(self, pid: int) -> None:
-        super().__init__(f"a cycle is already running (pid {pid})" if pid
-                         else "a cycle is already running")
+        super().__init__(
+            f"a cycle is already running (pid {pid})" if pid else "a cycle is already running"
+        )
         self.pid = pid
 
 
@@ -69,7 +70,8 @@ class SecretStore:
             raise SandboxError(f"cannot read the secret token file {self.path}: {why}") from None
         if not isinstance(data, dict):
             raise SandboxError(
-                f"cannot read the secret token file {self.path}: it is not a JSON object")
+                f"cannot read the secret token file {self.path}: it is not a JSON object"
+            )
         return data
 
     def get(self, key: str) -> str:
@@ -179,15 +181,22 @@ class Provisioning:
 
         config = config or self.config()
         if not config.configured:
-            raise SandboxError("provisioning is not configured: run `sandbox entra configure "
-                               "--tenant-url URL --secret-token TOKEN`")
+            raise SandboxError(
+                "provisioning is not configured: run `sandbox entra configure "
+                "--tenant-url URL --secret-token TOKEN`"
+            )
         url = config.tenant_url
         if url.split("?")[0].rstrip("/") == "local":
             if self.url_override is None:
-                raise SandboxError("the tenant URL is 'local' but the local provider is not running")
+                raise SandboxError(
+                    "the tenant URL is 'local' but the local provider is not running"
+                )
             url = self.url_override + (("?" + url.split("?", 1)[1]) if "?" in url else "")
-        options: dict[str, Any] = {"request_log": self.request_log, "clock": self.clock.now,
-                                   "max_concurrency": config.max_concurrency}
+        options: dict[str, Any] = {
+            "request_log": self.request_log,
+            "clock": self.clock.now,
+            "max_concurrency": config.max_concurrency,
+        }
         if self.transport is not None:
             return ScimTarget(self.transport, url, config.secret_token, **options)
         return ScimTarget.over_http(url, config.secret_token, **options)
@@ -207,8 +216,11 @@ class Provisioning:
         """Start provisioning: cycles run on the simulated clock from now."""
         if not self.config().configured:
             raise SandboxError("configure the tenant URL and secret token before starting")
-        state = replace(self.state(), running=True,
-                        next_cycle=self.state().next_cycle or format_time(self.clock.now()))
+        state = replace(
+            self.state(),
+            running=True,
+            next_cycle=self.state().next_cycle or format_time(self.clock.now()),
+        )
         return self.jobs.save_state(state)
 
     def stop(self) -> JobState:
@@ -219,8 +231,15 @@ class Provisioning:
         """Restart provisioning: clears the watermark, escrows and quarantine, keeps links
         (§1.4); `reset_scope` "ConnectorDataStore" or "Full" also forgets the links."""
         scopes = {s.strip() for s in reset_scope.split(",") if s.strip()}
-        known = {"None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full",
-                 "ForceDeletes"}
+        known = {
+            "None",
+            "ConnectorDataStore",
+            "Escrows",
+            "Watermark",
+            "QuarantineState",
+            "Full",
+            "ForceDeletes",
+        }
         if scopes - known:
             raise SandboxError(f"unknown reset scope(s): {', '.join(sorted(scopes - known))}")
         state = self.state()
@@ -248,17 +267,25 @@ class Provisioning:
 
     def new_cycle(self, kind: str) -> int:
         with self.store.write() as db:
-            return int(db.execute(
-                "INSERT INTO cycles (kind, started, status) VALUES (?, ?, 'running')",
-                [kind, format_time(self.clock.now())],
-            ).lastrowid or 0)
+            return int(
+                db.execute(
+                    "INSERT INTO cycles (kind, started, status) VALUES (?, ?, 'running')",
+                    [kind, format_time(self.clock.now())],
+                ).lastrowid
+                or 0
+            )
 
     def finish_cycle(self, report: CycleReport, state: JobState) -> None:
         with self.store.write() as db:
             db.execute(
                 "UPDATE cycles SET finished = ?, status = ?, counts = ?, wall_ms = ? WHERE id = ?",
-                [report.finished, "quarantined" if report.quarantine else "done",
-                 json.dumps(report.to_dict()), report.wall_ms, report.id],
+                [
+                    report.finished,
+                    "quarantined" if report.quarantine else "done",
+                    json.dumps(report.to_dict()),
+                    report.wall_ms,
+                    report.id,
+                ],
             )
         self.jobs.save_state(state)
         self.request_log.flush()
@@ -266,7 +293,8 @@ class Provisioning:
     def cycles(self, limit: int = 50) -> list[dict[str, Any]]:
         """The latest cycles' reports, oldest first."""
         rows = self.store.query(
-            "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit])
+            "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit]
+        )
         return [json.loads(r["counts"]) for r in reversed(rows)]
 
     @contextmanager
@@ -298,8 +326,14 @@ class Provisioning:
             report = cycle.run()
         return report
 
-    def sync(self, cycles: int = 1, *, until_idle: bool = False, max_cycles: int = 50,
-             progress: Progress | None = None) -> list[CycleReport]:
+    def sync(
+        self,
+        cycles: int = 1,
+        *,
+        until_idle: bool = False,
+        max_cycles: int = 50,
+        progress: Progress | None = None,
+    ) -> list[CycleReport]:
         """Run the next scheduled cycles now, back to back: the simulated clock moves to each
         cycle's start time (40 minutes apart, a day apart in quarantine).
         `until_idle` runs until a cycle changes nothing (at most `max_cycles`)."""
@@ -314,8 +348,9 @@ class Provisioning:
                     self.clock.advance_to(parse_time(due))
                 report = self._run_cycle(progress)
                 reports.append(report)
-                changed = sum(report.counts[k]
-                              for k in ("created", "updated", "disabled", "deleted"))
+                changed = sum(
+                    report.counts[k] for k in ("created", "updated", "disabled", "deleted")
+                )
                 if until_idle and (changed == 0 or report.quarantine is not None):
                     break
         return reports
@@ -334,14 +369,33 @@ class Provisioning:
         with self.target(config) as target:
             connection = target.test_connection()
             if not connection.ok:
-                return OnDemandResult(LogRecord(0, format_time(self.clock.now()), "User", user.id,
-                                                user.user_principal_name, status="Failure",
-                                                reason=connection.message), connection)
+                return OnDemandResult(
+                    LogRecord(
+                        0,
+                        format_time(self.clock.now()),
+                        "User",
+                        user.id,
+                        user.user_principal_name,
+                        status="Failure",
+                        reason=connection.message,
+                    ),
+                    connection,
+                )
             cycle = Cycle(self, target, config, state, kind="pod", on_demand=True)
             outcome = cycle.provision_users([user.id])
-            record = outcome[0].record if outcome else LogRecord(
-                cycle.id, cycle.now_text(), "User", user.id, user.user_principal_name,
-                status="Skipped", reason="Nothing to do for this user.")
+            record = (
+                outcome[0].record
+                if outcome
+                else LogRecord(
+                    cycle.id,
+                    cycle.now_text(),
+                    "User",
+                    user.id,
+                    user.user_principal_name,
+                    status="Skipped",
+                    reason="Nothing to do for this user.",
+                )
+            )
             self.logs.write([record])
             cycle.report.finished = cycle.now_text()
             self.finish_cycle(cycle.report, state)
@@ -382,7 +436,10 @@ class Provisioning:
             elif change.change in USER_CHANGE_KINDS_FOR_GROUP_MEMBERS:
                 members = change.detail.get("members")
                 if members is None:
-                    members = [m.id for m in self.directory.members(change.object_id)] if \
-                        self.directory.find_group(change.object_id) else []
+                    members = (
+                        [m.id for m in self.directory.members(change.object_id)]
+                        if self.directory.find_group(change.object_id)
+                        else []
+                    )
                 users.update(members)
         return users, groups
