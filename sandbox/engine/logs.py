@@ -97,12 +97,23 @@ class ProvisioningLogs:
             record.change_id = record.change_id or self._id()
             rows.append(
                 (
-                    record.id, record.cycle_id, record.change_id, record.at, record.object_type,
-                    record.source_id, record.source_name, record.target_id, record.action,
-                    record.status, record.error_code, record.reason,
+                    record.id,
+                    record.cycle_id,
+                    record.change_id,
+                    record.at,
+                    record.object_type,
+                    record.source_id,
+                    record.source_name,
+                    record.target_id,
+                    record.action,
+                    record.status,
+                    record.error_code,
+                    record.reason,
                     # vars(), not asdict(): no deep copy of every step's details (hot path)
-                    json.dumps([vars(s) for s in record.steps]), json.dumps(record.modified),
-                    json.dumps(record.exchanges), round(record.duration_ms, 3),
+                    json.dumps([vars(s) for s in record.steps]),
+                    json.dumps(record.modified),
+                    json.dumps(record.exchanges),
+                    round(record.duration_ms, 3),
                 )
             )
         with self.store.write() as db:
