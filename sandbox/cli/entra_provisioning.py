@@ -34,38 +34,74 @@ def _on_off(value: str) -> bool:
 
 @entra.command("configure")
 @db_option
-@click.option("--tenant-url", default=None,
-              help="The SCIM base URL ('local' = this sandbox's provider); add "
-                   "?aadOptscim062020 for the SCIM 2020 dialect.")
+@click.option(
+    "--tenant-url",
+    default=None,
+    help="The SCIM base URL ('local' = this sandbox's provider); add "
+    "?aadOptscim062020 for the SCIM 2020 dialect.",
+)
 @click.option("--secret-token", default=None, help="The SCIM token the provider issued.")
-@click.option("--scope", type=click.Choice(["assigned", "all"]), default=None,
-              help="Sync only assigned users and groups, or all of them.")
+@click.option(
+    "--scope",
+    type=click.Choice(["assigned", "all"]),
+    default=None,
+    help="Sync only assigned users and groups, or all of them.",
+)
 @click.option("--create/--no-create", default=None, help="Target object action: Create.")
 @click.option("--update/--no-update", default=None, help="Target object action: Update.")
 @click.option("--delete/--no-delete", default=None, help="Target object action: Delete.")
-@click.option("--skip-out-of-scope-deletions/--disable-out-of-scope", default=None,
-              help="Leave users that leave scope enabled in the target (SkipOutOfScopeDeletions).")
-@click.option("--delete-threshold", type=int, default=None,
-              help="Prevent accidental deletions: most disables+deletes per cycle.")
-@click.option("--no-delete-threshold", is_flag=True, help="Turn accidental-deletion prevention off.")
-@click.option("--escrow-threshold", type=int, default=None,
-              help="Failures before the 40 % quarantine rule applies (default 5000).")
+@click.option(
+    "--skip-out-of-scope-deletions/--disable-out-of-scope",
+    default=None,
+    help="Leave users that leave scope enabled in the target (SkipOutOfScopeDeletions).",
+)
+@click.option(
+    "--delete-threshold",
+    type=int,
+    default=None,
+    help="Prevent accidental deletions: most disables+deletes per cycle.",
+)
+@click.option(
+    "--no-delete-threshold", is_flag=True, help="Turn accidental-deletion prevention off."
+)
+@click.option(
+    "--escrow-threshold",
+    type=int,
+    default=None,
+    help="Failures before the 40 % quarantine rule applies (default 5000).",
+)
 @click.option("--concurrency", type=int, default=None, help="Requests sent at once (1-32).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def configure(tenant_url: str | None, secret_token: str | None, scope: str | None,
-              create: bool | None, update: bool | None, delete: bool | None,
-              skip_out_of_scope_deletions: bool | None, delete_threshold: int | None,
-              no_delete_threshold: bool, escrow_threshold: int | None,
-              concurrency: int | None, as_json: bool) -> None:
+def configure(
+    tenant_url: str | None,
+    secret_token: str | None,
+    scope: str | None,
+    create: bool | None,
+    update: bool | None,
+    delete: bool | None,
+    skip_out_of_scope_deletions: bool | None,
+    delete_threshold: int | None,
+    no_delete_threshold: bool,
+    escrow_threshold: int | None,
+    concurrency: int | None,
+    as_json: bool,
+) -> None:
     """Set admin credentials and settings (guide step 3); changing scope forces an initial cycle."""
     changes: dict[str, Any] = {
-        k: v for k, v in {
-            "tenant_url": tenant_url, "secret_token": secret_token, "scope": scope,
-            "create": create, "update": update, "delete": delete,
+        k: v
+        for k, v in {
+            "tenant_url": tenant_url,
+            "secret_token": secret_token,
+            "scope": scope,
+            "create": create,
+            "update": update,
+            "delete": delete,
             "skip_out_of_scope_deletions": skip_out_of_scope_deletions,
-            "delete_threshold": delete_threshold, "escrow_threshold": escrow_threshold,
+            "delete_threshold": delete_threshold,
+            "escrow_threshold": escrow_threshold,
             "max_concurrency": concurrency,
-        }.items() if v is not None
+        }.items()
+        if v is not None
     }
     if no_delete_threshold:
         if delete_threshold is not None:
@@ -74,13 +110,19 @@ def configure(tenant_url: str | None, secret_token: str | None, scope: str | Non
     engine = _engine()
     config = engine.configure(**changes) if changes else engine.config()
     data = {
-        "tenant_url": config.tenant_url, "dialect": "aadOptscim062020" if config.flag else "default",
-        "secret_token": "(set)" if config.secret_token else "(none)", "scope": config.scope,
-        "create": config.create, "update": config.update, "delete": config.delete,
+        "tenant_url": config.tenant_url,
+        "dialect": "aadOptscim062020" if config.flag else "default",
+        "secret_token": "(set)" if config.secret_token else "(none)",
+        "scope": config.scope,
+        "create": config.create,
+        "update": config.update,
+        "delete": config.delete,
         "groups_provisioning": config.groups_enabled,
         "skip_out_of_scope_deletions": config.skip_out_of_scope_deletions,
-        "delete_threshold": config.delete_threshold, "escrow_threshold": config.escrow_threshold,
-        "concurrency": config.max_concurrency, "mappings": config.mapping_preset,
+        "delete_threshold": config.delete_threshold,
+        "escrow_threshold": config.escrow_threshold,
+        "concurrency": config.max_concurrency,
+        "mappings": config.mapping_preset,
     }
     if as_json:
         emit_json(data)
@@ -95,8 +137,10 @@ def configure(tenant_url: str | None, secret_token: str | None, scope: str | Non
 def groups_provisioning(state: str) -> None:
     """Turn "Provision Microsoft Entra ID Groups" on or off (guide step 5: off for Nulab)."""
     _engine().configure(groups_enabled=_on_off(state))
-    click.echo(f"Group provisioning {'enabled' if _on_off(state) else 'disabled'}; the next "
-               "cycle is initial.")
+    click.echo(
+        f"Group provisioning {'enabled' if _on_off(state) else 'disabled'}; the next "
+        "cycle is initial."
+    )
 
 
 @entra.command("test-connection")
@@ -109,9 +153,14 @@ def test_connection(as_json: bool) -> None:
     with _running() as engine:
         result = engine.test_connection()
     if as_json:
-        emit_json({"ok": result.ok, "message": result.message,
-                   "request": result.exchange.request_line if result.exchange else None,
-                   "status": result.exchange.status if result.exchange else None})
+        emit_json(
+            {
+                "ok": result.ok,
+                "message": result.message,
+                "request": result.exchange.request_line if result.exchange else None,
+                "status": result.exchange.status if result.exchange else None,
+            }
+        )
     elif result.ok:
         click.echo(result.message)
     if not result.ok:
@@ -139,23 +188,45 @@ def mappings_list(groups: bool, as_json: bool) -> None:
     if as_json:
         emit_json([_mapping_to_dict(m) for m in rows])
         return
-    print_table(["target attribute", "type", "source", "matching", "apply", "default"],
-                [[m.target, str(m.type), m.source, m.matching_precedence or "",
-                  "creation only" if m.create_only else "always", m.default] for m in rows],
-                title=f"{'Group' if groups else 'User'} mappings ({config.mapping_preset})")
+    print_table(
+        ["target attribute", "type", "source", "matching", "apply", "default"],
+        [
+            [
+                m.target,
+                str(m.type),
+                m.source,
+                m.matching_precedence or "",
+                "creation only" if m.create_only else "always",
+                m.default,
+            ]
+            for m in rows
+        ],
+        title=f"{'Group' if groups else 'User'} mappings ({config.mapping_preset})",
+    )
 
 
 @mappings.command("set")
 @db_option
 @click.argument("target")
 @click.argument("source")
-@click.option("--type", "kind", type=click.Choice(["Direct", "Constant", "Expression", "None"]),
-              default=None, help="Mapping type (default: Expression when SOURCE has a '(').")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["Direct", "Constant", "Expression", "None"]),
+    default=None,
+    help="Mapping type (default: Expression when SOURCE has a '(').",
+)
 @click.option("--default", "default", default=None, help="Default value if null (create only).")
 @click.option("--create-only", is_flag=True, help="Apply only during object creation.")
 @click.option("--matching", type=int, default=None, help="Matching precedence (1 = first).")
-def mappings_set(target: str, source: str, kind: str | None, default: str | None,
-                 create_only: bool, matching: int | None) -> None:
+def mappings_set(
+    target: str,
+    source: str,
+    kind: str | None,
+    default: str | None,
+    create_only: bool,
+    matching: int | None,
+) -> None:
     """Add or replace the mapping of TARGET, e.g. `userName mail` or
     `'roles[primary eq "True"].value' 'SingleAppRoleAssignment([appRoleAssignments])'`."""
     from sandbox.engine.job import with_mapping
@@ -163,10 +234,19 @@ def mappings_set(target: str, source: str, kind: str | None, default: str | None
     engine = _engine()
     config = engine.config()
     old = any(m.target == target for m in config.user_mappings)
-    rows = with_mapping(config.user_mappings, target, source, kind=kind, default=default,
-                        create_only=create_only, matching=matching)
+    rows = with_mapping(
+        config.user_mappings,
+        target,
+        source,
+        kind=kind,
+        default=default,
+        create_only=create_only,
+        matching=matching,
+    )
     engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
-    click.echo(f"{'Replaced' if old else 'Added'} the mapping of {target}; the next cycle is initial.")
+    click.echo(
+        f"{'Replaced' if old else 'Added'} the mapping of {target}; the next cycle is initial."
+    )
 
 
 @mappings.command("remove")
@@ -280,22 +360,31 @@ def _trouble(reports: list[Any]) -> str | None:
     quarantine = reports[-1].quarantine if reports else None
     failed = [(r.id, r.counts["failed"]) for r in reports if r.counts["failed"]]
     total = sum(count for _cycle, count in failed)
-    failures = (f"{total} object{'s' if total != 1 else ''} failed in cycle"
-                f"{'s' if len(failed) > 1 else ''} "
-                + ", ".join(f"#{cycle}" for cycle, _count in failed))
+    failures = (
+        f"{total} object{'s' if total != 1 else ''} failed in cycle"
+        f"{'s' if len(failed) > 1 else ''} " + ", ".join(f"#{cycle}" for cycle, _count in failed)
+    )
     if quarantine is not None:
         error = _line(quarantine.error.strip().splitlines()[0]) if quarantine.error.strip() else ""
-        return (f"the job is quarantined ({quarantine.reason}" + (f": {error}" if error else "")
-                + ")"
-                + (f"; {failures}" if failed else "") + "; `sandbox entra status` says more")
+        return (
+            f"the job is quarantined ({quarantine.reason}"
+            + (f": {error}" if error else "")
+            + ")"
+            + (f"; {failures}" if failed else "")
+            + "; `sandbox entra status` says more"
+        )
     if failed:
-        return f"{failures} (escrowed, retried later); `sandbox entra logs --status Failure` says why"
+        return (
+            f"{failures} (escrowed, retried later); `sandbox entra logs --status Failure` says why"
+        )
     return None
 
 
 @entra.command("sync")
 @db_option
-@click.option("--cycles", type=int, default=1, show_default=True, help="Cycles to run back to back.")
+@click.option(
+    "--cycles", type=int, default=1, show_default=True, help="Cycles to run back to back."
+)
 @click.option("--until-idle", is_flag=True, help="Run cycles until one changes nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def sync(cycles: int, until_idle: bool, as_json: bool) -> None:
@@ -333,8 +422,10 @@ def status(as_json: bool) -> None:
         return
     for key, value in data.items():
         if key == "quarantine" and value:
-            click.echo(f"quarantine: {value['reason']} since {value['current_began']} "
-                       f"(next attempt {value['next_attempt']}): {value['error']}")
+            click.echo(
+                f"quarantine: {value['reason']} since {value['current_began']} "
+                f"(next attempt {value['next_attempt']}): {value['error']}"
+            )
             continue
         click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
 
@@ -357,9 +448,13 @@ def stop() -> None:
 
 @entra.command("restart")
 @db_option
-@click.option("--reset", "reset_scope", default="",
-              help="Graph resetScope: ConnectorDataStore, Escrows, Watermark, QuarantineState, "
-                   "Full, ForceDeletes (comma list; default like the portal).")
+@click.option(
+    "--reset",
+    "reset_scope",
+    default="",
+    help="Graph resetScope: ConnectorDataStore, Escrows, Watermark, QuarantineState, "
+    "Full, ForceDeletes (comma list; default like the portal).",
+)
 def restart(reset_scope: str) -> None:
     """Restart provisioning: clears the watermark, escrows and quarantine; keeps links."""
     _engine().restart(reset_scope)
@@ -388,44 +483,71 @@ def pod(user: str, as_json: bool) -> None:
     if as_json:
         emit_json(record.to_dict())
     else:
-        click.echo(f"{record.source_name}: {record.action} {record.status}"
-                   + (f" ({record.error_code})" if record.error_code else ""))
+        click.echo(
+            f"{record.source_name}: {record.action} {record.status}"
+            + (f" ({record.error_code})" if record.error_code else "")
+        )
         for number, step in enumerate(record.steps, 1):
             click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
         for change in record.modified:
-            click.echo(f"     {change['displayName']}: {change['oldValue']!r} -> "
-                       f"{change['newValue']!r}")
+            click.echo(
+                f"     {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}"
+            )
         if record.reason:
             click.echo(f"  {record.reason}")
     if record.status == "Failure":
         raise click.ClickException(
             f"provisioning {record.source_name} failed"
             + (f" ({record.error_code})" if record.error_code else "")
-            + (f": {_line(record.reason)}" if record.reason else ""))
+            + (f": {_line(record.reason)}" if record.reason else "")
+        )
 
 
 @entra.command("logs")
 @db_option
 @click.option("--cycle", "cycle_id", type=int, default=None, help="Only this cycle.")
 @click.option("--user", "source", default=None, help="Only this user (objectId or UPN).")
-@click.option("--status", type=click.Choice(["Success", "Failure", "Skipped", "Warning"]),
-              default=None)
-@click.option("--action", type=click.Choice(["Create", "Update", "Disable", "Delete",
-                                             "StagedDelete", "Other"]), default=None)
+@click.option(
+    "--status", type=click.Choice(["Success", "Failure", "Skipped", "Warning"]), default=None
+)
+@click.option(
+    "--action",
+    type=click.Choice(["Create", "Update", "Disable", "Delete", "StagedDelete", "Other"]),
+    default=None,
+)
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def logs(cycle_id: int | None, source: str | None, status: str | None, action: str | None,
-         limit: int, as_json: bool) -> None:
+def logs(
+    cycle_id: int | None,
+    source: str | None,
+    status: str | None,
+    action: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Provisioning logs: per object and cycle, action, status, error, modified properties."""
-    records = _engine().logs.query(cycle_id=cycle_id, source=source, status=status,
-                                   action=action, limit=limit)
+    records = _engine().logs.query(
+        cycle_id=cycle_id, source=source, status=status, action=action, limit=limit
+    )
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
-    print_table(["cycle", "time", "identity", "action", "status", "error", "modified"],
-                [[r.cycle_id, r.at, r.source_name, r.action, r.status, r.error_code or "",
-                  _modified(r.modified)] for r in records],
-                title="Provisioning logs")
+    print_table(
+        ["cycle", "time", "identity", "action", "status", "error", "modified"],
+        [
+            [
+                r.cycle_id,
+                r.at,
+                r.source_name,
+                r.action,
+                r.status,
+                r.error_code or "",
+                _modified(r.modified),
+            ]
+            for r in records
+        ],
+        title="Provisioning logs",
+    )
 
 
 def _modified(modified: list[dict[str, Any]]) -> str:
@@ -435,8 +557,12 @@ def _modified(modified: list[dict[str, Any]]) -> str:
 
 @entra.command("clock")
 @db_option
-@click.option("--advance", default=None, metavar="DURATION",
-              help="Move simulated time forward, e.g. 40m, 6h, 30d.")
+@click.option(
+    "--advance",
+    default=None,
+    metavar="DURATION",
+    help="Move simulated time forward, e.g. 40m, 6h, 30d.",
+)
 @click.option("--speed", type=float, default=None, help="Simulated seconds per real second.")
 def clock(advance: str | None, speed: float | None) -> None:
     """Show or move the simulated clock."""
@@ -447,6 +573,7 @@ def clock(advance: str | None, speed: float | None) -> None:
         engine.clock.advance(parse_duration(advance))
     if speed is not None:
         engine.clock.set_speed(speed)
-    click.echo(f"simulated time: {engine.clock.now().isoformat(timespec='seconds')} "
-               f"(speed {engine.clock.speed:g})")
-
+    click.echo(
+        f"simulated time: {engine.clock.now().isoformat(timespec='seconds')} "
+        f"(speed {engine.clock.speed:g})"
+    )
