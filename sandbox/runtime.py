@@ -49,8 +49,13 @@ def build_provider(
     keeps both sides' exchanges in the order they happened."""
     if settings.rules == "core":
         return create_app(store, settings, request_log=request_log)
-    return create_app(store, settings, rules=NulabRules(Organization(store)),
-                      schema=nulab_schema(), request_log=request_log)
+    return create_app(
+        store,
+        settings,
+        rules=NulabRules(Organization(store)),
+        schema=nulab_schema(),
+        request_log=request_log,
+    )
 
 
 @dataclass(frozen=True)
@@ -112,8 +117,9 @@ def bootstrap_tenant(store: Store, settings: Settings) -> bool:
     for member in Organization(store).members():
         given, _, family = member.username.partition(" ")
         people.append((given or member.username, family or member.username, member.email))
-    engine.directory.seed(seed=settings.seed, users=max(DEFAULT_TENANT_USERS, len(people)),
-                          people=people)
+    engine.directory.seed(
+        seed=settings.seed, users=max(DEFAULT_TENANT_USERS, len(people)), people=people
+    )
     return True
 
 
@@ -176,8 +182,9 @@ def running_engine(settings: Settings, store: Store | None = None) -> Iterator[P
     if url.split("?")[0].rstrip("/") != LOCAL_TARGET:
         yield engine
         return
-    server = EmbeddedServer(build_provider(engine.store, settings, engine.request_log),
-                            threads=settings.threads)
+    server = EmbeddedServer(
+        build_provider(engine.store, settings, engine.request_log), threads=settings.threads
+    )
     server.start()
     engine.url_override = server.url + settings.base_path
     try:
@@ -335,9 +342,11 @@ class Sandbox:
 
         result = self.engine.test_connection()
         if not result.ok and engine_token_is_current(self.engine) is False:
-            hint = ("The engine's secret token is not the provider's current SCIM token (deleted "
-                    "or reissued since it was entered): paste the new one here, or issue one on "
-                    "the Provider screen (6, key i) and choose \"Use in engine\".")
+            hint = (
+                "The engine's secret token is not the provider's current SCIM token (deleted "
+                "or reissued since it was entered): paste the new one here, or issue one on "
+                'the Provider screen (6, key i) and choose "Use in engine".'
+            )
             result = replace(result, message=f"{result.message}\n{hint}")
         return result
 
@@ -347,18 +356,16 @@ class Sandbox:
 
         state = self.engine.state()
         return bool(
-            state.running and state.next_cycle
+            state.running
+            and state.next_cycle
             and parse_time(state.next_cycle) <= self.engine.clock.now()
         )
 
     def next_cycle_now(self, progress: Progress | None = None) -> CycleReport:
-        """"Next cycle now": move the simulated clock to the next cycle's time and run it."""
-        from sandbox.engine.clock import parse_time
-
-        due = self.engine.state().next_cycle
-        if due:
-            self.engine.clock.advance_to(parse_time(due))
-        report = self.engine.run_cycle(progress)
+        """ "Next cycle now": move the simulated clock to the next cycle's time and run it
+        (`engine.sync`: refused with CycleRunningError, the clock unmoved, while another
+        cycle runs)."""
+        report = self.engine.sync(1, progress=progress)[0]
         self.flush_logs()
         return report
 
@@ -428,10 +435,18 @@ class Sandbox:
         else:
             upn = f"user{directory.count() + 1}@{self.engine.tenant_domain}"
         return directory.add_user(
-            userPrincipalName=upn, mail=upn, displayName=f"{given} {family}", givenName=given,
-            surname=family, jobTitle=fake.job()[:60], department=fake.random_element(
-                ("Sales", "Engineering", "Marketing", "Support", "Research")),
-            preferredLanguage="en-US", country="United States", usageLocation="US",
+            userPrincipalName=upn,
+            mail=upn,
+            displayName=f"{given} {family}",
+            givenName=given,
+            surname=family,
+            jobTitle=fake.job()[:60],
+            department=fake.random_element(
+                ("Sales", "Engineering", "Marketing", "Support", "Research")
+            ),
+            preferredLanguage="en-US",
+            country="United States",
+            usageLocation="US",
         )
 
     def issue_token(self, use_in_engine: bool = False) -> str:

@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -33,8 +34,36 @@ the checkpoint thread cannot keep up or cannot finish (a long reader)."""
 _memory_names = itertools.count(1)
 
 
+class LeaseHeld(StoreError):
+    """A lease of the database (see `Store.lease`) is held by someone else: `pid` (0 when
+    it could not be read)."""
+
+    def __init__(self, name: str, pid: int) -> None:
+        super().__init__(f"{name} is held by process {pid or 'unknown'}")
+        self.name = name
+        self.pid = pid
+
+
 def _fold(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
+
+
+def _why(exc: sqlite3.DatabaseError) -> str:
+    """SQLite's complaint about a file, in the words a user of --db needs."""
+    if "file is not a database" in str(exc):
+        return "the file is not an SQLite database (it was left as it is)"
+    return str(exc)
+
+
+def _holder(fd: int) -> int:
+    """The pid a held lease file names; its holder writes it just after locking, so a reader
+    that comes in between waits a moment for it."""
+    for _ in range(50):
+        raw = os.pread(fd, 32, 0).strip()
+        if raw.isdigit():
+            return int(raw)
+        time.sleep(0.002)
+    return 0
 
 
 class _Checkpointer:
@@ -123,8 +152,11 @@ class Store:
             )
         else:
             self._uri = path
+            self._check_path()
         self._local = threading.local()
         self._pid = os.getpid()
+        self._leases: dict[str, threading.Lock] = {}
+        """In-memory databases' leases (a file database's are OS locks beside it)."""
         self._anchor: sqlite3.Connection | None = None
         self._write_lock = threading.Lock()
         self._lock_fd: int | None = None
@@ -132,9 +164,22 @@ class Store:
         self._checkpointer = None if self._memory else _Checkpointer(self._connect)
         if self._memory:  # keeps the in-memory database alive between threads
             self._anchor = self._connect()
-        self.migrate()
+        try:
+            self.migrate()
+        except sqlite3.DatabaseError as exc:  # a damaged file: say so, write nothing
+            raise StoreError(f"cannot open database {self.path}: {_why(exc)}") from None
 
     # -- connections ---------------------------------------------------------------------
+
+    def _check_path(self) -> None:
+        """Refuse, before SQLite touches anything, a path that cannot be the database."""
+        if os.path.isdir(self.path):
+            raise StoreError(f"cannot open database {self.path}: it is a directory")
+        folder = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(folder):
+            raise StoreError(
+                f"cannot open database {self.path}: the directory {folder} does not exist"
+            )
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -147,14 +192,19 @@ class Store:
             )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open database {self.path}: {exc}") from None
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        if not self._memory:
-            # WAL: readers never block the writer. synchronous=NORMAL keeps every committed
-            # transaction across a process crash (SIGKILL); only an OS crash may lose the last.
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
-        conn.execute("PRAGMA foreign_keys = ON")
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if not self._memory:
+                # WAL: readers never block the writer. synchronous=NORMAL keeps every committed
+                # transaction across a process crash (SIGKILL); only an OS crash may lose the
+                # last. A file that is not a database fails here, on its header, unwritten.
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
+            conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"cannot open database {self.path}: {_why(exc)}") from None
         # Unicode casefold for caseExact=false comparisons (SQLite's lower() is ASCII-only).
         conn.create_function("scim_fold", 1, _fold, deterministic=True)
         return conn
@@ -200,6 +250,11 @@ class Store:
         """Create or upgrade the schema, one transaction per step, recorded in schema_version."""
         with self.write() as db:
             if not db["schema_version"].exists():
+                if db.table_names():  # an SQLite file of another application: leave it be
+                    raise StoreError(
+                        f"cannot open database {self.path}: it is an SQLite database but not "
+                        "a sandbox's (it has tables and no schema_version)"
+                    )
                 db.table("schema_version").create({"version": int, "applied_at": str}, pk="version")
             current = self.schema_version()
             if current > len(MIGRATIONS):
@@ -291,6 +346,48 @@ class Store:
     def integrity_check(self) -> str:
         """SQLite's PRAGMA integrity_check result ("ok" when the file is sound)."""
         return str(self.scalar("PRAGMA integrity_check"))
+
+    # -- leases ----------------------------------------------------------------------------
+
+    @contextmanager
+    def lease(self, name: str) -> Iterator[None]:
+        """Hold the lease `name` of this database for the duration, against every other
+        holder: threads, other Store objects, other processes. Raises LeaseHeld (with the
+        holder's pid) at once instead of waiting.
+
+        A file database's lease is an OS lock on `<db>.<name>.lock`, which holds the pid of
+        its holder while held. The OS releases it when its process ends however it ends, so a
+        lease left by a killed process (its pid still in the file) is simply taken over.
+        """
+        if self._memory:
+            lock = self._leases.setdefault(name, threading.Lock())
+            if not lock.acquire(blocking=False):
+                raise LeaseHeld(name, os.getpid())
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        # A descriptor of its own each time: flock locks belong to an open file, so two
+        # holders in one process exclude each other as two processes do.
+        try:
+            fd = os.open(f"{self.path}.{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot take the {name} lease of {self.path}: {exc}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LeaseHeld(name, _holder(fd)) from None
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                yield
+            finally:
+                os.ftruncate(fd, 0)  # released: no pid left behind
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     # -- small key/value state -----------------------------------------------------------
 

@@ -10,6 +10,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
+from sandbox.engine.service import CycleRunningError
 from sandbox.errors import SandboxError
 from tui.screens.base import reason
 from tui.screens.directory import DirectoryScreen
@@ -72,6 +73,10 @@ class SandboxApp(App[None]):
 
         report: dict[str, Any] | None
         error: str | None = None
+        scheduled: bool = False
+        """Started by the scheduler (a tick), not by `n`."""
+        refused: bool = False
+        """Not run because a cycle of the job was running (CycleRunningError)."""
 
     @dataclass
     class ScenarioOpened(Message):
@@ -96,6 +101,9 @@ class SandboxApp(App[None]):
         """The loaded scenario (its world is `sandbox`), or None: the database's sandbox."""
         self.scheduler = scheduler
         self.cycle_running = False
+        """A cycle started by this app is running (set on the UI thread before its worker)."""
+        self._refusal: str | None = None
+        """The last refusal told (a cycle running elsewhere), so ticks do not repeat it."""
         self.warm_up_delay_s = WARM_UP_DELAY_S
         self.sub_title = self.describe_target()
 
@@ -128,36 +136,46 @@ class SandboxApp(App[None]):
         """Run the next cycle when a started job's time has come on the simulated clock (not
         in a scenario: only its steps, and `n`, run cycles there)."""
         if not self.cycle_running and self.session is None:
-            self.run_cycle(scheduled=True)
+            self.start_cycle(scheduled=True)
 
     def action_cycle(self) -> None:
         """Next cycle now: move the simulated clock to it and run it."""
         if self.cycle_running:
             self.notify("A cycle is already running.", severity="warning")
             return
-        self.run_cycle(scheduled=False)
+        self.start_cycle(scheduled=False)
 
-    @work(thread=True, exclusive=True, group="cycle")
+    def start_cycle(self, scheduled: bool) -> None:
+        """Mark a cycle running, here on the UI thread, then run it in a worker: a tick and
+        `n` (or `n` twice) between a worker's start and its first line start one cycle, not
+        two. Only the CycleFinished handler clears the mark."""
+        self.cycle_running = True
+        self.run_cycle(scheduled)
+
+    @work(thread=True, group="cycle")
     def run_cycle(self, scheduled: bool) -> None:
-        """Run one cycle in a thread; progress and the outcome come back as messages."""
+        """Run one cycle in a thread; progress and the outcome come back as messages (a
+        scheduled cycle that is not due yet is CycleFinished with neither)."""
         sandbox = self.sandbox
         try:
             if scheduled and not sandbox.cycle_due():
+                self.post_message(self.CycleFinished(None, scheduled=True))
                 return
-            self.cycle_running = True
             self.post_message(self.CycleProgress(0, 0))
 
             def progress(done: int, total: int, phase: str) -> None:
                 self.post_message(self.CycleProgress(done, total, phase))
 
             report = sandbox.next_cycle_now(progress)
-            self.post_message(self.CycleFinished(report.to_dict()))
+            self.post_message(self.CycleFinished(report.to_dict(), scheduled=scheduled))
+        except CycleRunningError as error:  # another process's cycle (or a POD here)
+            self.post_message(self.CycleFinished(None, str(error), scheduled, refused=True))
         except SandboxError as error:
-            self.post_message(self.CycleFinished(None, str(error)))
+            self.post_message(self.CycleFinished(None, str(error), scheduled))
         except Exception as error:  # a broken target must not kill the UI: show why
-            self.post_message(self.CycleFinished(None, f"{type(error).__name__}: {error}"))
-        finally:
-            self.cycle_running = False
+            self.post_message(
+                self.CycleFinished(None, f"{type(error).__name__}: {error}", scheduled)
+            )
 
     def on_sandbox_app_cycle_progress(self, message: CycleProgress) -> None:
         show = getattr(self.screen, "show_progress", None)
@@ -165,7 +183,16 @@ class SandboxApp(App[None]):
             show(message.done, message.total, message.phase)
 
     def on_sandbox_app_cycle_finished(self, message: CycleFinished) -> None:
-        self.cycle_running = False  # the worker says so too, maybe after the reload below
+        self.cycle_running = False
+        if message.refused:
+            # Told once while the other cycle runs, not at every scheduler tick.
+            if not (message.scheduled and self._refusal == message.error):
+                self.notify(message.error or "", title="Cycle not run", severity="warning")
+            self._refusal = message.error
+            return
+        if message.report is None and message.error is None:  # not due yet
+            return
+        self._refusal = None
         if message.error is not None:
             self.notify(message.error, title="Cycle not run", severity="error")
         elif message.report is not None:

@@ -42,38 +42,74 @@ def _on_off(value: str) -> bool:
 
 @entra.command("configure")
 @db_option
-@click.option("--tenant-url", default=None,
-              help="The SCIM base URL ('local' = this sandbox's provider); add "
-                   "?aadOptscim062020 for the SCIM 2020 dialect.")
+@click.option(
+    "--tenant-url",
+    default=None,
+    help="The SCIM base URL ('local' = this sandbox's provider); add "
+    "?aadOptscim062020 for the SCIM 2020 dialect.",
+)
 @click.option("--secret-token", default=None, help="The SCIM token the provider issued.")
-@click.option("--scope", type=click.Choice(["assigned", "all"]), default=None,
-              help="Sync only assigned users and groups, or all of them.")
+@click.option(
+    "--scope",
+    type=click.Choice(["assigned", "all"]),
+    default=None,
+    help="Sync only assigned users and groups, or all of them.",
+)
 @click.option("--create/--no-create", default=None, help="Target object action: Create.")
 @click.option("--update/--no-update", default=None, help="Target object action: Update.")
 @click.option("--delete/--no-delete", default=None, help="Target object action: Delete.")
-@click.option("--skip-out-of-scope-deletions/--disable-out-of-scope", default=None,
-              help="Leave users that leave scope enabled in the target (SkipOutOfScopeDeletions).")
-@click.option("--delete-threshold", type=int, default=None,
-              help="Prevent accidental deletions: most disables+deletes per cycle.")
-@click.option("--no-delete-threshold", is_flag=True, help="Turn accidental-deletion prevention off.")
-@click.option("--escrow-threshold", type=int, default=None,
-              help="Failures before the 40 % quarantine rule applies (default 5000).")
+@click.option(
+    "--skip-out-of-scope-deletions/--disable-out-of-scope",
+    default=None,
+    help="Leave users that leave scope enabled in the target (SkipOutOfScopeDeletions).",
+)
+@click.option(
+    "--delete-threshold",
+    type=int,
+    default=None,
+    help="Prevent accidental deletions: most disables+deletes per cycle.",
+)
+@click.option(
+    "--no-delete-threshold", is_flag=True, help="Turn accidental-deletion prevention off."
+)
+@click.option(
+    "--escrow-threshold",
+    type=int,
+    default=None,
+    help="Failures before the 40 % quarantine rule applies (default 5000).",
+)
 @click.option("--concurrency", type=int, default=None, help="Requests sent at once (1-32).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def configure(tenant_url: str | None, secret_token: str | None, scope: str | None,
-              create: bool | None, update: bool | None, delete: bool | None,
-              skip_out_of_scope_deletions: bool | None, delete_threshold: int | None,
-              no_delete_threshold: bool, escrow_threshold: int | None,
-              concurrency: int | None, as_json: bool) -> None:
+def configure(
+    tenant_url: str | None,
+    secret_token: str | None,
+    scope: str | None,
+    create: bool | None,
+    update: bool | None,
+    delete: bool | None,
+    skip_out_of_scope_deletions: bool | None,
+    delete_threshold: int | None,
+    no_delete_threshold: bool,
+    escrow_threshold: int | None,
+    concurrency: int | None,
+    as_json: bool,
+) -> None:
     """Set admin credentials and settings (guide step 3); changing scope forces an initial cycle."""
     changes: dict[str, Any] = {
-        k: v for k, v in {
-            "tenant_url": tenant_url, "secret_token": secret_token, "scope": scope,
-            "create": create, "update": update, "delete": delete,
+        k: v
+        for k, v in {
+            "tenant_url": tenant_url,
+            "secret_token": secret_token,
+            "scope": scope,
+            "create": create,
+            "update": update,
+            "delete": delete,
             "skip_out_of_scope_deletions": skip_out_of_scope_deletions,
-            "delete_threshold": delete_threshold, "escrow_threshold": escrow_threshold,
+            "delete_threshold": delete_threshold,
+            "escrow_threshold": escrow_threshold,
             "max_concurrency": concurrency,
-        }.items() if v is not None
+        }.items()
+        if v is not None
     }
     if no_delete_threshold:
         if delete_threshold is not None:
@@ -82,13 +118,19 @@ def configure(tenant_url: str | None, secret_token: str | None, scope: str | Non
     engine = _engine()
     config = engine.configure(**changes) if changes else engine.config()
     data = {
-        "tenant_url": config.tenant_url, "dialect": "aadOptscim062020" if config.flag else "default",
-        "secret_token": "(set)" if config.secret_token else "(none)", "scope": config.scope,
-        "create": config.create, "update": config.update, "delete": config.delete,
+        "tenant_url": config.tenant_url,
+        "dialect": "aadOptscim062020" if config.flag else "default",
+        "secret_token": "(set)" if config.secret_token else "(none)",
+        "scope": config.scope,
+        "create": config.create,
+        "update": config.update,
+        "delete": config.delete,
         "groups_provisioning": config.groups_enabled,
         "skip_out_of_scope_deletions": config.skip_out_of_scope_deletions,
-        "delete_threshold": config.delete_threshold, "escrow_threshold": config.escrow_threshold,
-        "concurrency": config.max_concurrency, "mappings": config.mapping_preset,
+        "delete_threshold": config.delete_threshold,
+        "escrow_threshold": config.escrow_threshold,
+        "concurrency": config.max_concurrency,
+        "mappings": config.mapping_preset,
     }
     if as_json:
         emit_json(data)
@@ -103,25 +145,34 @@ def configure(tenant_url: str | None, secret_token: str | None, scope: str | Non
 def groups_provisioning(state: str) -> None:
     """Turn "Provision Microsoft Entra ID Groups" on or off (guide step 5: off for Nulab)."""
     _engine().configure(groups_enabled=_on_off(state))
-    click.echo(f"Group provisioning {'enabled' if _on_off(state) else 'disabled'}; the next "
-               "cycle is initial.")
+    click.echo(
+        f"Group provisioning {'enabled' if _on_off(state) else 'disabled'}; the next "
+        "cycle is initial."
+    )
 
 
 @entra.command("test-connection")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def test_connection(as_json: bool) -> None:
-    """Test connection as Entra does: a filter on a random GUID must answer 200 and no users."""
+    """Test connection as Entra does: a filter on a random GUID must answer 200 and no users.
+
+    Exits 1, with what was wrong, when the test fails."""
     with _running() as engine:
         result = engine.test_connection()
     if as_json:
-        emit_json({"ok": result.ok, "message": result.message,
-                   "request": result.exchange.request_line if result.exchange else None,
-                   "status": result.exchange.status if result.exchange else None})
-    else:
+        emit_json(
+            {
+                "ok": result.ok,
+                "message": result.message,
+                "request": result.exchange.request_line if result.exchange else None,
+                "status": result.exchange.status if result.exchange else None,
+            }
+        )
+    elif result.ok:
         click.echo(result.message)
     if not result.ok:
-        raise SystemExit(1)
+        raise click.ClickException(_line(result.message))
 
 
 # -- mappings -----------------------------------------------------------------------------------
@@ -145,25 +196,51 @@ def mappings_list(groups: bool, as_json: bool) -> None:
     if as_json:
         emit_json([_mapping_to_dict(m) for m in rows])
         return
-    print_table(["target attribute", "type", "source", "matching", "apply", "default"],
-                [[m.target, str(m.type), m.source, m.matching_precedence or "",
-                  "creation only" if m.create_only else "always", m.default] for m in rows],
-                title=f"{'Group' if groups else 'User'} mappings ({config.mapping_preset})")
+    print_table(
+        ["target attribute", "type", "source", "matching", "apply", "default"],
+        [
+            [
+                m.target,
+                str(m.type),
+                m.source,
+                m.matching_precedence or "",
+                "creation only" if m.create_only else "always",
+                m.default,
+            ]
+            for m in rows
+        ],
+        title=f"{'Group' if groups else 'User'} mappings ({config.mapping_preset})",
+    )
 
 
 @mappings.command("set")
 @db_option
 @click.argument("target")
 @click.argument("source")
-@click.option("--type", "kind", type=click.Choice(["Direct", "Constant", "Expression", "None"]),
-              default=None, help="Mapping type (default: Expression when SOURCE has a '(').")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["Direct", "Constant", "Expression", "None"]),
+    default=None,
+    help="Mapping type (default: Expression when SOURCE has a '(').",
+)
 @click.option("--default", "default", default=None, help="Default value if null (create only).")
 @click.option("--create-only", is_flag=True, help="Apply only during object creation.")
 @click.option("--matching", type=int, default=None, help="Matching precedence (1 = first).")
-@click.option("--force", is_flag=True,
-              help="Add TARGET even if the target's schema has no such attribute (a custom one).")
-def mappings_set(target: str, source: str, kind: str | None, default: str | None,
-                 create_only: bool, matching: int | None, force: bool) -> None:
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add TARGET even if the target's schema has no such attribute (a custom one).",
+)
+def mappings_set(
+    target: str,
+    source: str,
+    kind: str | None,
+    default: str | None,
+    create_only: bool,
+    matching: int | None,
+    force: bool,
+) -> None:
     """Add or replace the mapping of TARGET, e.g. `userName mail` or
     `'roles[primary eq "True"].value' 'SingleAppRoleAssignment([appRoleAssignments])'`.
 
@@ -174,16 +251,28 @@ def mappings_set(target: str, source: str, kind: str | None, default: str | None
 
     with _running() as engine:
         try:
-            edit = set_user_mapping(engine, target, source, kind=kind, default=default,
-                                    create_only=create_only, matching=matching, force=force)
+            edit = set_user_mapping(
+                engine,
+                target,
+                source,
+                kind=kind,
+                default=default,
+                create_only=create_only,
+                matching=matching,
+                force=force,
+            )
         except UnknownTargetAttribute as error:
             glue = " " if error.suggestions else "; "
-            raise SandboxError(f"{error.message}{glue}--force adds it as a custom attribute") from None
+            raise SandboxError(
+                f"{error.message}{glue}--force adds it as a custom attribute"
+            ) from None
     checked = f" (checked against {edit.checked_against})" if edit.checked_against else ""
     if force and edit.checked_against is None and not edit.replaced:
         checked = " (a custom attribute: not checked against the target's schema)"
-    click.echo(f"{'Replaced' if edit.replaced else 'Added'} the mapping of {edit.target}{checked}; "
-               "the next cycle is initial.")
+    click.echo(
+        f"{'Replaced' if edit.replaced else 'Added'} the mapping of {edit.target}{checked}; "
+        "the next cycle is initial."
+    )
 
 
 @mappings.command("remove")
@@ -307,17 +396,51 @@ def _summary(reports: list[Any], as_json: bool) -> None:
             f"{c['skipped'] + d['staged']}, failed {c['failed']}; {d['requests']} requests in "
             f"{d['wall_ms'] / 1000:.1f} s" + (f"; quarantined ({quarantine})" if quarantine else "")
         )
-    if reports and reports[-1].quarantine:
-        click.echo("The job is quarantined: `sandbox entra status` says why.")
+
+
+def _line(text: str) -> str:
+    """`text` on one line (an error on stderr is one line)."""
+    return " ".join(text.split())
+
+
+def _trouble(reports: list[Any]) -> str | None:
+    """Why `sync` exits 1 though its cycles ran: the job ended quarantined, or objects failed
+    (escrowed, retried by later cycles); None when nothing failed."""
+    quarantine = reports[-1].quarantine if reports else None
+    failed = [(r.id, r.counts["failed"]) for r in reports if r.counts["failed"]]
+    total = sum(count for _cycle, count in failed)
+    failures = (
+        f"{total} object{'s' if total != 1 else ''} failed in cycle"
+        f"{'s' if len(failed) > 1 else ''} " + ", ".join(f"#{cycle}" for cycle, _count in failed)
+    )
+    if quarantine is not None:
+        error = _line(quarantine.error.strip().splitlines()[0]) if quarantine.error.strip() else ""
+        return (
+            f"the job is quarantined ({quarantine.reason}"
+            + (f": {error}" if error else "")
+            + ")"
+            + (f"; {failures}" if failed else "")
+            + "; `sandbox entra status` says more"
+        )
+    if failed:
+        return (
+            f"{failures} (escrowed, retried later); `sandbox entra logs --status Failure` says why"
+        )
+    return None
 
 
 @entra.command("sync")
 @db_option
-@click.option("--cycles", type=int, default=1, show_default=True, help="Cycles to run back to back.")
+@click.option(
+    "--cycles", type=int, default=1, show_default=True, help="Cycles to run back to back."
+)
 @click.option("--until-idle", is_flag=True, help="Run cycles until one changes nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def sync(cycles: int, until_idle: bool, as_json: bool) -> None:
-    """Run provisioning cycles now, moving the simulated clock 40 minutes between them."""
+    """Run provisioning cycles now, moving the simulated clock 40 minutes between them.
+
+    Exits 1 when an object failed or the job ends quarantined, or when a cycle of this job
+    is already running (here or in another process)."""
     from rich.progress import Progress
 
     with _running() as engine:
@@ -332,6 +455,9 @@ def sync(cycles: int, until_idle: bool, as_json: bool) -> None:
 
                 reports = engine.sync(cycles, until_idle=until_idle, progress=progress)
     _summary(reports, as_json)
+    trouble = _trouble(reports)
+    if trouble is not None:
+        raise click.ClickException(trouble)
 
 
 @entra.command("status")
@@ -345,8 +471,10 @@ def status(as_json: bool) -> None:
         return
     for key, value in data.items():
         if key == "quarantine" and value:
-            click.echo(f"quarantine: {value['reason']} since {value['current_began']} "
-                       f"(next attempt {value['next_attempt']}): {value['error']}")
+            click.echo(
+                f"quarantine: {value['reason']} since {value['current_began']} "
+                f"(next attempt {value['next_attempt']}): {value['error']}"
+            )
             continue
         click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
 
@@ -369,9 +497,13 @@ def stop() -> None:
 
 @entra.command("restart")
 @db_option
-@click.option("--reset", "reset_scope", default="",
-              help="Graph resetScope: ConnectorDataStore, Escrows, Watermark, QuarantineState, "
-                   "Full, ForceDeletes (comma list; default like the portal).")
+@click.option(
+    "--reset",
+    "reset_scope",
+    default="",
+    help="Graph resetScope: ConnectorDataStore, Escrows, Watermark, QuarantineState, "
+    "Full, ForceDeletes (comma list; default like the portal).",
+)
 def restart(reset_scope: str) -> None:
     """Restart provisioning: clears the watermark, escrows and quarantine; keeps links."""
     _engine().restart(reset_scope)
@@ -391,36 +523,62 @@ def allow_deletes() -> None:
 @click.argument("user")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def pod(user: str, as_json: bool) -> None:
-    """Provision on demand: one user, now, with its steps (ignores ?aadOptscim062020)."""
+    """Provision on demand: one user, now, with its steps (ignores ?aadOptscim062020).
+
+    Exits 1 when it fails, or when a cycle of this job is running."""
     with _running() as engine:
         result = engine.provision_on_demand(user)
     record = result.record
     if as_json:
         emit_json(record.to_dict())
-        return
-    click.echo(f"{record.source_name}: {record.action} {record.status}"
-               + (f" ({record.error_code})" if record.error_code else ""))
-    for number, step in enumerate(record.steps, 1):
-        click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
-    for change in record.modified:
-        click.echo(f"     {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}")
-    if record.reason:
-        click.echo(f"  {record.reason}")
+    else:
+        click.echo(
+            f"{record.source_name}: {record.action} {record.status}"
+            + (f" ({record.error_code})" if record.error_code else "")
+        )
+        for number, step in enumerate(record.steps, 1):
+            click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
+        for change in record.modified:
+            click.echo(
+                f"     {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}"
+            )
+        if record.reason:
+            click.echo(f"  {record.reason}")
+    if record.status == "Failure":
+        raise click.ClickException(
+            f"provisioning {record.source_name} failed"
+            + (f" ({record.error_code})" if record.error_code else "")
+            + (f": {_line(record.reason)}" if record.reason else "")
+        )
 
 
 @entra.command("logs")
 @db_option
 @click.option("--cycle", "cycle_id", type=int, default=None, help="Only this cycle.")
-@click.option("--user", "source", default=None,
-              help="Only this user (objectId, UPN or mail) or group (id or name).")
-@click.option("--status", type=click.Choice(["Success", "Failure", "Skipped", "Warning"]),
-              default=None)
-@click.option("--action", type=click.Choice(["Create", "Update", "Disable", "Delete",
-                                             "StagedDelete", "Other"]), default=None)
+@click.option(
+    "--user",
+    "source",
+    default=None,
+    help="Only this user (objectId, UPN or mail) or group (id or name).",
+)
+@click.option(
+    "--status", type=click.Choice(["Success", "Failure", "Skipped", "Warning"]), default=None
+)
+@click.option(
+    "--action",
+    type=click.Choice(["Create", "Update", "Disable", "Delete", "StagedDelete", "Other"]),
+    default=None,
+)
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def logs(cycle_id: int | None, source: str | None, status: str | None, action: str | None,
-         limit: int, as_json: bool) -> None:
+def logs(
+    cycle_id: int | None,
+    source: str | None,
+    status: str | None,
+    action: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
     """Provisioning logs: per object and cycle, action, status, error, modified properties.
 
     --user names a tenant user (objectId, UPN or mail) or group (id or name), or an object
@@ -429,15 +587,32 @@ def logs(cycle_id: int | None, source: str | None, status: str | None, action: s
     engine = _engine()
     if cycle_id is not None:
         _check_cycle(engine, cycle_id)
-    records = engine.logs.query(cycle_id=cycle_id, status=status, action=action, limit=limit,
-                                source=None if source is None else _log_source(engine, source))
+    records = engine.logs.query(
+        cycle_id=cycle_id,
+        status=status,
+        action=action,
+        limit=limit,
+        source=None if source is None else _log_source(engine, source),
+    )
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
-    print_table(["cycle", "time", "identity", "action", "status", "error", "modified"],
-                [[r.cycle_id, r.at, r.source_name, r.action, r.status, r.error_code or "",
-                  _modified(r.modified)] for r in records],
-                title="Provisioning logs")
+    print_table(
+        ["cycle", "time", "identity", "action", "status", "error", "modified"],
+        [
+            [
+                r.cycle_id,
+                r.at,
+                r.source_name,
+                r.action,
+                r.status,
+                r.error_code or "",
+                _modified(r.modified),
+            ]
+            for r in records
+        ],
+        title="Provisioning logs",
+    )
 
 
 def _check_cycle(engine: Any, cycle_id: int) -> None:
@@ -457,7 +632,8 @@ def _log_source(engine: Any, key: str) -> str:
         return str(found.id)
     if engine.store.scalar(
         "SELECT count(*) FROM provisioning_log WHERE source_id = ? OR lower(source_name) = "
-        "lower(?)", [key, key],
+        "lower(?)",
+        [key, key],
     ):
         return key
     raise SandboxError(
@@ -473,8 +649,12 @@ def _modified(modified: list[dict[str, Any]]) -> str:
 
 @entra.command("clock")
 @db_option
-@click.option("--advance", default=None, metavar="DURATION",
-              help="Move simulated time forward, e.g. 40m, 6h, 30d.")
+@click.option(
+    "--advance",
+    default=None,
+    metavar="DURATION",
+    help="Move simulated time forward, e.g. 40m, 6h, 30d.",
+)
 @click.option("--speed", type=float, default=None, help="Simulated seconds per real second.")
 def clock(advance: str | None, speed: float | None) -> None:
     """Show or move the simulated clock."""
@@ -485,6 +665,7 @@ def clock(advance: str | None, speed: float | None) -> None:
         engine.clock.advance(parse_duration(advance))
     if speed is not None:
         engine.clock.set_speed(speed)
-    click.echo(f"simulated time: {engine.clock.now().isoformat(timespec='seconds')} "
-               f"(speed {engine.clock.speed:g})")
-
+    click.echo(
+        f"simulated time: {engine.clock.now().isoformat(timespec='seconds')} "
+        f"(speed {engine.clock.speed:g})"
+    )

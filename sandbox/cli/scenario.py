@@ -137,7 +137,10 @@ def transcript_export(fmt: str, side: str, out: str | None) -> None:
 
     text = export(open_store(settings_for()), fmt, side)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:  # a missing folder, no permission, a full disk...
+            raise click.ClickException(f"cannot write {out}: {exc.strerror or exc}") from None
         click.echo(f"Wrote {out}.")
     else:
         click.echo(text, nl=False)

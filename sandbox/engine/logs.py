@@ -70,7 +70,19 @@ class ProvisioningLogs:
 
     def __init__(self, store: Store, seed: int = 1) -> None:
         self.store = store
-        self._rng = random.Random(f"log-{seed}-{store.scalar('SELECT count(*) FROM provisioning_log')}")
+        self._seed = seed
+        self._stored = -1
+        """The records stored when this generator last looked, plus those it wrote since."""
+        self.resume()
+
+    def resume(self) -> None:
+        """Before a cycle: if another process wrote records since this one last looked, go on
+        from their number (it drew its ids from the same seeded generator, so ours would
+        repeat them); otherwise keep the sequence, so a replay gives the same ids."""
+        stored = int(self.store.scalar("SELECT count(*) FROM provisioning_log") or 0)
+        if stored != self._stored:
+            self._rng = random.Random(f"log-{self._seed}-{stored}")
+            self._stored = stored
 
     def _id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
@@ -85,12 +97,23 @@ class ProvisioningLogs:
             record.change_id = record.change_id or self._id()
             rows.append(
                 (
-                    record.id, record.cycle_id, record.change_id, record.at, record.object_type,
-                    record.source_id, record.source_name, record.target_id, record.action,
-                    record.status, record.error_code, record.reason,
+                    record.id,
+                    record.cycle_id,
+                    record.change_id,
+                    record.at,
+                    record.object_type,
+                    record.source_id,
+                    record.source_name,
+                    record.target_id,
+                    record.action,
+                    record.status,
+                    record.error_code,
+                    record.reason,
                     # vars(), not asdict(): no deep copy of every step's details (hot path)
-                    json.dumps([vars(s) for s in record.steps]), json.dumps(record.modified),
-                    json.dumps(record.exchanges), round(record.duration_ms, 3),
+                    json.dumps([vars(s) for s in record.steps]),
+                    json.dumps(record.modified),
+                    json.dumps(record.exchanges),
+                    round(record.duration_ms, 3),
                 )
             )
         with self.store.write() as db:
@@ -101,6 +124,7 @@ class ProvisioningLogs:
                 " ?, ?, ?, ?)",
                 rows,
             )
+        self._stored += len(rows)
 
     def query(
         self,

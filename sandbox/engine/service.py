@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,14 +26,29 @@ from sandbox.engine.logs import LogRecord, ProvisioningLogs
 from sandbox.engine.target_errors import ConnectionResult
 from sandbox.errors import SandboxError
 from sandbox.requestlog import RequestLog
-from sandbox.store import Store
+from sandbox.store import LeaseHeld, Store
 
 if TYPE_CHECKING:  # httpx and the SCIM client load when a target is first built
     import httpx
 
+    from sandbox.engine.directory_model import DirectoryUser
     from sandbox.engine.target import ScimTarget
 
 USER_CHANGE_KINDS_FOR_GROUP_MEMBERS = {"assign", "unassign", "roleChange", "hardDelete"}
+
+CYCLE_LEASE = "cycle"
+"""The store lease a cycle or a provision on demand holds while it runs (`<db>.cycle.lock`)."""
+
+
+class CycleRunningError(SandboxError):
+    """A cycle of this job (or a provision on demand) is running already, in this process or
+    another one: `pid` is its process (0 when unknown)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(
+            f"a cycle is already running (pid {pid})" if pid else "a cycle is already running"
+        )
+        self.pid = pid
 
 
 class SecretStore:
@@ -41,18 +58,32 @@ class SecretStore:
         self.path = None if db_path == ":memory:" else Path(db_path + ".secrets")
         self._memory: dict[str, str] = {}
 
+    def _read(self) -> dict[str, Any]:
+        """The stored secrets; a file that is not ours is an error, never overwritten."""
+        assert self.path is not None
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "it is not JSON"
+            raise SandboxError(f"cannot read the secret token file {self.path}: {why}") from None
+        if not isinstance(data, dict):
+            raise SandboxError(
+                f"cannot read the secret token file {self.path}: it is not a JSON object"
+            )
+        return data
+
     def get(self, key: str) -> str:
         if self.path is None:
             return self._memory.get(key, "")
-        if not self.path.exists():
-            return ""
-        return str(json.loads(self.path.read_text() or "{}").get(key, ""))
+        return str(self._read().get(key, ""))
 
     def put(self, key: str, value: str) -> None:
         if self.path is None:
             self._memory[key] = value
             return
-        data = json.loads(self.path.read_text() or "{}") if self.path.exists() else {}
+        data = self._read()
         data[key] = value
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
@@ -150,15 +181,22 @@ class Provisioning:
 
         config = config or self.config()
         if not config.configured:
-            raise SandboxError("provisioning is not configured: run `sandbox entra configure "
-                               "--tenant-url URL --secret-token TOKEN`")
+            raise SandboxError(
+                "provisioning is not configured: run `sandbox entra configure "
+                "--tenant-url URL --secret-token TOKEN`"
+            )
         url = config.tenant_url
         if url.split("?")[0].rstrip("/") == "local":
             if self.url_override is None:
-                raise SandboxError("the tenant URL is 'local' but the local provider is not running")
+                raise SandboxError(
+                    "the tenant URL is 'local' but the local provider is not running"
+                )
             url = self.url_override + (("?" + url.split("?", 1)[1]) if "?" in url else "")
-        options: dict[str, Any] = {"request_log": self.request_log, "clock": self.clock.now,
-                                   "max_concurrency": config.max_concurrency}
+        options: dict[str, Any] = {
+            "request_log": self.request_log,
+            "clock": self.clock.now,
+            "max_concurrency": config.max_concurrency,
+        }
         if self.transport is not None:
             return ScimTarget(self.transport, url, config.secret_token, **options)
         return ScimTarget.over_http(url, config.secret_token, **options)
@@ -178,8 +216,11 @@ class Provisioning:
         """Start provisioning: cycles run on the simulated clock from now."""
         if not self.config().configured:
             raise SandboxError("configure the tenant URL and secret token before starting")
-        state = replace(self.state(), running=True,
-                        next_cycle=self.state().next_cycle or format_time(self.clock.now()))
+        state = replace(
+            self.state(),
+            running=True,
+            next_cycle=self.state().next_cycle or format_time(self.clock.now()),
+        )
         return self.jobs.save_state(state)
 
     def stop(self) -> JobState:
@@ -190,8 +231,15 @@ class Provisioning:
         """Restart provisioning: clears the watermark, escrows and quarantine, keeps links
         (§1.4); `reset_scope` "ConnectorDataStore" or "Full" also forgets the links."""
         scopes = {s.strip() for s in reset_scope.split(",") if s.strip()}
-        known = {"None", "ConnectorDataStore", "Escrows", "Watermark", "QuarantineState", "Full",
-                 "ForceDeletes"}
+        known = {
+            "None",
+            "ConnectorDataStore",
+            "Escrows",
+            "Watermark",
+            "QuarantineState",
+            "Full",
+            "ForceDeletes",
+        }
         if scopes - known:
             raise SandboxError(f"unknown reset scope(s): {', '.join(sorted(scopes - known))}")
         state = self.state()
@@ -219,17 +267,25 @@ class Provisioning:
 
     def new_cycle(self, kind: str) -> int:
         with self.store.write() as db:
-            return int(db.execute(
-                "INSERT INTO cycles (kind, started, status) VALUES (?, ?, 'running')",
-                [kind, format_time(self.clock.now())],
-            ).lastrowid or 0)
+            return int(
+                db.execute(
+                    "INSERT INTO cycles (kind, started, status) VALUES (?, ?, 'running')",
+                    [kind, format_time(self.clock.now())],
+                ).lastrowid
+                or 0
+            )
 
     def finish_cycle(self, report: CycleReport, state: JobState) -> None:
         with self.store.write() as db:
             db.execute(
                 "UPDATE cycles SET finished = ?, status = ?, counts = ?, wall_ms = ? WHERE id = ?",
-                [report.finished, "quarantined" if report.quarantine else "done",
-                 json.dumps(report.to_dict()), report.wall_ms, report.id],
+                [
+                    report.finished,
+                    "quarantined" if report.quarantine else "done",
+                    json.dumps(report.to_dict()),
+                    report.wall_ms,
+                    report.id,
+                ],
             )
         self.jobs.save_state(state)
         self.request_log.flush()
@@ -237,12 +293,31 @@ class Provisioning:
     def cycles(self, limit: int = 50) -> list[dict[str, Any]]:
         """The latest cycles' reports, oldest first."""
         rows = self.store.query(
-            "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit])
+            "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit]
+        )
         return [json.loads(r["counts"]) for r in reversed(rows)]
+
+    @contextmanager
+    def one_cycle(self) -> Iterator[None]:
+        """Hold the job's cycle lease for the duration: one cycle or provision on demand at a
+        time per database, across threads and processes (two at once would each save the job
+        state they read at their start, and export the same users twice). Raises
+        CycleRunningError at once, before anything is sent, when another holds it."""
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.store.lease(CYCLE_LEASE))
+            except LeaseHeld as held:
+                raise CycleRunningError(held.pid) from None
+            self.logs.resume()  # another process may have written logs since this one did
+            yield
 
     def run_cycle(self, progress: Progress | None = None) -> CycleReport:
         """Run one cycle now (initial or incremental as the state says); `progress(done,
         total, phase)` hears how far it is (its users, then its manager references)."""
+        with self.one_cycle():
+            return self._run_cycle(progress)
+
+    def _run_cycle(self, progress: Progress | None) -> CycleReport:
         config, state = self.config(), self.state()
         self.directory.purge_expired(self.clock.now())  # 30 days in the recycle bin (§2.7)
         kind = "initial" if state.initial_needed else "incremental"
@@ -251,8 +326,14 @@ class Provisioning:
             report = cycle.run()
         return report
 
-    def sync(self, cycles: int = 1, *, until_idle: bool = False, max_cycles: int = 50,
-             progress: Progress | None = None) -> list[CycleReport]:
+    def sync(
+        self,
+        cycles: int = 1,
+        *,
+        until_idle: bool = False,
+        max_cycles: int = 50,
+        progress: Progress | None = None,
+    ) -> list[CycleReport]:
         """Run the next scheduled cycles now, back to back: the simulated clock moves to each
         cycle's start time (40 minutes apart, a day apart in quarantine).
         `until_idle` runs until a cycle changes nothing (at most `max_cycles`)."""
@@ -260,33 +341,61 @@ class Provisioning:
             raise SandboxError("--cycles must be at least 1")
         reports: list[CycleReport] = []
         limit = max_cycles if until_idle else cycles
-        for _ in range(limit):
-            due = self.state().next_cycle
-            if due:  # "next cycle now": simulated time jumps to the scheduled start
-                self.clock.advance_to(parse_time(due))
-            report = self.run_cycle(progress)
-            reports.append(report)
-            changed = sum(report.counts[k] for k in ("created", "updated", "disabled", "deleted"))
-            if until_idle and (changed == 0 or report.quarantine is not None):
-                break
+        with self.one_cycle():  # held across the run: no other cycle comes in between
+            for _ in range(limit):
+                due = self.state().next_cycle
+                if due:  # "next cycle now": simulated time jumps to the scheduled start
+                    self.clock.advance_to(parse_time(due))
+                report = self._run_cycle(progress)
+                reports.append(report)
+                changed = sum(
+                    report.counts[k] for k in ("created", "updated", "disabled", "deleted")
+                )
+                if until_idle and (changed == 0 or report.quarantine is not None):
+                    break
         return reports
 
     def provision_on_demand(self, user_key: str) -> OnDemandResult:
         """Provision one user now, through the same steps, ignoring the ?aadOptscim062020 flag
-        (§1.6); the watermark and the schedule are not touched."""
-        config, state = self.config(), self.state()
+        (§1.6); the watermark and the schedule are not touched. It waits for no cycle: one
+        running refuses it (CycleRunningError), as it would otherwise save the job state it
+        read over the cycle's."""
         user = self.directory.get_user(user_key)
+        with self.one_cycle():
+            return self._provision_on_demand(user)
+
+    def _provision_on_demand(self, user: DirectoryUser) -> OnDemandResult:
+        config, state = self.config(), self.state()
         with self.target(config) as target:
             connection = target.test_connection()
             if not connection.ok:
-                return OnDemandResult(LogRecord(0, format_time(self.clock.now()), "User", user.id,
-                                                user.user_principal_name, status="Failure",
-                                                reason=connection.message), connection)
+                return OnDemandResult(
+                    LogRecord(
+                        0,
+                        format_time(self.clock.now()),
+                        "User",
+                        user.id,
+                        user.user_principal_name,
+                        status="Failure",
+                        reason=connection.message,
+                    ),
+                    connection,
+                )
             cycle = Cycle(self, target, config, state, kind="pod", on_demand=True)
             outcome = cycle.provision_users([user.id])
-            record = outcome[0].record if outcome else LogRecord(
-                cycle.id, cycle.now_text(), "User", user.id, user.user_principal_name,
-                status="Skipped", reason="Nothing to do for this user.")
+            record = (
+                outcome[0].record
+                if outcome
+                else LogRecord(
+                    cycle.id,
+                    cycle.now_text(),
+                    "User",
+                    user.id,
+                    user.user_principal_name,
+                    status="Skipped",
+                    reason="Nothing to do for this user.",
+                )
+            )
             self.logs.write([record])
             cycle.report.finished = cycle.now_text()
             self.finish_cycle(cycle.report, state)
@@ -327,7 +436,10 @@ class Provisioning:
             elif change.change in USER_CHANGE_KINDS_FOR_GROUP_MEMBERS:
                 members = change.detail.get("members")
                 if members is None:
-                    members = [m.id for m in self.directory.members(change.object_id)] if \
-                        self.directory.find_group(change.object_id) else []
+                    members = (
+                        [m.id for m in self.directory.members(change.object_id)]
+                        if self.directory.find_group(change.object_id)
+                        else []
+                    )
                 users.update(members)
         return users, groups
