@@ -201,3 +201,29 @@ def test_an_in_memory_database_has_one_holder_at_a_time():
     with store.lease("cycle"):  # released
         pass
     store.close()
+
+
+def test_settings_saved_while_a_cycle_runs_are_not_overwritten_when_it_ends(env):
+    env.add_user("ada")
+    env.engine.start()
+    assert env.engine.transport is not None
+    held = Gate(env.engine.transport)
+    env.engine.transport = held
+    other, other_store, _ = second_engine(env)
+    thread, out = in_thread(env.engine.run_cycle)
+    try:
+        assert held.entered.wait(60)  # the initial cycle is sending
+        other.stop()  # Stop provisioning: the current cycle finishes, no new one starts
+        assert other.config().scope == "assigned"
+        other.configure(scope="all")  # forces the next cycle to be initial
+    finally:
+        held.opened.set()
+        thread.join()
+    assert "error" not in out, out
+    assert out["result"].counts["created"] == 1
+    state = env.engine.state()
+    assert state.running is False  # the stop made during the cycle holds
+    assert state.initial_needed is True  # and so does the change that needs an initial cycle
+    assert state.last_cycle_id == out["result"].id  # what the cycle itself owns is saved
+    assert state.watermark > 0
+    other_store.close()

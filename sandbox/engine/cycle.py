@@ -93,6 +93,8 @@ class Cycle:
         self.target = target
         self.config = config
         self.state = state
+        self.started_from = state
+        """The job state as the cycle found it (settings changed while it runs are kept)."""
         self.kind = kind
         self.on_demand = on_demand
         self.incremental_diff_only = kind == "incremental"
@@ -197,7 +199,7 @@ class Cycle:
         self.report.wall_ms = (time.perf_counter() - started) * 1000
         self.report.finished = self.now_text()
         self._settle(mark, aborted)
-        self.engine.finish_cycle(self.report, self.state)
+        self.engine.finish_cycle(self.report, self.state, self.started_from, self.config)
         return self.report
 
     def provision_users(self, user_ids: list[str]) -> list[Outcome]:

@@ -77,8 +77,9 @@ def with_mapping(
         type=MappingType(kind or ("Expression" if "(" in source else "Direct")),
         default=default,
         flow=FlowType.OBJECT_ADD_ONLY if create_only else FlowType.ALWAYS,
-        matching_precedence=matching if matching is not None else (
-            old.matching_precedence if old else 0),
+        matching_precedence=matching
+        if matching is not None
+        else (old.matching_precedence if old else 0),
         required=old.required if old else False,
     )
     if old is None:
@@ -212,6 +213,18 @@ class JobState:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def forces_initial(old: JobConfig, new: JobConfig) -> bool:
+    """Whether going from `old` to `new` makes the next cycle initial: mappings, scope,
+    scoping filters or group provisioning changed (reference §1.4)."""
+    return (
+        old.user_mappings != new.user_mappings
+        or old.group_mappings != new.group_mappings
+        or old.scoping_filters != new.scoping_filters
+        or old.scope != new.scope
+        or old.groups_enabled != new.groups_enabled
+    )
+
+
 class JobStore:
     """Reads and writes the job's configuration and state."""
 
@@ -219,7 +232,9 @@ class JobStore:
         self.store = store
 
     def _get(self, key: str) -> str | None:
-        row = self.store.db.execute("SELECT value FROM engine_state WHERE key = ?", [key]).fetchone()
+        row = self.store.db.execute(
+            "SELECT value FROM engine_state WHERE key = ?", [key]
+        ).fetchone()
         return None if row is None else str(row[0])
 
     def _put(self, key: str, value: str) -> None:
@@ -241,13 +256,7 @@ class JobStore:
         config.check()
         old = self.config()
         self._put("job.config", config.to_json())
-        if (
-            old.user_mappings != config.user_mappings
-            or old.group_mappings != config.group_mappings
-            or old.scoping_filters != config.scoping_filters
-            or old.scope != config.scope
-            or old.groups_enabled != config.groups_enabled
-        ):
+        if forces_initial(old, config):
             self.save_state(replace(self.state(), initial_needed=True))
         return config
 

@@ -20,7 +20,7 @@ from sandbox.engine.app import EnterpriseApp
 from sandbox.engine.clock import SimClock, format_time, parse_time
 from sandbox.engine.cycle import Cycle, CycleReport, Progress
 from sandbox.engine.directory import Directory
-from sandbox.engine.job import JobConfig, JobState, JobStore
+from sandbox.engine.job import JobConfig, JobState, JobStore, forces_initial
 from sandbox.engine.links import LinkStore
 from sandbox.engine.logs import LogRecord, ProvisioningLogs
 from sandbox.engine.target_errors import ConnectionResult
@@ -275,7 +275,24 @@ class Provisioning:
                 or 0
             )
 
-    def finish_cycle(self, report: CycleReport, state: JobState) -> None:
+    def finish_cycle(
+        self, report: CycleReport, state: JobState, started_from: JobState, ran_with: JobConfig
+    ) -> None:
+        """Record the cycle and save the job state it ends with. What was saved while it ran
+        (stop, start, restart, allow deletes) is kept: each field the stored state no longer
+        has as the cycle found it keeps the stored value. A setting changed meanwhile that
+        forces an initial cycle (the cycle ran with the old one) makes the next one initial."""
+        current = self.state()
+        state = JobState(
+            **{
+                name: getattr(current, name)
+                if getattr(current, name) != getattr(started_from, name)
+                else getattr(state, name)
+                for name in JobState.__dataclass_fields__
+            }
+        )
+        if forces_initial(ran_with, self.config()):
+            state = replace(state, initial_needed=True)
         with self.store.write() as db:
             db.execute(
                 "UPDATE cycles SET finished = ?, status = ?, counts = ?, wall_ms = ? WHERE id = ?",
@@ -398,7 +415,7 @@ class Provisioning:
             )
             self.logs.write([record])
             cycle.report.finished = cycle.now_text()
-            self.finish_cycle(cycle.report, state)
+            self.finish_cycle(cycle.report, state, started_from=state, ran_with=config)
         return OnDemandResult(record, None)
 
     def mapping_source(self, user_key: str) -> dict[str, Any]:
