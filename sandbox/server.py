@@ -160,6 +160,13 @@ def run_server(settings: Settings, workers: int) -> None:
     )
     try:
         server.serve()
+    except SystemExit as exc:
+        # Ctrl+C and `kill -TERM -PGID` signal the workers as well as the main process; a
+        # worker the signal ended before its parent stopped it counts for granian as a
+        # crash (exit status 1). Stopped on purpose, the server has not failed.
+        if exc.code == 1 and server.interrupt_signal:
+            return
+        raise
     except (OSError, RuntimeError) as exc:  # granian's socket errors (with a Rust backtrace)
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ConfigError(

@@ -51,6 +51,8 @@ def strict_loads(raw: bytes | str) -> Any:
             text = raw.decode(encoding)  # strict: json.loads would let surrogates through
         except UnicodeDecodeError as exc:
             raise NotJson(f"not valid {encoding} ({exc.reason} at byte {exc.start})") from None
+    elif not is_text(raw):
+        raise NotJson("a lone UTF-16 surrogate, which is not a character", "invalidValue")
     else:
         text = raw
     try:
@@ -62,7 +64,7 @@ def strict_loads(raw: bytes | str) -> Any:
     except ValueError as exc:
         raise NotJson(str(exc)) from None
     # Cheap tests first: a body can only nest as deep as it has brackets, and hold a
-    # surrogate only through an escape (a decoded text cannot carry one otherwise).
+    # surrogate only through an escape (the text itself holds none, checked above).
     if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise NotJson(f"nested deeper than {MAX_DEPTH} levels")
     if "\\u" in text and _SURROGATE_ESCAPE.search(text) and not is_text(_TEXT.encode(value)):
