@@ -109,6 +109,10 @@ class RequestLog:
         self.limit = limit
         self._buffer: list[Exchange] = []
         self._lock = threading.Lock()
+        """Guards the buffer (held only to append or take it)."""
+        self._flushing = threading.Lock()
+        """Held by a flush from taking the buffer until its batch is written: a flush waits
+        for the batch another flush (the background thread's) has taken and not written."""
         self._wake = threading.Event()
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -134,23 +138,26 @@ class RequestLog:
                 continue
 
     def flush(self) -> None:
-        """Write buffered exchanges now and trim the log to its limit."""
-        with self._lock:
-            pending, self._buffer = self._buffer, []
-        if not pending:
-            return
-        rows = [exchange.row() for exchange in pending]
-        with self.store.write() as db:
-            db.conn.executemany(
-                "INSERT INTO request_log (at, side, method, path, query, status, latency_ms,"
-                " request_headers, request_body, response_headers, response_body, notes)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            db.execute(
-                "DELETE FROM request_log WHERE seq <= (SELECT max(seq) FROM request_log) - ?",
-                [self.limit],
-            )
+        """Write buffered exchanges now and trim the log to its limit. When it returns, every
+        exchange appended before the call is in the table, the batch the background thread
+        was writing included (a reader right after a flush sees them all)."""
+        with self._flushing:
+            with self._lock:
+                pending, self._buffer = self._buffer, []
+            if not pending:
+                return
+            rows = [exchange.row() for exchange in pending]
+            with self.store.write() as db:
+                db.conn.executemany(
+                    "INSERT INTO request_log (at, side, method, path, query, status, latency_ms,"
+                    " request_headers, request_body, response_headers, response_body, notes)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                db.execute(
+                    "DELETE FROM request_log WHERE seq <= (SELECT max(seq) FROM request_log) - ?",
+                    [self.limit],
+                )
 
     def close(self) -> None:
         """Stop the background thread after a last flush."""

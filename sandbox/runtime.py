@@ -175,7 +175,7 @@ STALE_TOKEN_HINT = (
 def running_engine(settings: Settings, store: Store | None = None) -> Iterator[Provisioning]:
     """The provisioning service, with the local provider served on a loopback port for the
     duration when the tenant URL is "local" (the engine reaches it over real HTTP)."""
-    from sandbox.server import EmbeddedServer
+    from sandbox.server import EmbeddedServer, server_log_path
 
     engine = open_provisioning(settings, store)
     url = engine.config().tenant_url
@@ -183,7 +183,9 @@ def running_engine(settings: Settings, store: Store | None = None) -> Iterator[P
         yield engine
         return
     server = EmbeddedServer(
-        build_provider(engine.store, settings, engine.request_log), threads=settings.threads
+        build_provider(engine.store, settings, engine.request_log),
+        threads=settings.threads,
+        log_path=server_log_path(settings.db_path),
     )
     server.start()
     engine.url_override = server.url + settings.base_path
@@ -220,13 +222,22 @@ FLAG = "aadOptscim062020"
 
 
 def serve_locally(app: Flask, settings: Settings, port: int) -> EmbeddedServer:
-    """Serve `app` on a loopback port: `port` if free, else any free one (the UI shows which)."""
-    from sandbox.server import EmbeddedServer
+    """Serve `app` on a loopback port: `port` if free, else any free one (the UI shows which).
+    A port that is not one (out of range), or one this user may not open, is a ConfigError."""
+    import errno
 
+    from sandbox.server import EmbeddedServer, server_log_path
+
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, not {port}")
+    log_path = server_log_path(settings.db_path)
     try:
-        server = EmbeddedServer(app, host="127.0.0.1", port=port, threads=settings.threads)
-    except OSError:  # taken: fall back to a port the system picks
-        server = EmbeddedServer(app, host="127.0.0.1", port=0, threads=settings.threads)
+        server = EmbeddedServer(app, port=port, threads=settings.threads, log_path=log_path)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise ConfigError(f"cannot listen on 127.0.0.1 port {port}: {exc.strerror}") from None
+        # taken: fall back to a port the system picks
+        server = EmbeddedServer(app, port=0, threads=settings.threads, log_path=log_path)
     return server.start()
 
 

@@ -7,7 +7,11 @@ thread of their own process, which a multi-process server cannot do.
 
 from __future__ import annotations
 
+import errno
+import ipaddress
+import logging
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 from flask import Flask
 
 from sandbox.config import Settings
+from sandbox.errors import ConfigError
 
 
 def default_workers() -> int:
@@ -99,8 +104,45 @@ def granian_options(workers: int) -> dict[str, Any]:
     }
 
 
+def check_address(host: str, port: int) -> None:
+    """Refuse, as one ConfigError, an address `sandbox serve` cannot have to itself.
+
+    granian's workers bind with SO_REUSEPORT, so a second `sandbox serve` on a port would
+    start and share it with the first, the kernel spreading requests over two databases.
+    A socket bound here without SO_REUSEPORT collides with any listener on the port (theirs
+    included), and with nothing else: SO_REUSEADDR lets a port a stopped server left in
+    TIME_WAIT be taken again. The probe is closed before granian binds.
+    """
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(
+            f"--host must be an IP address of this machine (127.0.0.1, 0.0.0.0, ::1...), "
+            f"not {host!r}"
+        ) from None
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be between 1 and 65535, not {port}")
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"port {port} is already in use on {host}: stop the server holding it "
+                    "or choose another --port"
+                ) from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ConfigError(
+                    f"cannot listen on {host} port {port}: {host} is not an address of this machine"
+                ) from None
+            raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
+
+
 def run_server(settings: Settings, workers: int) -> None:
-    """Serve the provider with granian until interrupted; each worker builds its own app."""
+    """Serve the provider with granian until interrupted; each worker builds its own app.
+    A bind that fails anyway (the port taken since check_address) is one ConfigError."""
     from granian import Granian
 
     # Workers read the settings from the environment, the one way they are passed down.
@@ -108,30 +150,108 @@ def run_server(settings: Settings, workers: int) -> None:
     os.environ["SANDBOX_PATCH_STATUS"] = str(settings.patch_status)
     os.environ["SANDBOX_MAX_RESULTS"] = str(settings.max_results)
     os.environ["SANDBOX_RULES"] = settings.rules
-    Granian(
+    server = Granian(
         "sandbox.server:wsgi_app",
         factory=True,
         address=settings.host,
         port=settings.port,
         respawn_failed_workers=True,
         **granian_options(workers),
-    ).serve()
+    )
+    try:
+        server.serve()
+    except SystemExit as exc:
+        # Ctrl+C and `kill -TERM -PGID` signal the workers as well as the main process; a
+        # worker the signal ended before its parent stopped it counts for granian as a
+        # crash (exit status 1). Stopped on purpose, the server has not failed.
+        if exc.code == 1 and server.interrupt_signal:
+            return
+        raise
+    except (OSError, RuntimeError) as exc:  # granian's socket errors (with a Rust backtrace)
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(
+            f"cannot listen on {settings.host} port {settings.port}: {reason}"
+        ) from None
+
+
+SERVER_LOG_SUFFIX = ".server.log"
+"""The embedded server's own log is the database's path with this added (sandbox.db.server.log)."""
+
+SERVER_LOG_BYTES = 1_000_000
+"""Size at which the embedded server's log is rotated (one older file is kept)."""
+
+
+def server_log_path(db_path: str) -> str | None:
+    """Where the embedded server beside `db_path` logs; None for an in-memory database."""
+    if not db_path or db_path == ":memory:" or db_path.startswith("file::memory:"):
+        return None
+    return db_path + SERVER_LOG_SUFFIX
+
+
+def _keep_waitress_off_stderr() -> logging.Logger:
+    """waitress's logger, cut from the root logger (and from logging's last resort, which
+    writes warnings to stderr when no handler is set): its messages would land in the
+    middle of the terminal UI or a progress bar. A NullHandler stays on it for good, so no
+    message falls through to the last resort while no server's log file is attached."""
+    waitress_log = logging.getLogger("waitress")
+    waitress_log.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in waitress_log.handlers):
+        waitress_log.addHandler(logging.NullHandler())
+    return waitress_log
 
 
 class EmbeddedServer:
-    """A waitress server in a daemon thread; `port=0` picks a free port."""
+    """A waitress server in a daemon thread; `port=0` picks a free port.
 
-    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0, threads: int = 4):
+    waitress's own messages (a "Task queue depth is N" warning whenever the engine has more
+    requests in flight than the server has threads, a socket error) go to `log_path`, never
+    to the terminal; with no `log_path` they are dropped. waitress logs through one
+    process-wide logger, so with several servers in a process each log gets every message.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 4,
+        log_path: str | None = None,
+    ):
+        from logging.handlers import RotatingFileHandler
+
+        from waitress import wasyncore
         from waitress.server import create_server
+        from waitress.task import ThreadedTaskDispatcher
 
-        self._server = create_server(
-            app,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="sandbox",
-            clear_untrusted_proxy_headers=True,
-        )
+        self._log = _keep_waitress_off_stderr()
+        self._log_handler: logging.Handler | None = None
+        if log_path is not None:
+            handler = RotatingFileHandler(
+                log_path, maxBytes=SERVER_LOG_BYTES, backupCount=1, encoding="utf-8", delay=True
+            )
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            self._log_handler = handler
+
+        # Our own socket map and dispatcher: a port refused after waitress opened its trigger
+        # pipe and socket and started its threads leaves none of them behind.
+        socket_map: dict[int, Any] = {}
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(threads)
+        try:
+            self._server = create_server(
+                app,
+                map=socket_map,
+                _dispatcher=dispatcher,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="sandbox",
+                clear_untrusted_proxy_headers=True,
+            )
+        except BaseException:
+            dispatcher.shutdown(timeout=1)
+            wasyncore.close_all(socket_map)
+            raise
         self.host = host
         self.port: int = self._server.effective_port  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
@@ -143,6 +263,8 @@ class EmbeddedServer:
 
     def start(self) -> EmbeddedServer:
         """Start serving in the background."""
+        if self._log_handler is not None:
+            self._log.addHandler(self._log_handler)
         self._thread = threading.Thread(target=self._server.run, name="scim-server", daemon=True)
         self._thread.start()
         return self
@@ -161,3 +283,6 @@ class EmbeddedServer:
         server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._log_handler is not None:
+            self._log.removeHandler(self._log_handler)
+            self._log_handler.close()

@@ -3,7 +3,11 @@ them (a normal answer in one piece, a dropped connection still dropped)."""
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -13,7 +17,7 @@ from sandbox.provider.faults import Faults
 from sandbox.server import whole_bodies
 from sandbox.store import Store
 from tests.conftest import free_port, start_serve
-from tests.live_servers import kill_group
+from tests.live_servers import kill_group, stop_embedded
 
 BASE = "/scim/v2"
 
@@ -86,5 +90,147 @@ def test_sandbox_serve_stopped_while_its_workers_start_still_ends(tmp_path):
     # that have no handler of granian's yet (they ignored it, and the server waited forever).
     for attempt in range(2):
         proc, _ = start_serve(str(tmp_path / f"s{attempt}.db"), free_port(), new_session=True)
-        kill_group(proc, signal.SIGTERM)  # waits (bounded) for the whole server to exit
-        assert proc.returncode is not None
+        kill_group(proc, signal.SIGTERM)  # waits (bounded) for the main process to exit
+        assert proc.returncode == 0  # a graceful stop, not a kill
+        assert living_in_group(proc.pid) == []  # and no worker outlived it
+
+
+def living_in_group(pgid: int) -> list[tuple[int, str]]:
+    """The processes of a process group that are still alive (pid, command), read from /proc;
+    a zombie (exited, not reaped yet) is not alive."""
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                command, rest = stat.read().rsplit(")", 1)
+        except OSError:  # gone while we looked
+            continue
+        state, _ppid, group = rest.split()[:3]
+        if int(group) == pgid and state != "Z":
+            alive.append((int(entry), command.split("(", 1)[1]))
+    return alive
+
+
+def serve_command(db_path: str, *args: str) -> subprocess.CompletedProcess:
+    """`sandbox serve` run to its end (it should refuse to start)."""
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", "serve", "--db", db_path, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("reuse_port", [True, False], ids=["like granian", "plain"])
+def test_sandbox_serve_refuses_a_port_another_server_listens_on(tmp_path, reuse_port) -> None:
+    # granian binds with SO_REUSEPORT: a second server (holding the port the same way) was
+    # let in and the kernel spread requests over two databases; a plain listener made
+    # granian fail with a Rust and a Python traceback after "Press Ctrl+C to stop.".
+    with socket.socket() as holder:
+        if reuse_port:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = serve_command(str(tmp_path / "sandbox.db"), "--port", str(port))
+    assert done.returncode == 1
+    assert done.stdout == ""  # no URL, no token shown once for nothing, no "Press Ctrl+C"
+    assert done.stderr.splitlines() == [
+        f"Error: port {port} is already in use on 127.0.0.1: stop the server holding it "
+        "or choose another --port"
+    ]
+    assert not (tmp_path / "sandbox.db").exists()  # nothing bootstrapped, no token spent
+
+
+def test_sandbox_serve_on_a_host_that_is_not_this_machine_is_one_line(tmp_path) -> None:
+    # 10.255.255.1 is only bound to (which fails), never sent anything.
+    done = serve_command(str(tmp_path / "sandbox.db"), "--host", "10.255.255.1")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "Error: cannot listen on 10.255.255.1 port 8000: "
+        "10.255.255.1 is not an address of this machine"
+    ]
+    named = serve_command(str(tmp_path / "sandbox.db"), "--host", "localhost")
+    assert (named.returncode, named.stdout) == (1, "")
+    assert len(named.stderr.splitlines()) == 1
+    assert named.stderr.startswith("Error: --host must be an IP address")
+
+
+def test_a_port_left_in_time_wait_by_a_stopped_server_is_free(tmp_path) -> None:
+    # The probe sets SO_REUSEADDR: connections a stopped server closed do not hold its port.
+    from sandbox.server import check_address
+
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server side closes first: its end waits in TIME_WAIT
+        client.close()
+    check_address("127.0.0.1", port)  # no ConfigError
+
+
+# -- the embedded server (waitress): `sandbox up` and the CLI's local tenant URL -----------
+
+
+def sandbox_cli(db_path: str, *args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sandbox", *args, "--db", db_path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.slow
+def test_a_cycle_against_the_embedded_server_under_load_writes_nothing_of_waitress_to_stderr(
+    tmp_path,
+) -> None:
+    # One server thread and eight engine threads: waitress queues requests and warns
+    # "Task queue depth is 1", once hundreds of times over `sandbox entra sync`'s output.
+    db = str(tmp_path / "sandbox.db")
+    for args in (
+        ("entra", "users", "seed", "--users", "200", "--replace"),
+        ("entra", "assign", "--all-users"),
+        ("entra", "configure", "--concurrency", "8"),
+    ):
+        assert sandbox_cli(db, *args).returncode == 0
+    synced = sandbox_cli(db, "entra", "sync", SANDBOX_THREADS="1")
+    assert synced.returncode == 0, synced.stderr
+    assert "Cycle #1 (initial): created" in synced.stdout and "failed 0" in synced.stdout
+    assert synced.stderr == ""
+    log = (tmp_path / "sandbox.db.server.log").read_text()
+    assert "WARNING Task queue depth is" in log  # where they went instead
+
+
+def test_sandbox_up_falls_back_to_a_free_port_when_the_one_asked_for_is_taken(
+    app, settings
+) -> None:
+    from sandbox.runtime import serve_locally
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        server = serve_locally(app, settings, taken)
+        try:
+            assert server.port not in (taken, 0)
+            answer = httpx.get(f"{server.url}{BASE}/ServiceProviderConfig")
+            assert answer.status_code == 401  # the provider, on the port it says
+        finally:
+            stop_embedded(server)
+
+
+@pytest.mark.parametrize("port", [-1, 65536, 10**6])
+def test_sandbox_up_with_a_port_that_is_not_one_is_a_config_error(app, settings, port) -> None:
+    from sandbox.errors import ConfigError
+    from sandbox.runtime import serve_locally
+
+    with pytest.raises(ConfigError, match=f"--port must be between 0 and 65535, not {port}"):
+        serve_locally(app, settings, port)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sandbox.errors import ScimError
 from sandbox.provider.schema import Attribute, UserSchema
-from sandbox.provider.syntax import kind, parse_filter_tree
+from sandbox.provider.syntax import holds_lone_surrogate, huge_number, kind, parse_filter_tree
 
 MAX_FILTER_LENGTH = 4096
 """Longest filter accepted; longer ones get 400 invalidFilter rather than a slow parse."""
@@ -36,10 +36,21 @@ def parse_filter(text: str) -> Any:
     """Parse a filter with scim2-models' RFC 7644 grammar; syntax errors are 400 invalidFilter."""
     if len(text) > MAX_FILTER_LENGTH:
         raise ScimError(400, f"filter longer than {MAX_FILTER_LENGTH} characters", "invalidFilter")
+    if holds_lone_surrogate(text):
+        raise ScimError(400, "a filter value holds a lone UTF-16 surrogate", "invalidFilter")
     try:
-        return parse_filter_tree(text)
+        tree = parse_filter_tree(text)
     except Exception as exc:  # scim2-models raises InvalidFilterException or lark errors
         raise ScimError(400, f"invalid filter: {exc}", "invalidFilter") from None
+    huge = huge_number(tree)
+    if huge is not None:
+        raise ScimError(400, f"invalid filter: {_number(huge)} is past 64 bits", "invalidFilter")
+    return tree
+
+
+def _number(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
 
 
 def format_datetime(value: datetime) -> str:

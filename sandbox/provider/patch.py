@@ -13,9 +13,11 @@ import json
 from typing import Any
 
 from sandbox.errors import ScimError
+from sandbox.provider.filters import MAX_FILTER_LENGTH
 from sandbox.provider.resources import check_primary, coerce_boolean, coerce_value
 from sandbox.provider.schema import CORE_USER, ENTERPRISE_USER, PATCH_OP, Attribute, UserSchema
-from sandbox.provider.syntax import kind, parse_path_tree
+from sandbox.provider.syntax import holds_lone_surrogate, huge_number, kind, parse_path_tree
+from sandbox.provider.wirejson import loads_or_none
 
 MAX_OPERATIONS = 1000
 """Most operations one PATCH may carry (ServiceProviderConfig patch is unbounded in RFC)."""
@@ -110,10 +112,17 @@ class Patcher:
     # -- operations with a path --------------------------------------------------------
 
     def _parse(self, path: str) -> Any:
+        if len(path) > MAX_FILTER_LENGTH:  # a path's value filter is bounded as a filter is
+            raise ScimError(400, f"path longer than {MAX_FILTER_LENGTH} characters", "invalidPath")
+        if holds_lone_surrogate(path):
+            raise ScimError(400, "the path holds a lone UTF-16 surrogate", "invalidPath")
         try:
-            return parse_path_tree(path)
+            tree = parse_path_tree(path)
         except Exception as exc:
             raise ScimError(400, f"invalid path {path!r}: {exc}", "invalidPath") from None
+        if huge_number(tree) is not None:
+            raise ScimError(400, f"invalid path {path!r}: a number past 64 bits", "invalidPath")
+        return tree
 
     def _resolve(self, attr_path: Any, raw: str) -> Attribute:
         attribute = self.schema.find(attr_path.attr, attr_path.uri)
@@ -317,10 +326,7 @@ def _one_primary(items: list[Any], prefer: Any = None) -> None:
 def _role_value(value: Any) -> Any:
     """A role value given as stringified JSON ({"id":..,"value":"ADMIN"}) becomes its value."""
     if isinstance(value, str) and value.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(value)
-        except ValueError:
-            return value
+        parsed = loads_or_none(value)  # strict: no NaN, deep nesting or lone surrogates
         if isinstance(parsed, dict) and "value" in parsed:
             return parsed["value"]
     return value

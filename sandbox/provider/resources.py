@@ -13,6 +13,7 @@ from typing import Any
 
 from sandbox.errors import ScimError
 from sandbox.provider.schema import CORE_USER, ENTERPRISE_USER, Attribute, UserSchema
+from sandbox.provider.wirejson import loads_or_none
 
 TRUE_STRINGS = {"true": True, "false": False}
 
@@ -62,10 +63,7 @@ def _unwrap_role(item: Any) -> Any:
     if isinstance(item, dict):
         raw = item.get("value")
         if isinstance(raw, str) and raw.lstrip().startswith("{"):
-            try:
-                parsed = json.loads(raw)
-            except ValueError:
-                return item
+            parsed = loads_or_none(raw)  # strict: no NaN, deep nesting or lone surrogates
             if isinstance(parsed, dict) and "value" in parsed:
                 merged = {k: v for k, v in item.items() if k != "value"}
                 merged["value"] = parsed["value"]

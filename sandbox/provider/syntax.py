@@ -16,6 +16,8 @@ from dataclasses import fields, is_dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from sandbox.provider.wirejson import INT64, is_text
+
 STRING = re.compile(r'"(?:[^"\\\x00-\x1F]|\\["\\\/bfnrt]|\\u[0-9A-Fa-f]{4})*"')
 """scim2-models' STRING terminal (its grammar.py), decoded as it decodes it: json.loads."""
 
@@ -64,6 +66,35 @@ def _fill(node: Any, literals: list[str]) -> Any:
         if isinstance(getattr(tree, f.name), tuple) or is_dataclass(getattr(tree, f.name))
     }
     return replace(tree, **changes) if changes else tree
+
+
+def holds_lone_surrogate(text: str) -> bool:
+    """Whether a filter or path holds a lone UTF-16 surrogate, as written or as a string
+    literal's escape (`"\\ud800"`): no UTF-8 text can carry one, so no comparison or stored
+    value may (SQLite refuses to bind it)."""
+    if not is_text(text):
+        return True
+    if "\\u" not in text:
+        return False
+    return any(not is_text(json.loads(match.group(0))) for match in STRING.finditer(text))
+
+
+def huge_number(node: Any) -> int | None:
+    """The first integer literal of a parsed filter or path past 64 bits, or None: SQLite
+    binds no such integer, so a comparison with one is refused rather than guessed at."""
+    if isinstance(node, tuple):
+        return next((n for n in map(huge_number, node) if n is not None), None)
+    if not is_dataclass(node) or isinstance(node, type):
+        return None
+    tree: Any = node
+    if kind(tree) == "Comparison":
+        value = tree.value
+        huge = isinstance(value, int) and not isinstance(value, bool) and value not in INT64
+        return value if huge else None
+    return next(
+        (n for n in (huge_number(getattr(tree, f.name)) for f in fields(tree)) if n is not None),
+        None,
+    )
 
 
 def preload() -> None:

@@ -27,6 +27,10 @@ def _random_ids() -> Callable[[], str]:
     return lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
+LONE_SURROGATE = "a value holds a lone UTF-16 surrogate, which is not a character"
+"""Refused at the wire (wirejson); this is the store's own refusal, should one get past it."""
+
+
 class ConcurrentUpdate(ScimError):
     """The user changed between read and write; the caller re-reads and retries."""
 
@@ -252,6 +256,8 @@ class UserRepository:
             raise ScimError(
                 409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"
             ) from None
+        except UnicodeEncodeError:  # SQLite binds UTF-8 only; the transaction rolled back
+            raise ScimError(400, LONE_SURROGATE, "invalidValue") from None
         return StoredUser(user_id, doc, now, now, 1, org)
 
     def update(
@@ -293,6 +299,8 @@ class UserRepository:
             raise ScimError(
                 409, f"a User with userName {doc['userName']!r} already exists", "uniqueness"
             ) from None
+        except UnicodeEncodeError:  # SQLite binds UTF-8 only; the transaction rolled back
+            raise ScimError(400, LONE_SURROGATE, "invalidValue") from None
         return StoredUser(
             current.id, doc, current.created, now, current.version + 1, {**current.org, **org}
         )

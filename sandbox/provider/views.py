@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -15,6 +14,7 @@ from sandbox.provider.patch import Patcher, parse_patch_request
 from sandbox.provider.resources import compact_json, etag, normalize_payload, project, render
 from sandbox.provider.schema import LIST_RESPONSE, SEARCH_REQUEST
 from sandbox.provider.users import ConcurrentUpdate, StoredUser
+from sandbox.provider.wirejson import INT64, body_json
 
 bp = Blueprint("scim", __name__)
 
@@ -74,16 +74,8 @@ def base_url() -> str:
 
 
 def read_json() -> Any:
-    """The request body as JSON, or 400 invalidSyntax."""
-    raw = request.get_data(cache=True)
-    if not raw:
-        raise ScimError(400, "the request body is empty", "invalidSyntax")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ScimError(
-            400, f"the request body is not valid JSON: {exc}", "invalidSyntax"
-        ) from None
+    """The request body as strict JSON (see wirejson), or 400 invalidSyntax/invalidValue."""
+    return body_json(request.get_data(cache=True))
 
 
 def _csv(value: Any) -> list[str]:
@@ -98,9 +90,15 @@ def _int_param(value: Any, name: str, default: int) -> int:
     if value is None or value == "":
         return default
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ScimError(400, f"{name} must be an integer, got {value!r}", "invalidValue") from None
+        if isinstance(value, bool):  # int(True) is 1; a SearchRequest's true is no index
+            raise TypeError
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        shown = repr(value) if len(str(value)) <= 40 else f"{str(value)[:40]}..."
+        raise ScimError(400, f"{name} must be an integer, got {shown}", "invalidValue") from None
+    if number not in INT64:  # SQLite binds 64-bit integers only
+        raise ScimError(400, f"{name} is out of range (a 64-bit integer)", "invalidValue")
+    return number
 
 
 @bp.before_request
