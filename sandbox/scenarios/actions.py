@@ -66,7 +66,7 @@ def _min_max(table: Mapping[str, Any]) -> tuple[str, str] | None:
 def _exists_alone(table: Mapping[str, Any]) -> tuple[str, str] | None:
     others = sorted(set(table) - {"email", "exists"})
     if table.get("exists") is False and others:
-        return others[0], "nothing to compare on a member expected not to exist"
+        return "exists", f"nothing to compare on a member expected not to exist: drop {others[0]}"
     return None
 
 

@@ -36,8 +36,9 @@ def check(world: Any, step: dict[str, Any], result: Any, where: str) -> None:
         items = step[key] if isinstance(step[key], list) else [step[key]]
         for item in items:
             result.checks += 1
-            for failure in checker(world, item):
-                result.failures.append(f"{where}: {failure}")
+            failures = checker(world, item)
+            result.held += not failures
+            result.failures.extend(f"{where}: {failure}" for failure in failures)
 
 
 def _compare(what: str, expected: Any, got: Any) -> list[str]:

@@ -27,7 +27,11 @@ class ScenarioResult:
     scenario: Scenario
     failures: list[str] = field(default_factory=list)
     checks: int = 0
+    """Expectations checked."""
+    held: int = 0
+    """Expectations checked that held."""
     steps: int = 0
+    """Steps that ran (a step the sandbox refused did not)."""
     transcript: str = ""
 
     @property
@@ -41,6 +45,7 @@ class ScenarioResult:
             "passed": self.passed,
             "steps": self.steps,
             "checks": self.checks,
+            "held": self.held,
             "failures": self.failures,
         }
 

@@ -140,7 +140,7 @@ def validate(data: dict[str, Any], path: Path, locator: Locator, lines: dict[int
         if "step" not in [h for _, h in locator.headers]:
             site = replace(top.child("step", index, len(steps)), step=index, label="step")
         action = step.get("action")
-        if action not in ACTIONS:
+        if not isinstance(action, str) or action not in ACTIONS:
             close = difflib.get_close_matches(str(action), list(ACTIONS), n=1)
             hint = f"did you mean {close[0]!r}? " if close else ""
             raise site.fail(
