@@ -15,7 +15,6 @@ from tests.scenario_texts import MINIMAL
 SHIPPED = sorted((Path(__file__).resolve().parent.parent / "fixtures" / "scenarios").glob("*.toml"))
 
 
-
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_every_shipped_scenario_passes(path):
     result = run_scenario(str(path))

@@ -4,6 +4,7 @@ run by their listed name."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -28,8 +29,13 @@ def test_the_package_list_holds_every_package_and_the_shipped_scenarios():
 
 @pytest.mark.slow
 def test_the_wheel_carries_the_twelve_shipped_scenarios(tmp_path):
+    source = tmp_path / "source"  # a copy: the build leaves nothing in the checkout
+    for name in ("sandbox", "tui", "fixtures"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         capture_output=True,
         text=True,
     )
