@@ -224,7 +224,8 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(tmp_path):
         ("log = { cycle = 7 }", "log {'cycle': 7}: cycle 7 has not run (last cycle: 1)"),
         (
             'log = { action = "Delete" }',
-            "log {'action': 'Delete'}: expected at least 1 record(s), found 0",
+            "log {'action': 'Delete'}: expected at least 1 record(s), found 0"
+            " (last records: ada@contoso.onmicrosoft.com Create/Success)",
         ),
     ],
 )

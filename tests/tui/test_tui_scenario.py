@@ -244,3 +244,11 @@ async def test_the_open_dialog_lists_the_shipped_scenarios_from_any_directory(
         assert sorted(Path(f).name for f in app.screen.files) == sorted(
             p.name for p in SCENARIOS.glob("*.toml")
         )
+
+
+def test_the_open_dialog_shows_a_file_that_is_not_utf8_as_unreadable(tmp_path: Path) -> None:
+    from tui.screens.scenario_dialog import headline
+
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('name = "café"\n'.encode("latin-1"))
+    assert "unreadable" in headline(latin1).plain
