@@ -214,7 +214,7 @@ class SandboxApp(App[None]):
 
     def action_open_scenario(self) -> None:
         """Pick a shipped scenario and switch the UI to its world."""
-        from sandbox.cli.scenario import shipped
+        from sandbox.scenarios.catalog import shipped
 
         def chosen(path: str | None) -> None:
             if path:

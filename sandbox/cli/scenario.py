@@ -11,14 +11,6 @@ import click
 from sandbox.cli.root import SandboxGroup, cli, db_option, emit_json, print_table, settings_for
 
 
-def shipped() -> Path:
-    """The shipped scenarios: ./fixtures/scenarios, else the source checkout's."""
-    here = Path("fixtures") / "scenarios"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent.parent / "fixtures" / "scenarios"
-
-
 @cli.group("scenario", cls=SandboxGroup)
 def scenario() -> None:
     """Seeded, replayable scenario files: reproduce a situation headless and check it."""
@@ -36,15 +28,16 @@ def scenario() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) -> None:
-    """Run scenario FILES; exit 1 with a readable diff when an expectation fails."""
-    from sandbox.scenarios import run_scenario
+    """Run scenario FILES (a path, or the name of a shipped one); exit 1 with a readable diff
+    when an expectation fails."""
+    from sandbox.scenarios import resolve, run_scenario
 
     fmt = None
     if transcript:
         fmt = "har" if transcript.lower().endswith(".har") else "jsonl"
     results = []
     for file in files:
-        result = run_scenario(file, transcript_format=fmt)
+        result = run_scenario(str(resolve(file)), transcript_format=fmt)
         results.append(result)
         if transcript:
             out = Path(transcript)
@@ -72,17 +65,19 @@ def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) 
     "directory",
     type=click.Path(file_okay=False),
     default=None,
-    help="Where to look (default: the shipped fixtures/scenarios).",
+    help="Where to look (default: the shipped scenarios, installed with the sandbox).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenario_list(directory: str | None, as_json: bool) -> None:
-    """Describe the shipped scenarios."""
+    """Describe the shipped scenarios (run one by its name: `sandbox scenario run happy-path`)."""
+    from sandbox.scenarios.catalog import shipped
+
     folder = Path(directory) if directory else shipped()
     rows: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.toml")):
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             rows.append({"file": str(path), "name": path.stem, "description": f"(invalid: {exc})"})
             continue
         rows.append(

@@ -36,7 +36,7 @@ from sandbox.cli.root import cli, db_option, settings_for
     type=click.Path(dir_okay=False),
     default=None,
     help="Open on this scenario's seeded in-memory world (not the database) and step "
-    "through it on the Scenario screen (7).",
+    "through it on the Scenario screen (7); a file, or the name of a shipped one.",
 )
 def up(
     port: int | None,
@@ -56,9 +56,10 @@ def up(
     if scenario is not None:
         if target is not None or port is not None or seed is not None:
             raise click.UsageError("--scenario brings its own world: no --port, --seed or --target")
-        from sandbox.scenarios import ScenarioSession  # only here: it loads Faker and httpx
+        # only here: it loads Faker and httpx. A bad file is a ScenarioError (one line, exit 1).
+        from sandbox.scenarios import ScenarioSession, resolve
 
-        session = ScenarioSession(scenario)
+        session = ScenarioSession(resolve(scenario))
         sandbox = Sandbox.from_world(session.world)
     else:
         sandbox = Sandbox.open(settings_for(seed=seed), port=port, target=target, token=token)

@@ -14,7 +14,8 @@ from typing import Any
 
 from sandbox.engine.clock import parse_duration
 from sandbox.errors import SandboxError
-from sandbox.scenarios.model import Scenario, ScenarioError, load
+from sandbox.scenarios.loader import load
+from sandbox.scenarios.model import Scenario, ScenarioError
 from sandbox.scenarios.world import World, camel
 from sandbox.transcripts import export
 
@@ -26,7 +27,11 @@ class ScenarioResult:
     scenario: Scenario
     failures: list[str] = field(default_factory=list)
     checks: int = 0
+    """Expectations checked."""
+    held: int = 0
+    """Expectations checked that held."""
     steps: int = 0
+    """Steps that ran (a step the sandbox refused did not)."""
     transcript: str = ""
 
     @property
@@ -40,6 +45,7 @@ class ScenarioResult:
             "passed": self.passed,
             "steps": self.steps,
             "checks": self.checks,
+            "held": self.held,
             "failures": self.failures,
         }
 
@@ -155,9 +161,7 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
         directory.edit_user(step["user"], **step["set"])
     elif action == "add-user":
         props = {k: v for k, v in step.items() if k not in ("action", "upn")}
-        directory.add_user(
-            userPrincipalName=step["upn"], **{camel(k): v for k, v in props.items()}
-        )
+        directory.add_user(userPrincipalName=step["upn"], **{camel(k): v for k, v in props.items()})
     elif action == "add-member":
         directory.add_member(step["group"], step["user"])
     elif action == "remove-member":

@@ -8,6 +8,8 @@ so the same seed gives byte-identical transcripts.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from sandbox.engine.job import with_mapping
 from sandbox.engine.mapping import Mapping
 from sandbox.engine.mapping_presets import PRESETS
 from sandbox.engine.service import Provisioning
+from sandbox.errors import SandboxError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
 from sandbox.provider.faults import Faults
@@ -70,48 +73,65 @@ class World:
         self.engine.app.new_id = ids
         self._build_organization()
         self._build_tenant()
-        self._configure()
+        with self._building("provisioning"):
+            self._configure()
+
+    @contextmanager
+    def _building(self, table: str, nth: int | None = None) -> Iterator[None]:
+        """What the sandbox refuses while building from table `table` (entry `nth` of an
+        array of tables) is a ScenarioError naming that table's line."""
+        try:
+            yield
+        except ScenarioError:
+            raise
+        except SandboxError as exc:
+            label = table if nth is None else f"{table}[{nth + 1}]"
+            at = self.scenario.at(table, nth or 0)
+            raise ScenarioError(f"{at}: {label}: {exc}") from None
 
     # -- building --------------------------------------------------------------------------
 
     def _build_organization(self) -> None:
         spec = self.scenario.organization
-        count = int(spec.get("members", 0))
+        count = spec.get("members", 0)
         if count:
-            seed_organization(
-                self.store,
-                seed=self.scenario.seed,
-                members=count,
-                domain=spec.get("domain", "example.com"),
-                clock=self.clock.now,
-            )
+            with self._building("organization", None):
+                seed_organization(
+                    self.store,
+                    seed=self.scenario.seed,
+                    members=count,
+                    domain=spec.get("domain", "example.com"),
+                    clock=self.clock.now,
+                )
         repo = UserRepository(
             self.store,
             UserSchema(),
             clock=self.clock.now,
             new_id=seeded_ids(self.scenario.seed + 3),
         )
-        for member in spec.get("member", []):
-            email = member.get("email")
-            if not email:
-                raise ScenarioError(f"{self.scenario.path}: [[organization.member]] needs email")
-            kind = member.get("kind", "managed")
-            role = str(member.get("role", "USER")).upper()
-            language = member.get("language", "en")
-            timezone = member.get("timezone", "Asia/Tokyo")
-            updated = member.get("updated", format_time(self.clock.now()))
-            if len(str(updated)) == 10:
-                updated = f"{updated}T00:00:00.000Z"
-            doc, org = member_record(
-                email, member.get("name", email.split("@")[0]), kind=kind, role=role,
-                language=language, timezone=timezone, updated=updated,
-                active=bool(member.get("active", True)),
-            )
-            created = repo.create(doc, org)
-            if member.get("owner") and not self.store.get_state("owner_id"):
-                self.store.set_state("owner_id", created.id)
-        for team in spec.get("team", []):
-            with self.store.write() as db:
+        for nth, member in enumerate(spec.get("member", [])):
+            with self._building("organization.member", nth):
+                email = member["email"]
+                updated = member.get("updated", format_time(self.clock.now()))
+                if not isinstance(updated, str):  # a TOML date or time
+                    updated = updated.isoformat()
+                if len(updated) == 10:
+                    updated = f"{updated}T00:00:00.000Z"
+                doc, org = member_record(
+                    email,
+                    member.get("name", email.split("@")[0]),
+                    kind=member.get("kind", "managed"),
+                    role=member.get("role", "USER").upper(),
+                    language=member.get("language", "en").lower(),
+                    timezone=member.get("timezone", "Asia/Tokyo"),
+                    updated=updated,
+                    active=member.get("active", True),
+                )
+                created = repo.create(doc, org)
+                if member.get("owner") and not self.store.get_state("owner_id"):
+                    self.store.set_state("owner_id", created.id)
+        for nth, team in enumerate(spec.get("team", [])):
+            with self._building("organization.team", nth), self.store.write() as db:
                 team_id = db.execute(
                     "INSERT INTO teams (name, guests_allowed) VALUES (?, ?)",
                     [team["name"], 1 if team.get("guests_allowed", True) else 0],
@@ -123,10 +143,11 @@ class World:
                         "INSERT OR IGNORE INTO team_members VALUES (?, ?, ?)",
                         [team_id, member.id, 1 if email.lower() in admins else 0],
                     )
-        if spec.get("seat_limit") is not None:
-            self.org.set_seat_limit(int(spec["seat_limit"]))
-        issuer_key = spec.get("token_issuer")
-        issuer = self.org.check_issuer(issuer_key) if issuer_key else self.org.owner()
+        with self._building("organization"):
+            if spec.get("seat_limit") is not None:
+                self.org.set_seat_limit(spec["seat_limit"])
+            issuer_key = spec.get("token_issuer")
+            issuer = self.org.check_issuer(issuer_key) if issuer_key else self.org.owner()
         if issuer is None and self.org.members():
             issuer = next((m for m in self.org.members() if m.role == "ADMIN"), None)
         self.credentials.set_enabled(True)
@@ -142,34 +163,33 @@ class World:
             for member in self.org.members():
                 given, _, family = member.username.partition(" ")
                 people.append((given or member.username, family or member.username, member.email))
-        count = int(spec.get("users", len(people)))
+        count = spec.get("users", len(people))
         if count or people:
-            directory.seed(
-                seed=self.scenario.seed,
-                users=max(count, len(people)),
-                people=people,
-                groups=int(spec.get("groups", 0)),
-                guests=int(spec.get("guests", 0)),
-            )
-        for user in spec.get("user", []):
-            props = {camel(k): v for k, v in user.items() if k != "upn"}
-            directory.add_user(userPrincipalName=user["upn"], **props)
-        for group in spec.get("group", []):
-            created = directory.add_group(group["name"], group.get("description", ""))
-            for member in group.get("members", []):
-                directory.add_member(created.id, member)
+            with self._building("tenant"):
+                directory.seed(
+                    seed=self.scenario.seed,
+                    users=max(count, len(people)),
+                    people=people,
+                    groups=spec.get("groups", 0),
+                    guests=spec.get("guests", 0),
+                )
+        for nth, user in enumerate(spec.get("user", [])):
+            with self._building("tenant.user", nth):
+                props = {camel(k): v for k, v in user.items() if k != "upn"}
+                directory.add_user(userPrincipalName=user["upn"], **props)
+        for nth, group in enumerate(spec.get("group", [])):
+            with self._building("tenant.group", nth):
+                created = directory.add_group(group["name"], group.get("description", ""))
+                for member in group.get("members", []):
+                    directory.add_member(created.id, member)
 
     def _configure(self) -> None:
         spec = self.scenario.provisioning
         preset = spec.get("mappings", "default")
-        if preset not in PRESETS or preset == "groups":
-            raise ScenarioError(
-                f"{self.scenario.path} [provisioning]: mappings must be default "
-                f"or nulab, got {preset!r}"
-            )
         mappings = list(PRESETS[preset].mappings)
-        for extra in spec.get("mapping", []):
-            mappings = apply_mapping(mappings, extra)
+        for nth, extra in enumerate(spec.get("mapping", [])):
+            with self._building("provisioning.mapping", nth):
+                mappings = apply_mapping(mappings, extra)
         url = TENANT_URL + ("?aadOptscim062020" if spec.get("flag") else "")
         self.engine.configure(
             tenant_url=url,
@@ -180,14 +200,15 @@ class World:
             groups_enabled=bool(spec.get("groups", True)),
             delete_threshold=spec.get("delete_threshold", 500),
             skip_out_of_scope_deletions=bool(spec.get("skip_out_of_scope_deletions", False)),
-            escrow_threshold=int(spec.get("escrow_threshold", 5000)),
+            escrow_threshold=spec.get("escrow_threshold", 5000),
             create=bool(spec.get("create", True)),
             update=bool(spec.get("update", True)),
             delete=bool(spec.get("delete", True)),
             max_concurrency=1,
         )
-        for fault in spec.get("fault", []):
-            self.add_fault(fault)
+        for nth, fault in enumerate(spec.get("fault", [])):
+            with self._building("provisioning.fault", nth):
+                self.add_fault(fault)
 
     def add_fault(self, fault: dict[str, Any]) -> None:
         """A fault rule from a scenario table."""
@@ -196,11 +217,11 @@ class World:
             path=fault.get("path", "*"),
             status=fault.get("status"),
             retry_after=fault.get("retry_after"),
-            latency_ms=int(fault.get("latency_ms", 0)),
+            latency_ms=fault.get("latency_ms", 0),
             drop=bool(fault.get("drop", False)),
             count=fault.get("count"),
             probability=fault.get("probability"),
-            seed=int(fault.get("seed", self.scenario.seed)),
+            seed=fault.get("seed", self.scenario.seed),
         )
 
     def close(self) -> None:
@@ -210,9 +231,17 @@ class World:
 
 def apply_mapping(mappings: list[Mapping], spec: dict[str, Any]) -> list[Mapping]:
     """Add or replace one mapping from a scenario table."""
-    return list(with_mapping(mappings, spec["target"], str(spec["source"]), kind=spec.get("type"),
-                             default=spec.get("default"), create_only=bool(spec.get("create_only")),
-                             matching=int(spec["matching"]) if "matching" in spec else None))
+    return list(
+        with_mapping(
+            mappings,
+            spec["target"],
+            spec["source"],
+            kind=spec.get("type"),
+            default=spec.get("default"),
+            create_only=spec.get("create_only", False),
+            matching=spec.get("matching"),
+        )
+    )
 
 
 def camel(name: str) -> str:

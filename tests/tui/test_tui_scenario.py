@@ -157,3 +157,98 @@ def test_up_with_a_scenario_refuses_a_database_option_or_a_missing_file(tmp_path
     missing = CliRunner().invoke(cli, ["up", "--scenario", str(tmp_path / "nope.toml")])
     assert missing.exit_code == 1 and "cannot read" in missing.output
     assert "Traceback" not in missing.output
+
+
+def progress(app: SandboxApp) -> str:
+    return str(app.screen.query_one("#scenario-progress", Static).render())
+
+
+async def test_nothing_is_pass_before_every_step_ran_and_every_check_held(
+    session: ScenarioSession,
+) -> None:
+    app = scenario_app(session)
+    steps = len(session.scenario.steps)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert progress(app) == f"0/{steps} steps played (next: step 1), 0 checks held so far"
+        for _ in range(2):  # test-connection, then its expectation
+            await pilot.press("space")
+            await settle(pilot)
+        assert progress(app) == f"2/{steps} steps played (next: step 3), 1 check held so far"
+        await pilot.press("r")
+        await settle(pilot)
+        assert progress(app).endswith(f"{steps}/{steps} steps played, 12/12 checks held: PASS")
+
+
+async def test_a_failed_check_is_fail_at_once_and_a_step_not_run_is_no_pass(
+    tmp_path: Path,
+) -> None:
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(
+        HAPPY.read_text().replace(
+            'connection = { ok = true, message = "The specified',
+            'connection = { ok = false, message = "The specified',
+        )
+    )
+    session = ScenarioSession(wrong)
+    app = scenario_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        for _ in range(2):
+            await pilot.press("space")
+            await settle(pilot)
+        assert progress(app) == "2/10 steps played (next: step 3), 0/1 check held: FAIL (1 failure)"
+    session.close()
+    refused = tmp_path / "refused.toml"
+    refused.write_text(
+        HAPPY.read_text() + '\n[[step]]\naction = "allow-deletes"\n'  # nothing is staged
+    )
+    session = ScenarioSession(refused)
+    app = scenario_app(session)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("r")  # runs up to the refused last step
+        await settle(pilot)
+        assert session.done and progress(app) == (
+            "10/11 steps played, 1 not run, 12/12 checks held: FAIL (1 step not run)"
+        )
+    session.close()
+
+
+async def test_a_scenario_with_a_wrong_field_is_a_notification_naming_it(
+    app: SandboxApp, tmp_path: Path
+) -> None:
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(HAPPY.read_text().replace("users = 0", 'users = "lots"'))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_scenario(str(wrong))
+        await settle(pilot)
+        assert app.session is None
+        assert any(
+            f"{wrong}:" in n.message and "tenant.users must be an integer" in n.message
+            for n in app._notifications
+        )
+
+
+async def test_the_open_dialog_lists_the_shipped_scenarios_from_any_directory(
+    app: SandboxApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await go(pilot, "7")
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, OpenScenarioDialog)
+        assert sorted(Path(f).name for f in app.screen.files) == sorted(
+            p.name for p in SCENARIOS.glob("*.toml")
+        )
+
+
+def test_the_open_dialog_shows_a_file_that_is_not_utf8_as_unreadable(tmp_path: Path) -> None:
+    from tui.screens.scenario_dialog import headline
+
+    latin1 = tmp_path / "latin1.toml"
+    latin1.write_bytes('name = "café"\n'.encode("latin-1"))
+    assert "unreadable" in headline(latin1).plain

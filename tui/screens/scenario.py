@@ -40,18 +40,38 @@ def mark(outcome: StepOutcome | None, is_next: bool) -> Text:
     return Text("✗", style="bold red")
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def verdict(session: ScenarioSession) -> str | None:
+    """PASS once every step ran and every check held, FAIL once a check failed (or, at the
+    end, a step could not run); None while it is still open."""
+    result = session.result
+    if result.failures:
+        return f"FAIL ({_plural(len(result.failures), 'failure')})"
+    refused = sum(1 for o in session.outcomes if o.error)
+    if session.done:
+        return f"FAIL ({_plural(refused, 'step')} not run)" if refused else "PASS"
+    return None
+
+
 def progress_text(session: ScenarioSession) -> str:
-    """Where the session is: steps played, checks, failures."""
+    """How far the session got: steps played, checks held, and the verdict once there is one
+    (never PASS before the last step)."""
     result = session.result
     total = len(session.scenario.steps)
-    state = "finished" if session.done else f"next: step {session.position + 1}"
-    verdict = "PASS" if result.passed else f"FAIL ({len(result.failures)} failures)"
-    errors = sum(1 for o in session.outcomes if o.error)
-    refused = f", {errors} not run" if errors else ""
-    return (
-        f"{session.position}/{total} steps played ({state}), {result.checks} checks{refused}: "
-        f"{verdict}"
-    )
+    refused = sum(1 for o in session.outcomes if o.error)
+    played = f"{result.steps}/{total} steps played"
+    if not session.done:
+        played += f" (next: step {session.position + 1})"
+    if refused:
+        played += f", {refused} not run"
+    held = f"{result.held}/{_plural(result.checks, 'check')} held"
+    outcome = verdict(session)
+    if outcome is None:
+        return f"{played}, {_plural(result.held, 'check')} held so far"
+    return f"{played}, {held}: {outcome}"
 
 
 class ScenarioScreen(SandboxScreen):
@@ -199,10 +219,10 @@ scenario with `o`, or start with `sandbox up --scenario FILE`.
                 )
         session = self.session
         if session is not None and session.done and message.outcomes:
+            outcome = verdict(session) or ""
             self.notify(
-                f"{session.scenario.name}: "
-                + ("PASS" if session.result.passed else "FAIL")
-                + f", {session.result.steps} steps, {session.result.checks} checks",
-                severity="information" if session.result.passed else "warning",
+                f"{session.scenario.name}: {outcome}, {session.result.steps} steps, "
+                f"{session.result.checks} checks",
+                severity="information" if outcome == "PASS" else "warning",
             )
         self.reload()

@@ -19,7 +19,7 @@ def headline(path: Path) -> Text:
     """A file's name and its scenario's name and description, on one or two lines."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return Text.assemble((path.name, "bold"), f"  (unreadable: {error})")
     description = " ".join(str(data.get("description", "")).split())
     if len(description) > 120:

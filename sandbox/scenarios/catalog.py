@@ -1,0 +1,39 @@
+"""Provides the shipped scenarios: where they are installed, and a name resolved to one.
+
+They are package data of `sandbox.scenarios.shipped` (pyproject maps that package to the
+checkout's fixtures/scenarios/), so they are found wherever the sandbox is installed, whatever
+the current directory.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+PACKAGE = "sandbox.scenarios.shipped"
+
+
+def shipped() -> Path:
+    """The folder of the shipped scenario files."""
+    try:
+        folder = resources.files(PACKAGE)
+    except ModuleNotFoundError:  # a source checkout run without installing it
+        return Path(__file__).resolve().parents[2] / "fixtures" / "scenarios"
+    return Path(str(folder))
+
+
+def shipped_files() -> list[Path]:
+    """The shipped scenario files, by name."""
+    return sorted(shipped().glob("*.toml"))
+
+
+def resolve(name: str) -> Path:
+    """A scenario file: `name` itself when it exists, else the shipped scenario of that name
+    (with or without .toml); else `name` (loading it then says it cannot be read)."""
+    path = Path(name)
+    if path.exists() or path.parent != Path("."):
+        return path
+    for candidate in shipped_files():
+        if name in (candidate.name, candidate.stem):
+            return candidate
+    return path
