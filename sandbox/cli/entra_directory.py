@@ -8,7 +8,15 @@ from typing import Any
 import click
 
 from sandbox.cli.entra import entra
-from sandbox.cli.root import SandboxGroup, db_option, emit_json, print_table, settings_for
+from sandbox.cli.root import (
+    COUNT,
+    SEED,
+    SandboxGroup,
+    db_option,
+    emit_json,
+    print_table,
+    settings_for,
+)
 from sandbox.errors import SandboxError
 
 
@@ -62,7 +70,7 @@ def users() -> None:
 @users.command("seed")
 @db_option
 @click.option(
-    "--seed", "seed_value", type=int, default=None, help="Random seed (default SANDBOX_SEED or 1)."
+    "--seed", "seed_value", type=SEED, default=None, help="Random seed (default SANDBOX_SEED or 1)."
 )
 @click.option(
     "--users",
@@ -75,7 +83,7 @@ def users() -> None:
 @click.option(
     "--domain", default="contoso.onmicrosoft.com", show_default=True, help="The UPN domain."
 )
-@click.option("--groups", type=int, default=3, show_default=True, help="Security groups.")
+@click.option("--groups", type=COUNT, default=3, show_default=True, help="Security groups.")
 @click.option(
     "--guests",
     type=click.IntRange(min=0),
@@ -142,8 +150,8 @@ def _organization_people(store: Any) -> list[tuple[str, str, str]]:
 @users.command("list")
 @db_option
 @click.option("--search", default=None, help="Part of a UPN, mail or display name.")
-@click.option("--limit", type=int, default=100, show_default=True, help="At most this many.")
-@click.option("--offset", type=int, default=0, help="Skip this many first.")
+@click.option("--limit", type=COUNT, default=100, show_default=True, help="At most this many.")
+@click.option("--offset", type=COUNT, default=0, help="Skip this many first.")
 @click.option("--active", is_flag=True, help="Leave out users in the recycle bin.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def users_list(search: str | None, limit: int, offset: int, active: bool, as_json: bool) -> None:
@@ -386,8 +394,8 @@ def groups_remove_member(group: str, member: str) -> None:
 
 @entra.command("changes")
 @db_option
-@click.option("--since", type=int, default=0, help="Only changes after this seq (a watermark).")
-@click.option("--limit", type=int, default=100, show_default=True, help="At most this many.")
+@click.option("--since", type=COUNT, default=0, help="Only changes after this seq (a watermark).")
+@click.option("--limit", type=COUNT, default=100, show_default=True, help="At most this many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def changes(since: int, limit: int, as_json: bool) -> None:
     """List recorded directory and assignment changes (what incremental cycles read)."""

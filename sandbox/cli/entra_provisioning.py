@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from sandbox.cli.entra import entra
-from sandbox.cli.root import SandboxGroup, db_option, emit_json, print_table, settings_for
+from sandbox.cli.root import COUNT, SandboxGroup, db_option, emit_json, print_table, settings_for
 from sandbox.errors import SandboxError
 
 
@@ -65,7 +65,7 @@ def _on_off(value: str) -> bool:
 )
 @click.option(
     "--delete-threshold",
-    type=int,
+    type=COUNT,
     default=None,
     help="Prevent accidental deletions: most disables+deletes per cycle.",
 )
@@ -74,11 +74,11 @@ def _on_off(value: str) -> bool:
 )
 @click.option(
     "--escrow-threshold",
-    type=int,
+    type=COUNT,
     default=None,
     help="Failures before the 40 % quarantine rule applies (default 5000).",
 )
-@click.option("--concurrency", type=int, default=None, help="Requests sent at once (1-32).")
+@click.option("--concurrency", type=click.IntRange(1, 32), default=None, help="Requests sent at once (1-32).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def configure(
     tenant_url: str | None,
@@ -226,7 +226,7 @@ def mappings_list(groups: bool, as_json: bool) -> None:
 )
 @click.option("--default", "default", default=None, help="Default value if null (create only).")
 @click.option("--create-only", is_flag=True, help="Apply only during object creation.")
-@click.option("--matching", type=int, default=None, help="Matching precedence (1 = first).")
+@click.option("--matching", type=click.IntRange(0, 100), default=None, help="Matching precedence (1 = first).")
 @click.option(
     "--force",
     is_flag=True,
@@ -432,7 +432,7 @@ def _trouble(reports: list[Any]) -> str | None:
 @entra.command("sync")
 @db_option
 @click.option(
-    "--cycles", type=int, default=1, show_default=True, help="Cycles to run back to back."
+    "--cycles", type=click.IntRange(1, 1000), default=1, show_default=True, help="Cycles to run back to back."
 )
 @click.option("--until-idle", is_flag=True, help="Run cycles until one changes nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -554,7 +554,7 @@ def pod(user: str, as_json: bool) -> None:
 
 @entra.command("logs")
 @db_option
-@click.option("--cycle", "cycle_id", type=int, default=None, help="Only this cycle.")
+@click.option("--cycle", "cycle_id", type=COUNT, default=None, help="Only this cycle.")
 @click.option(
     "--user",
     "source",
@@ -569,7 +569,7 @@ def pod(user: str, as_json: bool) -> None:
     type=click.Choice(["Create", "Update", "Disable", "Delete", "StagedDelete", "Other"]),
     default=None,
 )
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=COUNT, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def logs(
     cycle_id: int | None,

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from sandbox.cli.root import (
+    SEED,
     cli,
     db_option,
     emit_json,
@@ -37,7 +38,7 @@ from sandbox.cli.root import (
 @click.option(
     "--seed",
     "seed_value",
-    type=int,
+    type=SEED,
     default=None,
     help="Seed for Guid() and RandomString() (default SANDBOX_SEED or 1).",
 )
@@ -129,7 +130,10 @@ def _source_user(given: str | None, user_file: Any) -> dict[str, Any] | None:
 
         source: dict[str, Any] = open_provisioning(settings_for()).mapping_source(given.strip())
         return source
-    raw = given if given is not None else user_file.read()
+    try:
+        raw = given if given is not None else user_file.read()
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{user_file.name} is not UTF-8 text") from None
     try:
         user = json.loads(raw)
     except ValueError as exc:

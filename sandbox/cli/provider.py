@@ -7,6 +7,9 @@ from typing import Any
 import click
 
 from sandbox.cli.root import (
+    COUNT,
+    PORT,
+    SEED,
     SandboxGroup,
     cli,
     db_option,
@@ -176,9 +179,9 @@ def provider_edit(
 @provider.command("seed")
 @db_option
 @click.option(
-    "--seed", "seed_value", type=int, default=None, help="Random seed (default SANDBOX_SEED or 1)."
+    "--seed", "seed_value", type=SEED, default=None, help="Random seed (default SANDBOX_SEED or 1)."
 )
-@click.option("--members", type=int, default=24, show_default=True, help="How many members.")
+@click.option("--members", type=COUNT, default=24, show_default=True, help="How many members.")
 @click.option("--domain", default="example.com", show_default=True, help="Email domain.")
 @click.option("--replace", is_flag=True, help="Remove the current members and teams first.")
 def provider_seed(seed_value: int | None, members: int, domain: str, replace: bool) -> None:
@@ -197,7 +200,7 @@ def provider_seed(seed_value: int | None, members: int, domain: str, replace: bo
 
 @provider.command("seats")
 @db_option
-@click.option("--limit", type=int, default=None, help="Licence seats (active accounts).")
+@click.option("--limit", type=COUNT, default=None, help="Licence seats (active accounts).")
 @click.option("--unlimited", is_flag=True, help="Remove the seat limit (the default).")
 def provider_seats(limit: int | None, unlimited: bool) -> None:
     """Show or set the licence seat limit; inactive accounts take no seat."""
@@ -225,7 +228,7 @@ def provider_token() -> None:
     help="The admin issuing the token (default: the owner admin).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Host shown in the SCIM URL.")
-@click.option("--port", type=int, default=None, help="Port shown in the SCIM URL.")
+@click.option("--port", type=PORT, default=None, help="Port shown in the SCIM URL.")
 @click.option(
     "--use-in-engine",
     is_flag=True,
@@ -311,15 +314,15 @@ def _faults() -> Any:
     default=None,
     help="Status to answer: 401, 403, 404, 409, 429, 500, 502, 503.",
 )
-@click.option("--retry-after", type=int, default=None, help="Retry-After seconds (429 or 503).")
-@click.option("--latency-ms", type=int, default=0, help="Delay before answering.")
+@click.option("--retry-after", type=click.IntRange(0, 86400), default=None, help="Retry-After seconds (429 or 503).")
+@click.option("--latency-ms", type=COUNT, default=0, help="Delay before answering.")
 @click.option("--drop", is_flag=True, help="Drop the connection instead of answering.")
-@click.option("--count", type=int, default=None, help="Only the next N matching requests.")
+@click.option("--count", type=COUNT, default=None, help="Only the next N matching requests.")
 @click.option(
     "--probability", type=float, default=None, help="Fire with this probability (seeded)."
 )
 @click.option(
-    "--seed", "seed_value", type=int, default=1, show_default=True, help="Seed for --probability."
+    "--seed", "seed_value", type=SEED, default=1, show_default=True, help="Seed for --probability."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def provider_faults_add(
@@ -369,7 +372,7 @@ def provider_faults_list(as_json: bool) -> None:
 
 @provider_faults.command("clear")
 @db_option
-@click.argument("rule_id", type=int, required=False)
+@click.argument("rule_id", type=COUNT, required=False)
 def provider_faults_clear(rule_id: int | None) -> None:
     """Remove one fault rule (by id) or all of them."""
     removed = _faults().clear(rule_id)

@@ -19,13 +19,31 @@ from sandbox.errors import SandboxError
 
 
 class SandboxGroup(click.Group):
-    """A click group that turns the sandbox's own errors into one-line CLI errors."""
+    """A click group that turns the sandbox's own errors, and a file the user named that
+    cannot be read or written, into one-line CLI errors."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SandboxError as exc:
             raise click.ClickException(exc.message) from None
+        except OSError as exc:
+            if exc.filename is None:
+                raise
+            raise click.ClickException(f"{exc.filename}: {exc.strerror or exc}") from None
+
+
+INT_MAX = 2**31 - 1
+"""The largest count, limit or id an option takes (what SQLite and the clock hold safely)."""
+
+COUNT = click.IntRange(0, INT_MAX)
+"""A count, limit, offset, sequence number or id: 0 up to INT_MAX (click names a wrong one)."""
+
+SEED = click.IntRange(0, 2**63 - 1)
+"""A random seed."""
+
+PORT = click.IntRange(0, 65535)
+"""A TCP port (0: any free one)."""
 
 
 _DB = click.option(

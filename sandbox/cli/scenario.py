@@ -35,6 +35,11 @@ def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) 
     fmt = None
     if transcript:
         fmt = "har" if transcript.lower().endswith(".har") else "jsonl"
+        folder = Path(transcript).parent
+        if not folder.is_dir():  # said before the scenarios run, not after
+            raise click.ClickException(
+                f"cannot write {transcript}: the directory {folder} does not exist"
+            )
     results = []
     for file in files:
         result = run_scenario(str(resolve(file)), transcript_format=fmt)
@@ -63,7 +68,7 @@ def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) 
 @click.option(
     "--dir",
     "directory",
-    type=click.Path(file_okay=False),
+    type=click.Path(exists=True, file_okay=False),
     default=None,
     help="Where to look (default: the shipped scenarios, installed with the sandbox).",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from sandbox.cli.root import (
+    PORT,
     cli,
     db_option,
     settings_for,
@@ -16,9 +17,9 @@ from sandbox.cli.root import (
 @cli.command()
 @db_option
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+@click.option("--port", type=PORT, default=None, help="Port to listen on (default 8000).")
 @click.option(
-    "--workers", type=int, default=None, help="Server worker processes (default: one per CPU core)."
+    "--workers", type=click.IntRange(1, 64), default=None, help="Server worker processes (default: one per CPU core)."
 )
 @click.option(
     "--rules",

@@ -6,20 +6,20 @@ import importlib
 
 import click
 
-from sandbox.cli.root import cli, db_option, settings_for
+from sandbox.cli.root import PORT, SEED, cli, db_option, settings_for
 
 
 @cli.command("up")
 @db_option
 @click.option(
     "--port",
-    type=int,
+    type=PORT,
     default=None,
     help="Loopback port of the provider (default 8000; a free one if taken).",
 )
 @click.option(
     "--seed",
-    type=int,
+    type=SEED,
     default=None,
     help="Seed of a fresh sandbox's organization and tenant (default SANDBOX_SEED or 1).",
 )

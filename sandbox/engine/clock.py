@@ -67,7 +67,16 @@ def parse_duration(text: object) -> timedelta:
     value = str(text).strip().lower()
     if len(value) < 2 or value[-1] not in units or not value[:-1].isdigit():
         raise SandboxError(f"a duration reads like 40m, 6h or 31d, got {text!r}")
-    return timedelta(**{units[value[-1]]: int(value[:-1])})
+    if (
+        len(value) > 12
+        or (duration := timedelta(**{units[value[-1]]: int(value[:-1])})) > MAX_DURATION
+    ):
+        raise SandboxError(f"a duration is at most {MAX_DURATION.days}d, got {text!r}")
+    return duration
+
+
+MAX_DURATION = timedelta(days=3650)
+"""The longest duration read (ten years: the simulated clock stays well inside its calendar)."""
 
 
 def parse_time(text: str) -> datetime:

@@ -49,6 +49,11 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _CURLY_QUOTES = frozenset("\u201c\u201d\u201e\u2033")
 
 
+MAX_NUMBER_LENGTH = 64
+"""The longest number literal read (a Double has at most 17 significant digits; longer ones
+are a mistake, and past 4300 digits Python refuses to read them at all)."""
+
+
 def _error(message: str, pos: int, source: str) -> ExpressionSyntaxError:
     return ExpressionSyntaxError(message, pos + 1, source)
 
@@ -96,6 +101,8 @@ def tokenize(source: str) -> list[Token]:
                 j += 1
                 while j < n and source[j] in _DIGITS:
                     j += 1
+            if j - i > MAX_NUMBER_LENGTH:
+                raise _error(f"a number has at most {MAX_NUMBER_LENGTH} characters", i, source)
             tokens.append(Token(TokenKind.NUMBER, source[i:j], source[i:j], i))
             i = j
         elif ch == "&" and i + 1 < n and source[i + 1] in "Hh":
@@ -104,6 +111,8 @@ def tokenize(source: str) -> list[Token]:
                 j += 1
             if j == i + 2:
                 raise _error("hex literal needs digits after '&H' (like &HF7)", i, source)
+            if j - i - 2 > 16:  # a 64-bit value, as .NET reads &H literals
+                raise _error("a hex literal has at most 16 digits (64 bits)", i, source)
             tokens.append(Token(TokenKind.NUMBER, source[i:j], source[i:j], i))
             i = j
         elif ch in _NAME_START:

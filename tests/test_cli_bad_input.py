@@ -1,0 +1,95 @@
+"""Bad values on the command line: one line naming what was wrong, never a traceback, and
+nothing stored. Numbers past what SQLite or the simulated clock hold, negative counts, files
+that are missing, unreadable or not UTF-8."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from sandbox.cli import cli
+from sandbox.cli.root import SandboxGroup
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> str:
+    path = str(tmp_path / "sandbox.db")
+    CliRunner().invoke(cli, ["--db", path, "entra", "status"], catch_exceptions=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["entra", "users", "list", "--limit", "-1"], 2, "'--limit': -1 is not in the range"),
+        (["entra", "users", "list", "--limit", HUGE], 2, "'--limit'"),
+        (["entra", "users", "list", "--offset", "-5"], 2, "'--offset'"),
+        (["entra", "changes", "--since", HUGE], 2, "'--since'"),
+        (["entra", "changes", "--limit", "-3"], 2, "'--limit'"),
+        (["entra", "sync", "--cycles", HUGE], 2, "'--cycles'"),
+        (["entra", "logs", "--limit", HUGE], 2, "'--limit'"),
+        (["entra", "logs", "--cycle", HUGE], 2, "'--cycle'"),
+        (["entra", "configure", "--escrow-threshold", HUGE], 2, "'--escrow-threshold'"),
+        (["entra", "configure", "--concurrency", "0"], 2, "'--concurrency'"),
+        (["entra", "mappings", "set", "userName", "mail", "--matching", HUGE], 2, "'--matching'"),
+        (["provider", "seats", "--limit", HUGE], 2, "'--limit'"),
+        (
+            ["provider", "faults", "add", "--status", "429", "--retry-after", HUGE],
+            2,
+            "'--retry-after'",
+        ),
+        (["provider", "faults", "add", "--status", "500", "--count", HUGE], 2, "'--count'"),
+        (["provider", "faults", "clear", HUGE], 2, "RULE_ID"),
+        (["provider", "token", "issue", "--port", "70000"], 2, "'--port'"),
+        (["eval", "1", "--seed", "-1"], 2, "'--seed'"),
+        (["entra", "clock", "--advance", "99999999d"], 1, "a duration is at most 3650d"),
+        (["entra", "clock", "--advance", f"{HUGE}d"], 1, "a duration is at most 3650d"),
+        (["eval", "1" * 5000], 1, "a number has at most 64 characters"),
+        (["eval", "&H11111111111111111111"], 1, "at most 16 digits"),
+        (["scenario", "list", "--dir", "/nonexistent-folder"], 2, "does not exist"),
+    ],
+)
+def test_a_bad_value_is_one_clear_error(db, args, code, says):
+    result = CliRunner().invoke(cli, ["--db", db, *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == code, result.output
+    assert says in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_scenario_transcript_into_a_missing_folder_is_refused_before_the_run(tmp_path):
+    out = tmp_path / "missing" / "run.har"
+    result = CliRunner().invoke(cli, ["scenario", "run", "happy-path", "--transcript", str(out)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: cannot write {out}: the directory {out.parent} does not exist"
+    )  # one line, and no PASS/FAIL: nothing ran
+
+
+def test_a_user_file_that_is_not_utf8_is_one_line(tmp_path):
+    bad = tmp_path / "user.json"
+    bad.write_bytes(b'\xe9\xe9{"givenName": "x"}')
+    result = CliRunner().invoke(cli, ["eval", "[givenName]", "--user-file", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"Error: {bad} is not UTF-8 text"
+
+
+def test_a_file_the_system_refuses_is_one_line_naming_it(tmp_path):
+    @click.group(cls=SandboxGroup)
+    def group() -> None:
+        """A group as every command module has."""
+
+    @group.command()
+    def write() -> None:
+        (tmp_path / "missing" / "out.txt").write_text("x")
+
+    result = CliRunner().invoke(group, ["write"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: {tmp_path / 'missing' / 'out.txt'}: No such file or directory\n"
+    )
