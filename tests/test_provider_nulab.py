@@ -162,6 +162,22 @@ def test_absent_or_unsupported_language_and_zone_take_the_token_issuers(nulab, s
     assert any("token issuer's time zone" in n for n in notes)
 
 
+def test_the_notes_say_what_was_sent_in_words_never_none(nulab, store):
+    absent = nulab.post(f"{BASE}/Users", json=new_user("none@example.com"))
+    assert json.loads(absent.headers["X-Sandbox-Notes"]) == [
+        "preferredLanguage is absent: the token issuer's language (Japanese) was used",
+        "timezone is absent: the token issuer's time zone (Asia/Tokyo) was used",
+    ]
+    wrong = nulab.post(f"{BASE}/Users", json=new_user(
+        "wrong@example.com", preferredLanguage="fr-FR", timezone="Mars/Olympus"))
+    assert json.loads(wrong.headers["X-Sandbox-Notes"]) == [
+        "preferredLanguage 'fr-FR' is not supported: the token issuer's language (Japanese) "
+        "was used",
+        "timezone 'Mars/Olympus' is not an IANA time zone: the token issuer's time zone "
+        "(Asia/Tokyo) was used",
+    ]
+
+
 def test_time_zone_is_taken_on_creation(nulab, store):
     nulab.post(f"{BASE}/Users", json=new_user("tz@example.com", timezone="America/New_York"))
     assert member(store, "tz@example.com").timezone == "America/New_York"

@@ -147,14 +147,16 @@ class NulabRules(OrgRules):
             issuer_language, issuer_timezone = self._issuer_defaults()
         if language is None:
             language = issuer_language
+            given = doc.get("preferredLanguage")
+            what = "is absent" if given is None else f"{given!r} is not supported"
             notes.append(
-                f"preferredLanguage {doc.get('preferredLanguage')!r} is absent or not "
-                f"supported: the token issuer's language ({LANGUAGES[language]}) was used"
+                f"preferredLanguage {what}: the token issuer's language "
+                f"({LANGUAGES[language]}) was used"
             )
         if not is_timezone(timezone):
+            what = "is absent" if timezone is None else f"{timezone!r} is not an IANA time zone"
             notes.append(
-                f"timezone {timezone!r} is absent or not an IANA time zone: the token "
-                f"issuer's time zone ({issuer_timezone}) was used"
+                f"timezone {what}: the token issuer's time zone ({issuer_timezone}) was used"
             )
             timezone = issuer_timezone
         doc = {
