@@ -16,6 +16,7 @@ from sandbox.provider.org import (
     ELIGIBLE_SINCE,
     EMAIL,
     LANGUAGES,
+    MEMBER_STORAGE,
     PROVISIONED,
     ROLES,
     Organization,
@@ -102,6 +103,8 @@ def _check_identity(doc: dict[str, Any]) -> None:
 
 class NulabRules(OrgRules):
     """The organization's rules in front of the SCIM core."""
+
+    storage = MEMBER_STORAGE  # the member columns; a deleted member leaves its teams
 
     def __init__(self, org: Organization, clock: Any = utc_now) -> None:
         self.org = org
