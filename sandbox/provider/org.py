@@ -15,8 +15,8 @@ from zoneinfo import available_timezones
 
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.provider.filters import format_datetime
-from sandbox.provider.schema import UserSchema
 from sandbox.provider.rules import OrgRules
+from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import ConcurrentUpdate, OrgStorage, UserRepository, utc_now
 from sandbox.store import Store
 
