@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sandbox.provider.org import member_record
+from sandbox.provider.org import MemberRepository, member_record
 from sandbox.provider.schema import UserSchema
-from sandbox.provider.org import MemberRepository
 from sandbox.store import Store
 
 RECENT = "2025-06-01T09:00:00.000Z"

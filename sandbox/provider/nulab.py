@@ -187,12 +187,20 @@ class NulabRules(OrgRules):
         if existing is None:
             return None
         if existing[0] != "managed":
-            return ScimError(409, f"{doc['userName']} belongs to a Nulab Account (not a Managed "
-                             "Account); it is never synchronized", "uniqueness")
+            return ScimError(
+                409,
+                f"{doc['userName']} belongs to a Nulab Account (not a Managed "
+                "Account); it is never synchronized",
+                "uniqueness",
+            )
         if not is_eligible(*existing):
-            return ScimError(409, f"{doc['userName']} belongs to a Managed Account last updated "
-                             f"before {ELIGIBLE_SINCE}, which is not eligible for provisioning; "
-                             "update it in the organization first", "uniqueness")
+            return ScimError(
+                409,
+                f"{doc['userName']} belongs to a Managed Account last updated "
+                f"before {ELIGIBLE_SINCE}, which is not eligible for provisioning; "
+                "update it in the organization first",
+                "uniqueness",
+            )
         return None
 
     def plan_update(self, current: StoredUser, doc: dict[str, Any], notes: list[str]) -> WritePlan:

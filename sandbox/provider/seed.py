@@ -90,8 +90,15 @@ def seed_organization(
                 role = rng.choices(ROLES, weights=(2, 6, 2))[0]
             language = "ja" if index == 0 or rng.random() < 0.35 else "en"
             timezone = "Asia/Tokyo" if index == 0 else rng.choice(TIMEZONES)
-            doc, org = member_record(email, f"{first} {last}", kind=kind, role=role,
-                                     language=language, timezone=timezone, updated=updated)
+            doc, org = member_record(
+                email,
+                f"{first} {last}",
+                kind=kind,
+                role=role,
+                language=language,
+                timezone=timezone,
+                updated=updated,
+            )
             user = repo.create(doc, org)
             ids.append((user.id, role, kind))
         owner_id = ids[0][0]
