@@ -15,7 +15,7 @@ from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
 from sandbox.provider.filters import format_datetime
 from sandbox.provider.nulab import NulabRules, nulab_schema
-from sandbox.provider.org import Organization
+from sandbox.provider.org import CoreOverOrganization, Organization
 from sandbox.provider.users import utc_now
 from sandbox.requestlog import RequestLog
 from sandbox.store import Store
@@ -47,8 +47,8 @@ def build_provider(
     """The provider app over `store`, with the Nulab organization's rules in force (unless the
     settings ask for the plain SCIM core). Sharing the engine's `request_log` in one process
     keeps both sides' exchanges in the order they happened."""
-    if settings.rules == "core":
-        return create_app(store, settings, request_log=request_log)
+    if settings.rules == "core":  # the store still holds the organization and its teams
+        return create_app(store, settings, rules=CoreOverOrganization(), request_log=request_log)
     return create_app(
         store,
         settings,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sandbox.provider.org import member_record
+from sandbox.provider.org import MemberRepository, member_record
 from sandbox.provider.schema import UserSchema
-from sandbox.provider.users import UserRepository
 from sandbox.store import Store
 
 RECENT = "2025-06-01T09:00:00.000Z"
@@ -25,7 +24,7 @@ def add_member(
     doc, org = member_record(email, email.split("@")[0].title(), kind=kind, role=role,
                              language=language, timezone=timezone, updated=updated,
                              active=active)
-    return UserRepository(store, UserSchema()).create(doc, org).id
+    return MemberRepository(store, UserSchema()).create(doc, org).id
 
 
 def add_team(store: Store, name: str, guests_allowed: bool, members: dict[str, bool]) -> int:

@@ -78,13 +78,14 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     schema = schema or UserSchema()
+    rules = rules or OrgRules()
     ctx = ProviderContext(
         store=store,
         settings=settings,
         schema=schema,
-        users=UserRepository(store, schema, clock=clock, new_id=new_id),
+        users=UserRepository(store, schema, clock=clock, new_id=new_id, storage=rules.storage),
         credentials=Credentials(store),
-        rules=rules or OrgRules(),
+        rules=rules,
         faults=Faults(store),
         request_log=request_log or RequestLog(store, settings.request_log_limit),
         clock=clock,

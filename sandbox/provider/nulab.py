@@ -16,6 +16,7 @@ from sandbox.provider.org import (
     ELIGIBLE_SINCE,
     EMAIL,
     LANGUAGES,
+    MEMBER_STORAGE,
     PROVISIONED,
     ROLES,
     Organization,
@@ -103,6 +104,8 @@ def _check_identity(doc: dict[str, Any]) -> None:
 class NulabRules(OrgRules):
     """The organization's rules in front of the SCIM core."""
 
+    storage = MEMBER_STORAGE  # the member columns; a deleted member leaves its teams
+
     def __init__(self, org: Organization, clock: Any = utc_now) -> None:
         self.org = org
         self.clock = clock
@@ -184,12 +187,20 @@ class NulabRules(OrgRules):
         if existing is None:
             return None
         if existing[0] != "managed":
-            return ScimError(409, f"{doc['userName']} belongs to a Nulab Account (not a Managed "
-                             "Account); it is never synchronized", "uniqueness")
+            return ScimError(
+                409,
+                f"{doc['userName']} belongs to a Nulab Account (not a Managed "
+                "Account); it is never synchronized",
+                "uniqueness",
+            )
         if not is_eligible(*existing):
-            return ScimError(409, f"{doc['userName']} belongs to a Managed Account last updated "
-                             f"before {ELIGIBLE_SINCE}, which is not eligible for provisioning; "
-                             "update it in the organization first", "uniqueness")
+            return ScimError(
+                409,
+                f"{doc['userName']} belongs to a Managed Account last updated "
+                f"before {ELIGIBLE_SINCE}, which is not eligible for provisioning; "
+                "update it in the organization first",
+                "uniqueness",
+            )
         return None
 
     def plan_update(self, current: StoredUser, doc: dict[str, Any], notes: list[str]) -> WritePlan:

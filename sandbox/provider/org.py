@@ -7,6 +7,7 @@ or updated on or after 2023-01-16) and Nulab Accounts (not managed, never synchr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,8 +15,9 @@ from zoneinfo import available_timezones
 
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.provider.filters import format_datetime
+from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
-from sandbox.provider.users import ConcurrentUpdate, UserRepository, utc_now
+from sandbox.provider.users import ConcurrentUpdate, OrgStorage, UserRepository, utc_now
 from sandbox.store import Store
 
 ELIGIBLE_SINCE = "2023-01-16"
@@ -34,6 +36,41 @@ EMAIL = re.compile(
     r"^[^@\s\"(),:;<>\[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
 """An email syntax check; reserved test domains (.test, .example, example.com) pass."""
+
+MEMBER_COLUMNS = ("kind", "label", "role", "language", "timezone", "org_updated")
+"""What the organization stores on a member beside the SCIM core's columns (schema v2)."""
+
+
+def leave_teams(db: Any, user_id: str) -> None:
+    """A deleted member leaves every team (team_members refers to users)."""
+    db.execute("DELETE FROM team_members WHERE user_id = ?", [user_id])
+
+
+MEMBER_STORAGE = OrgStorage(MEMBER_COLUMNS, leave_teams)
+"""The organization's part of a stored user: its member columns, and its team places, which a
+deleted user leaves."""
+
+
+class MemberRepository(UserRepository):
+    """The users as the organization stores them, its member columns included (for its own
+    writes beside SCIM: admin edits, seeding, scenarios)."""
+
+    def __init__(
+        self,
+        store: Store,
+        schema: UserSchema,
+        clock: Callable[[], datetime] = utc_now,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        super().__init__(store, schema, clock, new_id, storage=MEMBER_STORAGE)
+
+
+class CoreOverOrganization(OrgRules):
+    """The plain SCIM core's rules over a store that also holds the organization (`sandbox
+    serve --rules core`): no rule on any request, no member columns, but a deleted user still
+    leaves its teams, whose rows refer to it."""
+
+    storage = OrgStorage(on_delete=leave_teams)
 
 
 def language_code(value: Any) -> str | None:
@@ -263,7 +300,7 @@ class Organization:
                 "nothing to change: give --role, --language, --timezone, --name or --active"
             )
         changes["org_updated"] = format_datetime(self.clock())
-        repo = UserRepository(self.store, UserSchema(), clock=self.clock)
+        repo = MemberRepository(self.store, UserSchema(), clock=self.clock)
         for _ in range(8):  # re-read and retry if a SCIM write lands in between
             current = repo.get(member.id)
             demote = changes.get("role") == "GUEST" and current.org.get("role") != "GUEST"

@@ -2,7 +2,9 @@
 
 The SCIM core is a plain RFC 7644 provider; an organization (such as the Nulab one) can
 restrict what searches see, reshape writes, add its own columns and side effects, and
-refuse actions, by overriding these hooks.
+refuse actions, by overriding these hooks. What it stores beside the core's user rows (its
+columns, what a deletion takes with it) it declares as `storage`, which the core's
+UserRepository is built with.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.errors import ScimError
-from sandbox.provider.users import Effects, StoredUser
+from sandbox.provider.users import CORE_STORAGE, Effects, OrgStorage, StoredUser
 
 
 @dataclass
 class WritePlan:
-    """What a create or update will store: the document, organization columns, side effects."""
+    """What a create or update will store: the document, organization columns (those its
+    storage declares), side effects."""
 
     doc: dict[str, Any]
     org: dict[str, Any] = field(default_factory=dict)
@@ -26,6 +29,9 @@ class WritePlan:
 
 class OrgRules:
     """The plain SCIM core: every hook lets the request through unchanged."""
+
+    storage: OrgStorage = CORE_STORAGE
+    """The organization's columns and deletion effects (the plain core: none)."""
 
     def restrict_search(self, where: str, params: list[Any]) -> tuple[str, list[Any]]:
         """Narrow a list/search WHERE clause (e.g. to accounts eligible for provisioning)."""

@@ -13,9 +13,9 @@ from faker import Faker
 
 from sandbox.errors import SandboxError
 from sandbox.provider.filters import format_datetime
-from sandbox.provider.org import ROLES, member_record
+from sandbox.provider.org import ROLES, MemberRepository, member_record
 from sandbox.provider.schema import UserSchema
-from sandbox.provider.users import UserRepository, utc_now
+from sandbox.provider.users import utc_now
 from sandbox.store import Store
 
 TEAM_NAMES = ("Engineering", "Design", "Sales", "Support", "Marketing", "Research")
@@ -69,7 +69,7 @@ def seed_organization(
     fake = Faker("en_US")
     fake.seed_instance(seed)
     rng = random.Random(seed)
-    repo = UserRepository(store, UserSchema(), clock=clock, new_id=seeded_ids(seed))
+    repo = MemberRepository(store, UserSchema(), clock=clock, new_id=seeded_ids(seed))
     now = format_datetime(clock())
     taken: set[str] = set()
     ids: list[tuple[str, str, str]] = []  # (id, role, kind)
@@ -90,8 +90,15 @@ def seed_organization(
                 role = rng.choices(ROLES, weights=(2, 6, 2))[0]
             language = "ja" if index == 0 or rng.random() < 0.35 else "en"
             timezone = "Asia/Tokyo" if index == 0 else rng.choice(TIMEZONES)
-            doc, org = member_record(email, f"{first} {last}", kind=kind, role=role,
-                                     language=language, timezone=timezone, updated=updated)
+            doc, org = member_record(
+                email,
+                f"{first} {last}",
+                kind=kind,
+                role=role,
+                language=language,
+                timezone=timezone,
+                updated=updated,
+            )
             user = repo.create(doc, org)
             ids.append((user.id, role, kind))
         owner_id = ids[0][0]

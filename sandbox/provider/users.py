@@ -53,7 +53,7 @@ class StoredUser:
     last_modified: str
     version: int
     org: dict[str, Any] = field(default_factory=dict)
-    """The organization's own columns (kind, label, role, language, timezone, org_updated)."""
+    """The organization's own columns (see OrgStorage), by name; empty for the plain core."""
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -66,12 +66,39 @@ class StoredUser:
         }
 
 
-ORG_COLUMNS = ("kind", "label", "role", "language", "timezone", "org_updated")
-"""Columns an organization's rules own; the SCIM core carries them through untouched."""
+Effects = Callable[[Any, str], None]
+"""Extra writes run inside a user's write transaction: effects(db, user_id)."""
 
-_SELECT = (
-    "SELECT id, doc, created, last_modified, version, " + ", ".join(ORG_COLUMNS) + " FROM users"
+_CORE_COLUMNS = frozenset(
+    "id user_name user_name_norm external_id display_name display_name_norm active"
+    " created last_modified version doc".split()
 )
+"""The users table's columns the SCIM core owns (store_schema v1)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrgStorage:
+    """What an organization keeps beside the SCIM core's user rows; the plain core keeps nothing.
+
+    The core reads the columns back into StoredUser.org, writes the ones a WritePlan.org
+    names, and runs on_delete inside a user's DELETE, before the user's row goes (so rows
+    that refer to the user can go first).
+    """
+
+    columns: tuple[str, ...] = ()
+    """Columns of the users table that the organization owns (the schema holds them)."""
+    on_delete: Effects | None = None
+    """Writes a user's deletion makes: on_delete(db, user_id)."""
+
+    def __post_init__(self) -> None:
+        # the names go into SQL text: declared in code, never taken from a request
+        for name in self.columns:
+            if not name.isidentifier() or name in _CORE_COLUMNS:
+                raise ValueError(f"{name!r} cannot be an organization's column")
+
+
+CORE_STORAGE = OrgStorage()
+"""The plain SCIM core: no columns of its own, nothing else to delete."""
 
 SORT_COLUMNS = {
     "id": "users.id",
@@ -84,19 +111,15 @@ SORT_COLUMNS = {
 }
 
 
-def _row(row: Any) -> StoredUser:
+def _row(row: Any, columns: tuple[str, ...]) -> StoredUser:
     return StoredUser(
         row[0],
         json.loads(row[1]),
         row[2],
         row[3],
         row[4],
-        dict(zip(ORG_COLUMNS, row[5:], strict=True)),
+        dict(zip(columns, row[5:], strict=True)),
     )
-
-
-Effects = Callable[[Any, str], None]
-"""Extra writes run inside a user's write transaction: effects(db, user_id)."""
 
 
 class UserRepository:
@@ -108,21 +131,26 @@ class UserRepository:
         schema: UserSchema,
         clock: Clock = utc_now,
         new_id: Callable[[], str] | None = None,
+        storage: OrgStorage = CORE_STORAGE,
     ) -> None:
         self.store = store
         self.schema = schema
         self.clock = clock
         self.new_id = new_id or _random_ids()
+        self.storage = storage
         self._multi_valued = [a.name for a in schema.core if a.multi_valued]
+        self._org_columns = storage.columns
+        self._select = "SELECT id, doc, created, last_modified, version"
+        self._select += "".join(f", {name}" for name in storage.columns) + " FROM users"
 
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, user_id: str) -> StoredUser:
         """The user with this id, or 404."""
-        row = self.store.db.execute(_SELECT + " WHERE id = ?", [user_id]).fetchone()
+        row = self.store.db.execute(self._select + " WHERE id = ?", [user_id]).fetchone()
         if row is None:
             raise ScimError(404, f"User {user_id} not found")
-        return _row(row)
+        return _row(row, self._org_columns)
 
     def search(
         self,
@@ -144,7 +172,7 @@ class UserRepository:
         rows: list[Any] = []
         if count > 0:
             rows = self.store.db.execute(
-                f"{_SELECT}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                f"{self._select}{where_sql} ORDER BY {order} LIMIT ? OFFSET ?",
                 [*params, count, start_index - 1],
             ).fetchall()
         if start_index == 1 and len(rows) < count:
@@ -153,7 +181,8 @@ class UserRepository:
             total = self.store.db.execute(
                 f"SELECT count(*) FROM users{where_sql}", params
             ).fetchone()[0]
-        return total, [_row(r) for r in rows]
+        columns = self._org_columns
+        return total, [_row(r, columns) for r in rows]
 
     def _sort_expression(self, sort_by: str) -> str:
         key = sort_by.strip()
@@ -239,7 +268,7 @@ class UserRepository:
         now = format_datetime(self.clock())
         user_id = self.new_id()
         columns = self._columns(doc)
-        org = {k: v for k, v in (org or {}).items() if k in ORG_COLUMNS}
+        org = {k: v for k, v in (org or {}).items() if k in self._org_columns}
         names = ", ".join([*columns, *org])
         marks = ", ".join("?" * (len(columns) + len(org)))
         try:
@@ -271,7 +300,8 @@ class UserRepository:
 
         Only the columns whose values change are written, so untouched indexes stay as they are.
         """
-        org = {k: v for k, v in (org or {}).items() if k in ORG_COLUMNS and current.org.get(k) != v}
+        columns = self._org_columns
+        org = {k: v for k, v in (org or {}).items() if k in columns and current.org.get(k) != v}
         if doc == current.doc and not org:
             return current
         now = format_datetime(self.clock())
@@ -306,7 +336,8 @@ class UserRepository:
         )
 
     def delete(self, user: StoredUser) -> None:
-        """Remove a user, its indexed values and team memberships; 404 if it does not exist."""
+        """Remove a user, its indexed values and what the organization's on_delete removes with
+        it; 404 if it does not exist."""
         user_id = user.id
         with self.store.write() as db:
             # re-read inside the transaction: a concurrent write may have changed the values
@@ -314,7 +345,8 @@ class UserRepository:
             if row is None:
                 raise ScimError(404, f"User {user_id} not found")
             self._delete_values(db, user_id, json.loads(row[0]))
-            db.execute("DELETE FROM team_members WHERE user_id = ?", [user_id])
+            if self.storage.on_delete is not None:
+                self.storage.on_delete(db, user_id)
             cursor = db.execute("DELETE FROM users WHERE id = ?", [user_id])
             if cursor.rowcount == 0:
                 raise ScimError(404, f"User {user_id} not found")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
@@ -236,49 +237,62 @@ def get_user(user_id: str) -> Response:
     return _resource_response(user)
 
 
-@bp.put("/Users/<user_id>")
-def replace_user(user_id: str) -> Response:
-    """PUT /Users/{id}: replace every writable attribute (RFC 7644 §3.5.1)."""
+Apply = Callable[[StoredUser, list[str]], dict[str, Any]]
+"""How one method changes a user: apply(current, notes) gives the document to store. It
+empties `notes` where its attempt's own notes begin (a retry starts them afresh)."""
+
+
+def _update(user_id: str, apply: Apply, *, no_content: bool = False) -> Response:
+    """Read, apply, write with the version read: PUT's and PATCH's one path.
+
+    Each attempt re-reads the user, checks its visibility and If-Match, applies the method to
+    it and lets the rules plan the write; a concurrent update between read and write starts a
+    new attempt, at most MAX_PATCH_RETRIES. Answers the resource with its ETag, or (for
+    `no_content`) 204 with the ETag alone.
+    """
     ctx = provider()
     notes: list[str] = g.setdefault("log_notes", [])
-    payload = read_json()
     for _ in range(MAX_PATCH_RETRIES):
         current = ctx.rules.visible(ctx.users.get(user_id))
         _check_if_match(current)
-        del notes[:]  # a retry starts the notes afresh
-        doc = normalize_payload(ctx.schema, payload, notes=notes)
-        plan = ctx.rules.plan_update(current, doc, notes)
+        plan = ctx.rules.plan_update(current, apply(current, notes), notes)
         try:
             user = ctx.users.update(current, plan.doc, plan.org, plan.effects)
         except ConcurrentUpdate:
             continue
+        if no_content:
+            return Response(status=204, headers={"ETag": etag(user.version)})
         return _resource_response(user)
     raise ConcurrentUpdate(user_id)
+
+
+@bp.put("/Users/<user_id>")
+def replace_user(user_id: str) -> Response:
+    """PUT /Users/{id}: replace every writable attribute (RFC 7644 §3.5.1)."""
+    schema = provider().schema
+    payload = read_json()
+
+    def replace(current: StoredUser, notes: list[str]) -> dict[str, Any]:
+        del notes[:]  # a retry starts the notes afresh, before normalizing adds its own
+        return normalize_payload(schema, payload, notes=notes)
+
+    return _update(user_id, replace)
 
 
 @bp.patch("/Users/<user_id>")
 def patch_user(user_id: str) -> Response:
     """PATCH /Users/{id} in both Entra dialects; 200 with the resource (or 204, a setting)."""
     ctx = provider()
-    notes: list[str] = g.setdefault("log_notes", [])
     operations = parse_patch_request(read_json())
-    for _ in range(MAX_PATCH_RETRIES):
-        current = ctx.rules.visible(ctx.users.get(user_id))
-        _check_if_match(current)
-        patcher = Patcher(ctx.schema, current.doc)
-        doc = patcher.apply(operations)
+
+    def patch(current: StoredUser, notes: list[str]) -> dict[str, Any]:
+        doc = Patcher(ctx.schema, current.doc).apply(operations)
         if not doc.get("userName"):
             raise ScimError(400, "userName cannot be removed", "mutability")
-        del notes[:]
-        plan = ctx.rules.plan_update(current, doc, notes)
-        try:
-            user = ctx.users.update(current, plan.doc, plan.org, plan.effects)
-        except ConcurrentUpdate:
-            continue
-        if ctx.settings.patch_status == 204:
-            return Response(status=204, headers={"ETag": etag(user.version)})
-        return _resource_response(user)
-    raise ConcurrentUpdate(user_id)
+        del notes[:]  # a retry starts the notes afresh
+        return doc
+
+    return _update(user_id, patch, no_content=ctx.settings.patch_status == 204)
 
 
 @bp.delete("/Users/<user_id>")

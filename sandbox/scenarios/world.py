@@ -25,10 +25,9 @@ from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
 from sandbox.provider.faults import Faults
 from sandbox.provider.nulab import NulabRules, nulab_schema
-from sandbox.provider.org import Organization, member_record
+from sandbox.provider.org import MemberRepository, Organization, member_record
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.seed import seed_organization, seeded_ids
-from sandbox.provider.users import UserRepository
 from sandbox.requestlog import RequestLog
 from sandbox.scenarios.model import Scenario, ScenarioError
 from sandbox.store import Store
@@ -103,7 +102,7 @@ class World:
                     domain=spec.get("domain", "example.com"),
                     clock=self.clock.now,
                 )
-        repo = UserRepository(
+        repo = MemberRepository(
             self.store,
             UserSchema(),
             clock=self.clock.now,
