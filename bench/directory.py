@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sandbox.engine.app import EnterpriseApp  # noqa: E402
-from sandbox.engine.directory import Directory  # noqa: E402
-from sandbox.engine.directory_model import USER_INSERT  # noqa: E402
+from sandbox.engine.tenant.app import EnterpriseApp  # noqa: E402
+from sandbox.engine.tenant.directory import Directory  # noqa: E402
+from sandbox.engine.tenant.model import USER_INSERT  # noqa: E402
 from sandbox.store import Store  # noqa: E402
 
 TARGET_SECONDS_100K = 5.0

@@ -11,10 +11,10 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from sandbox.engine.cycle import PHASE_REFERENCES, PHASE_USERS
-from sandbox.engine.mapping_presets import PRESETS, default_user_mappings
-from sandbox.engine.scoping import ScopingFilter, make_clause
-from sandbox.engine.target import CONNECTION_OK, INVALID_CREDENTIALS
+from sandbox.engine.mappings.presets import PRESETS, default_user_mappings
+from sandbox.engine.mappings.scoping import ScopingFilter, make_clause
+from sandbox.engine.scim.target import CONNECTION_OK, INVALID_CREDENTIALS
+from sandbox.engine.sync.cycle import PHASE_REFERENCES, PHASE_USERS
 from sandbox.provider.faults import Faults
 from tests.engine_env import CORE_USER, DOMAIN, ENTERPRISE, EngineEnv, patch, user_query
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sandbox.engine.app import EnterpriseApp
-from sandbox.engine.directory import Directory
-from sandbox.engine.mapping import ENTRA_USER_ATTRIBUTES
+from sandbox.engine.mappings.mapping import ENTRA_USER_ATTRIBUTES
+from sandbox.engine.tenant.app import EnterpriseApp
+from sandbox.engine.tenant.directory import Directory
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.store import Store
 

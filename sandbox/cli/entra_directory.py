@@ -25,8 +25,8 @@ def directory(seed_tenant: bool = True) -> Any:
     clock (so recycle-bin days count in the same time as cycles). A fresh database is set up
     as every `sandbox entra` command sets it up (organization, engine, and the seeded tenant
     unless the command seeds it itself)."""
-    from sandbox.engine.clock import SimClock
-    from sandbox.engine.directory import Directory
+    from sandbox.engine.sync.clock import SimClock
+    from sandbox.engine.tenant.directory import Directory
     from sandbox.runtime import bootstrap_provider, bootstrap_tenant, open_store
 
     settings = settings_for()

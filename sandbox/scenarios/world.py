@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 
 from sandbox.config import Settings
-from sandbox.engine.clock import SimClock, format_time
-from sandbox.engine.job import with_mapping
-from sandbox.engine.mapping import Mapping
-from sandbox.engine.mapping_presets import PRESETS
-from sandbox.engine.service import Provisioning
+from sandbox.engine.mappings.mapping import Mapping
+from sandbox.engine.mappings.presets import PRESETS
+from sandbox.engine.sync.clock import SimClock, format_time
+from sandbox.engine.sync.job import with_mapping
+from sandbox.engine.sync.service import Provisioning
 from sandbox.errors import SandboxError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.engine.directory_groups import DirectoryGroups
-from sandbox.engine.directory_model import (
+from sandbox.engine.tenant.groups import DirectoryGroups
+from sandbox.engine.tenant.model import (
     PROPERTY_NAMES,
     RECYCLE_BIN_DAYS,
     USER_INSERT,
@@ -343,9 +343,9 @@ class Directory(DirectoryGroups):
 
         `people` (given name, surname, email) become users whose mail is that email and whose
         UPN is first.last@domain; they and the guests count towards `users`. Same seed, same
-        tenant (ids included). See `sandbox.engine.directory_seed.seed_tenant`.
+        tenant (ids included). See `sandbox.engine.tenant.seed.seed_tenant`.
         """
-        from sandbox.engine.directory_seed import seed_tenant
+        from sandbox.engine.tenant.seed import seed_tenant
 
         return seed_tenant(
             self,

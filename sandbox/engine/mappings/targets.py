@@ -13,12 +13,16 @@ import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sandbox.engine.mapping_paths import CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA, parse_target_path
+from sandbox.engine.mappings.paths import (
+    CORE_USER_SCHEMA,
+    ENTERPRISE_USER_SCHEMA,
+    parse_target_path,
+)
 from sandbox.errors import MappingError, SandboxError
 
 if TYPE_CHECKING:
-    from sandbox.engine.job import JobConfig
-    from sandbox.engine.service import Provisioning
+    from sandbox.engine.sync.job import JobConfig
+    from sandbox.engine.sync.service import Provisioning
 
 COMMON_ATTRIBUTES = ("externalId",)
 """Common attributes (RFC 7643 §3.1) a client may write on every resource, published or not."""
@@ -271,7 +275,7 @@ def set_user_mapping(
     A new target must be an attribute of the target (`target_user_attributes`), unless
     `force` (a custom attribute). The mapping already targeting TARGET (case-insensitively)
     is replaced; `replacing` names the target an edited mapping had before."""
-    from sandbox.engine.job import with_mapping
+    from sandbox.engine.sync.job import with_mapping
 
     config = engine.config()
     wanted = target.strip()

@@ -15,7 +15,7 @@ returns every exchange after ``marker = target.marker()``; a `TargetError` carri
 a `TargetError` gets it eagerly as `exchange_seq` when a request log is attached.
 
 Transport: requests go straight to an httpx transport (`over_http`: the engine's keep-alive
-transport, sandbox/engine/transport.py; tests and scenarios: httpx's WSGI or mock transport).
+transport, sandbox/engine/scim/transport.py; tests and scenarios: httpx's WSGI or mock transport).
 Entra keeps no cookies, follows no redirects and adds no headers of its own, so httpx.Client's
 layer (cookie jar, redirects, auth, default headers) is not between the engine and the wire.
 
@@ -41,7 +41,7 @@ from urllib.parse import quote
 
 import httpx
 
-from sandbox.engine.target_errors import (  # noqa: F401  (re-exported: the target's API)
+from sandbox.engine.scim.target_errors import (  # noqa: F401  (re-exported: the target's API)
     _BODY_CHARS,
     _WEB_RESPONSE,
     BAD_REQUEST_REASON,
@@ -58,8 +58,8 @@ from sandbox.engine.target_errors import (  # noqa: F401  (re-exported: the targ
     _phrase,
     _web_response,
 )
-from sandbox.engine.transport import KeepAliveTransport, proxy_for
-from sandbox.engine.wire import base_url, dialect_from_url, encode_query, filter_params
+from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
+from sandbox.engine.scim.wire import base_url, dialect_from_url, encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
 
 _JOURNAL = 10_000

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from sandbox.engine.links import Link
-from sandbox.engine.logs import LogRecord
-from sandbox.engine.mapping import Change, compute, diff, matching_mappings
-from sandbox.engine.mapping_paths import parse_target_path, to_scim_document
-from sandbox.engine.scoping import in_scope
-from sandbox.engine.target_errors import ErrorCode, TargetError
-from sandbox.engine.wire import SINGLE_ROLE_PATH, Dialect, user_patch
+from sandbox.engine.mappings.mapping import Change, compute, diff, matching_mappings
+from sandbox.engine.mappings.paths import parse_target_path, to_scim_document
+from sandbox.engine.mappings.scoping import in_scope
+from sandbox.engine.scim.target_errors import ErrorCode, TargetError
+from sandbox.engine.scim.wire import SINGLE_ROLE_PATH, Dialect, user_patch
+from sandbox.engine.sync.links import Link
+from sandbox.engine.sync.logs import LogRecord
 from sandbox.errors import ExpressionError, MappingError
 
 APP = "customappsso"

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
-from sandbox.engine.directory_model import USER_INSERT, iso, to_json, user_row
+from sandbox.engine.tenant.model import USER_INSERT, iso, to_json, user_row
 from sandbox.errors import SandboxError
 
 if TYPE_CHECKING:
-    from sandbox.engine.directory import Directory
+    from sandbox.engine.tenant.directory import Directory
 
 
 @dataclass(frozen=True)
