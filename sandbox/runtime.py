@@ -396,7 +396,7 @@ class Sandbox:
         """Add or replace one user mapping (`replacing`: the target it had before an edit);
         a new target must be an attribute of the target's schema, and the whole set is
         validated as Entra's editor would before it is saved (the CLI's own function)."""
-        from sandbox.engine.mappings.targets import set_user_mapping
+        from sandbox.engine.sync.mapping_edit import set_user_mapping
 
         return set_user_mapping(
             self.engine,

@@ -247,7 +247,8 @@ def mappings_set(
     A new TARGET must be an attribute the target publishes at /Schemas (read from the tenant
     URL), or of the default SCIM User schema when it publishes none or cannot be reached; the
     output says which was used. --force adds a custom attribute anyway."""
-    from sandbox.engine.mappings.targets import UnknownTargetAttribute, set_user_mapping
+    from sandbox.engine.mappings.targets import UnknownTargetAttribute
+    from sandbox.engine.sync.mapping_edit import set_user_mapping
 
     with _running() as engine:
         try:

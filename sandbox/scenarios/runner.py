@@ -185,7 +185,7 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
     elif action == "configure":
         _configure(world, step)
     elif action == "mapping":
-        from sandbox.engine.mappings.targets import set_user_mapping
+        from sandbox.engine.sync.mapping_edit import set_user_mapping
 
         set_user_mapping(
             engine,
