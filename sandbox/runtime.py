@@ -106,6 +106,7 @@ def bootstrap_tenant(store: Store, settings: Settings) -> bool:
     """On a fresh database, seed the mock tenant from the organization's people (their emails
     become users' mail; UPNs are on the tenant's domain, as in real tenants)."""
     from sandbox.engine.sync.service import Provisioning
+    from sandbox.engine.tenant.seed import seed_tenant
 
     if store.get_state("tenant_bootstrapped", False):
         return False
@@ -117,7 +118,8 @@ def bootstrap_tenant(store: Store, settings: Settings) -> bool:
     for member in Organization(store).members():
         given, _, family = member.username.partition(" ")
         people.append((given or member.username, family or member.username, member.email))
-    engine.directory.seed(
+    seed_tenant(
+        engine.directory,
         seed=settings.seed, users=max(DEFAULT_TENANT_USERS, len(people)), people=people
     )
     return True
