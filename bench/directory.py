@@ -18,9 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sandbox.engine.app import EnterpriseApp  # noqa: E402
-from sandbox.engine.directory import Directory  # noqa: E402
-from sandbox.engine.directory_model import USER_INSERT  # noqa: E402
+from sandbox.engine.tenant.app import EnterpriseApp  # noqa: E402
+from sandbox.engine.tenant.directory import Directory  # noqa: E402
+from sandbox.engine.tenant.model import USER_INSERT  # noqa: E402
+from sandbox.engine.tenant.seed import seed_tenant  # noqa: E402
 from sandbox.store import Store  # noqa: E402
 
 TARGET_SECONDS_100K = 5.0
@@ -36,7 +37,7 @@ def timed(action):
 def bench(size: int, seed: int, folder: Path) -> None:
     """Seed `size` users into a fresh file and print the figures."""
     directory = Directory(Store(str(folder / f"tenant-{size}.db")))
-    seconds, result = timed(lambda: directory.seed(seed, size))
+    seconds, result = timed(lambda: seed_tenant(directory, seed=seed, users=size))
     print(
         f"seed {size:>7,} users: {seconds:6.2f} s  ({size / seconds:,.0f} users/s, "
         f"{result['memberships']:,} memberships, {directory.last_change_seq():,} changes)"

@@ -41,7 +41,8 @@ sys.path.insert(0, str(REPO))
 from loopback import HOST, free_port, running  # noqa: E402  (bench/, the script's folder)
 
 from sandbox.config import Settings  # noqa: E402
-from sandbox.engine.service import Provisioning  # noqa: E402
+from sandbox.engine.sync.service import Provisioning  # noqa: E402
+from sandbox.engine.tenant.seed import seed_tenant  # noqa: E402
 from sandbox.runtime import bootstrap_provider  # noqa: E402
 from sandbox.store import Store  # noqa: E402
 
@@ -80,7 +81,7 @@ def engine_for(folder: Path, name: str, users: int, url: str, token: str,
     store = Store(str(folder / f"{name}.db"))
     engine = Provisioning(store, seed=1)
     started = time.perf_counter()
-    engine.directory.seed(seed=1, users=users, groups=0, guests=0)
+    seed_tenant(engine.directory, seed=1, users=users, groups=0, guests=0)
     if assign is None or assign >= users:
         assigned = engine.app.assign_all_users()
     else:
@@ -135,8 +136,8 @@ def http_floor(requests: int, concurrency: int, workers: int) -> float:
     in the timed part as a cycle opens them."""
     import httpx
 
-    from sandbox.engine.fanout import in_order
-    from sandbox.engine.transport import KeepAliveTransport
+    from sandbox.engine.scim.transport import KeepAliveTransport
+    from sandbox.engine.sync.fanout import in_order
 
     port = free_port()
     cmd = [sys.executable, str(REPO / "bench" / "provider.py"), "--serve-hello", str(port)]

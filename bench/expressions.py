@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faker import Faker  # noqa: E402
 
-from sandbox.engine.mapping import compute, to_scim_document  # noqa: E402
-from sandbox.engine.mapping_presets import default_user_mappings  # noqa: E402
+from sandbox.engine.mappings.mapping import compute, to_scim_document  # noqa: E402
+from sandbox.engine.mappings.presets import default_user_mappings  # noqa: E402
 from sandbox.expressions import EvaluationContext, attributes  # noqa: E402
 
 TARGET_SECONDS = 2.0

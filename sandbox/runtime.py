@@ -21,11 +21,11 @@ from sandbox.requestlog import RequestLog
 from sandbox.store import Store
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` light
-    from sandbox.engine.cycle import CycleReport, Progress
-    from sandbox.engine.directory_model import DirectoryUser
-    from sandbox.engine.job import JobConfig
-    from sandbox.engine.service import Provisioning
-    from sandbox.engine.target_errors import ConnectionResult
+    from sandbox.engine.scim.target_errors import ConnectionResult
+    from sandbox.engine.sync.cycle import CycleReport, Progress
+    from sandbox.engine.sync.job import JobConfig
+    from sandbox.engine.sync.service import Provisioning
+    from sandbox.engine.tenant.model import DirectoryUser
     from sandbox.scenarios.world import World
     from sandbox.server import EmbeddedServer
 
@@ -94,7 +94,7 @@ def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
         store.set_state("bootstrapped", True)
     if token is not None:
         # The engine starts configured against the local provider, with this same token.
-        from sandbox.engine.service import Provisioning
+        from sandbox.engine.sync.service import Provisioning
 
         engine = Provisioning(store, seed=settings.seed)
         if not engine.config().configured:
@@ -105,7 +105,8 @@ def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
 def bootstrap_tenant(store: Store, settings: Settings) -> bool:
     """On a fresh database, seed the mock tenant from the organization's people (their emails
     become users' mail; UPNs are on the tenant's domain, as in real tenants)."""
-    from sandbox.engine.service import Provisioning
+    from sandbox.engine.sync.service import Provisioning
+    from sandbox.engine.tenant.seed import seed_tenant
 
     if store.get_state("tenant_bootstrapped", False):
         return False
@@ -117,7 +118,8 @@ def bootstrap_tenant(store: Store, settings: Settings) -> bool:
     for member in Organization(store).members():
         given, _, family = member.username.partition(" ")
         people.append((given or member.username, family or member.username, member.email))
-    engine.directory.seed(
+    seed_tenant(
+        engine.directory,
         seed=settings.seed, users=max(DEFAULT_TENANT_USERS, len(people)), people=people
     )
     return True
@@ -146,7 +148,7 @@ def open_provisioning(settings: Settings, store: Store | None = None) -> Provisi
     """The mock Entra provisioning service over the settings' database (a fresh one set up by
     `bootstrap`). An engine left without credentials keeps none: it never takes a token the
     provider has not shown to the user (`sandbox entra configure --secret-token` sets one)."""
-    from sandbox.engine.service import Provisioning
+    from sandbox.engine.sync.service import Provisioning
 
     store = store or open_store(settings)
     bootstrap(store, settings)
@@ -363,7 +365,7 @@ class Sandbox:
 
     def cycle_due(self) -> bool:
         """Whether the started job's next cycle is due on the simulated clock."""
-        from sandbox.engine.clock import parse_time
+        from sandbox.engine.sync.clock import parse_time
 
         state = self.engine.state()
         return bool(
@@ -396,7 +398,7 @@ class Sandbox:
         """Add or replace one user mapping (`replacing`: the target it had before an edit);
         a new target must be an attribute of the target's schema, and the whole set is
         validated as Entra's editor would before it is saved (the CLI's own function)."""
-        from sandbox.engine.mapping_targets import set_user_mapping
+        from sandbox.engine.sync.mapping_edit import set_user_mapping
 
         return set_user_mapping(
             self.engine,
@@ -421,7 +423,7 @@ class Sandbox:
 
     def use_preset(self, name: str) -> JobConfig:
         """A ready-made user mapping set ("default" or "nulab")."""
-        from sandbox.engine.mapping_presets import PRESETS
+        from sandbox.engine.mappings.presets import PRESETS
 
         if name not in PRESETS or PRESETS[name].object_type != "User":
             raise ConfigError(f"no user mapping preset {name!r}")
@@ -433,7 +435,7 @@ class Sandbox:
         """A new seeded Faker tenant member (same database and seed, same user)."""
         from faker import Faker
 
-        from sandbox.engine.directory_seed import ascii_alias
+        from sandbox.engine.tenant.seed import ascii_alias
 
         directory = self.engine.directory
         fake = Faker("en_US")

@@ -30,17 +30,6 @@ def default_workers() -> int:
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app() -> WsgiApp:
-    """The app factory each server worker calls after it starts (settings from SANDBOX_*)."""
-    from sandbox.provider.syntax import preload
-    from sandbox.runtime import build_provider, open_store
-
-    settings = Settings.from_env()
-    app = build_provider(open_store(settings), settings)
-    preload()  # before the first request, not during it
-    return whole_bodies(app)
-
-
 def whole_bodies(app: WsgiApp) -> WsgiApp:
     """The app with each response body handed back as one bytes object in a list.
 
@@ -141,7 +130,8 @@ def check_address(host: str, port: int) -> None:
 
 
 def run_server(settings: Settings, workers: int) -> None:
-    """Serve the provider with granian until interrupted; each worker builds its own app.
+    """Serve the provider with granian until interrupted; each worker builds its own app
+    (`sandbox.worker.wsgi_app`).
     A bind that fails anyway (the port taken since check_address) is one ConfigError."""
     from granian import Granian
 
@@ -151,7 +141,7 @@ def run_server(settings: Settings, workers: int) -> None:
     os.environ["SANDBOX_MAX_RESULTS"] = str(settings.max_results)
     os.environ["SANDBOX_RULES"] = settings.rules
     server = Granian(
-        "sandbox.server:wsgi_app",
+        "sandbox.worker:wsgi_app",
         factory=True,
         address=settings.host,
         port=settings.port,

@@ -18,8 +18,8 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from sandbox.config import Settings
-from sandbox.engine.mapping_presets import PRESETS
-from sandbox.engine.service import Provisioning
+from sandbox.engine.mappings.presets import PRESETS
+from sandbox.engine.sync.service import Provisioning
 from sandbox.provider.org import Organization
 from sandbox.runtime import in_process_engine
 from sandbox.store import Store

@@ -22,7 +22,7 @@ def db(tmp_path) -> str:
 
 
 def directory_count(path: str) -> int:
-    from sandbox.engine.directory import Directory
+    from sandbox.engine.tenant.directory import Directory
     from sandbox.store import Store
 
     return Directory(Store(path)).count()

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sandbox.engine.service import CycleRunningError, Provisioning
+from sandbox.engine.sync.service import CycleRunningError, Provisioning
 from sandbox.errors import SandboxError
 from sandbox.runtime import in_process_engine
 from sandbox.store import LeaseHeld, Store

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.engine.app import EnterpriseApp
-from sandbox.engine.directory import Directory
+from sandbox.engine.tenant.app import EnterpriseApp
+from sandbox.engine.tenant.directory import Directory
 from sandbox.errors import ExpressionEvaluationError, NotFoundError, SandboxError
 from sandbox.expressions import evaluate_text
 from sandbox.store import Store

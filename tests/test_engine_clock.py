@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-import sandbox.engine.clock as clock_module
-from sandbox.engine.clock import EPOCH, SimClock, format_time
+import sandbox.engine.sync.clock as clock_module
+from sandbox.engine.sync.clock import EPOCH, SimClock, format_time
 from sandbox.errors import SandboxError
 from sandbox.store import Store
 

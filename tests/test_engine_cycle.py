@@ -11,10 +11,10 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from sandbox.engine.cycle import PHASE_REFERENCES, PHASE_USERS
-from sandbox.engine.mapping_presets import PRESETS, default_user_mappings
-from sandbox.engine.scoping import ScopingFilter, make_clause
-from sandbox.engine.target import CONNECTION_OK, INVALID_CREDENTIALS
+from sandbox.engine.mappings.presets import PRESETS, default_user_mappings
+from sandbox.engine.mappings.scoping import ScopingFilter, make_clause
+from sandbox.engine.scim.target_errors import CONNECTION_OK, INVALID_CREDENTIALS
+from sandbox.engine.sync.cycle import PHASE_REFERENCES, PHASE_USERS
 from sandbox.provider.faults import Faults
 from tests.engine_env import CORE_USER, DOMAIN, ENTERPRISE, EngineEnv, patch, user_query
 
@@ -138,6 +138,27 @@ def test_several_matches_are_duplicate_target_entries_and_nothing_is_written(cor
     assert (record.status, record.error_code) == ("Failure", "DuplicateTargetEntries")
     assert env.engine.links.get("User", user) is None
     assert report.counts["failed"] == 1
+
+
+def test_a_duplicate_match_is_logged_with_how_many_matched(core_env):
+    env = core_env
+    env.engine.configure(user_mappings=tuple(
+        replace(m, matching_precedence=1 if m.target == "externalId" else 0)
+        for m in default_user_mappings()))
+    token = env.engine.config().secret_token
+    with httpx.Client(transport=httpx.WSGITransport(app=env.provider),
+                      base_url="http://provider/scim/v2",
+                      headers={"Authorization": f"Bearer {token}"}) as client:
+        for name in ("ada.one@example.com", "ada.two@example.com", "ada.three@example.com"):
+            client.post("/Users", json={"schemas": [CORE_USER], "userName": name,
+                                        "externalId": "ada"})
+    env.add_user("ada")
+    (record,) = env.records(env.cycle().id)
+    matching = [s for s in record.steps if s.type == "matching"]
+    assert [(s.description, s.details["matches"]) for s in matching] == [
+        ("Retrieved 3 'externalId eq ada' from customappsso", 3)]
+    assert record.reason.startswith(
+        '3 users in customappsso match externalId eq "ada" This operation was retried 0 times.')
 
 
 def test_links_are_kept_and_later_requests_address_the_target_id(env):

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sandbox.engine.app import EnterpriseApp
-from sandbox.engine.directory import Directory
-from sandbox.engine.mapping import ENTRA_USER_ATTRIBUTES
+from sandbox.engine.mappings.mapping import ENTRA_USER_ATTRIBUTES
+from sandbox.engine.tenant.app import EnterpriseApp
+from sandbox.engine.tenant.directory import Directory
+from sandbox.engine.tenant.seed import seed_tenant
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.store import Store
 
@@ -44,7 +45,7 @@ def directory(store: Store, clock: Clock) -> Directory:
 
 @pytest.fixture
 def seeded(directory: Directory) -> Directory:
-    directory.seed(7, 40, people=PEOPLE, guests=3)
+    seed_tenant(directory, seed=7, users=40, people=PEOPLE, guests=3)
     return directory
 
 
@@ -61,7 +62,7 @@ def changes(directory: Directory, since: int = 0) -> list[tuple[str, str]]:
 
 def test_the_same_seed_gives_the_same_tenant_ids_included(seeded, tmp_path, clock):
     other = Directory(Store(str(tmp_path / "again.db")), clock)
-    other.seed(7, 40, people=PEOPLE, guests=3)
+    seed_tenant(other, seed=7, users=40, people=PEOPLE, guests=3)
     assert [u.to_dict() for u in other.users(limit=None)] == [
         u.to_dict() for u in seeded.users(limit=None)
     ]
@@ -69,7 +70,7 @@ def test_the_same_seed_gives_the_same_tenant_ids_included(seeded, tmp_path, cloc
         (g.id, g.display_name) for g in seeded.groups()
     ]
     third = Directory(Store(str(tmp_path / "third.db")), clock)
-    third.seed(8, 40, people=PEOPLE, guests=3)
+    seed_tenant(third, seed=8, users=40, people=PEOPLE, guests=3)
     assert {u.id for u in third.users(limit=None)}.isdisjoint(u.id for u in seeded.users())
 
 
@@ -136,16 +137,16 @@ def test_source_uses_only_the_entra_attribute_names_the_mappings_read(seeded):
 def test_seeding_records_every_add_and_seeding_again_needs_replace(seeded):
     assert sum(1 for _, change in changes(seeded) if change == "add") == 43  # 40 users, 3 groups
     with pytest.raises(SandboxError, match="--replace"):
-        seeded.seed(7, 40)
+        seed_tenant(seeded, seed=7, users=40)
     watermark = seeded.last_change_seq()
-    result = seeded.seed(9, 10, guests=1, groups=1, replace=True)
+    result = seed_tenant(seeded, seed=9, users=10, guests=1, groups=1, replace=True)
     assert result["users"] == 10 and seeded.count() == 10 and len(seeded.groups()) == 1
     after = [c.change for c in seeded.changes_since(watermark)]
     assert after.count("hardDelete") == 43 and after.count("add") == 11
 
 
 def test_the_user_count_grows_to_hold_every_person_and_guest(directory):
-    assert directory.seed(1, 2, people=PEOPLE, guests=2)["users"] == 5
+    assert seed_tenant(directory, seed=1, users=2, people=PEOPLE, guests=2)["users"] == 5
 
 
 # -- users -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sandbox.engine.fanout import in_order
+from sandbox.engine.sync.fanout import in_order
 
 
 class Gauge:

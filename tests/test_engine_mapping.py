@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sandbox.engine.mapping import (
+from sandbox.engine.mappings.mapping import (
     ENTERPRISE_USER_SCHEMA,
     ENTRA_USER_ATTRIBUTES,
     Change,
@@ -27,7 +27,7 @@ from sandbox.engine.mapping import (
     to_scim_document,
     validate_mappings,
 )
-from sandbox.engine.mapping_presets import (
+from sandbox.engine.mappings.presets import (
     PRESETS,
     default_group_mappings,
     default_user_mappings,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.config import Settings
-from sandbox.engine.mapping_paths import ENTERPRISE_USER_SCHEMA
-from sandbox.engine.mapping_targets import (
+from sandbox.engine.mappings.paths import ENTERPRISE_USER_SCHEMA
+from sandbox.engine.mappings.targets import (
     UnknownTargetAttribute,
     attributes_from_schemas,
     default_user_attributes,

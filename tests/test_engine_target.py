@@ -13,18 +13,18 @@ from urllib.parse import unquote_plus
 import httpx
 import pytest
 
-from sandbox.engine.mapping import Change, compute, to_scim_document
-from sandbox.engine.mapping_presets import default_user_mappings
-from sandbox.engine.target import (
+from sandbox.engine.mappings.mapping import Change, compute, to_scim_document
+from sandbox.engine.mappings.presets import default_user_mappings
+from sandbox.engine.scim.target import ScimTarget
+from sandbox.engine.scim.target_errors import (
     CONNECTION_OK,
     INCOMPATIBLE_REASON,
     INVALID_CREDENTIALS,
     NOT_FOUND_REASON,
     ErrorCode,
-    ScimTarget,
     TargetError,
 )
-from sandbox.engine.wire import (
+from sandbox.engine.scim.wire import (
     Dialect,
     group_member_patch,
     group_patch,

@@ -18,9 +18,9 @@ import httpx
 import pytest
 import trustme
 
-from sandbox.engine.target import ScimTarget
-from sandbox.engine.target_errors import ErrorCode
-from sandbox.engine.transport import KeepAliveTransport, proxy_for
+from sandbox.engine.scim.target import ScimTarget
+from sandbox.engine.scim.target_errors import ErrorCode
+from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -160,7 +160,7 @@ def paths_seen(prefix: str) -> list[str]:
 def test_a_kept_connection_closed_after_the_idle_check_is_retried_for_idempotent_methods(
     server, client, monkeypatch
 ):
-    import sandbox.engine.transport as transport
+    import sandbox.engine.scim.transport as transport
 
     # The server closes after answering; the idle check does not see it (the race it has
     # with a server closing an idle connection just as the engine sends).
@@ -177,7 +177,7 @@ def test_a_kept_connection_closed_after_the_idle_check_is_retried_for_idempotent
 def test_a_post_on_a_kept_connection_that_gives_no_answer_is_not_sent_twice(
     server, client, monkeypatch
 ):
-    import sandbox.engine.transport as transport
+    import sandbox.engine.scim.transport as transport
 
     monkeypatch.setattr(transport, "_readable", lambda sock: False)
     assert client.get(f"{server}/then-close").status_code == 200
@@ -189,7 +189,7 @@ def test_a_post_on_a_kept_connection_that_gives_no_answer_is_not_sent_twice(
 
 
 def test_a_post_the_closed_connection_refused_is_sent_on_a_new_one(server, client, monkeypatch):
-    import sandbox.engine.transport as transport
+    import sandbox.engine.scim.transport as transport
 
     monkeypatch.setattr(transport, "_readable", lambda sock: False)
     Recorder.reset_done.clear()

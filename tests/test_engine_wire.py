@@ -10,9 +10,9 @@ import json
 
 import pytest
 
-from sandbox.engine.mapping import Change, compute, diff, to_scim_document
-from sandbox.engine.mapping_presets import default_user_mappings
-from sandbox.engine.wire import (
+from sandbox.engine.mappings.mapping import Change, compute, diff, to_scim_document
+from sandbox.engine.mappings.presets import default_user_mappings
+from sandbox.engine.scim.wire import (
     Dialect,
     base_url,
     dialect_from_url,

@@ -10,7 +10,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from sandbox.engine.service import CycleRunningError
+from sandbox.engine.sync.service import CycleRunningError
 from sandbox.errors import SandboxError
 from tui.screens.base import reason
 from tui.screens.directory import DirectoryScreen

@@ -15,7 +15,7 @@ from sandbox.errors import SandboxError
 
 def enterprise_app() -> Any:
     """The enterprise app over the database the command names."""
-    from sandbox.engine.app import EnterpriseApp
+    from sandbox.engine.tenant.app import EnterpriseApp
 
     found = directory()
     return EnterpriseApp(found.store, found)

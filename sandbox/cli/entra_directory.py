@@ -25,8 +25,8 @@ def directory(seed_tenant: bool = True) -> Any:
     clock (so recycle-bin days count in the same time as cycles). A fresh database is set up
     as every `sandbox entra` command sets it up (organization, engine, and the seeded tenant
     unless the command seeds it itself)."""
-    from sandbox.engine.clock import SimClock
-    from sandbox.engine.directory import Directory
+    from sandbox.engine.sync.clock import SimClock
+    from sandbox.engine.tenant.directory import Directory
     from sandbox.runtime import bootstrap_provider, bootstrap_tenant, open_store
 
     settings = settings_for()
@@ -107,6 +107,8 @@ def users_seed(
     """Fill the tenant with --users seeded Faker users in total, B2B guests among them, a
     manager chain and groups; the organization's members come first, with their emails as mail
     (as many as fit beside the guests), then other members (same seed, same tenant)."""
+    from sandbox.engine.tenant.seed import seed_tenant
+
     settings = settings_for(seed=seed_value)
     found = directory(seed_tenant=False)
     found.store.set_state("tenant_bootstrapped", True)  # this seed is the tenant's start
@@ -114,9 +116,10 @@ def users_seed(
     guests = min(guests, count)
     left_out = people[max(0, count - guests) :]
     people = people[: max(0, count - guests)]
-    result = found.seed(
-        settings.seed,
-        count,
+    result = seed_tenant(
+        found,
+        seed=settings.seed,
+        users=count,
         domain=domain,
         people=people,
         groups=groups,

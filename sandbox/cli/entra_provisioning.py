@@ -189,7 +189,7 @@ def mappings() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def mappings_list(groups: bool, as_json: bool) -> None:
     """List the attribute mappings (target, type, source, matching, apply)."""
-    from sandbox.engine.job import _mapping_to_dict
+    from sandbox.engine.sync.job import _mapping_to_dict
 
     config = _engine().config()
     rows = config.group_mappings if groups else config.user_mappings
@@ -247,7 +247,8 @@ def mappings_set(
     A new TARGET must be an attribute the target publishes at /Schemas (read from the tenant
     URL), or of the default SCIM User schema when it publishes none or cannot be reached; the
     output says which was used. --force adds a custom attribute anyway."""
-    from sandbox.engine.mapping_targets import UnknownTargetAttribute, set_user_mapping
+    from sandbox.engine.mappings.targets import UnknownTargetAttribute
+    from sandbox.engine.sync.mapping_edit import set_user_mapping
 
     with _running() as engine:
         try:
@@ -280,7 +281,7 @@ def mappings_set(
 @click.argument("target")
 def mappings_remove(target: str) -> None:
     """Remove the mapping of TARGET (required attributes cannot be removed)."""
-    from sandbox.engine.mapping_targets import close_matches
+    from sandbox.engine.mappings.targets import close_matches
 
     engine = _engine()
     config = engine.config()
@@ -312,7 +313,7 @@ def mappings_preset(name: str) -> None:
 
 
 def _preset(name: str) -> None:
-    from sandbox.engine.mapping_presets import PRESETS
+    from sandbox.engine.mappings.presets import PRESETS
 
     _engine().configure(user_mappings=PRESETS[name].mappings, mapping_preset=name)
     click.echo(f"User mappings set to the {PRESETS[name].title} preset; the next cycle is initial.")
@@ -331,7 +332,7 @@ def scoping() -> None:
 @click.argument("clauses", nargs=-1, required=True)
 def scoping_add(clauses: tuple[str, ...]) -> None:
     """Add one filter of CLAUSES (AND), e.g. 'department EQUALS Sales' 'country IS NOT NULL'."""
-    from sandbox.engine.scoping import ScopingFilter, parse_clause
+    from sandbox.engine.mappings.scoping import ScopingFilter, parse_clause
 
     engine = _engine()
     new = ScopingFilter(tuple(parse_clause(c) for c in clauses))
@@ -346,7 +347,7 @@ def _check_source_attribute(name: str) -> None:
     of scope): Entra's scoping editor offers only the source's attributes."""
     import difflib
 
-    from sandbox.engine.mapping import ENTRA_USER_ATTRIBUTES
+    from sandbox.engine.mappings.mapping import ENTRA_USER_ATTRIBUTES
 
     known = {a.lower(): a for a in ENTRA_USER_ATTRIBUTES}
     if name.lower() in known:
@@ -658,7 +659,7 @@ def _modified(modified: list[dict[str, Any]]) -> str:
 @click.option("--speed", type=float, default=None, help="Simulated seconds per real second.")
 def clock(advance: str | None, speed: float | None) -> None:
     """Show or move the simulated clock."""
-    from sandbox.engine.clock import parse_duration
+    from sandbox.engine.sync.clock import parse_duration
 
     engine = _engine()
     if advance:

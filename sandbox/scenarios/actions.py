@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.engine.job import STATUSES as JOB_STATUSES
-from sandbox.engine.logs import ACTIONS as LOG_ACTIONS
-from sandbox.engine.logs import STATUSES as LOG_STATUSES
+from sandbox.engine.sync.job import STATUSES as JOB_STATUSES
+from sandbox.engine.sync.logs import ACTIONS as LOG_ACTIONS
+from sandbox.engine.sync.logs import STATUSES as LOG_STATUSES
 from sandbox.provider.org import MANAGED, PROVISIONED
 from sandbox.scenarios.fields import (
     Table,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sandbox.engine.clock import parse_duration
+from sandbox.engine.sync.clock import parse_duration
 from sandbox.errors import SandboxError
 from sandbox.scenarios.loader import load
 from sandbox.scenarios.model import Scenario, ScenarioError
@@ -185,7 +185,7 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
     elif action == "configure":
         _configure(world, step)
     elif action == "mapping":
-        from sandbox.engine.mapping_targets import set_user_mapping
+        from sandbox.engine.sync.mapping_edit import set_user_mapping
 
         set_user_mapping(
             engine,
@@ -217,7 +217,7 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
 
 
 def _configure(world: World, step: dict[str, Any]) -> None:
-    from sandbox.engine.mapping_presets import PRESETS
+    from sandbox.engine.mappings.presets import PRESETS
     from sandbox.scenarios.world import TENANT_URL
 
     changes: dict[str, Any] = {}

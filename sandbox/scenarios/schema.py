@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.engine.app import APP_ROLES
-from sandbox.engine.directory_model import FIELDS, MAIL_SHAPE, UPN_SHAPE, clean_properties
-from sandbox.engine.mapping import MappingType
-from sandbox.engine.mapping_paths import parse_target_path
+from sandbox.engine.mappings.mapping import MappingType
+from sandbox.engine.mappings.paths import parse_target_path
+from sandbox.engine.tenant.app import APP_ROLES
+from sandbox.engine.tenant.model import FIELDS, MAIL_SHAPE, UPN_SHAPE, clean_properties
 from sandbox.errors import ExpressionSyntaxError, SandboxError
 from sandbox.expressions import parse
 from sandbox.provider.faults import FAULT_STATUSES, MAX_LATENCY_MS

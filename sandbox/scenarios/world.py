@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 
 from sandbox.config import Settings
-from sandbox.engine.clock import SimClock, format_time
-from sandbox.engine.job import with_mapping
-from sandbox.engine.mapping import Mapping
-from sandbox.engine.mapping_presets import PRESETS
-from sandbox.engine.service import Provisioning
+from sandbox.engine.mappings.mapping import Mapping
+from sandbox.engine.mappings.presets import PRESETS
+from sandbox.engine.sync.clock import SimClock, format_time
+from sandbox.engine.sync.job import with_mapping
+from sandbox.engine.sync.service import Provisioning
+from sandbox.engine.tenant.seed import seed_tenant
 from sandbox.errors import SandboxError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
@@ -165,7 +166,8 @@ class World:
         count = spec.get("users", len(people))
         if count or people:
             with self._building("tenant"):
-                directory.seed(
+                seed_tenant(
+                    directory,
                     seed=self.scenario.seed,
                     users=max(count, len(people)),
                     people=people,

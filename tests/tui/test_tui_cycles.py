@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.engine.service import Provisioning
+from sandbox.engine.sync.service import Provisioning
 from sandbox.runtime import Sandbox
 from sandbox.store import Store
 from tests.tui.pilot import settle

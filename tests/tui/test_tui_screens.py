@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from sandbox.engine.tenant.seed import seed_tenant
 from sandbox.runtime import Sandbox
 from tests.tui.pilot import go, settle
 from tui.app import SandboxApp
@@ -78,7 +79,7 @@ async def test_the_playground_evaluates_as_you_type_and_marks_the_error_column(
 
 
 async def test_directory_reads_one_page_at_a_time_and_searches(sandbox: Sandbox) -> None:
-    sandbox.engine.directory.seed(seed=3, users=250, replace=True)
+    seed_tenant(sandbox.engine.directory, seed=3, users=250, replace=True)
     app = SandboxApp(sandbox, scheduler=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
-from sandbox.engine.logs import LogRecord
+from sandbox.engine.sync.logs import LogRecord
 from tui.screens.base import SandboxScreen, columns, row
 from tui.widgets.exchange import exchange_text, record_text
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Label
 
-from sandbox.engine.app import Assignment
+from sandbox.engine.tenant.app import Assignment
 from tui.screens.base import SandboxScreen, columns, row
 from tui.screens.dialogs import AssignDialog, ConfirmDialog
 from tui.widgets.suggest import PrincipalSuggester

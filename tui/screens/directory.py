@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, TabbedContent, TabPane
 
-from sandbox.engine.directory_model import DirectoryGroup, DirectoryUser
+from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 from tui.screens.base import SandboxScreen, columns, row
 from tui.screens.dialogs import AssignDialog, ConfirmDialog, PromptDialog
 from tui.screens.user_dialog import UserDialog

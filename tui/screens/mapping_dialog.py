@@ -12,7 +12,7 @@ from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
-from sandbox.engine.mapping import Mapping
+from sandbox.engine.mappings.mapping import Mapping
 from tui.screens.base import reason
 from tui.screens.dialogs import Dialog, buttons
 

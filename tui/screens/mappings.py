@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Label
 
-from sandbox.engine.mapping import Mapping
+from sandbox.engine.mappings.mapping import Mapping
 from sandbox.expressions import EvaluationContext
 from tui.screens.base import SandboxScreen, columns, reason, row
 from tui.screens.dialogs import ConfirmDialog, PromptDialog

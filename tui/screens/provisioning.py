@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
-from sandbox.engine.job import JobConfig
+from sandbox.engine.sync.job import JobConfig
 from tui.screens.base import SandboxScreen
 from tui.screens.dialogs import MessageDialog, PromptDialog
 from tui.widgets.cycle_chart import CycleChart

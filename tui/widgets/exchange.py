@@ -7,7 +7,7 @@ from typing import Any
 
 from rich.text import Text
 
-from sandbox.engine.logs import LogRecord
+from sandbox.engine.sync.logs import LogRecord
 
 
 def pretty_body(body: str | None) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from textual.suggester import Suggester
 
 if TYPE_CHECKING:
-    from sandbox.engine.directory import Directory
+    from sandbox.engine.tenant.directory import Directory
 
 
 class PrincipalSuggester(Suggester):

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sandbox.engine.links import Link
-from sandbox.engine.logs import LogRecord
-from sandbox.engine.mapping import compute, diff
-from sandbox.engine.target_errors import TargetError
-from sandbox.engine.wire import group_member_patch, group_patch, group_post
+from sandbox.engine.mappings.mapping import compute, diff
+from sandbox.engine.scim.target_errors import TargetError
+from sandbox.engine.scim.wire import group_member_patch, group_patch, group_post
+from sandbox.engine.sync.links import Link
+from sandbox.engine.sync.logs import LogRecord
 
 APP = "customappsso"
 

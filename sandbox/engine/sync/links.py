@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.engine.clock import CYCLE_INTERVAL, format_time, parse_time
+from sandbox.engine.sync.clock import CYCLE_INTERVAL, format_time, parse_time
 from sandbox.store import Store
 
 MAX_ESCROW_BACKOFF = timedelta(hours=24)

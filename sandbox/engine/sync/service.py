@@ -16,14 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sandbox.engine.app import EnterpriseApp
-from sandbox.engine.clock import SimClock, format_time, parse_time
-from sandbox.engine.cycle import Cycle, CycleReport, Progress
-from sandbox.engine.directory import Directory
-from sandbox.engine.job import JobConfig, JobState, JobStore, forces_initial
-from sandbox.engine.links import LinkStore
-from sandbox.engine.logs import LogRecord, ProvisioningLogs
-from sandbox.engine.target_errors import ConnectionResult
+from sandbox.engine.scim.target_errors import ConnectionResult
+from sandbox.engine.sync.clock import SimClock, format_time, parse_time
+from sandbox.engine.sync.cycle import Cycle, CycleReport, Progress
+from sandbox.engine.sync.job import JobConfig, JobState, JobStore, forces_initial
+from sandbox.engine.sync.links import LinkStore
+from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
+from sandbox.engine.tenant.app import EnterpriseApp
+from sandbox.engine.tenant.directory import Directory
 from sandbox.errors import SandboxError
 from sandbox.requestlog import RequestLog
 from sandbox.store import LeaseHeld, Store
@@ -31,8 +31,8 @@ from sandbox.store import LeaseHeld, Store
 if TYPE_CHECKING:  # httpx and the SCIM client load when a target is first built
     import httpx
 
-    from sandbox.engine.directory_model import DirectoryUser
-    from sandbox.engine.target import ScimTarget
+    from sandbox.engine.scim.target import ScimTarget
+    from sandbox.engine.tenant.model import DirectoryUser
 
 USER_CHANGE_KINDS_FOR_GROUP_MEMBERS = {"assign", "unassign", "roleChange", "hardDelete"}
 
@@ -177,7 +177,7 @@ class Provisioning:
     def target(self, config: JobConfig | None = None) -> ScimTarget:
         """A SCIM client for the configured tenant URL and secret token."""
 
-        from sandbox.engine.target import ScimTarget
+        from sandbox.engine.scim.target import ScimTarget
 
         config = config or self.config()
         if not config.configured:
@@ -422,7 +422,7 @@ class Provisioning:
         """What the attribute mappings read for one tenant user, as a cycle builds it: its
         Entra properties plus IsSoftDeleted and appRoleAssignments (the expression playground
         evaluates against this)."""
-        from sandbox.engine.users_pass import entra_source
+        from sandbox.engine.sync.users_pass import entra_source
 
         return entra_source(self, self.config(), self.directory.get_user(user_key))[0]
 

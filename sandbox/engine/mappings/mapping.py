@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from sandbox.engine.mapping_paths import (
+from sandbox.engine.mappings.paths import (
     CORE_GROUP_SCHEMA,
     CORE_USER_SCHEMA,
     ENTERPRISE_USER_SCHEMA,

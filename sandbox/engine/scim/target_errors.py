@@ -42,7 +42,8 @@ _WEB_RESPONSE = (
     "Please see the HTTP response returned by the 'Response' property of this exception for "
     "details.\nWeb Response: {body}"
 )
-_BODY_CHARS = 1000
+BODY_CHARS = 1000
+"""How much of a response body an error reason or a response summary quotes."""
 
 
 class ErrorCode:
@@ -91,8 +92,8 @@ class EngineExchange:
         """``HTTP 404 Not Found: <body start>`` or the transport error."""
         if self.status is None:
             return f"no response: {self.error}"
-        phrase = _phrase(self.status)
-        body = (self.response_body or "")[:_BODY_CHARS]
+        phrase = status_phrase(self.status)
+        body = (self.response_body or "")[:BODY_CHARS]
         return f"HTTP {self.status} {phrase}" + (f": {body}" if body else "")
 
 
@@ -108,6 +109,7 @@ class TargetError(SandboxError):
         exchange: EngineExchange | None = None,
         retry_after: float | None = None,
         quarantines: bool = False,
+        retryable: bool = False,
     ) -> None:
         super().__init__(f"{error_code}: {reason}")
         self.error_code = error_code
@@ -118,6 +120,8 @@ class TargetError(SandboxError):
         """Seconds from Retry-After (429/503); the caller waits on its simulated clock."""
         self.quarantines = quarantines
         """Credential or SCIM-compliance failure: quarantines regardless of counts (§8.2)."""
+        self.retryable = retryable
+        """Resent within the cycle once Retry-After has passed (429, §2.8)."""
         self.exchange_seq: int | None = None
         """The request-log seq of `exchange`, when the target has a request log."""
 
@@ -132,6 +136,21 @@ class TargetError(SandboxError):
         return self.exchange.response_summary if self.exchange else ""
 
 
+class DuplicateEntries(TargetError):
+    """Several target objects match where exactly one may be linked (§4)."""
+
+    def __init__(
+        self, resource: str, attribute: str, value: str, matches: int, exchange: EngineExchange
+    ) -> None:
+        reason = (
+            f'{matches} {resource.lower()} in the target match {attribute} eq "{value}"; '
+            "exactly one is needed to link."
+        )
+        super().__init__(ErrorCode.DUPLICATE_TARGET_ENTRIES, reason, status=200, exchange=exchange)
+        self.matches = matches
+        """How many matched."""
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionResult:
     """Test Connection's outcome: the portal message and the exchange behind it."""
@@ -142,19 +161,22 @@ class ConnectionResult:
     error: TargetError | None = None
 
 
-def _phrase(status: int) -> str:
+def status_phrase(status: int) -> str:
+    """The status's reason phrase ("Not Found"), "" for a status HTTP does not name."""
     try:
         return HTTPStatus(status).phrase
     except ValueError:
         return ""
 
 
-def _web_response(status: int, body: str) -> str:
-    name = _phrase(status).replace(" ", "").replace("-", "") or str(status)
-    return _WEB_RESPONSE.format(name=name, body=body[:_BODY_CHARS])
+def web_response(status: int, body: str) -> str:
+    """The "StatusCode: ... Web Response: <body>" text Entra's reasons quote."""
+    name = status_phrase(status).replace(" ", "").replace("-", "") or str(status)
+    return _WEB_RESPONSE.format(name=name, body=body[:BODY_CHARS])
 
 
-def _is_list_response(body: Any) -> bool:
+def is_list_response(body: Any) -> bool:
+    """Whether `body` is shaped as a SCIM ListResponse (RFC 7644 §3.4.2)."""
     return (
         isinstance(body, dict)
         and isinstance(body.get("totalResults"), int)

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sandbox.engine.directory_groups import DirectoryGroups
-from sandbox.engine.directory_model import (
+from sandbox.engine.tenant.groups import DirectoryGroups
+from sandbox.engine.tenant.model import (
     PROPERTY_NAMES,
     RECYCLE_BIN_DAYS,
     USER_INSERT,
@@ -325,35 +325,3 @@ class Directory(DirectoryGroups):
         if manager.id == own_id:
             raise SandboxError("a user cannot be their own manager")
         return manager.id
-
-    # -- seeding ----------------------------------------------------------------------------
-
-    def seed(
-        self,
-        seed: int = 1,
-        users: int = 50,
-        *,
-        domain: str = "contoso.onmicrosoft.com",
-        people: Iterable[tuple[str, str, str]] | None = None,
-        groups: int = 3,
-        guests: int = 2,
-        replace: bool = False,
-    ) -> dict[str, Any]:
-        """Fill the tenant with seeded Faker users, B2B guests, a manager chain and groups.
-
-        `people` (given name, surname, email) become users whose mail is that email and whose
-        UPN is first.last@domain; they and the guests count towards `users`. Same seed, same
-        tenant (ids included). See `sandbox.engine.directory_seed.seed_tenant`.
-        """
-        from sandbox.engine.directory_seed import seed_tenant
-
-        return seed_tenant(
-            self,
-            seed=seed,
-            users=users,
-            domain=domain,
-            people=list(people or []),
-            groups=groups,
-            guests=guests,
-            replace=replace,
-        )

@@ -17,17 +17,17 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sandbox.engine.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
-from sandbox.engine.fanout import in_order
-from sandbox.engine.groups_pass import GroupProcessor
-from sandbox.engine.job import JobConfig, JobState, Quarantine
-from sandbox.engine.links import Link
-from sandbox.engine.logs import LogRecord
-from sandbox.engine.mapping import Change
-from sandbox.engine.mapping_paths import ENTERPRISE_USER_SCHEMA
-from sandbox.engine.target_errors import TargetError
-from sandbox.engine.users_pass import Outcome, UserProcessor
-from sandbox.engine.wire import user_patch
+from sandbox.engine.mappings.mapping import Change
+from sandbox.engine.mappings.paths import ENTERPRISE_USER_SCHEMA
+from sandbox.engine.scim.target_errors import TargetError
+from sandbox.engine.scim.wire import user_patch
+from sandbox.engine.sync.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
+from sandbox.engine.sync.fanout import in_order
+from sandbox.engine.sync.groups_pass import GroupProcessor
+from sandbox.engine.sync.job import JobConfig, JobState, Quarantine
+from sandbox.engine.sync.links import Link
+from sandbox.engine.sync.logs import LogRecord
+from sandbox.engine.sync.users_pass import Outcome, UserProcessor
 from sandbox.expressions import EvaluationContext
 
 DEFAULT_RETRY_AFTER = 60.0

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.engine.mapping import FlowType, Mapping, MappingType, validate_mappings
-from sandbox.engine.mapping_presets import PRESETS
-from sandbox.engine.scoping import ScopingFilter, parse_scoping_filters
+from sandbox.engine.mappings.mapping import FlowType, Mapping, MappingType, validate_mappings
+from sandbox.engine.mappings.presets import PRESETS
+from sandbox.engine.mappings.scoping import ScopingFilter, parse_scoping_filters
 from sandbox.errors import SandboxError
 from sandbox.store import Store
 

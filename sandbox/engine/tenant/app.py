@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sandbox.engine.directory import Directory
-from sandbox.engine.directory_model import iso, random_id
+from sandbox.engine.tenant.directory import Directory
+from sandbox.engine.tenant.model import iso, random_id
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.store import Store
 

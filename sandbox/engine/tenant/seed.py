@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
-from sandbox.engine.directory_model import USER_INSERT, iso, to_json, user_row
+from sandbox.engine.tenant.model import USER_INSERT, iso, to_json, user_row
 from sandbox.errors import SandboxError
 
 if TYPE_CHECKING:
-    from sandbox.engine.directory import Directory
+    from sandbox.engine.tenant.directory import Directory
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,12 @@ def seed_tenant(
     guests: int = 2,
     replace: bool = False,
 ) -> dict[str, Any]:
-    """Fill the tenant (see Directory.seed); returns the counts and the seed."""
+    """Fill the tenant with seeded Faker users, B2B guests, a manager chain and groups;
+    returns the counts and the seed.
+
+    `people` (given name, surname, email) become users whose mail is that email and whose
+    UPN is first.last@domain; they and the guests count towards `users`. Same seed, same
+    tenant (ids included)."""
     if users < 0 or guests < 0 or groups < 0:
         raise SandboxError("users, guests and groups must not be negative")
     store = directory.store

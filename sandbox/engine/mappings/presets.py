@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sandbox.engine.mapping import Mapping, direct, expression
-from sandbox.engine.mapping_paths import ENTERPRISE_USER_SCHEMA
+from sandbox.engine.mappings.mapping import Mapping, direct, expression
+from sandbox.engine.mappings.paths import ENTERPRISE_USER_SCHEMA
 
 ACTIVE_EXPRESSION = 'Switch([IsSoftDeleted], , "False", "True", "True", "False")'
 """Entra's default `active` mapping: active unless IsSoftDeleted (unassigned, out of scope,

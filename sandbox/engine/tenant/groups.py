@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sandbox.engine.directory_model import DirectoryGroup, DirectoryUser, iso
+from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser, iso
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.store import Store
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
-from sandbox.engine.mapping import ENTERPRISE_USER_SCHEMA, Change, parse_target_path
+from sandbox.engine.mappings.mapping import ENTERPRISE_USER_SCHEMA, Change, parse_target_path
 
 PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 CORE_GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"

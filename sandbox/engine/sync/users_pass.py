@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from sandbox.engine.links import Link
-from sandbox.engine.logs import LogRecord
-from sandbox.engine.mapping import Change, compute, diff, matching_mappings
-from sandbox.engine.mapping_paths import parse_target_path, to_scim_document
-from sandbox.engine.scoping import in_scope
-from sandbox.engine.target_errors import ErrorCode, TargetError
-from sandbox.engine.wire import SINGLE_ROLE_PATH, Dialect, user_patch
+from sandbox.engine.mappings.mapping import Change, compute, diff, matching_mappings
+from sandbox.engine.mappings.paths import parse_target_path, to_scim_document
+from sandbox.engine.mappings.scoping import in_scope
+from sandbox.engine.scim.target_errors import DuplicateEntries, TargetError
+from sandbox.engine.scim.wire import SINGLE_ROLE_PATH, Dialect, user_patch
+from sandbox.engine.sync.links import Link
+from sandbox.engine.sync.logs import LogRecord
 from sandbox.errors import ExpressionError, MappingError
 
 APP = "customappsso"
@@ -98,9 +98,14 @@ def entra_source(engine: Any, config: Any, user: Any) -> tuple[dict[str, Any], d
             source["manager"] = linked
         else:
             source.pop("manager")
-    facts = {"IsActive": active, "Assigned": assigned, "InScope": scoped,
-             "ScopeEvaluationResult": why, "SoftDeleted": user.deleted,
-             "AccountEnabled": bool(user.account_enabled)}
+    facts = {
+        "IsActive": active,
+        "Assigned": assigned,
+        "InScope": scoped,
+        "ScopeEvaluationResult": why,
+        "SoftDeleted": user.deleted,
+        "AccountEnabled": bool(user.account_enabled),
+    }
     return source, facts
 
 
@@ -120,8 +125,9 @@ class UserProcessor:
         return entra_source(self.engine, self.config, user)
 
     def _compute(self, source: dict[str, Any], on_create: bool) -> dict[str, object]:
-        return compute(self.config.user_mappings, source, context=self.cycle.context,
-                       on_create=on_create)
+        return compute(
+            self.config.user_mappings, source, context=self.cycle.context, on_create=on_create
+        )
 
     # -- the request helper ------------------------------------------------------------
 
@@ -131,7 +137,7 @@ class UserProcessor:
             try:
                 return fn()
             except TargetError as error:
-                if error.error_code != ErrorCode.TOO_MANY_REQUESTS or attempt == 3:
+                if not error.retryable or attempt == 3:
                     raise
                 self.cycle.throttled(error.retry_after)
         raise AssertionError("unreachable")
@@ -152,28 +158,48 @@ class UserProcessor:
         engine = self.engine
         user = engine.directory.find_user(user_id)
         link = engine.links.get("User", user_id)
-        name = user.user_principal_name if user else (link.exported.get("userName") if link else user_id)
+        name = (
+            user.user_principal_name
+            if user
+            else (link.exported.get("userName") if link else user_id)
+        )
         record = LogRecord(self.cycle.id, self.cycle.now_text(), "User", user_id, str(name))
         if user is None:
             if link is None:
                 return None
             if link.exported.get(UNMANAGED):
                 return Outcome(record, drop_link=True, counter="none")  # no longer managed
-            record.step("EntryImportDelete", "import", "success",
-                        f"Received User '{name}' change of type (Delete) from Azure Active Directory")
+            record.step(
+                "EntryImportDelete",
+                "import",
+                "success",
+                f"Received User '{name}' change of type (Delete) from Azure Active Directory",
+            )
             return self._delete(record, link)
         source, facts = self._source(user)
-        record.step("EntryImport", "import", "success",
-                    f"Retrieved User '{name}' from Azure Active Directory", **{
-                        k: source.get(k) for k in ("userPrincipalName", "mail", "displayName")})
+        record.step(
+            "EntryImport",
+            "import",
+            "success",
+            f"Retrieved User '{name}' from Azure Active Directory",
+            **{k: source.get(k) for k in ("userPrincipalName", "mail", "displayName")},
+        )
         entitled = source["IsSoftDeleted"] == "False"
-        record.step("EntrySynchronizationScoping", "scoping", "success" if entitled else "skipped",
-                    "User is in scope" if entitled else "User is not in scope or not active",
-                    **facts)
+        record.step(
+            "EntrySynchronizationScoping",
+            "scoping",
+            "success" if entitled else "skipped",
+            "User is in scope" if entitled else "User is not in scope or not active",
+            **facts,
+        )
         try:
             if link is None:
                 if not entitled:
-                    if self.config.scope == "all" or self.cycle.kind == "initial" or self.cycle.on_demand:
+                    if (
+                        self.config.scope == "all"
+                        or self.cycle.kind == "initial"
+                        or self.cycle.on_demand
+                    ):
                         record.status = "Skipped"
                         record.reason = _skip_reason(facts)
                         record.step("EntrySynchronizationSkip", "export", "skipped", record.reason)
@@ -182,9 +208,12 @@ class UserProcessor:
                 return self._match_or_create(record, source)
             return self._update_linked(record, source, link, facts)
         except (MappingError, ExpressionError) as error:
-            record.fail("AttributeMappingEvaluationFailed" if not isinstance(error, MappingError)
-                        else "MappingEvaluationFailed", f"An error occured while evaluating the "
-                        f"mappings: {error}")
+            record.fail(
+                "AttributeMappingEvaluationFailed"
+                if not isinstance(error, MappingError)
+                else "MappingEvaluationFailed",
+                f"An error occured while evaluating the mappings: {error}",
+            )
             return Outcome(record, counter="failed", extra={"escrow": False})
         except TargetError as error:
             record.fail(error.error_code, error.reason)
@@ -197,16 +226,17 @@ class UserProcessor:
             value = flat.get(mapping.target)
             if value in (None, ""):
                 continue
-            found = self.call(partial(self.target.find_users, mapping.target, str(value)))
-            record.step("EntryImport", "matching", "success",
-                        f"Retrieved {len(found)} '{mapping.target} eq {value}' from {APP}",
-                        attribute=mapping.target, value=value, matches=len(found))
-            if len(found) > 1:
-                record.fail(ErrorCode.DUPLICATE_TARGET_ENTRIES,
-                            f"{len(found)} users in {APP} match {mapping.target} eq \"{value}\"")
+            try:
+                matched = self.call(partial(self.target.match_user, mapping.target, str(value)))
+            except DuplicateEntries as duplicate:
+                _matching_step(record, mapping.target, value, duplicate.matches)
+                record.fail(
+                    duplicate.error_code,
+                    f'{duplicate.matches} users in {APP} match {mapping.target} eq "{value}"',
+                )
                 return Outcome(record, counter="failed", extra={"escrow": True})
-            if found:
-                matched = found[0]
+            _matching_step(record, mapping.target, value, 0 if matched is None else 1)
+            if matched is not None:
                 break
         else:
             if not any(flat.get(m.target) for m in matching_mappings(self.config.user_mappings)):
@@ -217,34 +247,54 @@ class UserProcessor:
                 record.status, record.reason = "Skipped", "the Create target object action is off"
                 return Outcome(record)
             record.action = "Create"
-            record.step("EntrySynchronizationAdd", "processing", "success",
-                        f"User will be created in {APP} (User is active and assigned in Azure "
-                        f"Active Directory, but no matching User was found in {APP})")
+            record.step(
+                "EntrySynchronizationAdd",
+                "processing",
+                "success",
+                f"User will be created in {APP} (User is active and assigned in Azure "
+                f"Active Directory, but no matching User was found in {APP})",
+            )
             created = self.call(lambda: self.target.create_user(to_scim_document(flat)))
             record.target_id = str(created.get("id"))
-            record.modified = [{"displayName": p, "oldValue": None, "newValue": v}
-                               for p, v in flat.items()]
-            record.step("EntryExportAdd", "export", "success", f"User '{record.source_name}' was "
-                        f"created in {APP}")
-            return Outcome(record, link=Link("User", record.source_id, record.target_id, flat),
-                           counter="created")
+            record.modified = [
+                {"displayName": p, "oldValue": None, "newValue": v} for p, v in flat.items()
+            ]
+            record.step(
+                "EntryExportAdd",
+                "export",
+                "success",
+                f"User '{record.source_name}' was created in {APP}",
+            )
+            return Outcome(
+                record,
+                link=Link("User", record.source_id, record.target_id, flat),
+                counter="created",
+            )
         target_id = str(matched.get("id"))
         record.target_id = target_id
         desired = self._compute(source, on_create=False)
         current = _flat_from_resource(matched, list(desired))
         return self._export_update(record, target_id, diff(current, desired), desired, "Update")
 
-    def _update_linked(self, record: LogRecord, source: dict[str, Any], link: Link,
-                       facts: dict[str, Any]) -> Outcome:
+    def _update_linked(
+        self, record: LogRecord, source: dict[str, Any], link: Link, facts: dict[str, Any]
+    ) -> Outcome:
         record.target_id = link.target_id
         resource = self.call(lambda: self.target.get_user(link.target_id))  # read by id (§2.4)
-        record.step("EntryImport", "matching", "success",
-                    f"Retrieved '{record.source_name}' from {APP}", targetId=link.target_id)
+        record.step(
+            "EntryImport",
+            "matching",
+            "success",
+            f"Retrieved '{record.source_name}' from {APP}",
+            targetId=link.target_id,
+        )
         desired = self._compute(source, on_create=False)
         changes = diff(link.exported, desired)
         entitled = source["IsSoftDeleted"] == "False"
         if not entitled and link.exported.get("active") != "False":
-            only_scope = facts["IsActive"] and facts["Assigned"] is not False and not facts["InScope"]
+            only_scope = (
+                facts["IsActive"] and facts["Assigned"] is not False and not facts["InScope"]
+            )
             unassigned_only = facts["IsActive"] and not facts["Assigned"]
             if (only_scope or unassigned_only) and self.config.skip_out_of_scope_deletions:
                 record.status = "Skipped"
@@ -265,14 +315,27 @@ class UserProcessor:
             changes = diff(_flat_from_resource(resource, list(desired)), desired)
         return self._export_update(record, link.target_id, changes, desired, "Update")
 
-    def _export_update(self, record: LogRecord, target_id: str, changes: list[Change],
-                       desired: dict[str, object], action: str) -> Outcome:
+    def _export_update(
+        self,
+        record: LogRecord,
+        target_id: str,
+        changes: list[Change],
+        desired: dict[str, object],
+        action: str,
+    ) -> Outcome:
         link = Link("User", record.source_id, target_id, desired)
         if not changes:
             record.status = "Skipped"
-            record.reason = "The state of the user in both the source and target systems already match."
-            record.step("EntrySynchronizationSkip", "export", "skipped", record.reason,
-                        SkipReason="RedundantExport")
+            record.reason = (
+                "The state of the user in both the source and target systems already match."
+            )
+            record.step(
+                "EntrySynchronizationSkip",
+                "export",
+                "skipped",
+                record.reason,
+                SkipReason="RedundantExport",
+            )
             return Outcome(record, link=link)
         if not self.config.update:
             record.status, record.reason = "Skipped", "the Update target object action is off"
@@ -281,42 +344,68 @@ class UserProcessor:
         if any(c.path == SINGLE_ROLE_PATH for c in changes):
             # The role travels as the assignment's {id, value, displayName}, stringified
             # without the flag (§5.4), not as the bare value SingleAppRoleAssignment returns.
-            roles = {a.value: a.to_dict()
-                     for a in self.engine.app.assignments_for_user(record.source_id)}
-            wire = [c._replace(new=roles.get(str(c.new), c.new)) if c.path == SINGLE_ROLE_PATH
-                    else c for c in changes]
+            roles = {
+                a.value: a.to_dict() for a in self.engine.app.assignments_for_user(record.source_id)
+            }
+            wire = [
+                c._replace(new=roles.get(str(c.new), c.new)) if c.path == SINGLE_ROLE_PATH else c
+                for c in changes
+            ]
         body = user_patch(wire, self.dialect, on_demand=self.cycle.on_demand)
         if not body["Operations"]:
             record.status, record.reason = "Skipped", "nothing Entra flows changed"
             return Outcome(record, link=link)
         record.action = action
-        record.modified = [{"displayName": c.path, "oldValue": c.old, "newValue": c.new} for c in changes]
+        record.modified = [
+            {"displayName": c.path, "oldValue": c.old, "newValue": c.new} for c in changes
+        ]
         self.call(lambda: self.target.patch_user(target_id, body))
-        record.step("EntryExportUpdate", "export", "success",
-                    f"User '{record.source_name}' was updated in {APP}")
+        record.step(
+            "EntryExportUpdate",
+            "export",
+            "success",
+            f"User '{record.source_name}' was updated in {APP}",
+        )
         return Outcome(record, link=link, counter="updated")
 
-    def _defer(self, record: LogRecord, link: Link, changes: list[Change],
-               desired: dict[str, object], action: str, unmanaged: bool = False) -> Outcome:
+    def _defer(
+        self,
+        record: LogRecord,
+        link: Link,
+        changes: list[Change],
+        desired: dict[str, object],
+        action: str,
+        unmanaged: bool = False,
+    ) -> Outcome:
         if not self.config.update:
             record.status, record.reason = "Skipped", "the Update target object action is off"
             return Outcome(record)
         active_changes = [c for c in changes if c.path == "active"] or [
-            Change("active", link.exported.get("active"), "False")]
+            Change("active", link.exported.get("active"), "False")
+        ]
         body = user_patch(active_changes, self.dialect, on_demand=self.cycle.on_demand)
         record.action = action
-        record.modified = [{"displayName": c.path, "oldValue": c.old, "newValue": c.new}
-                           for c in active_changes]
+        record.modified = [
+            {"displayName": c.path, "oldValue": c.old, "newValue": c.new} for c in active_changes
+        ]
         exported = {**link.exported, "active": "False"}
         if unmanaged:
             exported[UNMANAGED] = True
-        outcome = Outcome(record, link=Link("User", link.source_id, link.target_id, exported),
-                          counter="disabled", deferred_action=action)
+        outcome = Outcome(
+            record,
+            link=Link("User", link.source_id, link.target_id, exported),
+            counter="disabled",
+            deferred_action=action,
+        )
 
         def run() -> None:
             self.call(lambda: self.target.patch_user(link.target_id, body))
-            record.step("EntryExportUpdate", "export", "success",
-                        f"User '{record.source_name}' was disabled in {APP}")
+            record.step(
+                "EntryExportUpdate",
+                "export",
+                "success",
+                f"User '{record.source_name}' was disabled in {APP}",
+            )
 
         outcome.deferred = run
         return outcome
@@ -335,18 +424,36 @@ class UserProcessor:
             except TargetError as error:
                 if error.status != 404:  # already gone is what we wanted
                     raise
-            record.step("EntryExportDelete", "export", "success",
-                        f"User '{record.source_name}' was deleted in {APP}")
+            record.step(
+                "EntryExportDelete",
+                "export",
+                "success",
+                f"User '{record.source_name}' was deleted in {APP}",
+            )
 
         outcome.deferred = run
         return outcome
+
+
+def _matching_step(record: LogRecord, target: str, value: object, matches: int) -> None:
+    record.step(
+        "EntryImport",
+        "matching",
+        "success",
+        f"Retrieved {matches} '{target} eq {value}' from {APP}",
+        attribute=target,
+        value=value,
+        matches=matches,
+    )
 
 
 def _skip_reason(facts: dict[str, Any]) -> str:
     if facts.get("SoftDeleted"):
         return "The user is soft-deleted in Azure Active Directory and is not provisioned."
     if not facts.get("AccountEnabled"):
-        return "The user is blocked from signing in (accountEnabled false): it must be active first."
+        return (
+            "The user is blocked from signing in (accountEnabled false): it must be active first."
+        )
     if not facts.get("Assigned"):
         return "The user is not assigned to the application (not effectively entitled)."
     return "The user does not pass the scoping filters."

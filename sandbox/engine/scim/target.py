@@ -15,7 +15,7 @@ returns every exchange after ``marker = target.marker()``; a `TargetError` carri
 a `TargetError` gets it eagerly as `exchange_seq` when a request log is attached.
 
 Transport: requests go straight to an httpx transport (`over_http`: the engine's keep-alive
-transport, sandbox/engine/transport.py; tests and scenarios: httpx's WSGI or mock transport).
+transport, sandbox/engine/scim/transport.py; tests and scenarios: httpx's WSGI or mock transport).
 Entra keeps no cookies, follows no redirects and adds no headers of its own, so httpx.Client's
 layer (cookie jar, redirects, auth, default headers) is not between the engine and the wire.
 
@@ -35,31 +35,28 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
 
-from sandbox.engine.target_errors import (  # noqa: F401  (re-exported: the target's API)
-    _BODY_CHARS,
-    _WEB_RESPONSE,
-    BAD_REQUEST_REASON,
+from sandbox.engine.scim.status import RequestKind, classify_status, retry_after_seconds
+from sandbox.engine.scim.target_errors import (
+    BODY_CHARS,
     CONNECTION_OK,
     INCOMPATIBLE_REASON,
     INVALID_CREDENTIALS,
-    NOT_FOUND_REASON,
     SCIM_JSON,
     ConnectionResult,
+    DuplicateEntries,
     EngineExchange,
     ErrorCode,
     TargetError,
-    _is_list_response,
-    _phrase,
-    _web_response,
+    is_list_response,
+    status_phrase,
 )
-from sandbox.engine.transport import KeepAliveTransport, proxy_for
-from sandbox.engine.wire import base_url, dialect_from_url, encode_query, filter_params
+from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
+from sandbox.engine.scim.wire import base_url, dialect_from_url, encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
 
 _JOURNAL = 10_000
@@ -256,7 +253,7 @@ class ScimTarget:
         return error
 
     def _request(
-        self, kind: str, method: str, path: str, query: str = "", body: dict | None = None
+        self, kind: RequestKind, method: str, path: str, query: str = "", body: dict | None = None
     ) -> tuple[httpx.Response, EngineExchange]:
         """Send and classify: `kind` is "query", "read" (by id), "write" (by id) or "create"."""
         response, exchange, failure = self._send(method, path, query, body)
@@ -274,77 +271,24 @@ class ScimTarget:
         raise self._fail(self._status_error(kind, response, exchange))
 
     def _status_error(
-        self, kind: str, response: httpx.Response, exchange: EngineExchange
+        self, kind: RequestKind, response: httpx.Response, exchange: EngineExchange
     ) -> TargetError:
-        status, text = response.status_code, response.text
-        web = _web_response(status, text)
-        retry_after = None
-        quarantines = False
-        if status == 400:
-            code, reason = ErrorCode.BAD_REQUEST, BAD_REQUEST_REASON + web
-        elif status == 401:
-            code, quarantines = ErrorCode.UNAUTHORIZED, True
-            # The quarantine e-mail's wording (§2.8, grokability/snipe-it#14138).
-            reason = (
-                "While attempting to validate our authorization to access your application, "
-                f"we received this unexpected response: {web}"
-            )
-        elif status == 403:
-            code, reason = ErrorCode.INSUFFICIENT_RIGHTS, web
-        elif status == 404 and kind in ("read", "write"):
-            # A linked object answered 404: the anchor is gone (§2.8, [PLOGERR]).
-            code = ErrorCode.INVALID_ANCHOR
-            reason = (
-                f"The object previously created or matched in the target ({exchange.path}) "
-                "no longer exists: HTTP/404 Not Found. Restart provisioning to match it again."
-            )
-        elif status == 404:
-            # A query (or create) that 404s is a SCIM-compliance failure that quarantines the
-            # job with this text (§2.8, §9); the code Entra logs for a non-compliant endpoint.
-            code, reason, quarantines = ErrorCode.SERVICE_INCOMPATIBLE, NOT_FOUND_REASON, True
-        elif status == 405:
-            code, reason = ErrorCode.METHOD_NOT_ALLOWED, web
-        elif status == 409:
-            code = ErrorCode.ENTRY_CONFLICT
-            reason = (
-                "The target returned an error response with the HTTP status code 409. This "
-                "response indicates that a user or a group already exists with the same name. "
-                + web
-            )
-        elif status == 422:
-            code, reason = ErrorCode.UNPROCESSABLE_ENTITY, web
-        elif status == 429:
-            code = ErrorCode.TOO_MANY_REQUESTS
-            retry_after = self._retry_after(response)
-            reason = web
-        elif status >= 500:
-            code, reason = ErrorCode.INTERNAL_SERVER_ERROR, web
-            retry_after = self._retry_after(response) if status == 503 else None
-        elif status < 400:  # a redirect (not followed) or an informational answer
-            code, reason = ErrorCode.WEB_EXCEPTION, web
-        else:
-            code, reason = ErrorCode.BAD_REQUEST, BAD_REQUEST_REASON + web
+        verdict = classify_status(response.status_code, response.text, kind=kind,
+                                  path=exchange.path)  # fmt: skip
+        retry_after = (
+            retry_after_seconds(response.headers.get("Retry-After"), self.clock)
+            if verdict.reads_retry_after
+            else None
+        )
         return TargetError(
-            code,
-            reason,
-            status=status,
+            verdict.error_code,
+            verdict.reason,
+            status=response.status_code,
             exchange=exchange,
             retry_after=retry_after,
-            quarantines=quarantines,
+            quarantines=verdict.quarantines,
+            retryable=verdict.retryable,
         )
-
-    def _retry_after(self, response: httpx.Response) -> float | None:
-        """Retry-After as seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-        value = response.headers.get("Retry-After")
-        if not value:
-            return None
-        if value.strip().isdigit():
-            return float(value.strip())
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (moment - self.clock()).total_seconds())
 
     def _json(self, response: httpx.Response, exchange: EngineExchange) -> Any:
         try:
@@ -353,7 +297,7 @@ class ScimTarget:
             raise self._incompatible(response, exchange) from None
 
     def _incompatible(self, response: httpx.Response, exchange: EngineExchange) -> TargetError:
-        reason = INCOMPATIBLE_REASON + response.text[:_BODY_CHARS]
+        reason = INCOMPATIBLE_REASON + response.text[:BODY_CHARS]
         return self._fail(
             TargetError(
                 ErrorCode.SERVICE_INCOMPATIBLE,
@@ -371,7 +315,7 @@ class ScimTarget:
         query = encode_query(filter_params(attribute, value, resource=resource))
         response, exchange = self._request("query", "GET", f"/{resource}", query)
         body = self._json(response, exchange)
-        if not _is_list_response(body):
+        if not is_list_response(body):
             raise self._incompatible(response, exchange)
         resources = body.get("Resources", [])
         if len(resources) < min(body["totalResults"], 1) or not all(
@@ -383,7 +327,7 @@ class ScimTarget:
     def _read(self, path: str, query: str = "") -> dict[str, Any]:
         response, exchange = self._request("read", "GET", path, query)
         body = self._json(response, exchange)
-        if _is_list_response(body):
+        if is_list_response(body):
             resources = body.get("Resources", [])
             if len(resources) > 1 or body["totalResults"] > 1:
                 reason = f"Expected one object from {exchange.path}, received {len(resources)}."
@@ -437,7 +381,7 @@ class ScimTarget:
         if error.status is None:
             return f"Unable to connect to the Tenant URL {self.base_url}: {error.reason}"
         return (
-            f"An HTTP/{error.status} {_phrase(error.status)} response was returned rather than "
+            f"An HTTP/{error.status} {status_phrase(error.status)} response was returned rather than "
             f"the expected HTTP/200 OK response ({error.error_code}). {error.reason}"
         )
 
@@ -446,7 +390,8 @@ class ScimTarget:
         return self._query("Users", attribute, value)[0]
 
     def match_user(self, attribute: str, value: str) -> dict[str, Any] | None:
-        """The one user matching, None for none; several raise DuplicateTargetEntries (§4)."""
+        """The one user matching, None for none; several raise DuplicateEntries (the
+        DuplicateTargetEntries code, §4): how Entra matches a user to link."""
         return self._match("Users", attribute, value)
 
     def get_user(self, user_id: str) -> dict[str, Any]:
@@ -470,7 +415,7 @@ class ScimTarget:
         return self._query("Groups", "displayName", display_name)[0]
 
     def match_group(self, display_name: str) -> dict[str, Any] | None:
-        """The one group of that name, None for none; several raise DuplicateTargetEntries."""
+        """The one group of that name, None for none; several raise DuplicateEntries."""
         return self._match("Groups", "displayName", display_name)
 
     def get_group(self, group_id: str) -> dict[str, Any]:
@@ -494,20 +439,12 @@ class ScimTarget:
         when a mapping is added so only the target's attributes are offered."""
         response, exchange = self._request("query", "GET", "/Schemas")
         body = self._json(response, exchange)
-        if not _is_list_response(body):
+        if not is_list_response(body):
             raise self._incompatible(response, exchange)
         return [r for r in body.get("Resources", []) if isinstance(r, dict)]
 
     def _match(self, resource: str, attribute: str, value: str) -> dict[str, Any] | None:
         found, exchange = self._query(resource, attribute, value)
         if len(found) > 1:
-            reason = (
-                f'{len(found)} {resource.lower()} in the target match {attribute} eq "{value}"; '
-                "exactly one is needed to link."
-            )
-            raise self._fail(
-                TargetError(
-                    ErrorCode.DUPLICATE_TARGET_ENTRIES, reason, status=200, exchange=exchange
-                )
-            )
+            raise self._fail(DuplicateEntries(resource, attribute, value, len(found), exchange))
         return found[0] if found else None

@@ -2,7 +2,7 @@
 
 Property names are Entra's (Microsoft Graph `user` resource); the records are what the
 attribute mappings read (`DirectoryUser.source()`), so they use exactly the names listed in
-`sandbox.engine.mapping.ENTRA_USER_ATTRIBUTES`.
+`sandbox.engine.mappings.mapping.ENTRA_USER_ATTRIBUTES`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,21 @@
+"""Provides wsgi_app: the app factory each granian worker of `sandbox serve` calls once it starts.
+
+Its own module, so the server (which names it by string, ``sandbox.worker:wsgi_app``) never
+imports the composition root that starts the server.
+"""
+
+from __future__ import annotations
+
+from sandbox.config import Settings
+from sandbox.provider.syntax import preload
+from sandbox.runtime import build_provider, open_store
+from sandbox.server import WsgiApp, whole_bodies
+
+
+def wsgi_app() -> WsgiApp:
+    """The provider app over the database the settings name (settings from SANDBOX_*, the one
+    way `run_server` passes them down), each response body handed back whole."""
+    settings = Settings.from_env()
+    app = build_provider(open_store(settings), settings)
+    preload()  # before the first request, not during it
+    return whole_bodies(app)
