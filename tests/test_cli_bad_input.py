@@ -4,6 +4,7 @@ that are missing, unreadable or not UTF-8."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -52,6 +53,14 @@ def db(tmp_path: Path) -> str:
         (["eval", "1" * 5000], 1, "a number has at most 64 characters"),
         (["eval", "&H11111111111111111111"], 1, "at most 16 digits"),
         (["scenario", "list", "--dir", "/nonexistent-folder"], 2, "does not exist"),
+        (["entra", "configure", "--tenant-url", "http://[::1"], 1, "is not a valid URL"),
+        (["entra", "configure", "--tenant-url", "http://[zz]/scim"], 1, "is not a valid URL"),
+        (
+            ["entra", "configure", "--tenant-url", "http://127.0.0.1:99999/scim"],
+            1,
+            "Port out of range",
+        ),
+        (["entra", "configure", "--tenant-url", "http:///scim"], 1, "must be an http(s) URL"),
     ],
 )
 def test_a_bad_value_is_one_clear_error(db, args, code, says):
@@ -93,3 +102,17 @@ def test_a_file_the_system_refuses_is_one_line_naming_it(tmp_path):
     assert result.output == (
         f"Error: {tmp_path / 'missing' / 'out.txt'}: No such file or directory\n"
     )
+
+
+def test_scenario_list_describes_an_invalid_file_as_run_would_refuse_it(tmp_path):
+    (tmp_path / "steps.toml").write_text('name = "x"\nseed = 1\nstep = 5\n')
+    (tmp_path / "url.toml").write_text(
+        'name = "y"\nseed = 1\n[[step]]\naction = "configure"\ntenant_url = "http://[::1"\n'
+    )
+    result = CliRunner().invoke(cli, ["scenario", "list", "--dir", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {Path(r["file"]).name: r["description"] for r in json.loads(result.output)}
+    assert "step must be one or more [[step]] tables, got 5" in rows["steps.toml"]
+    assert "configure.tenant_url must be an http(s) URL" in rows["url.toml"]
+    ran = CliRunner().invoke(cli, ["scenario", "run", str(tmp_path / "url.toml")])
+    assert ran.exit_code == 1 and "url.toml:5 (step 1): configure.tenant_url" in ran.output

@@ -119,7 +119,7 @@ def print_table(columns: list[str], rows: list[list[Any]], title: str | None = N
     piped = not console.is_terminal
     # SIMPLE_HEAD: no vertical rules, so more columns fit an 80-column terminal
     table = Table(
-        title=None if title is None else Text(title),
+        title=None if title is None or piped else Text(title),
         header_style="bold",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -131,6 +131,8 @@ def print_table(columns: list[str], rows: list[list[Any]], title: str | None = N
     if not piped:
         console.print(table)
         return
+    if title is not None:  # above the table, not centred across its full width
+        click.echo(title)
     wide = Console(width=WIDE, no_color=True, highlight=False, emoji=False)
     with wide.capture() as captured:
         wide.print(table)

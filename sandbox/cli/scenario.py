@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -75,23 +74,24 @@ def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scenario_list(directory: str | None, as_json: bool) -> None:
     """Describe the shipped scenarios (run one by its name: `sandbox scenario run happy-path`)."""
+    from sandbox.scenarios import ScenarioError, load
     from sandbox.scenarios.catalog import shipped
 
     folder = Path(directory) if directory else shipped()
     rows: list[dict[str, Any]] = []
     for path in sorted(folder.glob("*.toml")):
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            scenario = load(path)  # checked whole, as `scenario run` checks it
+        except ScenarioError as exc:
             rows.append({"file": str(path), "name": path.stem, "description": f"(invalid: {exc})"})
             continue
         rows.append(
             {
                 "file": str(path),
-                "name": data.get("name", path.stem),
-                "description": " ".join(str(data.get("description", "")).split()),
-                "seed": data.get("seed"),
-                "steps": len(data.get("step", [])),
+                "name": scenario.name,
+                "description": " ".join(scenario.description.split()),
+                "seed": scenario.seed,
+                "steps": len(scenario.steps),
             }
         )
     if as_json:

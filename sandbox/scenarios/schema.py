@@ -77,8 +77,12 @@ def reset_scope(value: Any) -> None:
 def tenant_url(value: Any) -> None:
     """An http(s) URL."""
     text()(value)
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018  (reading it checks it)
+    except ValueError:  # a malformed IPv6 host, a port past 65535
+        parts = urlsplit("")
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
         raise Invalid("an http(s) URL such as https://nulab.example/scim/v2")
 
 

@@ -147,11 +147,17 @@ class JobConfig:
     def check(self) -> None:
         """Refuse a configuration Entra would refuse, with the reason."""
         if self.tenant_url and not self.is_local:
-            parts = urlsplit(self.tenant_url)
-            if parts.scheme not in ("http", "https") or not parts.netloc:
+            example = "such as http://127.0.0.1:8000/scim/v2"
+            try:
+                parts = urlsplit(self.tenant_url)
+                parts.port  # noqa: B018  (reading it checks it: a bad host or port raises)
+            except ValueError as exc:  # a malformed IPv6 host, a port past 65535...
                 raise SandboxError(
-                    f"tenant URL must be an http(s) URL such as http://127.0.0.1:8000/scim/v2, "
-                    f"got {self.tenant_url!r}"
+                    f"tenant URL {self.tenant_url!r} is not a valid URL ({exc}); use one {example}"
+                ) from None
+            if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
+                raise SandboxError(
+                    f"tenant URL must be an http(s) URL {example}, got {self.tenant_url!r}"
                 )
         if self.scope not in ("assigned", "all"):
             raise SandboxError("scope must be 'assigned' or 'all'")
