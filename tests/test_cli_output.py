@@ -195,3 +195,25 @@ def test_users_seed_gives_the_number_of_users_asked_for(db):
         "Seeded 50 tenant users (24 with an organization member's email as mail, 2 B2B guests) "
         "and 3 groups (seed 1).\n"
     )
+
+
+def test_logs_details_show_the_reason_and_steps_and_a_deleted_users_records_by_upn(tmp_path):
+    db = str(tmp_path / "sandbox.db")
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--db", db, *args], catch_exceptions=False)
+
+    run("entra", "groups-provisioning", "off")
+    run("entra", "mappings", "preset", "nulab")
+    run("entra", "assign", "kathryn.smith@contoso.onmicrosoft.com")  # a Nulab Account: 409
+    run("entra", "assign", "david.cook@contoso.onmicrosoft.com")
+    run("entra", "sync")
+    shown = run("entra", "logs", "--status", "Failure", "--details").output
+    assert "kathryn.smith@contoso.onmicrosoft.com: Create Failure (EntryConflict)" in shown
+    assert "kathryn.smith@example.com belongs to a Nulab Account" in shown  # the reason
+    assert "1. [success] EntryImport" in shown and "exchanges: #" in shown
+    run("entra", "users", "hard-delete", "david.cook@contoso.onmicrosoft.com")
+    run("entra", "sync")
+    listed = run("entra", "logs", "--user", "david.cook@contoso.onmicrosoft.com", "--json")
+    actions = [r["action"] for r in json.loads(listed.output)]
+    assert actions == ["Update", "Delete"]  # the Delete is named by the target userName

@@ -124,7 +124,10 @@ def four_entry_conflicts(result: Result) -> None:
     conflicted = {r["source_name"].split("@")[0] for r in logs}
     assert conflicted == {"kathryn.smith", "jeremy.landry", "samuel.simpson", "sharon.henderson"}
     assert {r["error_code"] for r in logs} == {"EntryConflict"}
-    assert "EntryConflict" in result.output
+    assert result.output.count("(EntryConflict)") == 4
+    # the provider's reason, in words, for the Nulab Account and a stale Managed Account
+    assert "kathryn.smith@example.com belongs to a Nulab Account" in result.output
+    assert "last updated before 2023-01-16" in result.output
 
 
 def second_cycle(result: Result) -> None:
@@ -207,7 +210,7 @@ STEPS: list[tuple[str, Callable[[Result], None]]] = [
     ("sandbox entra assign david.cook@contoso.onmicrosoft.com --role ADMIN", ok("ADMIN")),
     ("sandbox entra sync", first_cycle),
     ("sandbox provider members", labels),
-    ("sandbox entra logs --status Failure", four_entry_conflicts),
+    ("sandbox entra logs --status Failure --details", four_entry_conflicts),
     ("sandbox provider edit jeremy.landry@example.com --name 'Jeremy Landry'", ok()),
     ("sandbox entra sync", second_cycle),
     ("sandbox entra set-role mary.hawkins@contoso.onmicrosoft.com GUEST", ok("GUEST")),
@@ -313,3 +316,13 @@ def test_the_engine_says_which_command_fixes_a_reissued_token(tmp_path):
     )
     result = runner.invoke(cli, ["--db", db, "entra", "test-connection"], catch_exceptions=False)
     assert result.exit_code == 0 and "--secret-token" not in result.output
+
+
+def test_the_readme_scenario_example_passes_as_written(tmp_path):
+    section = readme_section("For testers: scenarios")
+    (example,) = re.findall(r"```toml\n(.*?)```", section, flags=re.S)
+    path = tmp_path / "readme.toml"
+    path.write_text(example, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scenario", "run", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"PASS {path}")

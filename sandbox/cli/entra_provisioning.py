@@ -78,7 +78,9 @@ def _on_off(value: str) -> bool:
     default=None,
     help="Failures before the 40 % quarantine rule applies (default 5000).",
 )
-@click.option("--concurrency", type=click.IntRange(1, 32), default=None, help="Requests sent at once (1-32).")
+@click.option(
+    "--concurrency", type=click.IntRange(1, 32), default=None, help="Requests sent at once (1-32)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def configure(
     tenant_url: str | None,
@@ -226,7 +228,9 @@ def mappings_list(groups: bool, as_json: bool) -> None:
 )
 @click.option("--default", "default", default=None, help="Default value if null (create only).")
 @click.option("--create-only", is_flag=True, help="Apply only during object creation.")
-@click.option("--matching", type=click.IntRange(0, 100), default=None, help="Matching precedence (1 = first).")
+@click.option(
+    "--matching", type=click.IntRange(0, 100), default=None, help="Matching precedence (1 = first)."
+)
 @click.option(
     "--force",
     is_flag=True,
@@ -424,16 +428,18 @@ def _trouble(reports: list[Any]) -> str | None:
             + "; `sandbox entra status` says more"
         )
     if failed:
-        return (
-            f"{failures} (escrowed, retried later); `sandbox entra logs --status Failure` says why"
-        )
+        return f"{failures} (escrowed, retried later); `sandbox entra logs --status Failure --details` says why"
     return None
 
 
 @entra.command("sync")
 @db_option
 @click.option(
-    "--cycles", type=click.IntRange(1, 1000), default=1, show_default=True, help="Cycles to run back to back."
+    "--cycles",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Cycles to run back to back.",
 )
 @click.option("--until-idle", is_flag=True, help="Run cycles until one changes nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -571,6 +577,11 @@ def pod(user: str, as_json: bool) -> None:
     default=None,
 )
 @click.option("--limit", type=COUNT, default=50, show_default=True)
+@click.option(
+    "--details",
+    is_flag=True,
+    help="Each record in full: reason, steps, modified properties, exchanges.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def logs(
     cycle_id: int | None,
@@ -578,6 +589,7 @@ def logs(
     status: str | None,
     action: str | None,
     limit: int,
+    details: bool,
     as_json: bool,
 ) -> None:
     """Provisioning logs: per object and cycle, action, status, error, modified properties.
@@ -598,6 +610,10 @@ def logs(
     if as_json:
         emit_json([r.to_dict() for r in records])
         return
+    if details:
+        for record in records:
+            _print_record(record)
+        return
     print_table(
         ["cycle", "time", "identity", "action", "status", "error", "modified"],
         [
@@ -616,6 +632,32 @@ def logs(
     )
 
 
+def _print_record(record: Any) -> None:
+    """One provisioning log record as the portal's detail pane shows it."""
+    error = f" ({record.error_code})" if record.error_code else ""
+    click.echo(
+        f"cycle {record.cycle_id}  {record.at}  {record.object_type} {record.source_name}: "
+        f"{record.action} {record.status}{error}"
+    )
+    if record.target_id:
+        click.echo(f"  target id: {record.target_id}")
+    if record.reason:
+        click.echo("  reason:")
+        for line in record.reason.splitlines():
+            click.echo(f"    {line}")
+    for number, step in enumerate(record.steps, 1):
+        click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
+    for change in record.modified:
+        click.echo(
+            f"  modified {change['displayName']}: {change.get('oldValue')!r} -> "
+            f"{change.get('newValue')!r}"
+        )
+    if record.exchanges:
+        refs = ", ".join(f"#{ref}" for ref in record.exchanges)
+        click.echo(f"  exchanges: {refs} (Activity, or `sandbox transcript export`)")
+    click.echo("")
+
+
 def _check_cycle(engine: Any, cycle_id: int) -> None:
     """Refuse a cycle number no cycle (or provision on demand) ever had."""
     if engine.store.scalar("SELECT count(*) FROM cycles WHERE id = ?", [cycle_id]):
@@ -631,11 +673,17 @@ def _log_source(engine: Any, key: str) -> str:
     found = engine.directory.find_user(key) or engine.directory.find_group(key)
     if found is not None:
         return str(found.id)
-    if engine.store.scalar(
-        "SELECT count(*) FROM provisioning_log WHERE source_id = ? OR lower(source_name) = "
-        "lower(?)",
-        [key, key],
-    ):
+    ids = {
+        row["source_id"]
+        for row in engine.store.query(
+            "SELECT DISTINCT source_id FROM provisioning_log WHERE source_id = ? OR "
+            "lower(source_name) = lower(?)",
+            [key, key],
+        )
+    }
+    if len(ids) == 1:  # one object: all its records, under whichever name each was written
+        return str(ids.pop())
+    if ids:
         return key
     raise SandboxError(
         f"no tenant user or group {key!r} (objectId, UPN, mail or group name), and no "
