@@ -77,6 +77,8 @@ class Settings:
 
     def check(self) -> None:
         """Refuse values the sandbox cannot work with, with a message naming the setting."""
+        if not self.db_path.strip():
+            raise ConfigError("the database path is empty: give --db PATH (or SANDBOX_DB_PATH)")
         if self.patch_status not in (200, 204):
             raise ConfigError("patch_status must be 200 or 204")
         if not 0 < self.port < 65536:

@@ -237,6 +237,10 @@ class EmbeddedServer:
                 threads=threads,
                 ident="sandbox",
                 clear_untrusted_proxy_headers=True,
+                # poll(), not select(): select() fails outright once the process holds a
+                # descriptor numbered past 1024 (a long UI session, or many commands in one
+                # process as the tests run them)
+                asyncore_use_poll=True,
             )
         except BaseException:
             dispatcher.shutdown(timeout=1)

@@ -5,6 +5,7 @@ that are missing, unreadable or not UTF-8."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
@@ -116,3 +117,59 @@ def test_scenario_list_describes_an_invalid_file_as_run_would_refuse_it(tmp_path
     assert "configure.tenant_url must be an http(s) URL" in rows["url.toml"]
     ran = CliRunner().invoke(cli, ["scenario", "run", str(tmp_path / "url.toml")])
     assert ran.exit_code == 1 and "url.toml:5 (step 1): configure.tenant_url" in ran.output
+
+
+def test_an_empty_db_path_is_refused_not_replaced_by_a_throwaway_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["entra", "users", "list", "--db", ""])
+    assert result.exit_code == 2 and "the database path is empty" in result.output
+    result = CliRunner().invoke(cli, ["--db", "", "provider", "show"])
+    assert result.exit_code == 2 and "the database path is empty" in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing created anywhere
+
+
+def test_a_tenant_search_takes_percent_and_underscore_as_plain_characters(db):
+    def found(search: str) -> list[dict]:
+        result = CliRunner().invoke(
+            cli, ["--db", db, "entra", "users", "list", "--search", search, "--json"]
+        )
+        return json.loads(result.output)
+
+    everyone = found("")
+    assert len(everyone) == 40
+    assert found("%") == []  # no user has a % anywhere
+    underscored = found("_")  # the B2B guests' UPNs (alias_theirdomain#EXT#@...)
+    assert underscored and all("_" in u["userPrincipalName"] for u in underscored)
+    assert len(underscored) < len(everyone)
+    assert len(found("dennis.boone")) == 1
+
+
+def test_fault_rule_ids_are_never_reused(db):
+    def add() -> int:
+        result = CliRunner().invoke(
+            cli, ["--db", db, "provider", "faults", "add", "--status", "500", "--count", "1"]
+        )
+        assert result.exit_code == 0, result.output
+        return int(re.search(r"#(\d+)", result.output).group(1))
+
+    first, second = add(), add()
+    CliRunner().invoke(cli, ["--db", db, "provider", "faults", "clear", str(second)])
+    third = add()
+    CliRunner().invoke(cli, ["--db", db, "provider", "faults", "clear"])
+    fourth = add()
+    assert (first, second, third, fourth) == (1, 2, 3, 4)
+
+
+def test_the_owner_issues_a_token_only_as_an_active_admin(db):
+    owner = "dennis.boone@example.com"
+    CliRunner().invoke(cli, ["--db", db, "provider", "edit", owner, "--role", "GUEST"])
+    result = CliRunner().invoke(cli, ["--db", db, "provider", "token", "issue"])
+    assert result.exit_code == 1
+    assert f"{owner} is not an active admin" in result.output
+
+
+def test_expression_errors_speak_of_the_expression_not_of_python(db):
+    result = CliRunner().invoke(cli, ["eval", 'DateAdd("d", 99999999999, "2024-01-01T00:00:00Z")'])
+    assert result.exit_code == 1
+    assert "DateAdd failed: a value is out of range" in result.output
+    assert "OverflowError" not in result.output and "Python" not in result.output

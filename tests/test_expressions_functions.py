@@ -444,7 +444,7 @@ def test_ignore_flow_is_a_sentinel_shown_as_dropped_and_null_in_json():
         ('IIF([a], "x", "y")', {"a": "maybe"}, 5, "must be True or False, got 'maybe'"),
         ('Join(" ", Item([proxyAddresses], 1), [proxyAddresses], Left([proxyAddresses], 2))', PROXIES,
          61, "Left: argument 1 (String) expects a single value, got 3 values"),
-        ('DateAdd("yyyy", 100000, Now())', {}, 1, "DateAdd failed: ValueError"),
+        ('DateAdd("yyyy", 100000, Now())', {}, 1, "DateAdd failed: a value is out of range"),
     ],
 )  # fmt: skip
 def test_evaluation_errors_name_the_function_argument_and_column(source, user, column, fragment):

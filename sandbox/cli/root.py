@@ -74,7 +74,10 @@ def settings_for(**overrides: Any) -> Settings:
     """Settings from SANDBOX_* variables, the --db given anywhere, and command options."""
     ctx = click.get_current_context()
     root = ctx.find_root()
-    db_path = (ctx.obj or {}).get("db_path") or (root.obj or {}).get("db_path")
+    given = [obj.get("db_path") for obj in (ctx.obj or {}, root.obj or {})]
+    if "" in given:  # an empty --db is a mistake, never the default database
+        raise click.BadParameter("the database path is empty", param_hint="'--db'")
+    db_path = next((path for path in given if path), None)
     return Settings.from_env(db_path=db_path, **overrides)
 
 
@@ -91,7 +94,7 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
     """A local sandbox where SCIM provisioning (Entra ID -> Nulab Pass) can be watched, driven
     and broken on purpose."""
     ctx.ensure_object(dict)
-    if db_path:
+    if db_path is not None:
         ctx.obj["db_path"] = db_path
 
 

@@ -74,6 +74,14 @@ def argument_error(spec: FunctionSpec, call: Call, exc: ArgumentError) -> Expres
     return ExpressionEvaluationError(message, where)
 
 
+def _plain(error: Exception) -> str:
+    """What went wrong in words, without Python's exception names."""
+    text = str(error).strip()
+    if "out of range" in text or isinstance(error, OverflowError):
+        return "a value is out of range"
+    return text or "the arguments cannot be evaluated"
+
+
 def _guard(spec: FunctionSpec, call: Call, body: Compiled) -> Compiled:
     """Wrap a function body so that nothing but an ExpressionError ever leaves it."""
 
@@ -84,9 +92,13 @@ def _guard(spec: FunctionSpec, call: Call, body: Compiled) -> Compiled:
             raise argument_error(spec, call, exc) from None
         except (ExpressionError, IgnoreFlowSignal):
             raise
+        except OverflowError as exc:  # a date or number past what the function can hold
+            raise ExpressionEvaluationError(
+                f"{spec.name} failed: a value is out of range", call.pos + 1
+            ) from exc
         except Exception as exc:  # never let a bare Python error escape an evaluation
             raise ExpressionEvaluationError(
-                f"{spec.name} failed: {type(exc).__name__}: {exc}", call.pos + 1
+                f"{spec.name} failed: {_plain(exc)}", call.pos + 1
             ) from exc
 
     return guarded

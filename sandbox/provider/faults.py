@@ -130,11 +130,18 @@ class Faults:
         if not path.startswith(("/", "*")):
             path = "/" + path
         with self.store.write() as db:
-            cursor = db.execute(
-                "INSERT INTO faults (method, path, status, retry_after, latency_ms,"
+            # Ids are never reused (a rule used up or cleared keeps its number), so `faults
+            # clear N` read from an old listing can never remove another rule.
+            rule_id = 1 + max(
+                int(self.store.get_state("fault_seq", 0) or 0),
+                int(self.store.scalar("SELECT coalesce(max(id), 0) FROM faults") or 0),
+            )
+            db.execute(
+                "INSERT INTO faults (id, method, path, status, retry_after, latency_ms,"
                 " drop_connection, remaining, probability, seed, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
+                    rule_id,
                     method,
                     path,
                     status,
@@ -147,8 +154,8 @@ class Faults:
                     created,
                 ],
             )
-            rule_id = cursor.lastrowid
-        return self.get(int(rule_id or 0))
+            self.store.set_state("fault_seq", rule_id)
+        return self.get(rule_id)
 
     def get(self, rule_id: int) -> FaultRule:
         """One rule by id."""

@@ -156,9 +156,12 @@ class Directory(DirectoryGroups):
     def _user_filter(search: str | None, include_deleted: bool) -> tuple[str, list[Any]]:
         clauses, params = [], []
         if search:
-            needle = f"%{search.casefold()}%"
+            # % and _ are plain characters of what the user typed, not wildcards
+            plain = search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            needle = f"%{plain}%"
             clauses.append(
-                "(upn_norm LIKE ? OR scim_fold(mail) LIKE ? OR scim_fold(display_name) LIKE ?)"
+                "(upn_norm LIKE ? ESCAPE '\\' OR scim_fold(mail) LIKE ? ESCAPE '\\'"
+                " OR scim_fold(display_name) LIKE ? ESCAPE '\\')"
             )
             params += [needle, needle, needle]
         if not include_deleted:
