@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from sandbox.cli.root import (
-    PORT,
     cli,
     db_option,
     settings_for,
