@@ -47,7 +47,8 @@ class LogRecord:
     reason: str | None = None
     steps: list[Step] = field(default_factory=list)
     modified: list[dict[str, Any]] = field(default_factory=list)
-    exchanges: list[int] = field(default_factory=list)
+    exchanges: list[str] = field(default_factory=list)
+    """The request-log notes (`EngineExchange.ref`) of the HTTP exchanges behind it."""
     duration_ms: float = 0.0
     change_id: str = ""
     id: str = ""
