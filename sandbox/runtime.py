@@ -291,7 +291,7 @@ class Sandbox:
             raise ConfigError("--target needs --token (the SCIM token of that endpoint)")
         store = open_store(settings)
         engine = open_provisioning(settings, store)
-        if target is not None:
+        if target is not None and token:  # checked above: a target comes with its token
             engine.configure(tenant_url=target, secret_token=token)
         provider = build_provider(store, settings, engine.request_log)
         server = None

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from sandbox.engine.scim.target_errors import ConnectionResult
 from sandbox.engine.sync.changes import ChangeFeed
 from sandbox.engine.sync.clock import SimClock, format_time, parse_time
 from sandbox.engine.sync.cycle import CycleReport, run_cycle, run_on_demand
-from sandbox.engine.sync.job import JobConfig, JobState, JobStore, forces_initial
+from sandbox.engine.sync.job import JobChanges, JobConfig, JobState, JobStore, forces_initial
 from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
 from sandbox.engine.sync.parts import CycleParts, Progress, Target
@@ -58,7 +58,7 @@ class SecretStore:
         self.path = None if db_path == ":memory:" else Path(db_path + ".secrets")
         self._memory: dict[str, str] = {}
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> dict[str, object]:
         """The stored secrets; a file that is not ours is an error, never overwritten."""
         assert self.path is not None
         if not self.path.exists():
@@ -134,7 +134,7 @@ class Provisioning:
         """The job configuration with its secret token."""
         return replace(self.jobs.config(), secret_token=self.secrets.get("secret_token"))
 
-    def configure(self, **changes: Any) -> JobConfig:
+    def configure(self, **changes: Unpack[JobChanges]) -> JobConfig:
         """Change settings (tenant_url, secret_token, scope, groups_enabled, ...) and save."""
         config = self.config()
         unknown = set(changes) - set(JobConfig.__dataclass_fields__)
@@ -151,7 +151,7 @@ class Provisioning:
         """The job state."""
         return self.jobs.state()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         """What the Provisioning overview shows."""
         config, state = self.config(), self.state()
         return {
@@ -193,14 +193,19 @@ class Provisioning:
                     "the tenant URL is 'local' but the local provider is not running"
                 )
             url = self.url_override + (("?" + url.split("?", 1)[1]) if "?" in url else "")
-        options: dict[str, Any] = {
-            "request_log": self.request_log,
-            "clock": self.clock.now,
-            "max_concurrency": config.max_concurrency,
-        }
+        log, clock, workers = self.request_log, self.clock.now, config.max_concurrency
         if self.transport is not None:
-            return ScimTarget(self.transport, url, config.secret_token, **options)
-        return ScimTarget.over_http(url, config.secret_token, **options)
+            return ScimTarget(
+                self.transport,
+                url,
+                config.secret_token,
+                request_log=log,
+                clock=clock,
+                max_concurrency=workers,
+            )
+        return ScimTarget.over_http(
+            url, config.secret_token, request_log=log, clock=clock, max_concurrency=workers
+        )
 
     def test_connection(self) -> ConnectionResult:
         """Entra's Test Connection with the configured credentials."""
@@ -325,7 +330,7 @@ class Provisioning:
         self.jobs.save_state(state)
         self.request_log.flush()
 
-    def cycles(self, limit: int = 50) -> list[dict[str, Any]]:
+    def cycles(self, limit: int = 50) -> list[dict[str, object]]:
         """The latest cycles' reports, oldest first."""
         rows = self.store.query(
             "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit]
