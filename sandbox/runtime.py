@@ -22,8 +22,9 @@ from sandbox.store import Store
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` light
     from sandbox.engine.scim.target_errors import ConnectionResult
-    from sandbox.engine.sync.cycle import CycleReport, Progress
+    from sandbox.engine.sync.cycle import CycleReport
     from sandbox.engine.sync.job import JobConfig
+    from sandbox.engine.sync.parts import Progress
     from sandbox.engine.sync.service import Provisioning
     from sandbox.engine.tenant.model import DirectoryUser
     from sandbox.scenarios.world import World
@@ -290,7 +291,7 @@ class Sandbox:
             raise ConfigError("--target needs --token (the SCIM token of that endpoint)")
         store = open_store(settings)
         engine = open_provisioning(settings, store)
-        if target is not None:
+        if target is not None and token:  # checked above: a target comes with its token
             engine.configure(tenant_url=target, secret_token=token)
         provider = build_provider(store, settings, engine.request_log)
         server = None

@@ -14,7 +14,7 @@ import pytest
 from sandbox.engine.mappings.presets import PRESETS, default_user_mappings
 from sandbox.engine.mappings.scoping import ScopingFilter, make_clause
 from sandbox.engine.scim.target_errors import CONNECTION_OK, INVALID_CREDENTIALS
-from sandbox.engine.sync.cycle import PHASE_REFERENCES, PHASE_USERS
+from sandbox.engine.sync.users_pass import PHASE_REFERENCES, PHASE_USERS
 from sandbox.provider.faults import Faults
 from tests.engine_env import CORE_USER, DOMAIN, ENTERPRISE, EngineEnv, patch, user_query
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import NotRequired, TypedDict
 from urllib.parse import urlsplit
 
 from sandbox.engine.mappings.mapping import FlowType, Mapping, MappingType, validate_mappings
@@ -30,7 +30,19 @@ ESCROW_BASE_THRESHOLD = 5000
 STATUSES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
 
 
-def _mapping_to_dict(mapping: Mapping) -> dict[str, Any]:
+class StoredMapping(TypedDict):
+    """An attribute mapping as the job configuration stores it."""
+
+    target: str
+    source: NotRequired[str]
+    type: NotRequired[str]
+    default: NotRequired[str | None]
+    flow: NotRequired[str]
+    matching_precedence: NotRequired[int]
+    required: NotRequired[bool]
+
+
+def _mapping_to_dict(mapping: Mapping) -> StoredMapping:
     return {
         "target": mapping.target,
         "source": mapping.source,
@@ -42,14 +54,14 @@ def _mapping_to_dict(mapping: Mapping) -> dict[str, Any]:
     }
 
 
-def mapping_from_dict(data: dict[str, Any]) -> Mapping:
+def mapping_from_dict(data: StoredMapping) -> Mapping:
     """Rebuild a stored mapping (re-parsing its expression)."""
     return Mapping(
         target=data["target"],
         source=data.get("source", ""),
-        type=data.get("type", "Direct"),
+        type=MappingType(data.get("type", "Direct")),
         default=data.get("default"),
-        flow=data.get("flow", "Always"),
+        flow=FlowType(data.get("flow", "Always")),
         matching_precedence=int(data.get("matching_precedence", 0)),
         required=bool(data.get("required", False)),
     )
@@ -169,6 +181,26 @@ class JobConfig:
             raise SandboxError("max concurrency must be between 1 and 32")
         validate_mappings(self.user_mappings, object_type="User")
         validate_mappings(self.group_mappings, object_type="Group")
+
+
+class JobChanges(TypedDict, total=False):
+    """Settings to change in a JobConfig (what `Provisioning.configure` takes)."""
+
+    tenant_url: str
+    secret_token: str
+    scope: str
+    scoping_filters: tuple[ScopingFilter, ...]
+    create: bool
+    update: bool
+    delete: bool
+    groups_enabled: bool
+    skip_out_of_scope_deletions: bool
+    delete_threshold: int | None
+    escrow_threshold: int
+    user_mappings: tuple[Mapping, ...]
+    group_mappings: tuple[Mapping, ...]
+    mapping_preset: str
+    max_concurrency: int
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sandbox.engine.sync.clock import CYCLE_INTERVAL, format_time, parse_time
 from sandbox.store import Store
@@ -21,7 +20,7 @@ class Link:
     object_type: str
     source_id: str
     target_id: str
-    exported: dict[str, Any]
+    exported: dict[str, object]
 
 
 @dataclass(frozen=True)

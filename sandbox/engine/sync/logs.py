@@ -12,7 +12,6 @@ import json
 import random
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from sandbox.store import Store
 
@@ -28,7 +27,7 @@ class Step:
     type: str  # import | scoping | matching | processing | referenceResolution | export
     status: str  # success | warning | failure | skipped
     description: str
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass
@@ -46,13 +45,14 @@ class LogRecord:
     error_code: str | None = None
     reason: str | None = None
     steps: list[Step] = field(default_factory=list)
-    modified: list[dict[str, Any]] = field(default_factory=list)
-    exchanges: list[int] = field(default_factory=list)
+    modified: list[dict[str, object]] = field(default_factory=list)
+    exchanges: list[str] = field(default_factory=list)
+    """The request-log notes (`EngineExchange.ref`) of the HTTP exchanges behind it."""
     duration_ms: float = 0.0
     change_id: str = ""
     id: str = ""
 
-    def step(self, name: str, kind: str, status: str, description: str, **details: Any) -> None:
+    def step(self, name: str, kind: str, status: str, description: str, **details: object) -> None:
         """Append a step."""
         self.steps.append(Step(name, kind, status, description, dict(details)))
 
@@ -60,7 +60,7 @@ class LogRecord:
         """Mark the record failed with Entra's error code and reason."""
         self.status, self.error_code, self.reason = "Failure", code, reason
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return asdict(self)
 
@@ -137,7 +137,7 @@ class ProvisioningLogs:
     ) -> list[LogRecord]:
         """Records, oldest first, filtered by cycle, source object (id or name), status, action."""
         where: list[str] = []
-        params: list[Any] = []
+        params: list[object] = []
         if cycle_id is not None:
             where.append("cycle_id = ?")
             params.append(cycle_id)

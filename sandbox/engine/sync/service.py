@@ -14,14 +14,16 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Unpack
 
 from sandbox.engine.scim.target_errors import ConnectionResult
+from sandbox.engine.sync.changes import ChangeFeed
 from sandbox.engine.sync.clock import SimClock, format_time, parse_time
-from sandbox.engine.sync.cycle import Cycle, CycleReport, Progress
-from sandbox.engine.sync.job import JobConfig, JobState, JobStore, forces_initial
+from sandbox.engine.sync.cycle import CycleReport, run_cycle, run_on_demand
+from sandbox.engine.sync.job import JobChanges, JobConfig, JobState, JobStore, forces_initial
 from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
+from sandbox.engine.sync.parts import CycleParts, Progress, Target
 from sandbox.engine.tenant.app import EnterpriseApp
 from sandbox.engine.tenant.directory import Directory
 from sandbox.errors import SandboxError
@@ -33,8 +35,6 @@ if TYPE_CHECKING:  # httpx and the SCIM client load when a target is first built
 
     from sandbox.engine.scim.target import ScimTarget
     from sandbox.engine.tenant.model import DirectoryUser
-
-USER_CHANGE_KINDS_FOR_GROUP_MEMBERS = {"assign", "unassign", "roleChange", "hardDelete"}
 
 CYCLE_LEASE = "cycle"
 """The store lease a cycle or a provision on demand holds while it runs (`<db>.cycle.lock`)."""
@@ -58,7 +58,7 @@ class SecretStore:
         self.path = None if db_path == ":memory:" else Path(db_path + ".secrets")
         self._memory: dict[str, str] = {}
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> dict[str, object]:
         """The stored secrets; a file that is not ours is an error, never overwritten."""
         assert self.path is not None
         if not self.path.exists():
@@ -118,6 +118,7 @@ class Provisioning:
         self.app = EnterpriseApp(store, self.directory)
         self.jobs = JobStore(store)
         self.links = LinkStore(store)
+        self.changes = ChangeFeed(store, self.directory)
         self.logs = ProvisioningLogs(store, seed)
         self.request_log = request_log or RequestLog(store)
         self.transport = transport
@@ -133,7 +134,7 @@ class Provisioning:
         """The job configuration with its secret token."""
         return replace(self.jobs.config(), secret_token=self.secrets.get("secret_token"))
 
-    def configure(self, **changes: Any) -> JobConfig:
+    def configure(self, **changes: Unpack[JobChanges]) -> JobConfig:
         """Change settings (tenant_url, secret_token, scope, groups_enabled, ...) and save."""
         config = self.config()
         unknown = set(changes) - set(JobConfig.__dataclass_fields__)
@@ -150,7 +151,7 @@ class Provisioning:
         """The job state."""
         return self.jobs.state()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         """What the Provisioning overview shows."""
         config, state = self.config(), self.state()
         return {
@@ -192,14 +193,19 @@ class Provisioning:
                     "the tenant URL is 'local' but the local provider is not running"
                 )
             url = self.url_override + (("?" + url.split("?", 1)[1]) if "?" in url else "")
-        options: dict[str, Any] = {
-            "request_log": self.request_log,
-            "clock": self.clock.now,
-            "max_concurrency": config.max_concurrency,
-        }
+        log, clock, workers = self.request_log, self.clock.now, config.max_concurrency
         if self.transport is not None:
-            return ScimTarget(self.transport, url, config.secret_token, **options)
-        return ScimTarget.over_http(url, config.secret_token, **options)
+            return ScimTarget(
+                self.transport,
+                url,
+                config.secret_token,
+                request_log=log,
+                clock=clock,
+                max_concurrency=workers,
+            )
+        return ScimTarget.over_http(
+            url, config.secret_token, request_log=log, clock=clock, max_concurrency=workers
+        )
 
     def test_connection(self) -> ConnectionResult:
         """Entra's Test Connection with the configured credentials."""
@@ -265,7 +271,24 @@ class Provisioning:
 
     # -- cycles --------------------------------------------------------------------------
 
-    def new_cycle(self, kind: str) -> int:
+    def parts(self, target: Target, config: JobConfig, state: JobState) -> CycleParts:
+        """The collaborators of one cycle or provision on demand, sending to `target`."""
+        return CycleParts(
+            clock=self.clock,
+            seed=self.seed,
+            tenant_domain=self.tenant_domain,
+            directory=self.directory,
+            app=self.app,
+            links=self.links,
+            logs=self.logs,
+            changes=self.changes,
+            target=target,
+            config=config,
+            state=state,
+        )
+
+    def _record_start(self, kind: str) -> int:
+        """Record a cycle as running; its id."""
         with self.store.write() as db:
             return int(
                 db.execute(
@@ -275,8 +298,8 @@ class Provisioning:
                 or 0
             )
 
-    def finish_cycle(
-        self, report: CycleReport, state: JobState, started_from: JobState, ran_with: JobConfig
+    def _record_finish(
+        self, report: CycleReport, started_from: JobState, ran_with: JobConfig
     ) -> None:
         """Record the cycle and save the job state it ends with. What was saved while it ran
         (stop, start, restart, allow deletes) is kept: each field the stored state no longer
@@ -287,7 +310,7 @@ class Provisioning:
             **{
                 name: getattr(current, name)
                 if getattr(current, name) != getattr(started_from, name)
-                else getattr(state, name)
+                else getattr(report.state, name)
                 for name in JobState.__dataclass_fields__
             }
         )
@@ -307,7 +330,7 @@ class Provisioning:
         self.jobs.save_state(state)
         self.request_log.flush()
 
-    def cycles(self, limit: int = 50) -> list[dict[str, Any]]:
+    def cycles(self, limit: int = 50) -> list[dict[str, object]]:
         """The latest cycles' reports, oldest first."""
         rows = self.store.query(
             "SELECT counts FROM cycles WHERE counts IS NOT NULL ORDER BY id DESC LIMIT ?", [limit]
@@ -339,8 +362,11 @@ class Provisioning:
         self.directory.purge_expired(self.clock.now())  # 30 days in the recycle bin (§2.7)
         kind = "initial" if state.initial_needed else "incremental"
         with self.target(config) as target:
-            cycle = Cycle(self, target, config, state, kind=kind, progress=progress)
-            report = cycle.run()
+            cycle_id = self._record_start(kind)
+            report = run_cycle(
+                self.parts(target, config, state), cycle_id, kind=kind, progress=progress
+            )
+            self._record_finish(report, started_from=state, ran_with=config)
         return report
 
     def sync(
@@ -398,65 +424,16 @@ class Provisioning:
                     ),
                     connection,
                 )
-            cycle = Cycle(self, target, config, state, kind="pod", on_demand=True)
-            outcome = cycle.provision_users([user.id])
-            record = (
-                outcome[0].record
-                if outcome
-                else LogRecord(
-                    cycle.id,
-                    cycle.now_text(),
-                    "User",
-                    user.id,
-                    user.user_principal_name,
-                    status="Skipped",
-                    reason="Nothing to do for this user.",
-                )
-            )
-            self.logs.write([record])
-            cycle.report.finished = cycle.now_text()
-            self.finish_cycle(cycle.report, state, started_from=state, ran_with=config)
-        return OnDemandResult(record, None)
+            cycle_id = self._record_start("pod")
+            done = run_on_demand(self.parts(target, config, state), cycle_id, user)
+            self._record_finish(done.report, started_from=state, ran_with=config)
+        return OnDemandResult(done.record, None)
 
-    def mapping_source(self, user_key: str) -> dict[str, Any]:
+    def mapping_source(self, user_key: str) -> dict[str, object]:
         """What the attribute mappings read for one tenant user, as a cycle builds it: its
         Entra properties plus IsSoftDeleted and appRoleAssignments (the expression playground
         evaluates against this)."""
-        from sandbox.engine.sync.users_pass import entra_source
+        from sandbox.engine.sync.user_steps import entra_source
 
-        return entra_source(self, self.config(), self.directory.get_user(user_key))[0]
-
-    # -- what changed --------------------------------------------------------------------
-
-    def directory_user_ids(self) -> list[str]:
-        return [r[0] for r in self.store.db.execute("SELECT id FROM entra_users").fetchall()]
-
-    def changed_ids(self, since: int, until: int) -> tuple[set[str], set[str]]:
-        """Users and groups touched by the changes in (since, until], read once: users
-        directly or through a group; groups by membership, assignment, deletion, or a change
-        of one of their members' state."""
-        users: set[str] = set()
-        groups: set[str] = set()
-        for change in self.directory.changes_since(since, until=until):
-            if change.object_type == "Group":
-                groups.add(change.object_id)
-            if change.object_type == "User":
-                users.add(change.object_id)
-                if change.change in ("softDelete", "restore", "hardDelete", "block", "unblock"):
-                    try:
-                        groups.update(g.id for g in self.directory.groups_of(change.object_id))
-                    except SandboxError:  # hard-deleted: its memberships went with it
-                        pass
-            elif change.change in ("memberAdd", "memberRemove"):
-                if change.detail.get("user"):
-                    users.add(change.detail["user"])
-            elif change.change in USER_CHANGE_KINDS_FOR_GROUP_MEMBERS:
-                members = change.detail.get("members")
-                if members is None:
-                    members = (
-                        [m.id for m in self.directory.members(change.object_id)]
-                        if self.directory.find_group(change.object_id)
-                        else []
-                    )
-                users.update(members)
-        return users, groups
+        user = self.directory.get_user(user_key)
+        return entra_source(self.app, self.links, self.config(), user)[0]

@@ -1,459 +1,203 @@
-"""Provides process_user: one directory user through Entra's steps (import, scoping, matching,
-export), as an initial or incremental cycle (or provision on demand) does it.
+"""Provides run_users_pass: a cycle's users, end to end (§1.2 steps 1-6).
 
-The decision table is the reference's §2.7: a user assigned, in scope and active is created
-(no match) or linked and updated (one match); unassigned, out of scope, soft-deleted or
-blocked means `active` false (a Disable) for a linked user; hard-deleted means DELETE when
-the Delete action is on; a restore flips `active` back. Disables and deletes are returned
-as deferred work, so the cycle can count them against the accidental-deletion threshold.
+Every user goes through its steps (sandbox/engine/sync/user_steps.py) on the cycle's request
+concurrency; then the accidental-deletion check holds the disables and deletes back or sends
+them (§8.3); then the links are saved, the failures escrowed (§8.1); last, a user created in
+this cycle whose manager is now in the target gets the manager by a separate PATCH (§1.2
+step 6). A quarantining failure stops the pass (`Quarantined`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
 
-from sandbox.engine.mappings.mapping import Change, compute, diff, matching_mappings
-from sandbox.engine.mappings.paths import parse_target_path, to_scim_document
-from sandbox.engine.mappings.scoping import in_scope
-from sandbox.engine.scim.target_errors import DuplicateEntries, TargetError
-from sandbox.engine.scim.wire import SINGLE_ROLE_PATH, Dialect, user_patch
+from sandbox.engine.mappings.mapping import Change
+from sandbox.engine.mappings.paths import ENTERPRISE_USER_SCHEMA
+from sandbox.engine.scim.target_errors import TargetError
+from sandbox.engine.scim.wire import user_patch
+from sandbox.engine.sync.job import Quarantine
 from sandbox.engine.sync.links import Link
-from sandbox.engine.sync.logs import LogRecord
-from sandbox.errors import ExpressionError, MappingError
+from sandbox.engine.sync.parts import CycleRun, Quarantined
+from sandbox.engine.sync.user_steps import Outcome, Tally, UserProcessor, user_dialect
 
-APP = "customappsso"
+PHASE_USERS = "users"
+PHASE_REFERENCES = "manager references"
+"""The phases a cycle reports progress in: its users (a lookup and a create or an update
+each), then the manager PATCHes sent once the managers exist (§1.2 step 6)."""
 
-UNMANAGED = "_unmanaged"
-"""Marks a link whose user was disabled by leaving scope: Entra no longer manages it."""
-"""How Entra names the target system in its step texts (the job template, §1.1)."""
-
-
-@dataclass
-class Outcome:
-    """What processing one object produced."""
-
-    record: LogRecord
-    link: Link | None = None
-    drop_link: bool = False
-    deferred: Callable[[], None] | None = None
-    """A disable or delete waiting for the accidental-deletion check."""
-    deferred_action: str | None = None
-    counter: str = "skipped"
-    """created, updated, disabled, deleted, skipped or failed."""
-    failure: TargetError | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+MANAGER_PATH = f"{ENTERPRISE_USER_SCHEMA}:manager"
 
 
-def _flat_from_resource(resource: dict[str, Any], paths: list[str]) -> dict[str, object]:
-    """Read a target resource into the flat {target path: value} form the mappings produce."""
-    flat: dict[str, object] = {}
-    for path in paths:
-        try:
-            target = parse_target_path(path)
-        except MappingError:
-            continue
-        container: Any = resource.get(target.urn, {}) if target.urn else resource
-        value = container.get(target.attribute) if isinstance(container, dict) else None
-        if target.filter_attribute is not None:
-            wanted = str(target.filter_value).lower()
-            entries = value if isinstance(value, list) else []
-            value = None
-            for entry in entries:
-                have = entry.get(target.filter_attribute) if isinstance(entry, dict) else None
-                if str(have).lower() == wanted:
-                    value = entry.get(target.sub_attribute)
-                    break
-        elif target.sub_attribute is not None:
-            value = value.get(target.sub_attribute) if isinstance(value, dict) else None
-        elif isinstance(value, dict) and "value" in value:
-            value = value["value"]  # a reference read back: {"value": id, "$ref": ...}
-        if isinstance(value, bool):
-            value = "True" if value else "False"
-        if value not in (None, "", []):
-            flat[path] = value
-    return flat
+@dataclass(frozen=True)
+class UsersPass:
+    """What the users pass did: an outcome per user that needed one (in the users' order),
+    the counts they add to the report, and the deletions held back."""
+
+    outcomes: list[Outcome]
+    counts: Counter[str] = field(default_factory=Counter)
+    staged: int = 0
+    """How many disables and deletes accidental-deletion prevention held back."""
+    held: Quarantine | None = None
+    """The TooManyDeletes quarantine the job goes to when it held them back."""
 
 
-def entra_source(engine: Any, config: Any, user: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What the attribute mappings read for one tenant user (its Entra properties plus
-    IsSoftDeleted and appRoleAssignments), and the scoping facts behind IsSoftDeleted."""
-    app = engine.app
-    assignments = app.assignments_for_user(user.id)
-    assigned = bool(assignments) if config.scope == "assigned" else True
-    source = user.source()
-    scoped, why = in_scope(config.scoping_filters, source)
-    active = not user.deleted and bool(user.account_enabled)
-    source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
-    source["appRoleAssignments"] = [a.to_dict() for a in assignments]
-    manager = source.get("manager")
-    if manager:
-        # A reference flows as the referenced user's id in the target, once it is linked
-        # there; never as the Entra objectId (§1.2 step 6, §2.4 "271").
-        linked = engine.links.target_ids("User", [str(manager)]).get(str(manager))
-        if linked:
-            source["manager"] = linked
-        else:
-            source.pop("manager")
-    facts = {
-        "IsActive": active,
-        "Assigned": assigned,
-        "InScope": scoped,
-        "ScopeEvaluationResult": why,
-        "SoftDeleted": user.deleted,
-        "AccountEnabled": bool(user.account_enabled),
-    }
-    return source, facts
+def run_users_pass(run: CycleRun, user_ids: list[str]) -> UsersPass:
+    """Provision these users fully: decide, check the deletions, export, save the links and
+    escrows, set the manager references."""
+    outcomes = _process(run, user_ids)
+    outcomes, staged, held = _deletions(run, outcomes)
+    counts = _finish(run, outcomes)
+    _references(run, outcomes)
+    return UsersPass(outcomes, counts, staged, held)
 
 
-class UserProcessor:
-    """Processes users for one cycle; the cycle gives it its collaborators."""
+def _process(run: CycleRun, user_ids: list[str]) -> list[Outcome]:
+    processor = UserProcessor(run)
 
-    def __init__(self, cycle: Any) -> None:
-        self.cycle = cycle
-        self.config = cycle.config
-        self.engine = cycle.engine
-        self.target = cycle.target
-        self.dialect = Dialect.LEGACY if cycle.on_demand else self.target.dialect
-
-    # -- the source side ---------------------------------------------------------------
-
-    def _source(self, user: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        return entra_source(self.engine, self.config, user)
-
-    def _compute(self, source: dict[str, Any], on_create: bool) -> dict[str, object]:
-        return compute(
-            self.config.user_mappings, source, context=self.cycle.context, on_create=on_create
-        )
-
-    # -- the request helper ------------------------------------------------------------
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        """Run one request; a 429 waits Retry-After on the simulated clock and retries (§2.8)."""
-        for attempt in range(4):
-            try:
-                return fn()
-            except TargetError as error:
-                if not error.retryable or attempt == 3:
-                    raise
-                self.cycle.throttled(error.retry_after)
-        raise AssertionError("unreachable")
-
-    # -- one user ----------------------------------------------------------------------
-
-    def process(self, user_id: str) -> Outcome | None:
-        """Run one user; None when the user needs no log entry (not ours, nothing to do)."""
-        started = time.perf_counter()
-        with self.target.recording() as seen:
-            outcome = self._process(user_id)
-        if outcome is not None:
-            outcome.record.exchanges = [e.ref for e in seen]
-            outcome.record.duration_ms = (time.perf_counter() - started) * 1000
+    def one(user_id: str) -> Outcome | None:
+        outcome = processor.process(user_id)
+        if outcome is not None and outcome.failure is not None and outcome.failure.quarantines:
+            raise Quarantined.by(outcome.failure)
         return outcome
 
-    def _process(self, user_id: str) -> Outcome | None:
-        engine = self.engine
-        user = engine.directory.find_user(user_id)
-        link = engine.links.get("User", user_id)
-        name = (
-            user.user_principal_name
-            if user
-            else (link.exported.get("userName") if link else user_id)
+    return [o for o in run.map(one, user_ids, PHASE_USERS) if o is not None]
+
+
+def _deletions(
+    run: CycleRun, outcomes: list[Outcome]
+) -> tuple[list[Outcome], int, Quarantine | None]:
+    """Accidental-deletion prevention: too many disables+deletes are staged (§8.3); otherwise
+    the deferred disables and deletes are sent."""
+    parts = run.parts
+    deferred = [o for o in outcomes if o.deferred is not None]
+    threshold = parts.config.delete_threshold
+    if threshold is not None and len(deferred) > threshold and not parts.state.force_deletes:
+        reason = (
+            f"{len(deferred)} disables and deletes in this cycle exceed the accidental-"
+            f"deletion threshold ({threshold}); held back until deletes are allowed"
         )
-        record = LogRecord(self.cycle.id, self.cycle.now_text(), "User", user_id, str(name))
-        if user is None:
-            if link is None:
-                return None
-            if link.exported.get(UNMANAGED):
-                return Outcome(record, drop_link=True, counter="none")  # no longer managed
-            record.step(
-                "EntryImportDelete",
-                "import",
-                "success",
-                f"Received User '{name}' change of type (Delete) from Azure Active Directory",
-            )
-            return self._delete(record, link)
-        source, facts = self._source(user)
-        record.step(
-            "EntryImport",
-            "import",
-            "success",
-            f"Retrieved User '{name}' from Azure Active Directory",
-            **{k: source.get(k) for k in ("userPrincipalName", "mail", "displayName")},
+        for outcome in deferred:
+            outcome.record.action = "StagedDelete"
+            outcome.record.status = "Skipped"
+            outcome.record.reason = reason
+        parts.links.stage(
+            [
+                (o.record.object_type, o.record.source_id, o.deferred_action or "Disable")
+                for o in deferred
+            ],
+            run.id,
         )
-        entitled = source["IsSoftDeleted"] == "False"
-        record.step(
-            "EntrySynchronizationScoping",
-            "scoping",
-            "success" if entitled else "skipped",
-            "User is in scope" if entitled else "User is not in scope or not active",
-            **facts,
+        held = Quarantine(
+            reason="TooManyDeletes",
+            error=f"{len(deferred)} deletions exceed the threshold of {threshold}",
+            current_began=run.now_text(),
+            series_began=run.now_text(),
+            next_attempt=run.now_text(),
         )
+        staged = {
+            id(o): replace(o, counter=Tally.STAGED, link=None, drop_link=False, deferred=None)
+            for o in deferred
+        }
+        return [staged.get(id(o), o) for o in outcomes], len(deferred), held
+    sent: dict[int, Outcome] = {}
+    for outcome in deferred:
+        assert outcome.deferred is not None
         try:
-            if link is None:
-                if not entitled:
-                    if (
-                        self.config.scope == "all"
-                        or self.cycle.kind == "initial"
-                        or self.cycle.on_demand
-                    ):
-                        record.status = "Skipped"
-                        record.reason = _skip_reason(facts)
-                        record.step("EntrySynchronizationSkip", "export", "skipped", record.reason)
-                        return Outcome(record)
-                    return None
-                return self._match_or_create(record, source)
-            return self._update_linked(record, source, link, facts)
-        except (MappingError, ExpressionError) as error:
-            record.fail(
-                "AttributeMappingEvaluationFailed"
-                if not isinstance(error, MappingError)
-                else "MappingEvaluationFailed",
-                f"An error occured while evaluating the mappings: {error}",
-            )
-            return Outcome(record, counter="failed", extra={"escrow": False})
+            outcome.deferred()
         except TargetError as error:
-            record.fail(error.error_code, error.reason)
-            return Outcome(record, counter="failed", failure=error)
+            outcome.record.fail(error.error_code, error.reason)
+            sent[id(outcome)] = replace(
+                outcome, counter=Tally.FAILED, failure=error, link=None, drop_link=False
+            )
+    if parts.state.force_deletes:
+        parts.links.clear_staged()
+    return [sent.get(id(o), o) for o in outcomes], 0, None
 
-    def _match_or_create(self, record: LogRecord, source: dict[str, Any]) -> Outcome:
-        flat = self._compute(source, on_create=True)
-        matched = None
-        for mapping in matching_mappings(self.config.user_mappings):
-            value = flat.get(mapping.target)
-            if value in (None, ""):
-                continue
-            try:
-                matched = self.call(partial(self.target.match_user, mapping.target, str(value)))
-            except DuplicateEntries as duplicate:
-                _matching_step(record, mapping.target, value, duplicate.matches)
-                record.fail(
-                    duplicate.error_code,
-                    f'{duplicate.matches} users in {APP} match {mapping.target} eq "{value}"',
-                )
-                return Outcome(record, counter="failed", extra={"escrow": True})
-            _matching_step(record, mapping.target, value, 0 if matched is None else 1)
-            if matched is not None:
-                break
-        else:
-            if not any(flat.get(m.target) for m in matching_mappings(self.config.user_mappings)):
-                record.fail("ImportSkipped", "the user has no value for any matching attribute")
-                return Outcome(record, counter="failed", extra={"escrow": False})
-        if matched is None:
-            if not self.config.create:
-                record.status, record.reason = "Skipped", "the Create target object action is off"
-                return Outcome(record)
-            record.action = "Create"
-            record.step(
-                "EntrySynchronizationAdd",
-                "processing",
-                "success",
-                f"User will be created in {APP} (User is active and assigned in Azure "
-                f"Active Directory, but no matching User was found in {APP})",
-            )
-            created = self.call(lambda: self.target.create_user(to_scim_document(flat)))
-            record.target_id = str(created.get("id"))
-            record.modified = [
-                {"displayName": p, "oldValue": None, "newValue": v} for p, v in flat.items()
-            ]
-            record.step(
-                "EntryExportAdd",
-                "export",
-                "success",
-                f"User '{record.source_name}' was created in {APP}",
-            )
-            return Outcome(
-                record,
-                link=Link("User", record.source_id, record.target_id, flat),
-                counter="created",
-            )
-        target_id = str(matched.get("id"))
-        record.target_id = target_id
-        desired = self._compute(source, on_create=False)
-        current = _flat_from_resource(matched, list(desired))
-        return self._export_update(record, target_id, diff(current, desired), desired, "Update")
 
-    def _update_linked(
-        self, record: LogRecord, source: dict[str, Any], link: Link, facts: dict[str, Any]
-    ) -> Outcome:
-        record.target_id = link.target_id
-        resource = self.call(lambda: self.target.get_user(link.target_id))  # read by id (§2.4)
-        record.step(
-            "EntryImport",
-            "matching",
-            "success",
-            f"Retrieved '{record.source_name}' from {APP}",
-            targetId=link.target_id,
-        )
-        desired = self._compute(source, on_create=False)
-        changes = diff(link.exported, desired)
-        entitled = source["IsSoftDeleted"] == "False"
-        if not entitled and link.exported.get("active") != "False":
-            only_scope = (
-                facts["IsActive"] and facts["Assigned"] is not False and not facts["InScope"]
+def _finish(run: CycleRun, outcomes: list[Outcome]) -> Counter[str]:
+    """Save and drop the links, release the users that went through, escrow the failures."""
+    links, now = run.parts.links, run.now()
+    links.save([o.link for o in outcomes if o.link is not None], now)
+    links.drop("User", [o.record.source_id for o in outcomes if o.drop_link])
+    links.release("User", [o.record.source_id for o in outcomes if o.counter != Tally.FAILED])
+    counts: Counter[str] = Counter()
+    for outcome in outcomes:
+        if outcome.counter == Tally.UNLOGGED:
+            continue
+        counts[outcome.counter.counted] += 1
+        record = outcome.record
+        if outcome.counter == Tally.FAILED and outcome.escrow:
+            escrow = links.escrow(
+                "User",
+                record.source_id,
+                record.error_code or "Unknown",
+                record.reason or "",
+                run.now(),
             )
-            unassigned_only = facts["IsActive"] and not facts["Assigned"]
-            if (only_scope or unassigned_only) and self.config.skip_out_of_scope_deletions:
-                record.status = "Skipped"
-                record.reason = "SkipOutOfScopeDeletions is on: out-of-scope users are not disabled"
-                return Outcome(record)
-            # Unassigned or out of scope: the user is no longer managed, and a later hard
-            # delete sends nothing (HPW, "Unassigned first, later soft-deleted").
-            unmanaged = facts["IsActive"] and (not facts["Assigned"] or not facts["InScope"])
-            return self._defer(record, link, changes, desired, "Disable", unmanaged)
-        if not entitled:  # already disabled: the user is no longer managed (§2.7)
-            record.status = "Skipped"
-            record.reason = "The user is already disabled in the target; nothing more is done."
-            record.step("EntrySynchronizationSkip", "export", "skipped", record.reason)
-            return Outcome(record)
-        if entitled and link.exported.get("active") == "False":
-            return self._export_update(record, link.target_id, changes, desired, "Update")
-        if resource is not None and not self.cycle.incremental_diff_only:
-            changes = diff(_flat_from_resource(resource, list(desired)), desired)
-        return self._export_update(record, link.target_id, changes, desired, "Update")
-
-    def _export_update(
-        self,
-        record: LogRecord,
-        target_id: str,
-        changes: list[Change],
-        desired: dict[str, object],
-        action: str,
-    ) -> Outcome:
-        link = Link("User", record.source_id, target_id, desired)
-        if not changes:
-            record.status = "Skipped"
             record.reason = (
-                "The state of the user in both the source and target systems already match."
+                f"{record.reason} This operation was retried {escrow.attempts - 1} "
+                f"times. It will be retried again after this date: {escrow.next_attempt}"
             )
-            record.step(
-                "EntrySynchronizationSkip",
-                "export",
-                "skipped",
-                record.reason,
-                SkipReason="RedundantExport",
-            )
-            return Outcome(record, link=link)
-        if not self.config.update:
-            record.status, record.reason = "Skipped", "the Update target object action is off"
-            return Outcome(record)
-        wire = changes
-        if any(c.path == SINGLE_ROLE_PATH for c in changes):
-            # The role travels as the assignment's {id, value, displayName}, stringified
-            # without the flag (§5.4), not as the bare value SingleAppRoleAssignment returns.
-            roles = {
-                a.value: a.to_dict() for a in self.engine.app.assignments_for_user(record.source_id)
-            }
-            wire = [
-                c._replace(new=roles.get(str(c.new), c.new)) if c.path == SINGLE_ROLE_PATH else c
-                for c in changes
-            ]
-        body = user_patch(wire, self.dialect, on_demand=self.cycle.on_demand)
-        if not body["Operations"]:
-            record.status, record.reason = "Skipped", "nothing Entra flows changed"
-            return Outcome(record, link=link)
-        record.action = action
-        record.modified = [
-            {"displayName": c.path, "oldValue": c.old, "newValue": c.new} for c in changes
-        ]
-        self.call(lambda: self.target.patch_user(target_id, body))
-        record.step(
-            "EntryExportUpdate",
-            "export",
-            "success",
-            f"User '{record.source_name}' was updated in {APP}",
-        )
-        return Outcome(record, link=link, counter="updated")
+    return counts
 
-    def _defer(
-        self,
-        record: LogRecord,
-        link: Link,
-        changes: list[Change],
-        desired: dict[str, object],
-        action: str,
-        unmanaged: bool = False,
-    ) -> Outcome:
-        if not self.config.update:
-            record.status, record.reason = "Skipped", "the Update target object action is off"
-            return Outcome(record)
-        active_changes = [c for c in changes if c.path == "active"] or [
-            Change("active", link.exported.get("active"), "False")
-        ]
-        body = user_patch(active_changes, self.dialect, on_demand=self.cycle.on_demand)
-        record.action = action
-        record.modified = [
-            {"displayName": c.path, "oldValue": c.old, "newValue": c.new} for c in active_changes
-        ]
-        exported = {**link.exported, "active": "False"}
-        if unmanaged:
-            exported[UNMANAGED] = True
-        outcome = Outcome(
-            record,
-            link=Link("User", link.source_id, link.target_id, exported),
-            counter="disabled",
-            deferred_action=action,
-        )
 
-        def run() -> None:
-            self.call(lambda: self.target.patch_user(link.target_id, body))
-            record.step(
-                "EntryExportUpdate",
-                "export",
-                "success",
-                f"User '{record.source_name}' was disabled in {APP}",
-            )
+def _references(run: CycleRun, outcomes: list[Outcome]) -> None:
+    """Reference resolution (§1.2 step 6): a user created in this cycle whose manager is now
+    in the target gets the manager by a separate PATCH (sent as concurrently as the users
+    were)."""
+    parts = run.parts
+    if not any(m.target == MANAGER_PATH for m in parts.config.user_mappings):
+        return
+    dialect = user_dialect(run)
+    target, directory, links = parts.target, parts.directory, parts.links
+    pending: list[tuple[Outcome, Link, str]] = []
+    for outcome in outcomes:
+        if outcome.counter != Tally.CREATED or outcome.link is None:
+            continue
+        user = directory.find_user(outcome.record.source_id)
+        if user is None or not user.manager or outcome.link.exported.get(MANAGER_PATH):
+            continue
+        manager = links.target_ids("User", [user.manager]).get(user.manager)
+        if manager is not None:
+            pending.append((outcome, outcome.link, manager))
 
-        outcome.deferred = run
-        return outcome
-
-    def _delete(self, record: LogRecord, link: Link) -> Outcome:
-        record.target_id = link.target_id
-        if not self.config.delete:
-            record.status, record.reason = "Skipped", "the Delete target object action is off"
-            return Outcome(record)
-        record.action = "Delete"
-        outcome = Outcome(record, drop_link=True, counter="deleted", deferred_action="Delete")
-
-        def run() -> None:
+    def send(item: tuple[Outcome, Link, str]) -> tuple[TargetError | None, list[str]]:
+        _outcome, link, manager = item
+        body = user_patch([Change(MANAGER_PATH, None, manager)], dialect, on_demand=run.on_demand)
+        with target.recording() as seen:
             try:
-                self.call(lambda: self.target.delete_user(link.target_id))
+                run.send(partial(target.patch_user, link.target_id, body))
             except TargetError as error:
-                if error.status != 404:  # already gone is what we wanted
-                    raise
+                return error, [e.ref for e in seen]
+        return None, [e.ref for e in seen]
+
+    updated = []
+    for (outcome, link, manager), (error, refs) in zip(
+        pending, run.map(send, pending, PHASE_REFERENCES), strict=True
+    ):
+        record = outcome.record
+        record.exchanges.extend(refs)
+        if error is not None:
+            # a reference failure leaves the object provisioned: a warning (§8.2)
             record.step(
-                "EntryExportDelete",
-                "export",
-                "success",
-                f"User '{record.source_name}' was deleted in {APP}",
+                "EntryReferenceResolution",
+                "referenceResolution",
+                "failure",
+                f"Failed to set the manager: {error.reason}",
             )
-
-        outcome.deferred = run
-        return outcome
-
-
-def _matching_step(record: LogRecord, target: str, value: object, matches: int) -> None:
-    record.step(
-        "EntryImport",
-        "matching",
-        "success",
-        f"Retrieved {matches} '{target} eq {value}' from {APP}",
-        attribute=target,
-        value=value,
-        matches=matches,
-    )
-
-
-def _skip_reason(facts: dict[str, Any]) -> str:
-    if facts.get("SoftDeleted"):
-        return "The user is soft-deleted in Azure Active Directory and is not provisioned."
-    if not facts.get("AccountEnabled"):
-        return (
-            "The user is blocked from signing in (accountEnabled false): it must be active first."
+            record.status, record.error_code = "Warning", error.error_code
+            record.reason = error.reason
+            continue
+        record.step(
+            "EntryReferenceResolution",
+            "referenceResolution",
+            "success",
+            "The manager reference was set once the manager existed in the target",
         )
-    if not facts.get("Assigned"):
-        return "The user is not assigned to the application (not effectively entitled)."
-    return "The user does not pass the scoping filters."
+        record.modified.append({"displayName": MANAGER_PATH, "oldValue": None, "newValue": manager})
+        updated.append(
+            Link("User", link.source_id, link.target_id, {**link.exported, MANAGER_PATH: manager})
+        )
+    links.save(updated, run.now())
