@@ -539,18 +539,10 @@ def pod(user: str, as_json: bool) -> None:
     if as_json:
         emit_json(record.to_dict())
     else:
-        click.echo(
-            f"{record.source_name}: {record.action} {record.status}"
-            + (f" ({record.error_code})" if record.error_code else "")
-        )
-        for number, step in enumerate(record.steps, 1):
-            click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
-        for change in record.modified:
-            click.echo(
-                f"     {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}"
-            )
-        if record.reason:
-            click.echo(f"  {record.reason}")
+        head, *rest = record.describe()
+        click.echo(head)
+        for line in rest:
+            click.echo(f"  {line}")
     if record.status == "Failure":
         raise click.ClickException(
             f"provisioning {record.source_name} failed"
@@ -634,24 +626,12 @@ def logs(
 
 def _print_record(record: Any) -> None:
     """One provisioning log record as the portal's detail pane shows it."""
-    error = f" ({record.error_code})" if record.error_code else ""
-    click.echo(
-        f"cycle {record.cycle_id}  {record.at}  {record.object_type} {record.source_name}: "
-        f"{record.action} {record.status}{error}"
-    )
+    head, *rest = record.describe()
+    click.echo(f"cycle {record.cycle_id}  {record.at}  {record.object_type} {head}")
     if record.target_id:
         click.echo(f"  target id: {record.target_id}")
-    if record.reason:
-        click.echo("  reason:")
-        for line in record.reason.splitlines():
-            click.echo(f"    {line}")
-    for number, step in enumerate(record.steps, 1):
-        click.echo(f"  {number}. [{step.status}] {step.name}: {step.description}")
-    for change in record.modified:
-        click.echo(
-            f"  modified {change['displayName']}: {change.get('oldValue')!r} -> "
-            f"{change.get('newValue')!r}"
-        )
+    for line in rest:
+        click.echo(f"  {line}")
     if record.exchanges:
         refs = ", ".join(f"#{ref}" for ref in record.exchanges)
         click.echo(f"  exchanges: {refs} (Activity, or `sandbox transcript export`)")

@@ -269,17 +269,5 @@ per cycle.
                 severity="information" if result.ok else "error",
             )
         elif hasattr(result, "record"):  # provision on demand
-            record = result.record
-            lines = [
-                f"{record.source_name}: {record.action} {record.status}"
-                + (f" ({record.error_code})" if record.error_code else "")
-            ]
-            for number, step in enumerate(record.steps, 1):
-                lines.append(f"{number}. [{step.status}] {step.name}: {step.description}")
-            for change in record.modified:
-                lines.append(
-                    f"   {change['displayName']}: {change['oldValue']!r} -> {change['newValue']!r}"
-                )
-            if record.reason:
-                lines.append(record.reason)
+            lines = result.record.describe()
             self.app.push_screen(MessageDialog("Provision on demand", "\n".join(lines)))

@@ -60,6 +60,23 @@ class LogRecord:
         """Mark the record failed with Entra's error code and reason."""
         self.status, self.error_code, self.reason = "Failure", code, reason
 
+    def describe(self) -> list[str]:
+        """The record as the portal's detail pane reads it: a headline, then the steps, the
+        modified values and the reason, a line each (the CLI and the UI print these)."""
+        error = f" ({self.error_code})" if self.error_code else ""
+        lines = [f"{self.source_name}: {self.action} {self.status}{error}"]
+        lines += [
+            f"{number}. [{step.status}] {step.name}: {step.description}"
+            for number, step in enumerate(self.steps, 1)
+        ]
+        lines += [
+            f"{change['displayName']}: {change.get('oldValue')!r} -> {change.get('newValue')!r}"
+            for change in self.modified
+        ]
+        if self.reason:
+            lines += self.reason.splitlines()
+        return lines
+
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return asdict(self)
