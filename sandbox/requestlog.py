@@ -11,10 +11,10 @@ import json
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Any
 
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp
 
 MAX_BODY_CHARS = 65_536
 """Longest body kept per exchange; longer ones are cut with a marker."""
@@ -37,10 +37,6 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
         else:
             out[name] = value
     return out
-
-
-def _iso(moment: Any) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def _text(body: str | bytes | None) -> str | None:
@@ -75,7 +71,7 @@ class Exchange:
 
     def row(self) -> tuple[Any, ...]:
         """The request_log row; the formatting work happens here, off the request path."""
-        at = self.at if isinstance(self.at, str) else _iso(self.at)
+        at = self.at if isinstance(self.at, str) else format_timestamp(self.at)
         return (
             at,
             self.side,

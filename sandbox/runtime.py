@@ -13,12 +13,11 @@ from sandbox.config import Settings
 from sandbox.errors import ConfigError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
-from sandbox.provider.filters import format_datetime
 from sandbox.provider.nulab import NulabRules, nulab_schema
 from sandbox.provider.org import CoreOverOrganization, Organization
-from sandbox.provider.users import utc_now
 from sandbox.requestlog import RequestLog
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp, utc_now
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` light
     from sandbox.engine.scim.target_errors import ConnectionResult
@@ -89,7 +88,7 @@ def bootstrap_provider(store: Store, settings: Settings) -> Bootstrap:
         state = credentials.state()
         if not state.token_issued:  # never clobber a token issued by hand
             credentials.set_enabled(True)
-            token = credentials.issue(format_datetime(utc_now()), store.get_state("owner_id"))
+            token = credentials.issue(format_timestamp(utc_now()), store.get_state("owner_id"))
         elif state.token_issuer is None:  # issued before the organization had its admins
             store.set_state("token_issuer", store.get_state("owner_id"))
         store.set_state("bootstrapped", True)
@@ -121,7 +120,9 @@ def bootstrap_tenant(store: Store, settings: Settings) -> bool:
         people.append((given or member.username, family or member.username, member.email))
     seed_tenant(
         engine.directory,
-        seed=settings.seed, users=max(DEFAULT_TENANT_USERS, len(people)), people=people
+        seed=settings.seed,
+        users=max(DEFAULT_TENANT_USERS, len(people)),
+        people=people,
     )
     return True
 
@@ -467,7 +468,7 @@ class Sandbox:
         """Issue a new SCIM token as the current issuer (or the owner); the old one stops
         working. `use_in_engine` also enters it as the engine's secret token."""
         issuer = self.store.get_state("token_issuer") or self.store.get_state("owner_id")
-        token = self.credentials.issue(format_datetime(utc_now()), issuer)
+        token = self.credentials.issue(format_timestamp(utc_now()), issuer)
         if use_in_engine:
             self.engine.configure(secret_token=token)
         return token

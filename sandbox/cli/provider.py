@@ -240,9 +240,8 @@ def provider_token_issue(
 ) -> None:
     """Issue a new SCIM token (replacing the old one) and print it with the SCIM URL, once."""
     from sandbox.provider.auth import Credentials
-    from sandbox.provider.filters import format_datetime
-    from sandbox.provider.users import utc_now
     from sandbox.runtime import LOCAL_TARGET, open_provisioning, scim_url
+    from sandbox.timestamps import format_timestamp, utc_now
 
     settings = settings_for(port=port)
     org = _org()
@@ -250,7 +249,7 @@ def provider_token_issue(
     # the owner issues by default, under the same rule as anyone named: an active admin
     admin = org.check_issuer(issuer or owner.email) if (issuer or owner) else None
     credentials = Credentials(org.store)
-    token = credentials.issue(format_datetime(utc_now()), admin.id if admin else None)
+    token = credentials.issue(format_timestamp(utc_now()), admin.id if admin else None)
     url = scim_url(host, settings.port, settings)
     engine = open_provisioning(settings, org.store)
     local = engine.config().tenant_url.split("?")[0].rstrip("/") == LOCAL_TARGET

@@ -17,10 +17,11 @@ from sandbox.provider.errors import error_response, register_error_handlers
 from sandbox.provider.faults import Faults
 from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
-from sandbox.provider.users import UserRepository, utc_now
+from sandbox.provider.users import UserRepository
 from sandbox.provider.views import bp
 from sandbox.requestlog import Exchange, RequestLog
 from sandbox.store import Store
+from sandbox.timestamps import utc_now
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Any
 from sandbox.errors import ScimError
 from sandbox.provider.schema import Attribute, UserSchema
 from sandbox.provider.syntax import holds_lone_surrogate, huge_number, kind, parse_filter_tree
+from sandbox.timestamps import format_timestamp
 
 MAX_FILTER_LENGTH = 4096
 """Longest filter accepted; longer ones get 400 invalidFilter rather than a slow parse."""
@@ -53,11 +54,6 @@ def _number(value: int) -> str:
     return text if len(text) <= 40 else f"{text[:20]}...({len(text)} digits)"
 
 
-def format_datetime(value: datetime) -> str:
-    """The stored form of a dateTime: UTC, milliseconds, 'Z' (sorts as it compares)."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
 def _datetime_value(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ScimError(400, "a dateTime comparison needs a string value", "invalidFilter")
@@ -67,7 +63,7 @@ def _datetime_value(raw: Any) -> str:
         raise ScimError(400, f"{raw!r} is not an RFC 3339 dateTime", "invalidFilter") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return format_datetime(parsed)
+    return format_timestamp(parsed)
 
 
 @dataclass

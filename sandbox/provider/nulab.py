@@ -11,7 +11,6 @@ from dataclasses import replace
 from typing import Any
 
 from sandbox.errors import ScimError
-from sandbox.provider.filters import format_datetime
 from sandbox.provider.org import (
     ELIGIBLE_SINCE,
     EMAIL,
@@ -27,7 +26,8 @@ from sandbox.provider.org import (
 )
 from sandbox.provider.rules import OrgRules, WritePlan
 from sandbox.provider.schema import Attribute, UserSchema
-from sandbox.provider.users import StoredUser, utc_now
+from sandbox.provider.users import StoredUser
+from sandbox.timestamps import format_timestamp, utc_now
 
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TIMEZONE = "Asia/Tokyo"
@@ -174,7 +174,7 @@ class NulabRules(OrgRules):
             "role": role,
             "language": language,
             "timezone": timezone,
-            "org_updated": format_datetime(self.clock()),
+            "org_updated": format_timestamp(self.clock()),
         }
         return WritePlan(doc, org, self._seat_check if doc.get("active", True) else None)
 
@@ -243,7 +243,7 @@ class NulabRules(OrgRules):
             notes.append(f"role downgraded from {old_role} to GUEST")
         if activating:
             effects.append(self._seat_check)
-        org = {"role": role, "label": PROVISIONED, "org_updated": format_datetime(self.clock())}
+        org = {"role": role, "label": PROVISIONED, "org_updated": format_timestamp(self.clock())}
         if doc == current.doc and current.org.get("label") == PROVISIONED:
             org = {}  # nothing changes: keep the version (and the eligibility date) as they are
 

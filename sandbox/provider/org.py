@@ -14,11 +14,11 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from sandbox.errors import NotFoundError, SandboxError
-from sandbox.provider.filters import format_datetime
 from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
-from sandbox.provider.users import ConcurrentUpdate, OrgStorage, UserRepository, utc_now
+from sandbox.provider.users import ConcurrentUpdate, OrgStorage, UserRepository
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp, utc_now
 
 ELIGIBLE_SINCE = "2023-01-16"
 """Guide, Requirements: only Managed Accounts created or updated after January 16, 2023."""
@@ -299,7 +299,7 @@ class Organization:
             raise SandboxError(
                 "nothing to change: give --role, --language, --timezone, --name or --active"
             )
-        changes["org_updated"] = format_datetime(self.clock())
+        changes["org_updated"] = format_timestamp(self.clock())
         repo = MemberRepository(self.store, UserSchema(), clock=self.clock)
         for _ in range(8):  # re-read and retry if a SCIM write lands in between
             current = repo.get(member.id)

@@ -12,11 +12,10 @@ from typing import Any
 from faker import Faker
 
 from sandbox.errors import SandboxError
-from sandbox.provider.filters import format_datetime
 from sandbox.provider.org import ROLES, MemberRepository, member_record
 from sandbox.provider.schema import UserSchema
-from sandbox.provider.users import utc_now
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp, utc_now
 
 TEAM_NAMES = ("Engineering", "Design", "Sales", "Support", "Marketing", "Research")
 TIMEZONES = (
@@ -70,7 +69,7 @@ def seed_organization(
     fake.seed_instance(seed)
     rng = random.Random(seed)
     repo = MemberRepository(store, UserSchema(), clock=clock, new_id=seeded_ids(seed))
-    now = format_datetime(clock())
+    now = format_timestamp(clock())
     taken: set[str] = set()
     ids: list[tuple[str, str, str]] = []  # (id, role, kind)
     with store.write() as db:
@@ -86,7 +85,7 @@ def seed_organization(
             else:
                 kind = "nulab" if roll < 0.12 else "managed"
                 ineligible = kind == "managed" and 0.12 <= roll < 0.24
-                updated = format_datetime(INELIGIBLE_UPDATED) if ineligible else now
+                updated = format_timestamp(INELIGIBLE_UPDATED) if ineligible else now
                 role = rng.choices(ROLES, weights=(2, 6, 2))[0]
             language = "ja" if index == 0 or rng.random() < 0.35 else "en"
             timezone = "Asia/Tokyo" if index == 0 else rng.choice(TIMEZONES)

@@ -8,14 +8,14 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sandbox.errors import ScimError, UniquenessError
-from sandbox.provider.filters import format_datetime
 from sandbox.provider.resources import compact_json, multi_value_rows
 from sandbox.provider.schema import UserSchema
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp, utc_now
 
 Clock = Callable[[], datetime]
 
@@ -36,11 +36,6 @@ class ConcurrentUpdate(ScimError):
 
     def __init__(self, user_id: str) -> None:
         super().__init__(409, f"User {user_id} was modified concurrently; retry", "uniqueness")
-
-
-def utc_now() -> datetime:
-    """The real clock (UTC); scenarios inject a simulated one instead."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +260,7 @@ class UserRepository:
         effects: Effects | None = None,
     ) -> StoredUser:
         """Insert a new user; 409 uniqueness when userName is taken (case-insensitively)."""
-        now = format_datetime(self.clock())
+        now = format_timestamp(self.clock())
         user_id = self.new_id()
         columns = self._columns(doc)
         org = {k: v for k, v in (org or {}).items() if k in self._org_columns}
@@ -304,7 +299,7 @@ class UserRepository:
         org = {k: v for k, v in (org or {}).items() if k in columns and current.org.get(k) != v}
         if doc == current.doc and not org:
             return current
-        now = format_datetime(self.clock())
+        now = format_timestamp(self.clock())
         changed = {
             k: v
             for k, v in self._columns(doc).items()

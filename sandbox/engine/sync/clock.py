@@ -16,6 +16,22 @@ from datetime import UTC, datetime, timedelta
 
 from sandbox.errors import SandboxError
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp as format_time
+from sandbox.timestamps import parse_timestamp as parse_time
+
+# format_time and parse_time: the engine's names for sandbox.timestamps' two functions.
+__all__ = [
+    "CYCLE_INTERVAL",
+    "EPOCH",
+    "MAX_DURATION",
+    "MAX_SPEED",
+    "QUARANTINE_INTERVAL",
+    "REREAD_S",
+    "SimClock",
+    "format_time",
+    "parse_duration",
+    "parse_time",
+]
 
 CYCLE_INTERVAL = timedelta(minutes=40)
 """Entra's fixed interval between cycles (reference §1.1, §1.3: PT40M)."""
@@ -56,11 +72,6 @@ def _stored_for(store: Store) -> _Stored:
         return found
 
 
-def format_time(moment: datetime) -> str:
-    """ISO 8601 UTC with milliseconds and Z, the form every stored time has."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
 def parse_duration(text: object) -> timedelta:
     """`40m`, `6h`, `31d` or `90s` as a timedelta; anything else is a SandboxError."""
     units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -77,11 +88,6 @@ def parse_duration(text: object) -> timedelta:
 
 MAX_DURATION = timedelta(days=3650)
 """The longest duration read (ten years: the simulated clock stays well inside its calendar)."""
-
-
-def parse_time(text: str) -> datetime:
-    """Read a stored time back."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class SimClock:

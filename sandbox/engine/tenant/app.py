@@ -15,9 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.engine.tenant.directory import Directory
-from sandbox.engine.tenant.model import iso, random_id
+from sandbox.engine.tenant.model import random_id
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp
 
 _ROLE_NAMESPACE = uuid.UUID("6f1c6c52-3b7e-4d3e-9a51-5a0f5c1e2b7d")
 """Role ids are uuid5(namespace, value): fixed per value, the same in every sandbox."""
@@ -174,7 +175,7 @@ class EnterpriseApp:
             db.execute(
                 "INSERT INTO app_assignments (id, principal_type, principal_id, role, created) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [assignment_id, kind, principal_id, app_role.value, iso(self.clock())],
+                [assignment_id, kind, principal_id, app_role.value, format_timestamp(self.clock())],
             )
             self.directory.record_change(
                 db,
@@ -199,7 +200,7 @@ class EnterpriseApp:
                     [app_role.value],
                 )
             ]
-            now = iso(self.clock())
+            now = format_timestamp(self.clock())
             rows = [(self.new_id(), "User", user_id, app_role.value, now) for user_id in ids]
             db.conn.executemany(
                 "INSERT INTO app_assignments (id, principal_type, principal_id, role, created) "

@@ -22,14 +22,13 @@ from sandbox.engine.tenant.model import (
     DirectoryUser,
     check_upn,
     clean_properties,
-    iso,
     random_id,
     to_json,
     user_row,
-    utc_now,
 )
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp, utc_now
 
 __all__ = ["Change", "Directory", "DirectoryGroup", "DirectoryUser", "PROPERTY_NAMES"]
 
@@ -71,7 +70,7 @@ class Directory(DirectoryGroups):
     ) -> None:
         """Append many (object_type, object_id, change, detail) rows at one time; a detail
         may come JSON-encoded already (bulk seeding)."""
-        stamp = iso(at or self.clock())
+        stamp = format_timestamp(at or self.clock())
         db.conn.executemany(
             "INSERT INTO changes (at, object_type, object_id, change, detail) VALUES (?, ?, ?, ?, ?)",
             [
@@ -186,7 +185,7 @@ class Directory(DirectoryGroups):
             if "manager" in values:
                 values["manager"] = self._manager_id(values["manager"], object_id)
             values = {name: values[name] for name in PROPERTY_NAMES if name in values}
-            db.execute(USER_INSERT, user_row(object_id, values, iso(self.clock())))
+            db.execute(USER_INSERT, user_row(object_id, values, format_timestamp(self.clock())))
             self.record_change(db, "User", object_id, "add", {"userPrincipalName": upn})
         return self.get_user(object_id)
 
@@ -226,7 +225,8 @@ class Directory(DirectoryGroups):
             if user.deleted:
                 raise SandboxError(f"{user.user_principal_name} is already in the recycle bin")
             db.execute(
-                "UPDATE entra_users SET deleted_at = ? WHERE id = ?", [iso(self.clock()), user.id]
+                "UPDATE entra_users SET deleted_at = ? WHERE id = ?",
+                [format_timestamp(self.clock()), user.id],
             )
             self.record_change(db, "User", user.id, "softDelete")
         return self.get_user(user.id)
@@ -282,7 +282,7 @@ class Directory(DirectoryGroups):
     def purge_expired(self, now: datetime | None = None) -> list[str]:
         """Hard-delete users soft-deleted 30 or more days before `now`; return their ids."""
         moment = now or self.clock()
-        cutoff = iso(moment - timedelta(days=RECYCLE_BIN_DAYS))
+        cutoff = format_timestamp(moment - timedelta(days=RECYCLE_BIN_DAYS))
         with self.store.write():
             ids = [
                 r[0]
@@ -298,7 +298,9 @@ class Directory(DirectoryGroups):
 
     def _save(self, db: Any, user: DirectoryUser, props: dict[str, Any]) -> None:
         props = {n: props[n] for n in PROPERTY_NAMES if props.get(n) is not None}
-        row = user_row(user.id, props, user.created or iso(self.clock()), user.deleted_at)
+        row = user_row(
+            user.id, props, user.created or format_timestamp(self.clock()), user.deleted_at
+        )
         db.execute(
             "UPDATE entra_users SET upn = ?, upn_norm = ?, mail = ?, display_name = ?, "
             "account_enabled = ?, user_type = ?, props = ? WHERE id = ?",

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser, iso
+from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 from sandbox.errors import NotFoundError, SandboxError
 from sandbox.store import Store
+from sandbox.timestamps import format_timestamp
 
 _GROUP_COLUMNS = (
     "g.id, g.display_name, g.description, g.created, "
@@ -68,7 +69,7 @@ class DirectoryGroups:
             db.execute(
                 "INSERT INTO entra_groups (id, display_name, description, security_enabled, "
                 "created) VALUES (?, ?, ?, 1, ?)",
-                [group_id, name, description, iso(self.clock())],
+                [group_id, name, description, format_timestamp(self.clock())],
             )
             self.record_change(db, "Group", group_id, "add", {"displayName": name})
         return self.get_group(group_id)

@@ -12,7 +12,6 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.errors import SandboxError
@@ -61,16 +60,6 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def to_json(value: Any) -> str:
     """Compact JSON as stored (one shared encoder: json.dumps with options builds one a call)."""
     return _ENCODER.encode(value)
-
-
-def iso(moment: datetime) -> str:
-    """The stored form of a time: UTC, milliseconds, 'Z' (sorts as it compares)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
-def utc_now() -> datetime:
-    """The real clock (UTC); the engine injects its simulated one instead."""
-    return datetime.now(UTC)
 
 
 def random_id() -> str:

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
-from sandbox.engine.tenant.model import USER_INSERT, iso, to_json, user_row
+from sandbox.engine.tenant.model import USER_INSERT, to_json, user_row
 from sandbox.errors import SandboxError
+from sandbox.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from sandbox.engine.tenant.directory import Directory
@@ -203,7 +204,7 @@ def seed_tenant(
     streets = [extra.street_name() for _ in range(50)]
     guest_domains = [extra.domain_name() for _ in range(20)]
     company = extra.company()
-    now = iso(directory.clock())
+    now = format_timestamp(directory.clock())
     unique_upn, unique_mail = _Unique(), _Unique()
     cumulative = list(itertools.accumulate(c.weight for c in COUNTRIES))
     departments = list(DEPARTMENTS)
