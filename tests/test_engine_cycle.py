@@ -118,8 +118,9 @@ def test_a_managed_account_matched_by_mail_is_linked_and_patched_only_where_diff
     assert env.org.member(member.id).label == "Provisioned Managed Account"
 
 
-def test_several_matches_are_duplicate_target_entries_and_nothing_is_written(core_env):
-    env = core_env
+def _target_users_sharing_external_id(env, *names: str) -> None:
+    """Match on externalId, and put users with these userNames and externalId "ada" in the
+    target (so a tenant user "ada" matches all of them)."""
     env.engine.configure(user_mappings=tuple(
         replace(m, matching_precedence=1 if m.target == "externalId" else 0)
         for m in default_user_mappings()))
@@ -127,10 +128,15 @@ def test_several_matches_are_duplicate_target_entries_and_nothing_is_written(cor
     with httpx.Client(transport=httpx.WSGITransport(app=env.provider),
                       base_url="http://provider/scim/v2",
                       headers={"Authorization": f"Bearer {token}"}) as client:
-        for name in ("ada.one@example.com", "ada.two@example.com"):
+        for name in names:
             response = client.post("/Users", json={"schemas": [CORE_USER], "userName": name,
                                                    "externalId": "ada"})
             assert response.status_code == 201
+
+
+def test_several_matches_are_duplicate_target_entries_and_nothing_is_written(core_env):
+    env = core_env
+    _target_users_sharing_external_id(env, "ada.one@example.com", "ada.two@example.com")
     user = env.add_user("ada")
     report = env.cycle()
     assert env.lines() == [("GET", "/Users", user_query("ada", "externalId"))]
@@ -142,16 +148,9 @@ def test_several_matches_are_duplicate_target_entries_and_nothing_is_written(cor
 
 def test_a_duplicate_match_is_logged_with_how_many_matched(core_env):
     env = core_env
-    env.engine.configure(user_mappings=tuple(
-        replace(m, matching_precedence=1 if m.target == "externalId" else 0)
-        for m in default_user_mappings()))
-    token = env.engine.config().secret_token
-    with httpx.Client(transport=httpx.WSGITransport(app=env.provider),
-                      base_url="http://provider/scim/v2",
-                      headers={"Authorization": f"Bearer {token}"}) as client:
-        for name in ("ada.one@example.com", "ada.two@example.com", "ada.three@example.com"):
-            client.post("/Users", json={"schemas": [CORE_USER], "userName": name,
-                                        "externalId": "ada"})
+    _target_users_sharing_external_id(
+        env, "ada.one@example.com", "ada.two@example.com", "ada.three@example.com"
+    )
     env.add_user("ada")
     (record,) = env.records(env.cycle().id)
     matching = [s for s in record.steps if s.type == "matching"]
