@@ -161,7 +161,7 @@ def engine_token_is_current(engine: Provisioning) -> bool | None:
     """Whether the engine's secret token is the local provider's current SCIM token (None when
     the engine targets another endpoint, whose tokens the sandbox cannot know)."""
     config = engine.config()
-    if config.tenant_url.split("?")[0].rstrip("/") != LOCAL_TARGET:
+    if not config.is_local:
         return None
     return Credentials(engine.store).is_current(config.secret_token)
 
@@ -182,8 +182,7 @@ def running_engine(settings: Settings, store: Store | None = None) -> Iterator[P
     from sandbox.server import EmbeddedServer, server_log_path
 
     engine = open_provisioning(settings, store)
-    url = engine.config().tenant_url
-    if url.split("?")[0].rstrip("/") != LOCAL_TARGET:
+    if not engine.config().is_local:
         yield engine
         return
     server = EmbeddedServer(

@@ -240,7 +240,7 @@ def provider_token_issue(
 ) -> None:
     """Issue a new SCIM token (replacing the old one) and print it with the SCIM URL, once."""
     from sandbox.provider.auth import Credentials
-    from sandbox.runtime import LOCAL_TARGET, open_provisioning, scim_url
+    from sandbox.runtime import open_provisioning, scim_url
     from sandbox.timestamps import format_timestamp, utc_now
 
     settings = settings_for(port=port)
@@ -252,7 +252,7 @@ def provider_token_issue(
     token = credentials.issue(format_timestamp(utc_now()), admin.id if admin else None)
     url = scim_url(host, settings.port, settings)
     engine = open_provisioning(settings, org.store)
-    local = engine.config().tenant_url.split("?")[0].rstrip("/") == LOCAL_TARGET
+    local = engine.config().is_local
     if use_in_engine:
         engine.configure(secret_token=token)
     if as_json:
