@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
-from sandbox.engine.mappings.mapping import ENTERPRISE_USER_SCHEMA, Change, parse_target_path
+from sandbox.engine.mappings.mapping import Change, parse_target_path
+from sandbox.scim_names import CORE_GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, PATCH_OP
 
-PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-CORE_GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ADSCIM_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 """The Microsoft schema Entra lists in every group POST (§9 step 2)."""
 ROLE_TYPE = "WindowsAzureActiveDirectoryRole"
@@ -29,7 +28,6 @@ SINGLE_ROLE_PATH = 'roles[primary eq "True"].value'
 __all__ = [
     "ADSCIM_GROUP_SCHEMA",
     "FLAG",
-    "PATCH_OP_SCHEMA",
     "Dialect",
     "base_url",
     "dialect_from_url",
@@ -188,7 +186,7 @@ def user_patch(
             operations.append({"op": _op(verb, dialect), "path": path, "value": value})
         elif fold:
             operations.append({"op": _op(verb, dialect), "value": fold})
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+    return {"schemas": [PATCH_OP], "Operations": operations}
 
 
 def group_patch(changes: Iterable[Change], dialect: Dialect) -> dict[str, object]:
@@ -225,7 +223,7 @@ def group_member_patch(
     elif remove_ids:
         for member in remove_ids:
             operations.append({"op": "remove", "path": f"members[value eq {_quoted(member)}]"})
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+    return {"schemas": [PATCH_OP], "Operations": operations}
 
 
 def group_post(display_name: str, external_id: str | None = None) -> dict[str, object]:

@@ -29,6 +29,7 @@ from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.users_pass import Outcome, UserProcessor
 from sandbox.expressions import EvaluationContext
+from sandbox.scim_names import quarantine_reason
 
 DEFAULT_RETRY_AFTER = 60.0
 """Seconds to wait on a 429 without a Retry-After header."""
@@ -189,8 +190,7 @@ class Cycle:
                     self.report.counts[_counter(record)] += 1
                 stopping = next((e for e in self._group_errors if e.quarantines), None)
                 if stopping is not None:
-                    raise Quarantined("EncounteredQuarantineException" if stopping.status == 401
-                                      else "Unknown", stopping.reason)
+                    raise Quarantined(quarantine_reason(stopping.status), stopping.reason)
         except Quarantined as stop:
             aborted = stop
         self.engine.logs.write(records)
@@ -218,8 +218,7 @@ class Cycle:
             outcome = processor.process(user_id)
             if outcome is not None and outcome.failure is not None and outcome.failure.quarantines:
                 error = outcome.failure
-                reason = ("EncounteredQuarantineException" if error.status == 401 else "Unknown")
-                raise Quarantined(reason, error.reason)
+                raise Quarantined(quarantine_reason(error.status), error.reason)
             return outcome
 
         return [o for o in self._map(one, user_ids, PHASE_USERS) if o is not None]

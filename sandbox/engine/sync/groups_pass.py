@@ -16,8 +16,7 @@ from sandbox.engine.scim.target_errors import TargetError
 from sandbox.engine.scim.wire import group_member_patch, group_patch, group_post
 from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.logs import LogRecord
-
-APP = "customappsso"
+from sandbox.scim_names import APP
 
 
 class GroupProcessor:

@@ -24,12 +24,10 @@ from sandbox.engine.scim.wire import SINGLE_ROLE_PATH, Dialect, user_patch
 from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.errors import ExpressionError, MappingError
-
-APP = "customappsso"
+from sandbox.scim_names import APP
 
 UNMANAGED = "_unmanaged"
 """Marks a link whose user was disabled by leaving scope: Entra no longer manages it."""
-"""How Entra names the target system in its step texts (the job template, §1.1)."""
 
 
 @dataclass
