@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from sandbox.config import Settings
+from sandbox.engine.scim.tenant_url import LOCAL, TenantUrl
 from sandbox.errors import ConfigError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
@@ -64,7 +65,7 @@ class Bootstrap:
     token: str | None
 
 
-LOCAL_TARGET = "local"
+LOCAL_TARGET = LOCAL
 """The tenant URL meaning "the sandbox's own provider"; resolved to its loopback URL at run time."""
 
 DEFAULT_TENANT_USERS = 40
@@ -160,7 +161,7 @@ def engine_token_is_current(engine: Provisioning) -> bool | None:
     """Whether the engine's secret token is the local provider's current SCIM token (None when
     the engine targets another endpoint, whose tokens the sandbox cannot know)."""
     config = engine.config()
-    if config.tenant_url.split("?")[0].rstrip("/") != LOCAL_TARGET:
+    if not config.is_local:
         return None
     return Credentials(engine.store).is_current(config.secret_token)
 
@@ -181,8 +182,7 @@ def running_engine(settings: Settings, store: Store | None = None) -> Iterator[P
     from sandbox.server import EmbeddedServer, server_log_path
 
     engine = open_provisioning(settings, store)
-    url = engine.config().tenant_url
-    if url.split("?")[0].rstrip("/") != LOCAL_TARGET:
+    if not engine.config().is_local:
         yield engine
         return
     server = EmbeddedServer(
@@ -219,10 +219,6 @@ def scim_url(host: str, port: int, settings: Settings) -> str:
 
 
 # -- `sandbox up`: the whole sandbox in one process ------------------------------------------
-
-FLAG = "aadOptscim062020"
-"""The tenant-URL query flag that switches the engine to the SCIM 2020 dialect."""
-
 
 def serve_locally(app: Flask, settings: Settings, port: int) -> EmbeddedServer:
     """Serve `app` on a loopback port: `port` if free, else any free one (the UI shows which).
@@ -342,12 +338,8 @@ class Sandbox:
 
     def set_flag(self, on: bool) -> JobConfig:
         """Add or remove ?aadOptscim062020 on the tenant URL (the SCIM 2020 dialect)."""
-        url = self.engine.config().tenant_url
-        base, _, query = url.partition("?")
-        params = [p for p in query.split("&") if p and p.split("=")[0].lower() != FLAG.lower()]
-        if on:
-            params.append(FLAG)
-        return self.engine.configure(tenant_url=base + ("?" + "&".join(params) if params else ""))
+        url = TenantUrl.parse(self.engine.config().tenant_url).with_flag(on)
+        return self.engine.configure(tenant_url=str(url))
 
     def test_connection(self) -> ConnectionResult:
         """Entra's Test connection; when it fails because the engine holds a token the local

@@ -25,11 +25,10 @@ def target_user_attributes(engine: Provisioning) -> TargetAttributes:
     """The user attributes the configured target publishes at /Schemas (read over HTTP); the
     default SCIM User attributes when it publishes none or cannot be reached (`origin` says
     which, and why)."""
-    url = engine.config().tenant_url
     where = (
         "the local provider's /Schemas"
         if engine.config().is_local
-        else (f"the target's /Schemas at {url.split('?')[0].rstrip('/')}/Schemas")
+        else (f"the target's /Schemas at {engine.config().url.base}/Schemas")
     )
     try:
         with engine.target() as target:
