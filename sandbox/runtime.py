@@ -220,6 +220,7 @@ def scim_url(host: str, port: int, settings: Settings) -> str:
 
 # -- `sandbox up`: the whole sandbox in one process ------------------------------------------
 
+
 def serve_locally(app: Flask, settings: Settings, port: int) -> EmbeddedServer:
     """Serve `app` on a loopback port: `port` if free, else any free one (the UI shows which).
     A port that is not one (out of range), or one this user may not open, is a ConfigError."""
