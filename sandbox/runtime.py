@@ -245,9 +245,10 @@ class Sandbox:
     """The sandbox in one process, for `sandbox up` and the terminal UI: the store, the
     provider served on a loopback port (or reached in process), and the engine against it.
 
-    It adds to the engine and provider APIs only what a screen needs in one call (the
-    ?aadOptscim062020 toggle, one mapping's edit, a Faker user); everything else is reached
-    through `engine`, `org`, `credentials` and `faults`, the same objects the CLI uses.
+    A screen's one-call actions (the ?aadOptscim062020 toggle, one mapping's edit, a Faker
+    user) delegate to the rules' homes (`TenantUrl.with_flag`, `sync.mapping_edit`,
+    `tenant.seed`); everything else is reached through `engine`, `org`, `credentials` and
+    `faults`, the same objects the CLI uses.
     """
 
     def __init__(
@@ -406,14 +407,10 @@ class Sandbox:
         ).config
 
     def remove_mapping(self, target: str) -> JobConfig:
-        """Remove one user mapping (a required one is refused by validation)."""
-        from sandbox.errors import MappingError
+        """Remove one user mapping (a required one is refused: `remove_user_mapping`)."""
+        from sandbox.engine.sync.mapping_edit import remove_user_mapping
 
-        config = self.engine.config()
-        if any(m.required for m in config.user_mappings if m.target == target):
-            raise MappingError(f"{target} is required: it can be edited, not removed")
-        rows = tuple(m for m in config.user_mappings if m.target != target)
-        return self.engine.configure(user_mappings=rows, mapping_preset="custom")
+        return remove_user_mapping(self.engine, target)
 
     def use_preset(self, name: str) -> JobConfig:
         """A ready-made user mapping set ("default" or "nulab")."""
@@ -427,33 +424,10 @@ class Sandbox:
 
     def add_random_user(self) -> DirectoryUser:
         """A new seeded Faker tenant member (same database and seed, same user)."""
-        from faker import Faker
+        from sandbox.engine.tenant.seed import add_random_user
 
-        from sandbox.engine.tenant.seed import ascii_alias
-
-        directory = self.engine.directory
-        fake = Faker("en_US")
-        fake.seed_instance(f"{self.settings.seed}-user-{directory.count()}")
-        for _ in range(20):
-            given, family = fake.first_name(), fake.last_name()
-            upn = f"{ascii_alias(given, family)}@{self.engine.tenant_domain}"
-            if directory.find_user(upn) is None:
-                break
-        else:
-            upn = f"user{directory.count() + 1}@{self.engine.tenant_domain}"
-        return directory.add_user(
-            userPrincipalName=upn,
-            mail=upn,
-            displayName=f"{given} {family}",
-            givenName=given,
-            surname=family,
-            jobTitle=fake.job()[:60],
-            department=fake.random_element(
-                ("Sales", "Engineering", "Marketing", "Support", "Research")
-            ),
-            preferredLanguage="en-US",
-            country="United States",
-            usageLocation="US",
+        return add_random_user(
+            self.engine.directory, seed=self.settings.seed, domain=self.engine.tenant_domain
         )
 
     def issue_token(self, use_in_engine: bool = False) -> str:
