@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from sandbox.config import Settings
+from sandbox.engine.scim.tenant_url import LOCAL, TenantUrl
 from sandbox.errors import ConfigError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
@@ -65,7 +66,7 @@ class Bootstrap:
     token: str | None
 
 
-LOCAL_TARGET = "local"
+LOCAL_TARGET = LOCAL
 """The tenant URL meaning "the sandbox's own provider"; resolved to its loopback URL at run time."""
 
 DEFAULT_TENANT_USERS = 40
@@ -220,9 +221,6 @@ def scim_url(host: str, port: int, settings: Settings) -> str:
 
 # -- `sandbox up`: the whole sandbox in one process ------------------------------------------
 
-FLAG = "aadOptscim062020"
-"""The tenant-URL query flag that switches the engine to the SCIM 2020 dialect."""
-
 
 def serve_locally(app: Flask, settings: Settings, port: int) -> EmbeddedServer:
     """Serve `app` on a loopback port: `port` if free, else any free one (the UI shows which).
@@ -248,9 +246,10 @@ class Sandbox:
     """The sandbox in one process, for `sandbox up` and the terminal UI: the store, the
     provider served on a loopback port (or reached in process), and the engine against it.
 
-    It adds to the engine and provider APIs only what a screen needs in one call (the
-    ?aadOptscim062020 toggle, one mapping's edit, a Faker user); everything else is reached
-    through `engine`, `org`, `credentials` and `faults`, the same objects the CLI uses.
+    A screen's one-call actions (the ?aadOptscim062020 toggle, one mapping's edit, a Faker
+    user) delegate to the rules' homes (`TenantUrl.with_flag`, `sync.mapping_edit`,
+    `tenant.seed`); everything else is reached through `engine`, `org`, `credentials` and
+    `faults`, the same objects the CLI uses.
     """
 
     def __init__(
@@ -342,12 +341,8 @@ class Sandbox:
 
     def set_flag(self, on: bool) -> JobConfig:
         """Add or remove ?aadOptscim062020 on the tenant URL (the SCIM 2020 dialect)."""
-        url = self.engine.config().tenant_url
-        base, _, query = url.partition("?")
-        params = [p for p in query.split("&") if p and p.split("=")[0].lower() != FLAG.lower()]
-        if on:
-            params.append(FLAG)
-        return self.engine.configure(tenant_url=base + ("?" + "&".join(params) if params else ""))
+        url = TenantUrl.parse(self.engine.config().tenant_url).with_flag(on)
+        return self.engine.configure(tenant_url=str(url))
 
     def test_connection(self) -> ConnectionResult:
         """Entra's Test connection; when it fails because the engine holds a token the local
@@ -413,14 +408,10 @@ class Sandbox:
         ).config
 
     def remove_mapping(self, target: str) -> JobConfig:
-        """Remove one user mapping (a required one is refused by validation)."""
-        from sandbox.errors import MappingError
+        """Remove one user mapping (a required one is refused: `remove_user_mapping`)."""
+        from sandbox.engine.sync.mapping_edit import remove_user_mapping
 
-        config = self.engine.config()
-        if any(m.required for m in config.user_mappings if m.target == target):
-            raise MappingError(f"{target} is required: it can be edited, not removed")
-        rows = tuple(m for m in config.user_mappings if m.target != target)
-        return self.engine.configure(user_mappings=rows, mapping_preset="custom")
+        return remove_user_mapping(self.engine, target)
 
     def use_preset(self, name: str) -> JobConfig:
         """A ready-made user mapping set ("default" or "nulab")."""
@@ -434,33 +425,10 @@ class Sandbox:
 
     def add_random_user(self) -> DirectoryUser:
         """A new seeded Faker tenant member (same database and seed, same user)."""
-        from faker import Faker
+        from sandbox.engine.tenant.seed import add_random_user
 
-        from sandbox.engine.tenant.seed import ascii_alias
-
-        directory = self.engine.directory
-        fake = Faker("en_US")
-        fake.seed_instance(f"{self.settings.seed}-user-{directory.count()}")
-        for _ in range(20):
-            given, family = fake.first_name(), fake.last_name()
-            upn = f"{ascii_alias(given, family)}@{self.engine.tenant_domain}"
-            if directory.find_user(upn) is None:
-                break
-        else:
-            upn = f"user{directory.count() + 1}@{self.engine.tenant_domain}"
-        return directory.add_user(
-            userPrincipalName=upn,
-            mail=upn,
-            displayName=f"{given} {family}",
-            givenName=given,
-            surname=family,
-            jobTitle=fake.job()[:60],
-            department=fake.random_element(
-                ("Sales", "Engineering", "Marketing", "Support", "Research")
-            ),
-            preferredLanguage="en-US",
-            country="United States",
-            usageLocation="US",
+        return add_random_user(
+            self.engine.directory, seed=self.settings.seed, domain=self.engine.tenant_domain
         )
 
     def issue_token(self, use_in_engine: bool = False) -> str:

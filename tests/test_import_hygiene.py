@@ -25,6 +25,16 @@ def test_core_modules_do_not_import_the_ui(module):
         assert not {m for m in loaded if m.split(".")[0] == "sqlite_utils"}
 
 
+@pytest.mark.parametrize("module", ["sandbox.timestamps", "sandbox.scim_names"])
+def test_the_shared_values_import_only_the_standard_library(module):
+    code = f"import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
+    tops = {name.split(".")[0] for name in loaded}
+    others = {t for t in tops - set(sys.stdlib_module_names) if not t.startswith("__")}
+    assert others - {"sandbox"} <= {"_distutils_hack"}  # setuptools' import hook
+    assert {m for m in loaded if m.startswith("sandbox")} == {"sandbox", module}
+
+
 def test_import_linter_contracts_hold():
     result = subprocess.run(["lint-imports"], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

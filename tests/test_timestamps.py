@@ -3,9 +3,6 @@ the provider, the engine's clock, the tenant and the request log all write it.""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -57,13 +54,3 @@ def test_the_cli_takes_time_formatting_from_timestamps_not_the_filter_compiler()
     import sandbox.provider.filters as filters
 
     assert not hasattr(filters, "format_datetime")
-
-
-@pytest.mark.parametrize("module", ["sandbox.timestamps"])
-def test_the_shared_values_import_only_the_standard_library(module):
-    code = f"import sys, json, {module}; print(json.dumps(sorted(sys.modules)))"
-    loaded = json.loads(subprocess.check_output([sys.executable, "-c", code], text=True))
-    tops = {name.split(".")[0] for name in loaded}
-    others = {t for t in tops - set(sys.stdlib_module_names) if not t.startswith("__")}
-    assert others - {"sandbox"} <= {"_distutils_hack"}  # setuptools' import hook
-    assert {m for m in loaded if m.startswith("sandbox")} == {"sandbox", module}

@@ -110,7 +110,7 @@ class SandboxApp(App[None]):
     def describe_target(self) -> str:
         """Where the provider listens and where the engine sends."""
         config = self.sandbox.engine.config()
-        target = "local provider" if config.is_local else config.tenant_url.split("?")[0]
+        target = "local provider" if config.is_local else config.url.base
         if self.session is not None:  # the engine reaches it through the WSGI transport
             return f"provider in process, no loopback port · scenario {self.session.path.name}"
         return f"provider {self.sandbox.provider_url} · engine -> {target}"

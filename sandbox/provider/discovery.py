@@ -5,12 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.config import Settings
-from sandbox.provider.schema import (
-    CORE_USER,
-    ENTERPRISE_USER,
-    RESOURCE_TYPE_SCHEMA,
-    SPC_SCHEMA,
-)
+from sandbox.provider.schema import RESOURCE_TYPE_SCHEMA, SPC_SCHEMA
+from sandbox.scim_names import CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA
 
 
 def service_provider_config(settings: Settings) -> dict[str, Any]:
@@ -45,8 +41,8 @@ def resource_types() -> list[dict[str, Any]]:
             "name": "User",
             "endpoint": "/Users",
             "description": "User Account",
-            "schema": CORE_USER,
-            "schemaExtensions": [{"schema": ENTERPRISE_USER, "required": False}],
+            "schema": CORE_USER_SCHEMA,
+            "schemaExtensions": [{"schema": ENTERPRISE_USER_SCHEMA, "required": False}],
             "meta": {"resourceType": "ResourceType", "location": "/ResourceTypes/User"},
         }
     ]

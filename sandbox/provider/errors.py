@@ -9,7 +9,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from sandbox.errors import SandboxError, ScimError
-from sandbox.provider.schema import ERROR
+from sandbox.scim_names import ERROR
 
 log = logging.getLogger(__name__)
 

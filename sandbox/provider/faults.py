@@ -21,7 +21,7 @@ from flask import Response
 
 from sandbox.errors import SandboxError
 from sandbox.provider.errors import SCIM_JSON
-from sandbox.provider.schema import ERROR
+from sandbox.scim_names import ERROR
 from sandbox.store import Store
 
 FAULT_STATUSES = (401, 403, 404, 409, 429, 500, 502, 503)

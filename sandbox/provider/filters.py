@@ -15,6 +15,7 @@ from typing import Any
 from sandbox.errors import ScimError
 from sandbox.provider.schema import Attribute, UserSchema
 from sandbox.provider.syntax import holds_lone_surrogate, huge_number, kind, parse_filter_tree
+from sandbox.scim_names import CORE_USER_SCHEMA
 from sandbox.timestamps import format_timestamp
 
 MAX_FILTER_LENGTH = 4096
@@ -151,7 +152,7 @@ class FilterCompiler:
 
     def _json(self, attribute: Attribute, sub: str | None = None) -> str:
         path = "$"
-        if attribute.schema != "urn:ietf:params:scim:schemas:core:2.0:User":
+        if attribute.schema != CORE_USER_SCHEMA:
             path += f'."{attribute.schema}"'
         path += f'."{attribute.name}"'
         if sub:

@@ -15,9 +15,10 @@ from typing import Any
 from sandbox.errors import ScimError
 from sandbox.provider.filters import MAX_FILTER_LENGTH
 from sandbox.provider.resources import check_primary, coerce_boolean, coerce_value
-from sandbox.provider.schema import CORE_USER, ENTERPRISE_USER, PATCH_OP, Attribute, UserSchema
+from sandbox.provider.schema import Attribute, UserSchema
 from sandbox.provider.syntax import holds_lone_surrogate, huge_number, kind, parse_path_tree
 from sandbox.provider.wirejson import loads_or_none
+from sandbox.scim_names import ENTERPRISE_USER_SCHEMA, PATCH_OP
 
 MAX_OPERATIONS = 1000
 """Most operations one PATCH may carry (ServiceProviderConfig patch is unbounded in RFC)."""
@@ -96,13 +97,15 @@ class Patcher:
 
     def _pathless(self, op: str, value: dict[str, Any]) -> None:
         for key, item in value.items():
-            if key.lower() == ENTERPRISE_USER.lower():
+            if key.lower() == ENTERPRISE_USER_SCHEMA.lower():
                 if not isinstance(item, dict):
-                    raise ScimError(400, f"{ENTERPRISE_USER} must be an object", "invalidValue")
+                    raise ScimError(
+                        400, f"{ENTERPRISE_USER_SCHEMA} must be an object", "invalidValue"
+                    )
                 for sub_key, sub_value in item.items():
                     if sub_key.lower() == "schemas":  # as at the top level: not an attribute
                         continue
-                    self._with_path(op, f"{ENTERPRISE_USER}:{sub_key}", sub_value, True)
+                    self._with_path(op, f"{ENTERPRISE_USER_SCHEMA}:{sub_key}", sub_value, True)
                 continue
             if key.lower() in ("schemas", "id", "meta"):
                 continue
@@ -133,21 +136,21 @@ class Patcher:
         return attribute
 
     def _container(self, attribute: Attribute, create: bool) -> dict[str, Any] | None:
-        if attribute.schema == ENTERPRISE_USER:
+        if attribute.schema == ENTERPRISE_USER_SCHEMA:
             if create:
-                return self.doc.setdefault(ENTERPRISE_USER, {})
-            return self.doc.get(ENTERPRISE_USER)
+                return self.doc.setdefault(ENTERPRISE_USER_SCHEMA, {})
+            return self.doc.get(ENTERPRISE_USER_SCHEMA)
         return self.doc
 
     def _with_path(self, op: str, raw: str, value: Any, has_value: bool) -> None:
-        if raw.strip().lower() == ENTERPRISE_USER.lower():
+        if raw.strip().lower() == ENTERPRISE_USER_SCHEMA.lower():
             # RFC 7643 §3.3: an extension's attributes sit in a container named by its URN,
             # so the bare URN is a path to that container, patched as a complex attribute.
             if op == "remove":
-                removed = self.doc.pop(ENTERPRISE_USER, None) or {}
+                removed = self.doc.pop(ENTERPRISE_USER_SCHEMA, None) or {}
                 self.touched.extend(removed)
             else:
-                self._pathless(op, {ENTERPRISE_USER: value})
+                self._pathless(op, {ENTERPRISE_USER_SCHEMA: value})
             return
         node = self._parse(raw)
         if node is None:
@@ -297,8 +300,8 @@ class Patcher:
             container[attribute.name] = kept
         if current in (None, [], {}):
             container.pop(attribute.name, None)
-        if attribute.schema == ENTERPRISE_USER and not container:
-            self.doc.pop(ENTERPRISE_USER, None)
+        if attribute.schema == ENTERPRISE_USER_SCHEMA and not container:
+            self.doc.pop(ENTERPRISE_USER_SCHEMA, None)
 
 
 def _is_hollow(item: dict[str, Any]) -> bool:
@@ -397,4 +400,4 @@ def _compare(sub: Attribute, actual: Any, op: str, expected: Any) -> bool:
     }[op]
 
 
-__all__ = ["Patcher", "parse_patch_request", "matches", "CORE_USER"]
+__all__ = ["Patcher", "matches", "parse_patch_request"]

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sandbox.errors import ScimError
-from sandbox.provider.schema import CORE_USER, ENTERPRISE_USER, Attribute, UserSchema
+from sandbox.provider.schema import Attribute, UserSchema
 from sandbox.provider.wirejson import loads_or_none
+from sandbox.scim_names import CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA
 
 TRUE_STRINGS = {"true": True, "false": False}
 
@@ -145,24 +146,26 @@ def normalize_payload(
     if schemas is not None:
         if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
             raise ScimError(400, "schemas must be a list of URIs", "invalidSyntax")
-        if CORE_USER.lower() not in {s.lower() for s in schemas}:
-            raise ScimError(400, f"schemas must include {CORE_USER}", "invalidValue")
+        if CORE_USER_SCHEMA.lower() not in {s.lower() for s in schemas}:
+            raise ScimError(400, f"schemas must include {CORE_USER_SCHEMA}", "invalidValue")
     doc: dict[str, Any] = {}
     for key, value in payload.items():
         if key.lower() in ("schemas", "meta", "id"):
             continue
-        if key.lower() == ENTERPRISE_USER.lower():
+        if key.lower() == ENTERPRISE_USER_SCHEMA.lower():
             if value is None:
                 continue
             if not isinstance(value, dict):
-                raise ScimError(400, f"{ENTERPRISE_USER} must be an object", "invalidValue")
+                raise ScimError(400, f"{ENTERPRISE_USER_SCHEMA} must be an object", "invalidValue")
             for sub_key, sub_value in value.items():
-                set_attribute(schema, doc, sub_key, sub_value, uri=ENTERPRISE_USER, notes=notes)
+                set_attribute(
+                    schema, doc, sub_key, sub_value, uri=ENTERPRISE_USER_SCHEMA, notes=notes
+                )
             continue
         uri = None
         name = key
-        if key.lower().startswith(CORE_USER.lower() + ":"):
-            uri, name = CORE_USER, key[len(CORE_USER) + 1 :]
+        if key.lower().startswith(CORE_USER_SCHEMA.lower() + ":"):
+            uri, name = CORE_USER_SCHEMA, key[len(CORE_USER_SCHEMA) + 1 :]
         set_attribute(schema, doc, name, value, uri=uri, notes=notes)
     if not doc.get("userName"):
         raise ScimError(400, "userName is required", "invalidValue")
@@ -194,21 +197,21 @@ def set_attribute(
     if attribute.multi_valued and coerced:
         check_primary(attribute, coerced)
     container = doc
-    if attribute.schema == ENTERPRISE_USER:
-        container = doc.setdefault(ENTERPRISE_USER, {})
+    if attribute.schema == ENTERPRISE_USER_SCHEMA:
+        container = doc.setdefault(ENTERPRISE_USER_SCHEMA, {})
     if coerced is None:
         container.pop(attribute.name, None)
     else:
         container[attribute.name] = coerced
-    if attribute.schema == ENTERPRISE_USER and not container:
-        doc.pop(ENTERPRISE_USER, None)
+    if attribute.schema == ENTERPRISE_USER_SCHEMA and not container:
+        doc.pop(ENTERPRISE_USER_SCHEMA, None)
 
 
 def render(doc: dict[str, Any], row_meta: dict[str, Any], location: str) -> dict[str, Any]:
     """The wire resource: schemas, id, the stored attributes and meta (RFC 7643 §3.1)."""
-    schemas = [CORE_USER]
-    if ENTERPRISE_USER in doc:
-        schemas.append(ENTERPRISE_USER)
+    schemas = [CORE_USER_SCHEMA]
+    if ENTERPRISE_USER_SCHEMA in doc:
+        schemas.append(ENTERPRISE_USER_SCHEMA)
     resource: dict[str, Any] = {"schemas": schemas, "id": row_meta["id"]}
     for key, value in doc.items():
         if key != "password":  # returned: never
@@ -236,20 +239,24 @@ def _split(paths: Iterable[str]) -> list[tuple[str, str | None]]:
         if not path:
             continue
         lowered = path.lower()
-        for urn in (ENTERPRISE_USER, CORE_USER):
+        for urn in (ENTERPRISE_USER_SCHEMA, CORE_USER_SCHEMA):
             if lowered.startswith(urn.lower() + ":"):
                 path = path[len(urn) + 1 :]
-                if urn == ENTERPRISE_USER:
-                    path = f"{ENTERPRISE_USER}.{path}"
+                if urn == ENTERPRISE_USER_SCHEMA:
+                    path = f"{ENTERPRISE_USER_SCHEMA}.{path}"
                 break
             if lowered == urn.lower():
-                path = ENTERPRISE_USER if urn == ENTERPRISE_USER else ""
+                path = ENTERPRISE_USER_SCHEMA if urn == ENTERPRISE_USER_SCHEMA else ""
                 break
         if not path:
             continue
-        if path.startswith(ENTERPRISE_USER):
-            rest = path[len(ENTERPRISE_USER) + 1 :] if len(path) > len(ENTERPRISE_USER) else None
-            out.append((ENTERPRISE_USER, rest))
+        if path.startswith(ENTERPRISE_USER_SCHEMA):
+            rest = (
+                path[len(ENTERPRISE_USER_SCHEMA) + 1 :]
+                if len(path) > len(ENTERPRISE_USER_SCHEMA)
+                else None
+            )
+            out.append((ENTERPRISE_USER_SCHEMA, rest))
             continue
         top, _, sub = path.partition(".")
         out.append((top, sub or None))
@@ -303,9 +310,9 @@ def project(resource: dict[str, Any], attributes: list[str], excluded: list[str]
                         {k: v for k, v in i.items() if k.lower() != sub.lower()}
                         for i in resource[key]
                     ]
-    if "schemas" in resource and ENTERPRISE_USER in resource.get("schemas", []):
-        if ENTERPRISE_USER not in resource:
-            resource["schemas"] = [s for s in resource["schemas"] if s != ENTERPRISE_USER]
+    if "schemas" in resource and ENTERPRISE_USER_SCHEMA in resource.get("schemas", []):
+        if ENTERPRISE_USER_SCHEMA not in resource:
+            resource["schemas"] = [s for s in resource["schemas"] if s != ENTERPRISE_USER_SCHEMA]
     return resource
 
 

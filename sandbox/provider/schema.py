@@ -9,12 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
-ENTERPRISE_USER = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+from sandbox.scim_names import CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA
+
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
@@ -37,7 +33,7 @@ class Attribute:
     canonical_values: tuple[str, ...] = ()
     reference_types: tuple[str, ...] = ()
     sub_attributes: tuple[Attribute, ...] = ()
-    schema: str = CORE_USER
+    schema: str = CORE_USER_SCHEMA
     """The schema URN the attribute belongs to (the enterprise extension or the core)."""
     _subs: dict[str, Attribute] = field(default_factory=dict, repr=False, compare=False)
 
@@ -231,7 +227,7 @@ def _core_attributes() -> tuple[Attribute, ...]:
 
 
 def _enterprise_attributes() -> tuple[Attribute, ...]:
-    e = ENTERPRISE_USER
+    e = ENTERPRISE_USER_SCHEMA
     return (
         Attribute("employeeNumber", description="Numeric or alphanumeric identifier.", schema=e),
         Attribute("costCenter", description="Identifies the name of a cost center.", schema=e),
@@ -265,8 +261,8 @@ def _enterprise_attributes() -> tuple[Attribute, ...]:
     )
 
 
-_CORE_LOWER = CORE_USER.lower()
-_ENTERPRISE_LOWER = ENTERPRISE_USER.lower()
+_CORE_LOWER = CORE_USER_SCHEMA.lower()
+_ENTERPRISE_LOWER = ENTERPRISE_USER_SCHEMA.lower()
 
 COMMON = (
     Attribute(
@@ -323,18 +319,21 @@ class UserSchema:
         return [
             {
                 "schemas": [SCHEMA_SCHEMA],
-                "id": CORE_USER,
+                "id": CORE_USER_SCHEMA,
                 "name": "User",
                 "description": "User Account",
                 "attributes": [a.to_scim() for a in COMMON[1:] + self.core],
-                "meta": {"resourceType": "Schema", "location": f"/Schemas/{CORE_USER}"},
+                "meta": {"resourceType": "Schema", "location": f"/Schemas/{CORE_USER_SCHEMA}"},
             },
             {
                 "schemas": [SCHEMA_SCHEMA],
-                "id": ENTERPRISE_USER,
+                "id": ENTERPRISE_USER_SCHEMA,
                 "name": "EnterpriseUser",
                 "description": "Enterprise User",
                 "attributes": [a.to_scim() for a in self.enterprise],
-                "meta": {"resourceType": "Schema", "location": f"/Schemas/{ENTERPRISE_USER}"},
+                "meta": {
+                    "resourceType": "Schema",
+                    "location": f"/Schemas/{ENTERPRISE_USER_SCHEMA}",
+                },
             },
         ]

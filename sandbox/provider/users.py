@@ -14,6 +14,7 @@ from typing import Any
 from sandbox.errors import ScimError, UniquenessError
 from sandbox.provider.resources import compact_json, multi_value_rows
 from sandbox.provider.schema import UserSchema
+from sandbox.scim_names import CORE_USER_SCHEMA
 from sandbox.store import Store
 from sandbox.timestamps import format_timestamp, utc_now
 
@@ -182,7 +183,7 @@ class UserRepository:
     def _sort_expression(self, sort_by: str) -> str:
         key = sort_by.strip()
         lowered = key.lower()
-        if lowered.startswith("urn:ietf:params:scim:schemas:core:2.0:user:"):
+        if lowered.startswith(CORE_USER_SCHEMA.lower() + ":"):
             lowered = lowered.rsplit(":", 1)[1]
             key = key.rsplit(":", 1)[1]
         if lowered in SORT_COLUMNS:
@@ -203,7 +204,7 @@ class UserRepository:
                 "ORDER BY json_extract(e.value, '$.primary') IS 1 DESC, e.key LIMIT 1)"
             )
         path = "$"
-        if attribute.schema != "urn:ietf:params:scim:schemas:core:2.0:User":
+        if attribute.schema != CORE_USER_SCHEMA:
             path += f'."{attribute.schema}"'
         path += f'."{attribute.name}"'
         if sub:

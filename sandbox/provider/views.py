@@ -13,9 +13,9 @@ from sandbox.provider.errors import SCIM_JSON
 from sandbox.provider.filters import compile_filter
 from sandbox.provider.patch import Patcher, parse_patch_request
 from sandbox.provider.resources import compact_json, etag, normalize_payload, project, render
-from sandbox.provider.schema import LIST_RESPONSE, SEARCH_REQUEST
 from sandbox.provider.users import ConcurrentUpdate, StoredUser
 from sandbox.provider.wirejson import INT64, body_json
+from sandbox.scim_names import LIST_RESPONSE, SEARCH_REQUEST
 
 bp = Blueprint("scim", __name__)
 

@@ -218,12 +218,13 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
 
 def _configure(world: World, step: dict[str, Any]) -> None:
     from sandbox.engine.mappings.presets import PRESETS
+    from sandbox.engine.scim.tenant_url import TenantUrl
     from sandbox.scenarios.world import TENANT_URL
 
     changes: dict[str, Any] = {}
     if "flag" in step or "tenant_url" in step:
-        base = step.get("tenant_url", TENANT_URL)
-        changes["tenant_url"] = base + ("?aadOptscim062020" if step.get("flag") else "")
+        url = TenantUrl.parse(step.get("tenant_url", TENANT_URL))
+        changes["tenant_url"] = str(url.with_flag(True) if step.get("flag") else url)
     if "mappings" in step:
         if step["mappings"] not in ("default", "nulab"):
             raise SandboxError("mappings must be default or nulab")

@@ -17,6 +17,7 @@ import httpx
 from sandbox.config import Settings
 from sandbox.engine.mappings.mapping import Mapping
 from sandbox.engine.mappings.presets import PRESETS
+from sandbox.engine.scim.tenant_url import TenantUrl
 from sandbox.engine.sync.clock import SimClock, format_time
 from sandbox.engine.sync.job import with_mapping
 from sandbox.engine.sync.service import Provisioning
@@ -191,7 +192,7 @@ class World:
         for nth, extra in enumerate(spec.get("mapping", [])):
             with self._building("provisioning.mapping", nth):
                 mappings = apply_mapping(mappings, extra)
-        url = TENANT_URL + ("?aadOptscim062020" if spec.get("flag") else "")
+        url = str(TenantUrl.parse(TENANT_URL).with_flag(bool(spec.get("flag"))))
         self.engine.configure(
             tenant_url=url,
             secret_token=self.token,

@@ -12,10 +12,8 @@ import re
 from dataclasses import dataclass
 
 from sandbox.errors import MappingError
+from sandbox.scim_names import CORE_GROUP_SCHEMA, CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA
 
-CORE_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-CORE_GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
-ENTERPRISE_USER_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 ROLE_TYPE = "WindowsAzureActiveDirectoryRole"
 
 REFERENCE_TARGETS = frozenset({f"{ENTERPRISE_USER_SCHEMA}:manager", "members"})

@@ -55,8 +55,9 @@ from sandbox.engine.scim.target_errors import (
     is_list_response,
     status_phrase,
 )
+from sandbox.engine.scim.tenant_url import TenantUrl
 from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
-from sandbox.engine.scim.wire import base_url, dialect_from_url, encode_query, filter_params
+from sandbox.engine.scim.wire import encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
 
 _JOURNAL = 10_000
@@ -96,8 +97,8 @@ class ScimTarget:
             raise ValueError("max_concurrency must be at least 1")
         self.transport = transport
         self.tenant_url = tenant_url
-        self.base_url = base_url(tenant_url)
-        self.dialect = dialect_from_url(tenant_url)
+        self.base_url = TenantUrl.parse(tenant_url).base
+        self.dialect = TenantUrl.parse(tenant_url).dialect
         self.request_log = request_log
         # A callable or a clock object with now() (the engine's SimClock): stamps the log.
         if clock is None:

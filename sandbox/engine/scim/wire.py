@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from enum import StrEnum
-from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote_plus
 
-from sandbox.engine.mappings.mapping import ENTERPRISE_USER_SCHEMA, Change, parse_target_path
+from sandbox.engine.mappings.mapping import Change, parse_target_path
+from sandbox.engine.scim.tenant_url import FLAG, Dialect, TenantUrl
+from sandbox.scim_names import CORE_GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, PATCH_OP
 
-PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-CORE_GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ADSCIM_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 """The Microsoft schema Entra lists in every group POST (§9 step 2)."""
 ROLE_TYPE = "WindowsAzureActiveDirectoryRole"
-FLAG = "aadOptscim062020"
 MANAGER_PATH = f"{ENTERPRISE_USER_SCHEMA}:manager"
 SINGLE_ROLE_PATH = 'roles[primary eq "True"].value'
 """SingleAppRoleAssignment's target; note the *string* "True" in the filter (§5.4)."""
@@ -29,7 +27,6 @@ SINGLE_ROLE_PATH = 'roles[primary eq "True"].value'
 __all__ = [
     "ADSCIM_GROUP_SCHEMA",
     "FLAG",
-    "PATCH_OP_SCHEMA",
     "Dialect",
     "base_url",
     "dialect_from_url",
@@ -43,30 +40,14 @@ __all__ = [
 ]
 
 
-class Dialect(StrEnum):
-    """Which PATCH forms Entra sends: chosen by the ``aadOptscim062020`` flag (§3)."""
-
-    LEGACY = "legacy"
-    """No flag: ``Add``/``Replace``/``Remove``, ``active`` as "True"/"False", a path per op."""
-    SCIM062020 = FLAG
-    """Flag set: lower-case ops, boolean ``active``, path-less ``replace``/``add``."""
-
-
 def dialect_from_url(tenant_url: str) -> Dialect:
-    """The dialect a tenant URL asks for: SCIM062020 when its query carries the flag."""
-    query = urlsplit(tenant_url).query
-    names = {name.lower() for name, _ in parse_qsl(query, keep_blank_values=True)}
-    return Dialect.SCIM062020 if FLAG.lower() in names else Dialect.LEGACY
+    """The dialect a tenant URL asks for (`TenantUrl.dialect`)."""
+    return TenantUrl.parse(tenant_url).dialect
 
 
 def base_url(tenant_url: str) -> str:
-    """The tenant URL without its query (the flag) and trailing slash: ``{base}/Users`` follows.
-
-    Resource paths are appended to the Tenant URL (§2.1); whether Entra forwards the flag query
-    on each request is UNCONFIRMED (§3), so the sandbox does not send it.
-    """
-    parts = urlsplit(tenant_url.strip())
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+    """The tenant URL without its query and trailing slash (`TenantUrl.base`)."""
+    return TenantUrl.parse(tenant_url).base
 
 
 def _op(name: str, dialect: Dialect) -> str:
@@ -188,7 +169,7 @@ def user_patch(
             operations.append({"op": _op(verb, dialect), "path": path, "value": value})
         elif fold:
             operations.append({"op": _op(verb, dialect), "value": fold})
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+    return {"schemas": [PATCH_OP], "Operations": operations}
 
 
 def group_patch(changes: Iterable[Change], dialect: Dialect) -> dict[str, object]:
@@ -225,7 +206,7 @@ def group_member_patch(
     elif remove_ids:
         for member in remove_ids:
             operations.append({"op": "remove", "path": f"members[value eq {_quoted(member)}]"})
-    return {"schemas": [PATCH_OP_SCHEMA], "Operations": operations}
+    return {"schemas": [PATCH_OP], "Operations": operations}
 
 
 def group_post(display_name: str, external_id: str | None = None) -> dict[str, object]:

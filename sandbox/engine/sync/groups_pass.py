@@ -17,7 +17,8 @@ from sandbox.engine.scim.wire import group_member_patch, group_patch, group_post
 from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.parts import CycleRun, Quarantined
-from sandbox.engine.sync.user_steps import APP, Tally
+from sandbox.engine.sync.user_steps import Tally
+from sandbox.scim_names import APP
 
 _TALLIES = {
     "Create": Tally.CREATED,

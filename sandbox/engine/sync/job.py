@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from sandbox.engine.mappings.mapping import FlowType, Mapping, MappingType, validate_mappings
 from sandbox.engine.mappings.presets import PRESETS
 from sandbox.engine.mappings.scoping import ScopingFilter, parse_scoping_filters
+from sandbox.engine.scim.tenant_url import TenantUrl
 from sandbox.errors import SandboxError
 from sandbox.store import Store
 
@@ -130,15 +131,20 @@ class JobConfig:
         return bool(self.tenant_url)
 
     @property
+    def url(self) -> TenantUrl:
+        """The tenant URL, read (local or not, its dialect, its base)."""
+        return TenantUrl.parse(self.tenant_url)
+
+    @property
     def is_local(self) -> bool:
         """Whether the tenant URL is "local": the sandbox's own provider, wherever it runs."""
-        return self.tenant_url.split("?")[0].rstrip("/") == "local"
+        return self.url.is_local
 
     @property
     def flag(self) -> bool:
-        """Whether the tenant URL carries ?aadOptscim062020 (the SCIM 2020 dialect)."""
-        query = self.tenant_url.split("?", 1)[1] if "?" in self.tenant_url else ""
-        return "aadoptscim062020" in query.lower()
+        """Whether the tenant URL carries ?aadOptscim062020 (the SCIM 2020 dialect), as the
+        engine reads it when it sends."""
+        return self.url.flagged
 
     def to_json(self) -> str:
         data = asdict(self)

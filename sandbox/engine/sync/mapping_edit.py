@@ -1,4 +1,4 @@
-"""Provides set_user_mapping: adding or replacing a user mapping, its target checked on the
+"""Provides set_user_mapping and remove_user_mapping: adding or replacing a user mapping, its target checked on the
 attributes the configured target publishes at /Schemas (read over HTTP through the engine's
 target) or on the default SCIM User attributes (`sandbox.engine.mappings.targets`).
 """
@@ -15,7 +15,7 @@ from sandbox.engine.mappings.targets import (
     default_user_attributes,
 )
 from sandbox.engine.sync.job import JobConfig, with_mapping
-from sandbox.errors import SandboxError
+from sandbox.errors import MappingError, SandboxError
 
 if TYPE_CHECKING:
     from sandbox.engine.sync.service import Provisioning
@@ -25,11 +25,10 @@ def target_user_attributes(engine: Provisioning) -> TargetAttributes:
     """The user attributes the configured target publishes at /Schemas (read over HTTP); the
     default SCIM User attributes when it publishes none or cannot be reached (`origin` says
     which, and why)."""
-    url = engine.config().tenant_url
     where = (
         "the local provider's /Schemas"
         if engine.config().is_local
-        else (f"the target's /Schemas at {url.split('?')[0].rstrip('/')}/Schemas")
+        else (f"the target's /Schemas at {engine.config().url.base}/Schemas")
     )
     try:
         with engine.target() as target:
@@ -103,3 +102,14 @@ def set_user_mapping(
                         create_only=create_only, matching=matching, replacing=old)  # fmt: skip
     saved = engine.configure(user_mappings=tuple(rows), mapping_preset="custom")
     return MappingEdit(saved, wanted, old is not None, checked)
+
+
+def remove_user_mapping(engine: Provisioning, target: str) -> JobConfig:
+    """Remove the user mapping of TARGET and save the set; a mapping marked required (the
+    preset's userName and active, Nulab's displayName) is refused: Entra's editor lets it be
+    edited, not deleted."""
+    config = engine.config()
+    if any(m.required for m in config.user_mappings if m.target == target):
+        raise MappingError(f"{target} is required: it can be edited, not removed")
+    rows = tuple(m for m in config.user_mappings if m.target != target)
+    return engine.configure(user_mappings=rows, mapping_preset="custom")

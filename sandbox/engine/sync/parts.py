@@ -25,6 +25,7 @@ from sandbox.engine.sync.logs import ProvisioningLogs
 from sandbox.engine.tenant.app import EnterpriseApp
 from sandbox.engine.tenant.directory import Directory
 from sandbox.expressions import EvaluationContext
+from sandbox.scim_names import quarantine_reason
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -139,8 +140,7 @@ class Quarantined(Exception):
     @classmethod
     def by(cls, error: TargetError) -> Quarantined:
         """The stop a quarantining target error means (§8.2): a 401 is a credential failure."""
-        reason = "EncounteredQuarantineException" if error.status == 401 else "Unknown"
-        return cls(reason, error.reason)
+        return cls(quarantine_reason(error.status), error.reason)
 
 
 def send_throttled(clock: SimClock, request: Callable[[], R]) -> R:

@@ -187,12 +187,12 @@ class Provisioning:
                 "--tenant-url URL --secret-token TOKEN`"
             )
         url = config.tenant_url
-        if url.split("?")[0].rstrip("/") == "local":
+        if config.is_local:
             if self.url_override is None:
                 raise SandboxError(
                     "the tenant URL is 'local' but the local provider is not running"
                 )
-            url = self.url_override + (("?" + url.split("?", 1)[1]) if "?" in url else "")
+            url = str(config.url.resolved(self.url_override))
         log, clock, workers = self.request_log, self.clock.now, config.max_concurrency
         if self.transport is not None:
             return ScimTarget(

@@ -29,9 +29,7 @@ from sandbox.engine.sync.parts import CycleRun, Resource
 from sandbox.engine.tenant.app import EnterpriseApp
 from sandbox.engine.tenant.model import DirectoryUser
 from sandbox.errors import ExpressionError, MappingError
-
-APP = "customappsso"
-"""How Entra names the target system in its step texts (the job template, §1.1)."""
+from sandbox.scim_names import APP
 
 UNMANAGED = "_unmanaged"
 """Marks a link whose user was disabled by leaving scope: Entra no longer manages it."""

@@ -1,4 +1,5 @@
-"""Provides seed_tenant: a seeded Faker tenant (members, B2B guests, a manager chain, groups).
+"""Provides seed_tenant: a seeded Faker tenant (members, B2B guests, a manager chain, groups),
+and add_random_user: one more seeded Faker member.
 
 Faker is slow (tens of microseconds a name), so it fills small per-locale name pools once and a
 `random.Random(seed)` draws from them: 100k users take a few seconds, and the same seed gives
@@ -26,6 +27,7 @@ from sandbox.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from sandbox.engine.tenant.directory import Directory
+    from sandbox.engine.tenant.model import DirectoryUser
 
 
 @dataclass(frozen=True)
@@ -362,4 +364,32 @@ def _clear(directory: Directory, db: Any, replace: bool) -> None:
         db,
         [("User", r["id"], "hardDelete", {"userPrincipalName": r["upn"]}) for r in users]
         + [("Group", r["id"], "hardDelete", {"displayName": r["display_name"]}) for r in groups],
+    )
+
+
+def add_random_user(directory: Directory, *, seed: int, domain: str) -> DirectoryUser:
+    """A new seeded Faker member of the tenant on `domain` (same database and seed, same
+    user): up to 20 names are tried for a free UPN, then ``user{n}@domain``."""
+    fake = Faker("en_US")
+    fake.seed_instance(f"{seed}-user-{directory.count()}")
+    for _ in range(20):
+        given, family = fake.first_name(), fake.last_name()
+        upn = f"{ascii_alias(given, family)}@{domain}"
+        if directory.find_user(upn) is None:
+            break
+    else:
+        upn = f"user{directory.count() + 1}@{domain}"
+    return directory.add_user(
+        userPrincipalName=upn,
+        mail=upn,
+        displayName=f"{given} {family}",
+        givenName=given,
+        surname=family,
+        jobTitle=fake.job()[:60],
+        department=fake.random_element(
+            ("Sales", "Engineering", "Marketing", "Support", "Research")
+        ),
+        preferredLanguage="en-US",
+        country="United States",
+        usageLocation="US",
     )

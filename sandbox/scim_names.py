@@ -1,0 +1,36 @@
+"""Provides the names SCIM (RFC 7643, RFC 7644) and Entra's SCIM client give things: the schema
+and message URNs, the application name in the provisioning log, the quarantine reasons;
+standard library only, so every package may import it."""
+
+from __future__ import annotations
+
+APP = "customappsso"
+"""How the provisioning log names a non-gallery SCIM application (its "customappsso
+attribute"s, "User 'x' was created in customappsso")."""
+
+CORE_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
+"""The core User schema (RFC 7643 §4.1)."""
+ENTERPRISE_USER_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+"""The enterprise User extension (RFC 7643 §4.3)."""
+CORE_GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
+"""The core Group schema (RFC 7643 §4.2)."""
+
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+"""A PATCH request body (RFC 7644 §3.5.2)."""
+LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+"""A query response (RFC 7644 §3.4.2)."""
+SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+"""A query sent by POST to /.search (RFC 7644 §3.4.3)."""
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+"""An error response body (RFC 7644 §3.12)."""
+
+ENCOUNTERED_QUARANTINE = "EncounteredQuarantineException"
+"""The quarantine reason Graph reports when the target refused the credentials (HTTP 401)."""
+UNKNOWN_QUARANTINE = "Unknown"
+"""The quarantine reason Graph reports for any other failure that quarantines the job."""
+
+
+def quarantine_reason(status: int | None) -> str:
+    """The job's quarantine reason for a failure that quarantines it, by its HTTP status
+    (Graph synchronizationQuarantine.reason; reference entra-engine.md §8.2)."""
+    return ENCOUNTERED_QUARANTINE if status == 401 else UNKNOWN_QUARANTINE
