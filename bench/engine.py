@@ -74,8 +74,15 @@ def provider(folder: Path, workers: int) -> Iterator[tuple[str, str]]:
 # -- the engine ----------------------------------------------------------------------------
 
 
-def engine_for(folder: Path, name: str, users: int, url: str, token: str,
-               concurrency: int, assign: int | None = None) -> Provisioning:
+def engine_for(
+    folder: Path,
+    name: str,
+    users: int,
+    url: str,
+    token: str,
+    concurrency: int,
+    assign: int | None = None,
+) -> Provisioning:
     """A tenant of `users` seeded users, all assigned (or the first `assign`), configured
     against `url`."""
     store = Store(str(folder / f"{name}.db"))
@@ -85,15 +92,22 @@ def engine_for(folder: Path, name: str, users: int, url: str, token: str,
     if assign is None or assign >= users:
         assigned = engine.app.assign_all_users()
     else:
-        chosen = [u.id for u in engine.directory.users(limit=None, include_deleted=False)
-                  if u.account_enabled][:assign]
+        chosen = [
+            u.id
+            for u in engine.directory.users(limit=None, include_deleted=False)
+            if u.account_enabled
+        ][:assign]
         for user_id in chosen:
             engine.app.assign(user_id)
         assigned = len(chosen)
-    print(f"  tenant: {users:,} users seeded, {assigned:,} assigned in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
-    engine.configure(tenant_url=url, secret_token=token, groups_enabled=False,
-                     max_concurrency=concurrency)
+    print(
+        f"  tenant: {users:,} users seeded, {assigned:,} assigned in "
+        f"{time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    engine.configure(
+        tenant_url=url, secret_token=token, groups_enabled=False, max_concurrency=concurrency
+    )
     return engine
 
 
@@ -118,8 +132,10 @@ def timed_cycle(engine: Provisioning, profile: bool) -> tuple[float, Any, str]:
 def show(label: str, seconds: float, report: Any, target: float | None) -> None:
     counts = {k: v for k, v in report.counts.items() if v}
     rate = report.requests / seconds if seconds else 0.0
-    line = (f"  {label}: {seconds:6.2f} s wall, {report.requests:,} requests, {rate:,.0f} req/s, "
-            f"{counts}")
+    line = (
+        f"  {label}: {seconds:6.2f} s wall, {report.requests:,} requests, {rate:,.0f} req/s, "
+        f"{counts}"
+    )
     if target is not None:
         verdict = "met" if seconds <= target else "MISSED"
         line += f"; {seconds / target:.2f}x the {target:g} s target ({verdict})"
@@ -163,35 +179,49 @@ def http_floor(requests: int, concurrency: int, workers: int) -> float:
 def bench_initial(folder: Path, args: argparse.Namespace) -> None:
     print(f"(a) initial cycle, {args.initial_users:,} assigned users", flush=True)
     with provider(folder / "a", args.workers) as (url, token):
-        engine = engine_for(folder / "a", "engine", args.initial_users, url, token,
-                            args.concurrency)
+        engine = engine_for(
+            folder / "a", "engine", args.initial_users, url, token, args.concurrency
+        )
         seconds, report, profile = timed_cycle(engine, args.profile)
         # The target is for 10k users; a smaller run is held to its share of it.
         show("initial", seconds, report, TARGET_INITIAL_S * args.initial_users / TARGET_USERS)
-        print(f"    per user {seconds / max(1, args.initial_users) * 1000:.2f} ms; "
-              f"requests/user {report.requests / max(1, args.initial_users):.2f}")
+        print(
+            f"    per user {seconds / max(1, args.initial_users) * 1000:.2f} ms; "
+            f"requests/user {report.requests / max(1, args.initial_users):.2f}"
+        )
         if profile:
             print(profile)
         engine.request_log.close()
     scale = TARGET_USERS / max(1, args.initial_users)
     floor = http_floor(report.requests, args.concurrency, args.workers)
-    print(f"    HTTP floor: the same {report.requests:,} requests as empty exchanges (hello world, "
-          f"same server and workers, the engine's transport, {args.concurrency} at once): "
-          f"{floor:.2f} s; the cycle is {seconds / floor:.1f}x its floor", flush=True)
+    print(
+        f"    HTTP floor: the same {report.requests:,} requests as empty exchanges (hello world, "
+        f"same server and workers, the engine's transport, {args.concurrency} at once): "
+        f"{floor:.2f} s; the cycle is {seconds / floor:.1f}x its floor",
+        flush=True,
+    )
     if scale != 1:
-        print(f"    at {TARGET_USERS:,} users: floor ~{floor * scale:.1f} s, cycle ~{seconds * scale:.1f} s")
+        print(
+            f"    at {TARGET_USERS:,} users: floor ~{floor * scale:.1f} s, cycle ~{seconds * scale:.1f} s"
+        )
     left = TARGET_INITIAL_S - floor * scale
-    print(f"    the {TARGET_INITIAL_S:g} s target leaves {left:.1f} s for all the SCIM work of "
-          f"both sides for {TARGET_USERS:,} users ({max(0.0, left) / TARGET_USERS * 1e6:.0f} us "
-          f"per user; the cycle spends {(seconds - floor) * scale / TARGET_USERS * 1e6:.0f})")
+    print(
+        f"    the {TARGET_INITIAL_S:g} s target leaves {left:.1f} s for all the SCIM work of "
+        f"both sides for {TARGET_USERS:,} users ({max(0.0, left) / TARGET_USERS * 1e6:.0f} us "
+        f"per user; the cycle spends {(seconds - floor) * scale / TARGET_USERS * 1e6:.0f})"
+    )
 
 
 def bench_incremental(folder: Path, args: argparse.Namespace) -> None:
-    print(f"(b) incremental cycle, {args.changes} changes in a {args.tenant_users:,}-user tenant"
-          f" ({args.assigned or args.tenant_users:,} assigned)", flush=True)
+    print(
+        f"(b) incremental cycle, {args.changes} changes in a {args.tenant_users:,}-user tenant"
+        f" ({args.assigned or args.tenant_users:,} assigned)",
+        flush=True,
+    )
     with provider(folder / "b", args.workers) as (url, token):
-        engine = engine_for(folder / "b", "engine", args.tenant_users, url, token,
-                            args.concurrency, args.assigned)
+        engine = engine_for(
+            folder / "b", "engine", args.tenant_users, url, token, args.concurrency, args.assigned
+        )
         seconds, report, _ = timed_cycle(engine, False)
         show("setup: initial", seconds, report, None)
         ids = sorted(engine.links.linked_ids("User"))
@@ -200,8 +230,10 @@ def bench_incremental(folder: Path, args: argparse.Namespace) -> None:
             engine.directory.edit_user(user_id, jobTitle=f"Benchmark title {n}")
         seconds, report, profile = timed_cycle(engine, args.profile)
         show("incremental", seconds, report, TARGET_INCREMENTAL_S)
-        print(f"    requests/changes {report.requests / args.changes:.2f} "
-              f"(GET by id + PATCH per changed user = 2.00)")
+        print(
+            f"    requests/changes {report.requests / args.changes:.2f} "
+            f"(GET by id + PATCH per changed user = 2.00)"
+        )
         seconds, report, _ = timed_cycle(engine, False)
         show("idle incremental (no change)", seconds, report, None)
         if profile:
@@ -214,9 +246,13 @@ def main() -> None:
     parser.add_argument("--initial-users", type=int, default=10_000)
     parser.add_argument("--tenant-users", type=int, default=100_000)
     parser.add_argument("--changes", type=int, default=100)
-    parser.add_argument("--assigned", type=int, default=10_000,
-                        help="(b): users assigned to the app (0: all; provisioning all 100k "
-                        "first takes minutes on a small machine)")
+    parser.add_argument(
+        "--assigned",
+        type=int,
+        default=10_000,
+        help="(b): users assigned to the app (0: all; provisioning all 100k "
+        "first takes minutes on a small machine)",
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="engine requests at once")
     parser.add_argument("--workers", type=int, default=0, help="server workers (0: default)")
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 users")

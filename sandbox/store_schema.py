@@ -84,7 +84,9 @@ def _schema_v2(db: sqlite_utils.Database) -> None:
     users.add_column("language", str)
     users.add_column("timezone", str)
     users.add_column("org_updated", str)  # last created/updated in the organization
-    db.table("teams").create({"id": int, "name": str, "guests_allowed": int}, pk="id", not_null={"name"})
+    db.table("teams").create(
+        {"id": int, "name": str, "guests_allowed": int}, pk="id", not_null={"name"}
+    )
     db.table("teams").create_index(["name"], unique=True)
     db.table("team_members").create(
         {"team_id": int, "user_id": str, "is_admin": int},

@@ -100,8 +100,9 @@ class EngineEnv:
         self.provider = self.engine.transport.app  # type: ignore[union-attr]
         """The sandbox's provider app (kept when a test points the engine elsewhere)."""
         self.flagged = flagged
-        self.engine.configure(tenant_url="local" + (FLAG if flagged else ""),
-                              groups_enabled=False, max_concurrency=1)
+        self.engine.configure(
+            tenant_url="local" + (FLAG if flagged else ""), groups_enabled=False, max_concurrency=1
+        )
         self._seen = self.last_seq()
 
     # -- set-up ----------------------------------------------------------------------------
@@ -110,8 +111,7 @@ class EngineEnv:
         """Use a mapping preset ("default" or "nulab")."""
         self.engine.configure(user_mappings=PRESETS[name].mappings, mapping_preset=name)
 
-    def add_user(self, alias: str, *, assign: bool = True, role: str = "USER",
-                 **props: Any) -> str:
+    def add_user(self, alias: str, *, assign: bool = True, role: str = "USER", **props: Any) -> str:
         """A tenant user alias@contoso.onmicrosoft.com with a few fixed properties; its id."""
         values: dict[str, Any] = {
             "userPrincipalName": f"{alias}@{DOMAIN}",
@@ -153,9 +153,15 @@ class EngineEnv:
         for entry in self.engine.request_log.entries(10_000, side="engine", after=self._seen):
             path = entry["path"]
             body = entry["request_body"]
-            out.append(Request(entry["method"], path[len(base):] if path.startswith(base) else path,
-                               unquote_plus(entry["query"] or ""),
-                               json.loads(body) if body else None, int(entry["status"])))
+            out.append(
+                Request(
+                    entry["method"],
+                    path[len(base) :] if path.startswith(base) else path,
+                    unquote_plus(entry["query"] or ""),
+                    json.loads(body) if body else None,
+                    int(entry["status"]),
+                )
+            )
         return out
 
     def lines(self) -> list[tuple[str, str, str]]:

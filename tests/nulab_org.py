@@ -21,18 +21,28 @@ def add_member(
     active: bool = True,
 ) -> str:
     """Insert a member as the organization holds it; returns its id."""
-    doc, org = member_record(email, email.split("@")[0].title(), kind=kind, role=role,
-                             language=language, timezone=timezone, updated=updated,
-                             active=active)
+    doc, org = member_record(
+        email,
+        email.split("@")[0].title(),
+        kind=kind,
+        role=role,
+        language=language,
+        timezone=timezone,
+        updated=updated,
+        active=active,
+    )
     return MemberRepository(store, UserSchema()).create(doc, org).id
 
 
 def add_team(store: Store, name: str, guests_allowed: bool, members: dict[str, bool]) -> int:
     """A team with {member_id: is_team_admin}."""
     with store.write() as db:
-        team_id = db.execute("INSERT INTO teams (name, guests_allowed) VALUES (?, ?)",
-                             [name, 1 if guests_allowed else 0]).lastrowid
+        team_id = db.execute(
+            "INSERT INTO teams (name, guests_allowed) VALUES (?, ?)",
+            [name, 1 if guests_allowed else 0],
+        ).lastrowid
         for user_id, admin in members.items():
-            db.execute("INSERT INTO team_members VALUES (?, ?, ?)",
-                       [team_id, user_id, 1 if admin else 0])
+            db.execute(
+                "INSERT INTO team_members VALUES (?, ?, ?)", [team_id, user_id, 1 if admin else 0]
+            )
     return int(team_id)

@@ -35,8 +35,11 @@ principal = "ada@contoso.onmicrosoft.com"
 """
 """One owner, one tenant user (Ada), the Nulab mappings, and a step assigning Ada."""
 
-MINIMAL = ASSIGN_ADA + """
+MINIMAL = (
+    ASSIGN_ADA
+    + """
 [[step]]
 action = "sync"
 """
+)
 """ASSIGN_ADA then a cycle."""

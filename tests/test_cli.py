@@ -22,8 +22,10 @@ def test_enable_disable_and_show(tmp_path):
     # a fresh sandbox starts set up: enabled, with a token its owner admin issued
     assert shown["provisioning_enabled"] is True and shown["token_issued"] is True
     run("--db", db, "provider", "disable")
-    assert json.loads(run("--db", db, "provider", "show", "--json").output)[
-        "provisioning_enabled"] is False
+    assert (
+        json.loads(run("--db", db, "provider", "show", "--json").output)["provisioning_enabled"]
+        is False
+    )
 
 
 def test_token_issue_prints_the_url_and_a_token_that_works_once_stored_as_hash(tmp_path):
@@ -56,8 +58,9 @@ def test_user_mistakes_get_one_line_errors_not_tracebacks(tmp_path):
 
 
 def test_bad_settings_in_the_environment_are_one_line_errors(tmp_path):
-    result = CliRunner().invoke(cli, ["provider", "show", "--db", str(tmp_path / "s.db")],
-                                env={"SANDBOX_PORT": "eighty"})
+    result = CliRunner().invoke(
+        cli, ["provider", "show", "--db", str(tmp_path / "s.db")], env={"SANDBOX_PORT": "eighty"}
+    )
     assert result.exit_code == 1
     assert "SANDBOX_PORT must be an integer" in result.output
 

@@ -30,8 +30,10 @@ def directory_count(path: str) -> int:
 
 def test_a_fresh_sandbox_is_seeded_on_the_first_entra_command(tmp_path):
     path = str(tmp_path / "fresh.db")
-    assert "Assigned user dennis.boone@contoso.onmicrosoft.com" in run(
-        path, "assign", "dennis.boone@contoso.onmicrosoft.com").output
+    assert (
+        "Assigned user dennis.boone@contoso.onmicrosoft.com"
+        in run(path, "assign", "dennis.boone@contoso.onmicrosoft.com").output
+    )
     assert directory_count(path) >= 24
 
 

@@ -14,8 +14,11 @@ def run(*args: str, stdin: str | None = None):
 
 
 def test_the_default_active_expression():
-    result = run('Switch([IsSoftDeleted], , "False", "True", "True", "False")',
-                 "--user", '{"IsSoftDeleted": "True"}')
+    result = run(
+        'Switch([IsSoftDeleted], , "False", "True", "True", "False")',
+        "--user",
+        '{"IsSoftDeleted": "True"}',
+    )
     assert result.exit_code == 0 and result.output == "False\n"
 
 

@@ -62,8 +62,22 @@ def test_edit_changes_a_member_and_guest_edits_cascade(db):
     teams_before = json.loads(run("provider", "teams", "--db", db, "--json").output)
     closed = next(t for t in teams_before if not t["guests_allowed"] and t["members"])
     email = closed["members"][0]
-    edited = json.loads(run("provider", "edit", email, "--db", db, "--role", "guest",
-                            "--language", "ja-JP", "--timezone", "Asia/Tokyo", "--json").output)
+    edited = json.loads(
+        run(
+            "provider",
+            "edit",
+            email,
+            "--db",
+            db,
+            "--role",
+            "guest",
+            "--language",
+            "ja-JP",
+            "--timezone",
+            "Asia/Tokyo",
+            "--json",
+        ).output
+    )
     assert (edited["role"], edited["language"], edited["timezone"]) == ("GUEST", "ja", "Asia/Tokyo")
     assert closed["name"] not in edited["teams"]
 

@@ -18,7 +18,9 @@ from sandbox.engine.sync.users_pass import PHASE_REFERENCES, PHASE_USERS
 from sandbox.provider.faults import Faults
 from tests.engine_env import CORE_USER, DOMAIN, ENTERPRISE, EngineEnv, patch, user_query
 
-GUID = re.compile(r'^filter=userName eq "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$')
+GUID = re.compile(
+    r'^filter=userName eq "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$'
+)
 
 
 @pytest.fixture(params=[False, True], ids=["legacy", "flag"])
@@ -44,8 +46,11 @@ def ada_post(alias: str = "ada", **extra: object) -> dict:
         "active": True,
         "displayName": alias.title(),
         "emails": [{"primary": True, "type": "work", "value": f"{alias}@{DOMAIN}"}],
-        "name": {"givenName": alias.title(), "familyName": "Test",
-                 "formatted": f"{alias.title()} Test"},
+        "name": {
+            "givenName": alias.title(),
+            "familyName": "Test",
+            "formatted": f"{alias.title()} Test",
+        },
         "externalId": alias,
         ENTERPRISE: {"department": "Engineering"},
         "meta": {"resourceType": "User"},
@@ -87,8 +92,11 @@ def test_initial_cycle_queries_user_name_then_posts_entras_body(env):
 
 def test_a_managed_account_matched_by_mail_is_linked_and_patched_only_where_different(env):
     env.preset("nulab")
-    member = next(m for m in env.org.members()
-                  if m.eligible and m.role == "USER" and m.timezone != "Europe/Amsterdam")
+    member = next(
+        m
+        for m in env.org.members()
+        if m.eligible and m.role == "USER" and m.timezone != "Europe/Amsterdam"
+    )
     tenant_user = env.engine.directory.get_user(member.email)  # mail = the member's email
     assert tenant_user.user_principal_name != member.email
     env.engine.directory.edit_user(tenant_user.id, preferredLanguage="ja-JP", country="Netherlands")
@@ -104,7 +112,10 @@ def test_a_managed_account_matched_by_mail_is_linked_and_patched_only_where_diff
     upn = tenant_user.user_principal_name
     if env.flagged:
         assert sent[1].body == patch(
-            {"op": "replace", "value": {"preferredLanguage": "ja-JP", "timezone": "Europe/Amsterdam"}},
+            {
+                "op": "replace",
+                "value": {"preferredLanguage": "ja-JP", "timezone": "Europe/Amsterdam"},
+            },
             {"op": "add", "path": "externalId", "value": upn},
         )
     else:
@@ -121,16 +132,22 @@ def test_a_managed_account_matched_by_mail_is_linked_and_patched_only_where_diff
 def _target_users_sharing_external_id(env, *names: str) -> None:
     """Match on externalId, and put users with these userNames and externalId "ada" in the
     target (so a tenant user "ada" matches all of them)."""
-    env.engine.configure(user_mappings=tuple(
-        replace(m, matching_precedence=1 if m.target == "externalId" else 0)
-        for m in default_user_mappings()))
+    env.engine.configure(
+        user_mappings=tuple(
+            replace(m, matching_precedence=1 if m.target == "externalId" else 0)
+            for m in default_user_mappings()
+        )
+    )
     token = env.engine.config().secret_token
-    with httpx.Client(transport=httpx.WSGITransport(app=env.provider),
-                      base_url="http://provider/scim/v2",
-                      headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=env.provider),
+        base_url="http://provider/scim/v2",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as client:
         for name in names:
-            response = client.post("/Users", json={"schemas": [CORE_USER], "userName": name,
-                                                   "externalId": "ada"})
+            response = client.post(
+                "/Users", json={"schemas": [CORE_USER], "userName": name, "externalId": "ada"}
+            )
             assert response.status_code == 201
 
 
@@ -155,9 +172,11 @@ def test_a_duplicate_match_is_logged_with_how_many_matched(core_env):
     (record,) = env.records(env.cycle().id)
     matching = [s for s in record.steps if s.type == "matching"]
     assert [(s.description, s.details["matches"]) for s in matching] == [
-        ("Retrieved 3 'externalId eq ada' from customappsso", 3)]
+        ("Retrieved 3 'externalId eq ada' from customappsso", 3)
+    ]
     assert record.reason.startswith(
-        '3 users in customappsso match externalId eq "ada" This operation was retried 0 times.')
+        '3 users in customappsso match externalId eq "ada" This operation was retried 0 times.'
+    )
 
 
 def test_links_are_kept_and_later_requests_address_the_target_id(env):
@@ -179,7 +198,8 @@ def test_incremental_cycle_sends_requests_only_for_users_changed_since_the_water
     report = env.cycle()
     assert report.kind == "incremental"
     assert sorted(env.lines()) == sorted(
-        [(m, f"/Users/{env.target_id(u)}", "") for u in ids[:2] for m in ("GET", "PATCH")])
+        [(m, f"/Users/{env.target_id(u)}", "") for u in ids[:2] for m in ("GET", "PATCH")]
+    )
     assert report.requests == 4 and report.counts["updated"] == 2
 
 
@@ -193,8 +213,14 @@ def test_no_change_means_no_request_and_a_redundant_export_log(env):
     (record,) = env.records(report.id)
     assert (record.action, record.status) == ("Other", "Skipped")
     skip = record.steps[-1]
-    assert (skip.name, skip.details) == ("EntrySynchronizationSkip", {"SkipReason": "RedundantExport"})
-    assert record.reason == "The state of the user in both the source and target systems already match."
+    assert (skip.name, skip.details) == (
+        "EntrySynchronizationSkip",
+        {"SkipReason": "RedundantExport"},
+    )
+    assert (
+        record.reason
+        == "The state of the user in both the source and target systems already match."
+    )
 
 
 def test_restart_clears_watermark_escrows_and_quarantine_and_keeps_links(env):
@@ -218,7 +244,8 @@ def test_restart_clears_watermark_escrows_and_quarantine_and_keeps_links(env):
     assert report.kind == "initial" and report.quarantine is None
     # Linked users are read by id, never matched again by filter (§1.4: links survive).
     assert sorted(r for r in env.lines() if r[0] == "GET") == sorted(
-        [("GET", f"/Users/{env.target_id(u)}", "") for u in (ada, bob)])
+        [("GET", f"/Users/{env.target_id(u)}", "") for u in (ada, bob)]
+    )
     assert report.counts["updated"] == 2
 
 
@@ -226,8 +253,9 @@ def test_changing_the_mappings_forces_an_initial_cycle(env):
     (ada,) = provisioned(env, "ada")
     env.cycle()
     assert env.engine.state().initial_needed is False
-    mappings = tuple(replace(m, default="Staff") if m.target == "title" else m
-                     for m in default_user_mappings())
+    mappings = tuple(
+        replace(m, default="Staff") if m.target == "title" else m for m in default_user_mappings()
+    )
     env.engine.configure(user_mappings=mappings)
     assert env.engine.state().initial_needed is True
     report = env.cycle()
@@ -262,15 +290,24 @@ def test_the_same_source_change_in_each_dialect(env):
     (ada,) = provisioned(env, "ada")
     env.engine.directory.block(ada)
     env.cycle()
-    env.engine.directory.edit_user(ada, displayName="Ada L.", department="Retail",
-                                   accountEnabled=True)
+    env.engine.directory.edit_user(
+        ada, displayName="Ada L.", department="Retail", accountEnabled=True
+    )
     env.cycle()
     target = env.target_id(ada)
     assert env.lines() == [("GET", f"/Users/{target}", ""), ("PATCH", f"/Users/{target}", "")]
     body = env.sent()[1].body
     if env.flagged:  # §3 item 3: one path-less replace with dotted/URN keys, boolean active
-        assert body == patch({"op": "replace", "value": {
-            "active": True, "displayName": "Ada L.", f"{ENTERPRISE}:department": "Retail"}})
+        assert body == patch(
+            {
+                "op": "replace",
+                "value": {
+                    "active": True,
+                    "displayName": "Ada L.",
+                    f"{ENTERPRISE}:department": "Retail",
+                },
+            }
+        )
     else:  # §2.4: one PascalCase op per attribute with its path, active as a string
         assert body == patch(
             {"op": "Replace", "path": "active", "value": "True"},
@@ -290,8 +327,11 @@ def disable_body(env: EngineEnv) -> dict:
 def test_a_disable_event_patches_active_false(env, event):
     (ada,) = provisioned(env, "ada")
     directory = env.engine.directory
-    {"unassign": lambda: env.engine.app.unassign(ada), "soft delete": lambda: directory.soft_delete(ada),
-     "block sign-in": lambda: directory.block(ada)}[event]()
+    {
+        "unassign": lambda: env.engine.app.unassign(ada),
+        "soft delete": lambda: directory.soft_delete(ada),
+        "block sign-in": lambda: directory.block(ada),
+    }[event]()
     report = env.cycle()
     target = env.target_id(ada)
     assert env.lines() == [("GET", f"/Users/{target}", ""), ("PATCH", f"/Users/{target}", "")]
@@ -303,8 +343,10 @@ def test_a_disable_event_patches_active_false(env, event):
 
 
 def scoped_to_engineering(env: EngineEnv, **config: object) -> None:
-    env.engine.configure(scoping_filters=(
-        ScopingFilter((make_clause("department", "EQUALS", "Engineering"),)),), **config)
+    env.engine.configure(
+        scoping_filters=(ScopingFilter((make_clause("department", "EQUALS", "Engineering"),)),),
+        **config,
+    )
 
 
 def test_leaving_the_scoping_filter_disables(env):
@@ -366,7 +408,8 @@ def test_a_restore_from_the_recycle_bin_patches_active_true(env):
     env.engine.directory.restore(ada)
     env.cycle()
     assert [r.body for r in writes(env)] == [
-        patch({"op": env.op("Replace"), "path": "active", "value": env.active(True)})]
+        patch({"op": env.op("Replace"), "path": "active", "value": env.active(True)})
+    ]
 
 
 def test_unassigned_first_then_soft_deleted_sends_nothing_more(env):
@@ -411,8 +454,10 @@ def test_only_changed_attributes_are_patched_and_cleared_ones_are_not_sent(env):
     if env.flagged:
         ops = write.body["Operations"]
         assert {"op": "add", "path": "title", "value": "Engineer"} in ops
-        assert {"op": "replace", "value": {"name.familyName": "Byron",
-                                           "name.formatted": "Ada Byron"}} in ops
+        assert {
+            "op": "replace",
+            "value": {"name.familyName": "Byron", "name.formatted": "Ada Byron"},
+        } in ops
         assert len(ops) == 2
     else:
         assert write.body == patch(
@@ -424,16 +469,21 @@ def test_only_changed_attributes_are_patched_and_cleared_ones_are_not_sent(env):
 
 
 def test_default_value_if_null_applies_on_create_only(env):
-    env.engine.configure(user_mappings=tuple(
-        replace(m, default="Staff") if m.target == "title" else m for m in default_user_mappings()))
+    env.engine.configure(
+        user_mappings=tuple(
+            replace(m, default="Staff") if m.target == "title" else m
+            for m in default_user_mappings()
+        )
+    )
     (ada,) = provisioned(env, "ada")
     assert writes(env)[0].body == ada_post(title="Staff")
     env.engine.directory.edit_user(ada, department="Retail")
     env.cycle()
     (write,) = writes(env)
     assert "title" not in str(write.body)
-    assert write.body == patch({"op": env.op("Replace"), "path": f"{ENTERPRISE}:department",
-                                "value": "Retail"})
+    assert write.body == patch(
+        {"op": env.op("Replace"), "path": f"{ENTERPRISE}:department", "value": "Retail"}
+    )
 
 
 def test_a_post_never_carries_nulls(env):
@@ -441,9 +491,13 @@ def test_a_post_never_carries_nulls(env):
     env.cycle()
     post = writes(env)[0].body
     assert post == {
-        "schemas": [CORE_USER], "userName": f"ada@{DOMAIN}", "active": True, "displayName": "Ada",
+        "schemas": [CORE_USER],
+        "userName": f"ada@{DOMAIN}",
+        "active": True,
+        "displayName": "Ada",
         "emails": [{"primary": True, "type": "work", "value": f"ada@{DOMAIN}"}],
-        "name": {"familyName": "Test", "formatted": "Test"}, "externalId": "ada",
+        "name": {"familyName": "Test", "formatted": "Test"},
+        "externalId": "ada",
         "meta": {"resourceType": "User"},
     }
 
@@ -458,8 +512,14 @@ def test_a_500_is_logged_escrowed_and_retried_in_a_later_cycle(env):
     assert [(r.method, r.status) for r in env.sent()] == [("GET", 200), ("POST", 500)]
     (record,) = env.records(report.id)
     assert (record.action, record.status, record.error_code) == (
-        "Create", "Failure", "InternalServerError")
-    assert "This operation was retried 0 times. It will be retried again after this date:" in record.reason
+        "Create",
+        "Failure",
+        "InternalServerError",
+    )
+    assert (
+        "This operation was retried 0 times. It will be retried again after this date:"
+        in record.reason
+    )
     (escrow,) = env.engine.links.escrows()
     assert (escrow.source_id, escrow.attempts) == (ada, 1)
     report = env.cycle()  # not due yet: nothing
@@ -476,7 +536,11 @@ def test_a_429_waits_retry_after_on_the_simulated_clock_and_retries_in_the_same_
     env.add_user("ada")
     before = env.engine.clock.now()
     report = env.cycle()
-    assert [(r.method, r.status) for r in env.sent()] == [("GET", 200), ("POST", 429), ("POST", 201)]
+    assert [(r.method, r.status) for r in env.sent()] == [
+        ("GET", 200),
+        ("POST", 429),
+        ("POST", 201),
+    ]
     assert env.sent()[1].body == env.sent()[2].body == ada_post()
     assert env.engine.clock.now() - before >= timedelta(seconds=120)
     assert report.counts["created"] == 1 and report.counts["failed"] == 0
@@ -514,7 +578,8 @@ def test_too_many_deletes_are_staged_and_quarantined_until_deletes_are_allowed(e
     env.engine.allow_deletes()
     report = env.cycle()
     assert sorted(r.line for r in writes(env)) == sorted(
-        ("PATCH", f"/Users/{env.target_id(u)}", "") for u in ids)
+        ("PATCH", f"/Users/{env.target_id(u)}", "") for u in ids
+    )
     assert all(r.body == disable_body(env) for r in writes(env))
     assert report.counts["disabled"] == 3 and report.quarantine is None
     assert env.engine.links.staged() == []
@@ -560,7 +625,11 @@ def test_provisioning_log_records_carry_ids_actions_steps_and_modified_propertie
         ("EntrySynchronizationAdd", "processing", "success"),
         ("EntryExportAdd", "export", "success"),
     ]
-    assert {"displayName": "userName", "oldValue": None, "newValue": f"ada@{DOMAIN}"} in create.modified
+    assert {
+        "displayName": "userName",
+        "oldValue": None,
+        "newValue": f"ada@{DOMAIN}",
+    } in create.modified
     assert create.exchanges and create.id and create.change_id
     env.engine.directory.edit_user(ada, displayName="Ada L.")
     env.engine.app.unassign(bob)
@@ -570,8 +639,14 @@ def test_provisioning_log_records_carry_ids_actions_steps_and_modified_propertie
     update, disable = records[ada], records[bob]
     assert (update.action, update.status) == ("Update", "Success")
     assert [s.name for s in update.steps] == [
-        "EntryImport", "EntrySynchronizationScoping", "EntryImport", "EntryExportUpdate"]
-    assert update.modified == [{"displayName": "displayName", "oldValue": "Ada", "newValue": "Ada L."}]
+        "EntryImport",
+        "EntrySynchronizationScoping",
+        "EntryImport",
+        "EntryExportUpdate",
+    ]
+    assert update.modified == [
+        {"displayName": "displayName", "oldValue": "Ada", "newValue": "Ada L."}
+    ]
     assert (disable.action, disable.status) == ("Disable", "Success")
     assert disable.steps[1].details["Assigned"] is False
     assert len({r.change_id for r in env.records()}) == len(env.records())
@@ -584,8 +659,9 @@ def test_provision_on_demand_speaks_the_legacy_dialect_even_with_the_flag(env):
     (ada,) = provisioned(env, "ada")
     env.engine.directory.block(ada)
     env.cycle()
-    env.engine.directory.edit_user(ada, displayName="Ada L.", department="Retail",
-                                   accountEnabled=True)
+    env.engine.directory.edit_user(
+        ada, displayName="Ada L.", department="Retail", accountEnabled=True
+    )
     env.mark()
     result = env.engine.provision_on_demand(ada)
     assert result.record.status == "Success" and result.record.action == "Update"
@@ -606,8 +682,12 @@ def test_the_nulab_preset_creates_with_the_guides_attributes(env):
     env.cycle()
     post = writes(env)[0].body
     assert post == {
-        "schemas": [CORE_USER], "userName": f"ada@{DOMAIN}", "externalId": f"ada@{DOMAIN}",
-        "displayName": "Ada", "preferredLanguage": "ja-JP", "timezone": "Europe/Amsterdam",
+        "schemas": [CORE_USER],
+        "userName": f"ada@{DOMAIN}",
+        "externalId": f"ada@{DOMAIN}",
+        "displayName": "Ada",
+        "preferredLanguage": "ja-JP",
+        "timezone": "Europe/Amsterdam",
         "active": True,
         "roles": [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "USER"}],
         "emails": [{"primary": True, "type": "work", "value": f"ada@{DOMAIN}"}],

@@ -31,7 +31,10 @@ def env(request, tmp_path):
     environment.engine.transport = httpx.WSGITransport(app=peer)
     environment.engine.configure(
         tenant_url="http://scim2-server/v2" + ("?aadOptscim062020" if request.param else ""),
-        secret_token=TOKEN, groups_enabled=False, max_concurrency=4)
+        secret_token=TOKEN,
+        groups_enabled=False,
+        max_concurrency=4,
+    )
     yield environment
     environment.close()
 
@@ -43,8 +46,11 @@ def provision_the_tenant(env: EngineEnv) -> int:
     assert report.kind == "initial" and report.quarantine is None
     assert report.counts["failed"] == 0 and report.counts["created"] == assigned
     assert env.records(report.id, status="Failure") == []
-    assert {(r.method, r.status) for r in env.sent()} <= {("GET", 200), ("POST", 201),
-                                                          ("PATCH", 400)}
+    assert {(r.method, r.status) for r in env.sent()} <= {
+        ("GET", 200),
+        ("POST", 201),
+        ("PATCH", 400),
+    }
     refused = [r for r in env.sent() if r.method == "PATCH"]
     assert refused and all(str(r.body).count("manager") == 1 for r in refused)
     warnings = env.records(report.id, status="Warning")
@@ -56,14 +62,18 @@ def test_the_seeded_tenant_is_provisioned_then_a_simple_attribute_updated(env):
     assigned = provision_the_tenant(env)
     assert assigned >= 30 and len(env.engine.links.linked_ids("User")) == assigned
     # The top of the manager chain has no manager: its update carries only the change.
-    top = next(u for u in env.engine.directory.users(limit=None)
-               if u.manager is None and env.engine.links.get("User", u.id))
+    top = next(
+        u
+        for u in env.engine.directory.users(limit=None)
+        if u.manager is None and env.engine.links.get("User", u.id)
+    )
     env.engine.directory.edit_user(top.id, jobTitle="Chief Tester")
     report = env.cycle()
     target = env.target_id(top.id)
     assert env.lines() == [("GET", f"/v2/Users/{target}", ""), ("PATCH", f"/v2/Users/{target}", "")]
     assert env.sent()[1].body == patch(
-        {"op": env.op("Replace"), "path": "title", "value": "Chief Tester"})
+        {"op": env.op("Replace"), "path": "title", "value": "Chief Tester"}
+    )
     assert env.sent()[1].status in (200, 204)
     assert report.counts["updated"] == 1 and report.counts["failed"] == 0
     env.mark()
@@ -72,16 +82,25 @@ def test_the_seeded_tenant_is_provisioned_then_a_simple_attribute_updated(env):
 
 def test_finding_the_first_update_of_a_managed_user_carries_a_plain_string_manager_it_refuses(env):
     provision_the_tenant(env)
-    managed = next(u for u in env.engine.directory.users(limit=None)
-                   if u.manager and env.engine.links.get("User", u.manager)
-                   and env.engine.links.get("User", u.id))
+    managed = next(
+        u
+        for u in env.engine.directory.users(limit=None)
+        if u.manager
+        and env.engine.links.get("User", u.manager)
+        and env.engine.links.get("User", u.id)
+    )
     env.engine.directory.edit_user(managed.id, jobTitle="Tester")
     report = env.cycle()
     (write,) = [r for r in env.sent() if r.method == "PATCH"]
-    manager = {"op": env.op("Add"), "path": f"{ENTERPRISE}:manager",
-               "value": env.target_id(managed.manager)}  # the target id, as Entra sends it
+    manager = {
+        "op": env.op("Add"),
+        "path": f"{ENTERPRISE}:manager",
+        "value": env.target_id(managed.manager),
+    }  # the target id, as Entra sends it
     assert manager in write.body["Operations"] and write.status == 400
     (record,) = env.records(report.id)
     assert (record.status, record.error_code) == (
-        "Failure", "SystemForCrossDomainIdentityManagementBadRequest")
+        "Failure",
+        "SystemForCrossDomainIdentityManagementBadRequest",
+    )
     assert env.engine.links.escrow_count() == 1  # retried later, refused again: a peer finding

@@ -68,7 +68,10 @@ def test_group_provisioning_left_on_quarantines_on_the_groups_404(env):
     env.engine.app.assign(group.id, "USER")
     report = env.cycle()
     assert env.lines()[-1] == (
-        "GET", "/Groups", 'excludedAttributes=members&filter=displayName eq "Nulab users"')
+        "GET",
+        "/Groups",
+        'excludedAttributes=members&filter=displayName eq "Nulab users"',
+    )
     assert env.sent()[-1].status == 404
     assert report.quarantine is not None and "HTTP/404 Not Found" in report.quarantine.error
     assert env.org.member(member.id).label == PROVISIONED  # users were provisioned all the same
@@ -94,9 +97,13 @@ def test_a_downgrade_to_guest_drops_team_admin_rights_and_guestless_teams(env):
     teams = env.org.teams()
     guestless = {t.name for t in teams if not t.guests_allowed}
     member = next(
-        m for m in env.org.members()
-        if m.eligible and m.role in ("USER", "ADMIN") and m.id != env.org.issuer().id
-        and any(m.email in t.admins for t in teams) and set(m.teams) & guestless
+        m
+        for m in env.org.members()
+        if m.eligible
+        and m.role in ("USER", "ADMIN")
+        and m.id != env.org.issuer().id
+        and any(m.email in t.admins for t in teams)
+        and set(m.teams) & guestless
     )
     user = env.engine.directory.get_user(member.email)
     env.preset("nulab")
@@ -107,11 +114,25 @@ def test_a_downgrade_to_guest_drops_team_admin_rights_and_guestless_teams(env):
     (write,) = [r for r in env.sent() if r.method == "PATCH"]
     guest = env.engine.app.role("GUEST")
     if env.flagged:
-        assert write.body == patch({"op": "replace", "path": "roles", "value": [
-            {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "GUEST"}]})
+        assert write.body == patch(
+            {
+                "op": "replace",
+                "path": "roles",
+                "value": [
+                    {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "GUEST"}
+                ],
+            }
+        )
     else:  # §5.4: the role as stringified JSON inside "value"
-        assert write.body == patch({"op": "Add", "path": "roles", "value": [{"value": (
-            f'{{"id":"{guest.id}","value":"GUEST","displayName":"Guest"}}')}]})
+        assert write.body == patch(
+            {
+                "op": "Add",
+                "path": "roles",
+                "value": [
+                    {"value": (f'{{"id":"{guest.id}","value":"GUEST","displayName":"Guest"}}')}
+                ],
+            }
+        )
     assert report.counts["updated"] == 1
     after = env.org.member(member.id)
     assert after.role == "GUEST"
@@ -135,7 +156,10 @@ def test_the_token_issuers_role_change_is_refused_and_logged_as_a_failure(env):
     assert write.path == f"/Users/{issuer.id}" and write.status == 403
     (record,) = env.records(report.id)
     assert (record.action, record.status, record.error_code) == (
-        "Update", "Failure", "InsufficientRights")
+        "Update",
+        "Failure",
+        "InsufficientRights",
+    )
     assert "token issuer" in record.reason
     assert env.org.member(issuer.id).role == "ADMIN"
     assert report.counts["failed"] == 1 and env.engine.links.escrow_count() == 1

@@ -9,8 +9,16 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["sandbox.cli", "sandbox.provider", "sandbox.store",
-                                    "sandbox.expressions", "sandbox.engine.mappings.mapping"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "sandbox.cli",
+        "sandbox.provider",
+        "sandbox.store",
+        "sandbox.expressions",
+        "sandbox.engine.mappings.mapping",
+    ],
+)
 def test_core_modules_do_not_import_the_ui(module):
     code = (
         f"import sys, json, {module}; "

@@ -58,8 +58,10 @@ def test_every_published_attribute_can_be_filtered_on(client):
         if attribute["returned"] == "never":
             continue
         name = attribute["name"]
-        expression = f"{name} pr" if attribute["type"] != "complex" else (
-            f"{name}.{attribute['subAttributes'][0]['name']} pr"
+        expression = (
+            f"{name} pr"
+            if attribute["type"] != "complex"
+            else (f"{name}.{attribute['subAttributes'][0]['name']} pr")
         )
         response = client.get(f"{BASE}/Users", query_string={"filter": expression})
         assert response.status_code == 200, (expression, response.get_data(as_text=True))

@@ -20,8 +20,7 @@ def test_wrong_methods_answer_405_as_scim_json(client):
 
 
 def test_invalid_json_is_invalid_syntax(client):
-    response = client.post(f"{BASE}/Users", data=b"{not json",
-                           content_type="application/scim+json")
+    response = client.post(f"{BASE}/Users", data=b"{not json", content_type="application/scim+json")
     assert_scim_error(response, 400, "invalidSyntax")
     assert_scim_error(client.post(f"{BASE}/Users", data=b""), 400, "invalidSyntax")
     assert_scim_error(client.post(f"{BASE}/Users", data=b"\xff\xfe"), 400, "invalidSyntax")
@@ -38,8 +37,9 @@ def test_json_content_type_is_accepted_as_well_as_scim_json(client):
 
 
 def test_unknown_attributes_are_ignored_and_noted_in_the_request_log(app, client):
-    response = client.post(f"{BASE}/Users",
-                           json={"schemas": [CORE], "userName": "u@x.y", "shoeSize": 44})
+    response = client.post(
+        f"{BASE}/Users", json={"schemas": [CORE], "userName": "u@x.y", "shoeSize": 44}
+    )
     assert response.status_code == 201
     assert "shoeSize" not in response.get_json()
     entry = app.extensions["sandbox"].request_log.entries(1)[0]

@@ -123,13 +123,35 @@ def test_bad_rules_are_refused_with_a_reason(faults, kwargs, message):
 def test_the_cli_adds_lists_and_clears_rules(tmp_path):
     db = str(tmp_path / "f.db")
     runner = CliRunner()
-    added = runner.invoke(cli, ["provider", "faults", "add", "--db", db, "--method", "post",
-                                "--path", "/Users*", "--status", "429", "--retry-after", "5",
-                                "--count", "3", "--json"])
+    added = runner.invoke(
+        cli,
+        [
+            "provider",
+            "faults",
+            "add",
+            "--db",
+            db,
+            "--method",
+            "post",
+            "--path",
+            "/Users*",
+            "--status",
+            "429",
+            "--retry-after",
+            "5",
+            "--count",
+            "3",
+            "--json",
+        ],
+    )
     assert added.exit_code == 0, added.output
     rule = json.loads(added.output)
     assert (rule["method"], rule["status"], rule["retry_after"], rule["remaining"]) == (
-        "POST", 429, 5, 3)
+        "POST",
+        429,
+        5,
+        3,
+    )
     listed = runner.invoke(cli, ["provider", "faults", "list", "--db", db])
     assert "POST /Users*: 429 Retry-After 5 (next 3)" in listed.output
     bad = runner.invoke(cli, ["provider", "faults", "add", "--db", db, "--status", "418"])

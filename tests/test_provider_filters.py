@@ -11,17 +11,34 @@ from tests.conftest import CORE, ENTERPRISE, assert_scim_error
 BASE = "/scim/v2"
 
 PEOPLE = [
-    dict(userName="Alice@Example.com", displayName="Alice Adams", title="Engineer",
-         externalId="ext-A", active=True, name={"givenName": "Alice", "familyName": "Adams"},
-         emails=[{"value": "alice@work.example", "type": "work", "primary": True},
-                 {"value": "alice@home.example", "type": "home"}],
-         phoneNumbers=[{"value": "+1 555 0100", "type": "mobile"}],
-         **{ENTERPRISE: {"department": "Sales"}}),
-    dict(userName="bob@example.com", displayName="Bob Brown", externalId="ext-b", active=False,
-         emails=[{"value": "bob@work.example", "type": "work", "display": "Bøb Brøwn"}],
-         **{ENTERPRISE: {"department": "R&D"}}),
-    dict(userName="carol_100%@example.org", displayName="Carol", active=True,
-         roles=[{"value": "ADMIN", "primary": True}]),
+    dict(
+        userName="Alice@Example.com",
+        displayName="Alice Adams",
+        title="Engineer",
+        externalId="ext-A",
+        active=True,
+        name={"givenName": "Alice", "familyName": "Adams"},
+        emails=[
+            {"value": "alice@work.example", "type": "work", "primary": True},
+            {"value": "alice@home.example", "type": "home"},
+        ],
+        phoneNumbers=[{"value": "+1 555 0100", "type": "mobile"}],
+        **{ENTERPRISE: {"department": "Sales"}},
+    ),
+    dict(
+        userName="bob@example.com",
+        displayName="Bob Brown",
+        externalId="ext-b",
+        active=False,
+        emails=[{"value": "bob@work.example", "type": "work", "display": "Bøb Brøwn"}],
+        **{ENTERPRISE: {"department": "R&D"}},
+    ),
+    dict(
+        userName="carol_100%@example.org",
+        displayName="Carol",
+        active=True,
+        roles=[{"value": "ADMIN", "primary": True}],
+    ),
 ]
 
 
@@ -59,10 +76,10 @@ A, B, C = "Alice@Example.com", "bob@example.com", "carol_100%@example.org"
         ('userName le "bob@example.com"', {A, B}),
         ('externalId eq "ext-a"', set()),  # externalId is caseExact=true
         ('externalId eq "ext-A"', {A}),
-        ('active eq true', {A, C}),
-        ('active eq false', {B}),
-        ('title pr', {A}),
-        ('not (title pr)', {B, C}),
+        ("active eq true", {A, C}),
+        ("active eq false", {B}),
+        ("title pr", {A}),
+        ("not (title pr)", {B, C}),
         ('name.givenName eq "ALICE"', {A}),
         ('displayName sw "b" or displayName sw "c"', {B, C}),
         ('active eq true and (userName sw "c" or title eq "engineer")', {A, C}),
@@ -71,7 +88,7 @@ A, B, C = "Alice@Example.com", "bob@example.com", "carol_100%@example.org"
         ('emails[type eq "work" and primary eq true]', {A}),
         ('emails.value ew "home.example"', {A}),
         ('emails co "@work"', {A, B}),
-        ('emails pr', {A, B}),
+        ("emails pr", {A, B}),
         ('emails[display eq "BØB BRØWN"]', {B}),  # non-ASCII in a stored item, folded
         ('emails.display co "ø"', {B}),
         ('phoneNumbers[type eq "mobile"].value eq "+1 555 0100"', {A}),
@@ -81,7 +98,7 @@ A, B, C = "Alice@Example.com", "bob@example.com", "carol_100%@example.org"
         ('meta.resourceType eq "User"', {A, B, C}),
         ('meta.created gt "2000-01-01T00:00:00Z"', {A, B, C}),
         ('meta.lastModified lt "2000-01-01T00:00:00+09:00"', set()),
-        ('title eq null', {B, C}),
+        ("title eq null", {B, C}),
     ],
 )
 def test_filter_finds_exactly(client, people, expression, expected):
@@ -91,11 +108,11 @@ def test_filter_finds_exactly(client, people, expression, expected):
 @pytest.mark.parametrize(
     "expression",
     [
-        'userName eq',
+        "userName eq",
         'userName xx "a"',
-        'shoeSize eq 42',
+        "shoeSize eq 42",
         '(userName eq "a"',
-        'active gt true',
+        "active gt true",
         'active eq "yes"',
         'emails[type eq "work"',
         'title[value eq "x"]',
@@ -119,8 +136,10 @@ def test_filters_compile_to_parameters_never_to_inline_values():
 def test_username_eq_uses_the_unique_index(store):
     sql, params = compile_filter(UserSchema(), 'userName eq "a@b.c" and active eq true')
     plan = " ".join(
-        str(row[3]) for row in store.db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM users WHERE {sql}",
-                                                params).fetchall()
+        str(row[3])
+        for row in store.db.execute(
+            f"EXPLAIN QUERY PLAN SELECT id FROM users WHERE {sql}", params
+        ).fetchall()
     )
     assert "USING INDEX" in plan and "user_name_norm" in plan
 
@@ -128,7 +147,9 @@ def test_username_eq_uses_the_unique_index(store):
 def test_value_path_filters_use_the_values_index(store):
     sql, params = compile_filter(UserSchema(), 'emails[type eq "work"].value eq "x@y.z"')
     plan = " ".join(
-        str(row[3]) for row in store.db.execute(f"EXPLAIN QUERY PLAN SELECT id FROM users WHERE {sql}",
-                                                params).fetchall()
+        str(row[3])
+        for row in store.db.execute(
+            f"EXPLAIN QUERY PLAN SELECT id FROM users WHERE {sql}", params
+        ).fetchall()
     )
     assert "user_values USING PRIMARY KEY (attr=? AND value_norm=?)" in plan

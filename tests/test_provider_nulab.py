@@ -18,8 +18,9 @@ BASE = "/scim/v2"
 @pytest.fixture
 def org(store):
     """An owner admin (the token issuer, Japanese, Tokyo), a second admin, and others."""
-    owner = add_member(store, "owner@example.com", role="ADMIN", language="ja",
-                       timezone="Asia/Tokyo")
+    owner = add_member(
+        store, "owner@example.com", role="ADMIN", language="ja", timezone="Asia/Tokyo"
+    )
     add_member(store, "second.admin@example.com", role="ADMIN")
     add_member(store, "managed@example.com")
     add_member(store, "nulab.account@example.com", kind="nulab")
@@ -29,8 +30,7 @@ def org(store):
 
 @pytest.fixture
 def nulab(store, settings, org):
-    app = create_app(store, settings, rules=NulabRules(Organization(store)),
-                     schema=nulab_schema())
+    app = create_app(store, settings, rules=NulabRules(Organization(store)), schema=nulab_schema())
     credentials = app.extensions["sandbox"].credentials
     credentials.set_enabled(True)
     token = credentials.issue("2026-01-01T00:00:00.000Z", org["owner"])
@@ -71,14 +71,16 @@ def test_a_nulab_account_is_never_returned_by_a_filter_or_a_list(nulab):
 
 
 def test_posting_the_email_of_a_nulab_account_is_409_saying_why(nulab):
-    body = assert_scim_error(nulab.post(f"{BASE}/Users", json=new_user("nulab.account@example.com")),
-                             409, "uniqueness")
+    body = assert_scim_error(
+        nulab.post(f"{BASE}/Users", json=new_user("nulab.account@example.com")), 409, "uniqueness"
+    )
     assert "Nulab Account" in body["detail"]
 
 
 def test_posting_the_email_of_an_ineligible_managed_account_is_409_saying_why(nulab):
-    body = assert_scim_error(nulab.post(f"{BASE}/Users", json=new_user("stale@example.com")),
-                             409, "uniqueness")
+    body = assert_scim_error(
+        nulab.post(f"{BASE}/Users", json=new_user("stale@example.com")), 409, "uniqueness"
+    )
     assert "2023-01-16" in body["detail"]
 
 
@@ -92,8 +94,12 @@ def test_ineligible_accounts_cannot_be_read_or_patched_by_id(nulab, store):
 
 @pytest.mark.parametrize(
     "updated, eligible",
-    [("2023-01-15T23:59:59.999Z", False), ("2023-01-16T00:00:00.000Z", True),
-     ("2023-01-16T12:00:00.000Z", True), ("2020-05-01T00:00:00.000Z", False)],
+    [
+        ("2023-01-15T23:59:59.999Z", False),
+        ("2023-01-16T00:00:00.000Z", True),
+        ("2023-01-16T12:00:00.000Z", True),
+        ("2020-05-01T00:00:00.000Z", False),
+    ],
 )
 def test_the_guides_eligibility_cut_off_on_both_sides(nulab, store, updated, eligible):
     add_member(store, "edge@example.com", updated=updated)
@@ -121,11 +127,13 @@ def test_the_first_provisioning_write_labels_an_existing_account(nulab, store):
     assert member(store, "managed@example.com").label == "Provisioned Managed Account"
 
 
-@pytest.mark.parametrize("user_name", ["0f8fad5b-d9cb-469f-a165-70867728950e", "not an email",
-                                       "a@b", "@example.com"])
+@pytest.mark.parametrize(
+    "user_name", ["0f8fad5b-d9cb-469f-a165-70867728950e", "not an email", "a@b", "@example.com"]
+)
 def test_username_must_be_an_email(nulab, user_name):
-    body = assert_scim_error(nulab.post(f"{BASE}/Users", json=new_user(user_name)), 400,
-                             "invalidValue")
+    body = assert_scim_error(
+        nulab.post(f"{BASE}/Users", json=new_user(user_name)), 400, "invalidValue"
+    )
     assert "email" in body["detail"]
 
 
@@ -145,16 +153,19 @@ def test_display_name_is_required(nulab):
 # -- language and time zone: on creation only -------------------------------------------------
 
 
-@pytest.mark.parametrize("sent, stored", [("ja-JP", "ja"), ("en-US", "en"), ("ja", "ja"),
-                                          ("EN", "en"), ("en_GB", "en")])
+@pytest.mark.parametrize(
+    "sent, stored", [("ja-JP", "ja"), ("en-US", "en"), ("ja", "ja"), ("EN", "en"), ("en_GB", "en")]
+)
 def test_language_is_taken_on_creation(nulab, store, sent, stored):
     nulab.post(f"{BASE}/Users", json=new_user("lang@example.com", preferredLanguage=sent))
     assert member(store, "lang@example.com").language == stored
 
 
 def test_absent_or_unsupported_language_and_zone_take_the_token_issuers(nulab, store):
-    response = nulab.post(f"{BASE}/Users", json=new_user(
-        "fr@example.com", preferredLanguage="fr-FR", timezone="Mars/Olympus"))
+    response = nulab.post(
+        f"{BASE}/Users",
+        json=new_user("fr@example.com", preferredLanguage="fr-FR", timezone="Mars/Olympus"),
+    )
     created = member(store, "fr@example.com")
     assert (created.language, created.timezone) == ("ja", "Asia/Tokyo")  # the owner's
     notes = json.loads(response.headers["X-Sandbox-Notes"])
@@ -168,8 +179,10 @@ def test_the_notes_say_what_was_sent_in_words_never_none(nulab, store):
         "preferredLanguage is absent: the token issuer's language (Japanese) was used",
         "timezone is absent: the token issuer's time zone (Asia/Tokyo) was used",
     ]
-    wrong = nulab.post(f"{BASE}/Users", json=new_user(
-        "wrong@example.com", preferredLanguage="fr-FR", timezone="Mars/Olympus"))
+    wrong = nulab.post(
+        f"{BASE}/Users",
+        json=new_user("wrong@example.com", preferredLanguage="fr-FR", timezone="Mars/Olympus"),
+    )
     assert json.loads(wrong.headers["X-Sandbox-Notes"]) == [
         "preferredLanguage 'fr-FR' is not supported: the token issuer's language (Japanese) "
         "was used",
@@ -185,15 +198,21 @@ def test_time_zone_is_taken_on_creation(nulab, store):
 
 def test_language_and_time_zone_are_ignored_on_update_and_the_log_says_so(nulab, store):
     target = member(store, "managed@example.com")
-    response = nulab.patch(f"{BASE}/Users/{target.id}", json=patch_body(
-        {"op": "Replace", "path": "preferredLanguage", "value": "ja-JP"},
-        {"op": "Replace", "path": "timezone", "value": "Asia/Tokyo"},
-        {"op": "Replace", "path": "displayName", "value": "Renamed"},
-    ))
+    response = nulab.patch(
+        f"{BASE}/Users/{target.id}",
+        json=patch_body(
+            {"op": "Replace", "path": "preferredLanguage", "value": "ja-JP"},
+            {"op": "Replace", "path": "timezone", "value": "Asia/Tokyo"},
+            {"op": "Replace", "path": "displayName", "value": "Renamed"},
+        ),
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["preferredLanguage"], body["timezone"], body["displayName"]) == (
-        "en", "Europe/London", "Renamed")
+        "en",
+        "Europe/London",
+        "Renamed",
+    )
     after = member(store, "managed@example.com")
     assert (after.language, after.timezone) == ("en", "Europe/London")
     entry = nulab.application.extensions["sandbox"].request_log.entries(1)[0]
@@ -203,8 +222,10 @@ def test_language_and_time_zone_are_ignored_on_update_and_the_log_says_so(nulab,
 
 def test_a_put_cannot_change_language_either(nulab, store):
     target = member(store, "managed@example.com")
-    response = nulab.put(f"{BASE}/Users/{target.id}", json=new_user(
-        "managed@example.com", preferredLanguage="ja", roles=[{"value": "USER"}]))
+    response = nulab.put(
+        f"{BASE}/Users/{target.id}",
+        json=new_user("managed@example.com", preferredLanguage="ja", roles=[{"value": "USER"}]),
+    )
     assert response.status_code == 200
     assert member(store, "managed@example.com").language == "en"
 
@@ -234,10 +255,18 @@ def test_every_role_form_on_create(nulab, store, roles, expected):
     [
         {"op": "Replace", "path": 'roles[primary eq "True"].value', "value": "Admin"},
         {"op": "replace", "path": 'roles[primary eq "True"].value', "value": "ADMIN"},
-        {"op": "Add", "path": "roles",
-         "value": [{"value": json.dumps({"id": "9", "value": "ADMIN", "displayName": "Admin"})}]},
-        {"op": "replace", "path": "roles",
-         "value": [{"primary": False, "type": "WindowsAzureActiveDirectoryRole", "value": "admin"}]},
+        {
+            "op": "Add",
+            "path": "roles",
+            "value": [{"value": json.dumps({"id": "9", "value": "ADMIN", "displayName": "Admin"})}],
+        },
+        {
+            "op": "replace",
+            "path": "roles",
+            "value": [
+                {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "value": "admin"}
+            ],
+        },
     ],
 )
 def test_every_role_form_on_patch(nulab, store, operation):
@@ -249,7 +278,9 @@ def test_every_role_form_on_patch(nulab, store, operation):
 def test_an_unknown_role_is_400_naming_the_allowed_values(nulab):
     body = assert_scim_error(
         nulab.post(f"{BASE}/Users", json=new_user("o@example.com", roles=[{"value": "Owner"}])),
-        400, "invalidValue")
+        400,
+        "invalidValue",
+    )
     assert "ADMIN, USER, GUEST" in body["detail"]
 
 
@@ -296,8 +327,9 @@ def test_an_upgrade_leaves_teams_alone(nulab, store):
 )
 def test_the_token_issuer_is_protected(nulab, org, store, method, operation):
     url = f"{BASE}/Users/{org['owner']}"
-    response = nulab.delete(url) if method == "delete" else nulab.patch(
-        url, json=patch_body(operation))
+    response = (
+        nulab.delete(url) if method == "delete" else nulab.patch(url, json=patch_body(operation))
+    )
     body = assert_scim_error(response, 403)
     assert "another admin must reissue the token" in body["detail"]
     owner = member(store, "owner@example.com")
@@ -336,8 +368,10 @@ def test_deactivation_frees_a_licence_seat(nulab, store):
 
 def test_inactive_accounts_are_still_returned(nulab, store):
     target = member(store, "managed@example.com")
-    nulab.patch(f"{BASE}/Users/{target.id}",
-                json=patch_body({"op": "Replace", "path": "active", "value": "False"}))
+    nulab.patch(
+        f"{BASE}/Users/{target.id}",
+        json=patch_body({"op": "Replace", "path": "active", "value": "False"}),
+    )
     found = search(nulab, 'userName eq "managed@example.com"')
     assert found[0]["active"] is False
 
@@ -353,10 +387,17 @@ def test_delete_removes_the_managed_account_and_its_team_places(nulab, store):
 # -- groups, schemas, admin edits ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method, path", [("get", "/Groups"), ("post", "/Groups"),
-                                          ("get", "/Groups/abc"), ("patch", "/Groups/abc"),
-                                          ("delete", "/Groups/abc"),
-                                          ("get", '/Groups?excludedAttributes=members&filter=displayName eq "x"')])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/Groups"),
+        ("post", "/Groups"),
+        ("get", "/Groups/abc"),
+        ("patch", "/Groups/abc"),
+        ("delete", "/Groups/abc"),
+        ("get", '/Groups?excludedAttributes=members&filter=displayName eq "x"'),
+    ],
+)
 def test_groups_are_not_supported_404(nulab, method, path):
     response = getattr(nulab, method)(BASE + path, json={} if method in ("post", "patch") else None)
     body = assert_scim_error(response, 404)

@@ -43,9 +43,13 @@ def patch(client, user, *operations, status=200):
 def test_default_dialect_update_with_replace_and_add(client, user):
     # Real traffic (reference §2.4): Replace for attributes with a value, Add for empty ones.
     body = patch(
-        client, user,
-        {"op": "Replace", "path": 'emails[type eq "work"].value',
-         "value": "AdeleV2@contoso.onmicrosoft.com"},
+        client,
+        user,
+        {
+            "op": "Replace",
+            "path": 'emails[type eq "work"].value',
+            "value": "AdeleV2@contoso.onmicrosoft.com",
+        },
         {"op": "Replace", "path": 'addresses[type eq "work"].formatted', "value": "18/2111"},
         {"op": "Add", "path": f"{ENTERPRISE}:department", "value": "Retail"},
     )
@@ -63,8 +67,18 @@ def test_default_dialect_disable_sends_the_string_false(client, user):
     assert body["active"] is True
 
 
-@pytest.mark.parametrize("path", ["userName", "displayName", "title", "externalId",
-                                  "name.givenName", "name.familyName", "nickName"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "userName",
+        "displayName",
+        "title",
+        "externalId",
+        "name.givenName",
+        "name.familyName",
+        "nickName",
+    ],
+)
 def test_default_dialect_single_valued_paths(client, user, path):
     body = patch(client, user, {"op": "Replace", "path": path, "value": "new@contoso.com"})
     top, _, sub = path.partition(".")
@@ -72,9 +86,12 @@ def test_default_dialect_single_valued_paths(client, user, path):
 
 
 def test_add_to_a_filtered_path_with_no_match_creates_the_value(client, user):
-    body = patch(client, user,
-                 {"op": "Add", "path": 'phoneNumbers[type eq "mobile"].value', "value": "555"},
-                 {"op": "Add", "path": 'addresses[type eq "home"].locality', "value": "Oslo"})
+    body = patch(
+        client,
+        user,
+        {"op": "Add", "path": 'phoneNumbers[type eq "mobile"].value', "value": "555"},
+        {"op": "Add", "path": 'addresses[type eq "home"].locality', "value": "Oslo"},
+    )
     assert body["phoneNumbers"] == [{"type": "mobile", "value": "555"}]
     assert {"type": "home", "locality": "Oslo"} in body["addresses"]
 
@@ -87,8 +104,15 @@ def test_manager_as_a_plain_string_and_its_removal(client, user):
 
 
 def test_manager_in_the_older_documented_form(client, user):
-    body = patch(client, user, {"op": "Add", "path": f"{ENTERPRISE}:manager",
-                                "value": [{"$ref": "http://x/Users/26", "value": "26"}]})
+    body = patch(
+        client,
+        user,
+        {
+            "op": "Add",
+            "path": f"{ENTERPRISE}:manager",
+            "value": [{"$ref": "http://x/Users/26", "value": "26"}],
+        },
+    )
     assert body[ENTERPRISE]["manager"]["value"] == "26"
 
 
@@ -103,12 +127,22 @@ def test_flag_dialect_disable_sends_a_boolean(client, user):
 def test_flag_dialect_pathless_replace_with_dotted_and_urn_keys(client, user):
     # Reference §3 item 3, as sent with the flag.
     body = patch(
-        client, user,
-        {"op": "replace", "path": 'emails[type eq "work"].value',
-         "value": "TestMhvaes@test.microsoft.com"},
-        {"op": "replace", "value": {
-            "displayName": "Bjfe", "name.givenName": "Kkom", "name.familyName": "Unua",
-            f"{ENTERPRISE}:employeeNumber": "Aklq"}},
+        client,
+        user,
+        {
+            "op": "replace",
+            "path": 'emails[type eq "work"].value',
+            "value": "TestMhvaes@test.microsoft.com",
+        },
+        {
+            "op": "replace",
+            "value": {
+                "displayName": "Bjfe",
+                "name.givenName": "Kkom",
+                "name.familyName": "Unua",
+                f"{ENTERPRISE}:employeeNumber": "Aklq",
+            },
+        },
     )
     assert body["displayName"] == "Bjfe"
     assert body["name"] == {"givenName": "Kkom", "familyName": "Unua", "formatted": "Adele Vance"}
@@ -117,9 +151,24 @@ def test_flag_dialect_pathless_replace_with_dotted_and_urn_keys(client, user):
 
 
 def test_flag_dialect_pathless_add_with_dotted_keys(client, user):
-    body = patch(client, user, {"op": "add", "value": {
-        "displayName": "D", "title": "T", "name.givenName": "G", "name.formatted": "G F"}})
-    assert (body["title"], body["name"]["givenName"], body["name"]["formatted"]) == ("T", "G", "G F")
+    body = patch(
+        client,
+        user,
+        {
+            "op": "add",
+            "value": {
+                "displayName": "D",
+                "title": "T",
+                "name.givenName": "G",
+                "name.formatted": "G F",
+            },
+        },
+    )
+    assert (body["title"], body["name"]["givenName"], body["name"]["formatted"]) == (
+        "T",
+        "G",
+        "G F",
+    )
 
 
 def test_pathless_value_with_an_extension_object(client, user):
@@ -128,58 +177,95 @@ def test_pathless_value_with_an_extension_object(client, user):
 
 
 def test_nickname_add_in_both_casings(client, user):
-    assert patch(client, user, {"op": "Add", "path": "nickName", "value": "Babs"})["nickName"] == "Babs"
-    assert patch(client, user, {"op": "add", "path": "nickName", "value": "Bee"})["nickName"] == "Bee"
+    assert (
+        patch(client, user, {"op": "Add", "path": "nickName", "value": "Babs"})["nickName"]
+        == "Babs"
+    )
+    assert (
+        patch(client, user, {"op": "add", "path": "nickName", "value": "Bee"})["nickName"] == "Bee"
+    )
 
 
 # -- roles (reference §5.4, §5.5) --------------------------------------------------------------
 
 
 def test_single_app_role_assignment_post_shape(client):
-    body = client.post(f"{BASE}/Users", json={
-        "schemas": [CORE], "userName": "r@contoso.com",
-        "roles": [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}],
-    }).get_json()
+    body = client.post(
+        f"{BASE}/Users",
+        json={
+            "schemas": [CORE],
+            "userName": "r@contoso.com",
+            "roles": [
+                {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}
+            ],
+        },
+    ).get_json()
     assert body["roles"] == [
         {"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}
     ]
 
 
 def test_role_patch_with_stringified_json_value(client, user):
-    stringified = json.dumps({"id": "06b07648-ecfe-589f-9d2f-6325724a46ee", "value": "25",
-                              "displayName": "Role1234"})
+    stringified = json.dumps(
+        {"id": "06b07648-ecfe-589f-9d2f-6325724a46ee", "value": "25", "displayName": "Role1234"}
+    )
     body = patch(client, user, {"op": "Add", "path": "roles", "value": [{"value": stringified}]})
     assert body["roles"] == [{"value": "25", "display": "Role1234"}]
 
 
 def test_role_replace_through_primary_eq_true_string(client, user):
-    body = patch(client, user,
-                 {"op": "Replace", "path": 'roles[primary eq "True"].value', "value": "USER"})
+    body = patch(
+        client, user, {"op": "Replace", "path": 'roles[primary eq "True"].value', "value": "USER"}
+    )
     assert body["roles"] == [{"primary": True, "value": "USER"}]
-    body = patch(client, user,
-                 {"op": "replace", "path": 'roles[primary eq "True"].value', "value": "GUEST"})
+    body = patch(
+        client, user, {"op": "replace", "path": 'roles[primary eq "True"].value', "value": "GUEST"}
+    )
     assert body["roles"] == [{"primary": True, "value": "GUEST"}]
 
 
 def test_complex_roles_add_only_and_assertive_replace(client, user):
     admin = json.dumps({"id": "1", "value": "Admin", "displayName": "Admin"})
     reader = json.dumps({"id": "2", "value": "User", "displayName": "User"})
-    body = patch(client, user, {"op": "Add", "path": "roles",
-                                "value": [{"value": admin}, {"value": reader}]})
+    body = patch(
+        client, user, {"op": "Add", "path": "roles", "value": [{"value": admin}, {"value": reader}]}
+    )
     assert [r["value"] for r in body["roles"]] == ["Admin", "User"]
-    body = patch(client, user, {"op": "replace", "path": "roles", "value": [
-        {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "display": "User",
-         "value": "User"}]})
-    assert body["roles"] == [{"primary": False, "type": "WindowsAzureActiveDirectoryRole",
-                              "display": "User", "value": "User"}]
+    body = patch(
+        client,
+        user,
+        {
+            "op": "replace",
+            "path": "roles",
+            "value": [
+                {
+                    "primary": False,
+                    "type": "WindowsAzureActiveDirectoryRole",
+                    "display": "User",
+                    "value": "User",
+                }
+            ],
+        },
+    )
+    assert body["roles"] == [
+        {
+            "primary": False,
+            "type": "WindowsAzureActiveDirectoryRole",
+            "display": "User",
+            "value": "User",
+        }
+    ]
 
 
 # -- general RFC behaviour ---------------------------------------------------------------------
 
 
 def test_remove_by_value_filter_and_whole_attribute(client, user):
-    patch(client, user, {"op": "add", "path": "emails",
-                         "value": [{"type": "home", "value": "h@x.example"}]})
+    patch(
+        client,
+        user,
+        {"op": "add", "path": "emails", "value": [{"type": "home", "value": "h@x.example"}]},
+    )
     body = patch(client, user, {"op": "remove", "path": 'emails[type eq "home"]'})
     assert [e["type"] for e in body["emails"]] == ["work"]
     body = patch(client, user, {"op": "Remove", "path": "emails"})
@@ -193,10 +279,19 @@ def test_remove_with_a_value_list(client, user):
 
 
 def test_setting_a_new_primary_clears_the_old_one(client, user):
-    body = patch(client, user, {"op": "add", "path": "emails",
-                                "value": [{"type": "home", "value": "h@x.example", "primary": True}]})
-    assert [(e["type"], e.get("primary")) for e in body["emails"]] == [("work", False),
-                                                                       ("home", True)]
+    body = patch(
+        client,
+        user,
+        {
+            "op": "add",
+            "path": "emails",
+            "value": [{"type": "home", "value": "h@x.example", "primary": True}],
+        },
+    )
+    assert [(e["type"], e.get("primary")) for e in body["emails"]] == [
+        ("work", False),
+        ("home", True),
+    ]
 
 
 def test_replace_on_a_complex_attribute_merges_sub_attributes(client, user):
@@ -205,10 +300,13 @@ def test_replace_on_a_complex_attribute_merges_sub_attributes(client, user):
 
 
 def test_a_failing_operation_rolls_back_the_whole_patch(client, user):
-    response = client.patch(f"{BASE}/Users/{user['id']}", json=patch_body(
-        {"op": "replace", "path": "displayName", "value": "Changed"},
-        {"op": "replace", "path": "active", "value": "perhaps"},
-    ))
+    response = client.patch(
+        f"{BASE}/Users/{user['id']}",
+        json=patch_body(
+            {"op": "replace", "path": "displayName", "value": "Changed"},
+            {"op": "replace", "path": "active", "value": "perhaps"},
+        ),
+    )
     assert_scim_error(response, 400, "invalidValue")
     assert client.get(f"{BASE}/Users/{user['id']}").get_json()["displayName"] == "Adele"
 
@@ -221,8 +319,10 @@ def test_patch_responses_can_be_204_when_configured(store, tmp_path, token):
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     created = client.post(f"{BASE}/Users", json={"schemas": [CORE], "userName": "z@z.z"})
-    response = client.patch(f"{BASE}/Users/{created.get_json()['id']}",
-                            json=patch_body({"op": "replace", "path": "title", "value": "T"}))
+    response = client.patch(
+        f"{BASE}/Users/{created.get_json()['id']}",
+        json=patch_body({"op": "replace", "path": "title", "value": "T"}),
+    )
     assert response.status_code == 204 and response.data == b""
     app.extensions["sandbox"].request_log.close()
 
@@ -241,8 +341,11 @@ def test_patch_responses_can_be_204_when_configured(store, tmp_path, token):
         ({"op": "replace", "path": "title"}, 400, "invalidValue"),
         ({"op": "replace", "path": "active", "value": 3}, 400, "invalidValue"),
         ({"op": "replace", "path": 'title[value eq "x"]', "value": "x"}, 400, "invalidPath"),
-        ({"op": "replace", "path": 'emails[type eq "a" or type eq "b"].value', "value": "x"},
-         400, "noTarget"),
+        (
+            {"op": "replace", "path": 'emails[type eq "a" or type eq "b"].value', "value": "x"},
+            400,
+            "noTarget",
+        ),
         ({"op": "remove", "path": "userName"}, 400, "mutability"),
     ],
 )
@@ -256,10 +359,14 @@ def test_bad_operations_are_refused(client, user, operation, status, scim_type):
     [
         ({"Operations": [{"op": "add", "path": "title", "value": "x"}]}, "invalidSyntax"),
         ({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}, "invalidSyntax"),
-        ({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []},
-         "invalidSyntax"),
-        ({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [7]},
-         "invalidSyntax"),
+        (
+            {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": []},
+            "invalidSyntax",
+        ),
+        (
+            {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [7]},
+            "invalidSyntax",
+        ),
     ],
 )
 def test_bad_patch_envelopes_are_refused(client, user, body, scim_type):

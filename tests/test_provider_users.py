@@ -39,8 +39,11 @@ def test_entra_sample_post_body_is_accepted_as_sent(client):
         "active": True,
         "emails": [{"primary": True, "type": "work", "value": "Test_User_x@testuser.com"}],
         "meta": {"resourceType": "User"},
-        "name": {"formatted": "givenName familyName", "familyName": "familyName",
-                 "givenName": "givenName"},
+        "name": {
+            "formatted": "givenName familyName",
+            "familyName": "familyName",
+            "givenName": "givenName",
+        },
         "roles": [],
         ENTERPRISE: {"department": "Retail", "manager": "271"},
     }
@@ -56,7 +59,9 @@ def test_entra_sample_post_body_is_accepted_as_sent(client):
 
 def test_string_booleans_and_primary_true_strings_are_accepted(client):
     user = create(
-        client, "b@example.com", active="False",
+        client,
+        "b@example.com",
+        active="False",
         emails=[{"value": "b@example.com", "type": "work", "primary": "True"}],
     )
     assert user["active"] is False
@@ -87,17 +92,21 @@ def test_if_none_match_with_the_current_version_answers_304(client):
     user = create(client, "f@example.com")
     response = client.get(f"{BASE}/Users/{user['id']}", headers={"If-None-Match": 'W/"1"'})
     assert response.status_code == 304
-    assert client.get(
-        f"{BASE}/Users/{user['id']}", headers={"If-None-Match": 'W/"0"'}
-    ).status_code == 200
+    assert (
+        client.get(f"{BASE}/Users/{user['id']}", headers={"If-None-Match": 'W/"0"'}).status_code
+        == 200
+    )
 
 
 def test_if_match_with_a_stale_version_answers_412_and_changes_nothing(client):
     user = create(client, "g@example.com")
-    client.patch(f"{BASE}/Users/{user['id']}",
-                 json=patch_body({"op": "replace", "path": "displayName", "value": "G"}))
+    client.patch(
+        f"{BASE}/Users/{user['id']}",
+        json=patch_body({"op": "replace", "path": "displayName", "value": "G"}),
+    )
     stale = client.put(
-        f"{BASE}/Users/{user['id']}", json=user_body("g@example.com", displayName="stale"),
+        f"{BASE}/Users/{user['id']}",
+        json=user_body("g@example.com", displayName="stale"),
         headers={"If-Match": 'W/"1"'},
     )
     assert_scim_error(stale, 412)
@@ -108,8 +117,9 @@ def test_if_match_with_a_stale_version_answers_412_and_changes_nothing(client):
 
 def test_put_replaces_every_writable_attribute(client):
     user = create(client, "h@example.com", displayName="H", title="Boss")
-    response = client.put(f"{BASE}/Users/{user['id']}",
-                          json=user_body("h@example.com", displayName="Aitch"))
+    response = client.put(
+        f"{BASE}/Users/{user['id']}", json=user_body("h@example.com", displayName="Aitch")
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["displayName"] == "Aitch"
@@ -120,8 +130,10 @@ def test_put_replaces_every_writable_attribute(client):
 
 def test_a_write_that_changes_nothing_keeps_the_version(client):
     user = create(client, "i@example.com", displayName="I")
-    response = client.patch(f"{BASE}/Users/{user['id']}",
-                            json=patch_body({"op": "replace", "path": "displayName", "value": "I"}))
+    response = client.patch(
+        f"{BASE}/Users/{user['id']}",
+        json=patch_body({"op": "replace", "path": "displayName", "value": "I"}),
+    )
     assert response.get_json()["meta"]["version"] == 'W/"1"'
 
 
@@ -143,9 +155,10 @@ def test_username_is_unique_case_insensitively(client):
 def test_renaming_onto_a_taken_username_is_a_conflict(client):
     create(client, "l1@example.com")
     other = create(client, "l2@example.com")
-    response = client.patch(f"{BASE}/Users/{other['id']}",
-                            json=patch_body({"op": "replace", "path": "userName",
-                                             "value": "L1@example.com"}))
+    response = client.patch(
+        f"{BASE}/Users/{other['id']}",
+        json=patch_body({"op": "replace", "path": "userName", "value": "L1@example.com"}),
+    )
     assert_scim_error(response, 409, "uniqueness")
 
 
@@ -169,9 +182,14 @@ def test_username_is_required(client):
         ({"schemas": ["urn:other"], "userName": "x"}, "invalidValue"),
         ({"schemas": "oops", "userName": "x"}, "invalidSyntax"),
         ([1, 2], "invalidSyntax"),
-        ({"schemas": [CORE], "userName": "x",
-          "emails": [{"value": "a", "primary": True}, {"value": "b", "primary": True}]},
-         "invalidValue"),
+        (
+            {
+                "schemas": [CORE],
+                "userName": "x",
+                "emails": [{"value": "a", "primary": True}, {"value": "b", "primary": True}],
+            },
+            "invalidValue",
+        ),
     ],
 )
 def test_invalid_payloads_get_400_with_the_scim_type(client, payload, scim_type):
@@ -235,8 +253,11 @@ def test_sub_attribute_selection(client):
 def test_search_endpoint_takes_a_search_request(client, five):
     response = client.post(
         f"{BASE}/Users/.search",
-        json={"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-              "filter": 'userName eq "user3@example.com"', "attributes": ["userName"]},
+        json={
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+            "filter": 'userName eq "user3@example.com"',
+            "attributes": ["userName"],
+        },
     )
     assert response.status_code == 200
     page = response.get_json()

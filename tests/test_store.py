@@ -53,8 +53,10 @@ def test_a_failed_transaction_leaves_nothing_behind(tmp_path):
 def test_integrity_errors_become_uniqueness_errors(tmp_path):
     store = Store(str(tmp_path / "a.db"))
     row = ["x", "A", "a", "t", "t", 1, "{}"]
-    sql = ("INSERT INTO users (id, user_name, user_name_norm, created, last_modified, version,"
-           " doc) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    sql = (
+        "INSERT INTO users (id, user_name, user_name_norm, created, last_modified, version,"
+        " doc) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
     with store.write() as db:
         db.execute(sql, row)
     with pytest.raises(UniquenessError):

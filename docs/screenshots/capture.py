@@ -75,7 +75,9 @@ async def capture_scenario() -> None:
     """The Scenario screen, seven steps into the shipped happy path."""
     from sandbox.scenarios import ScenarioSession
 
-    session = ScenarioSession(str(HERE.parent.parent / "fixtures" / "scenarios" / "happy-path.toml"))
+    session = ScenarioSession(
+        str(HERE.parent.parent / "fixtures" / "scenarios" / "happy-path.toml")
+    )
     sandbox = Sandbox.from_world(session.world)
     app = SandboxApp(sandbox, session=session, scheduler=False)
     try:

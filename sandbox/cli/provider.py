@@ -256,8 +256,14 @@ def provider_token_issue(
     if use_in_engine:
         engine.configure(secret_token=token)
     if as_json:
-        emit_json({"scim_url": url, "token": token, "issuer": admin.email if admin else None,
-                   "engine_uses_it": use_in_engine})
+        emit_json(
+            {
+                "scim_url": url,
+                "token": token,
+                "issuer": admin.email if admin else None,
+                "engine_uses_it": use_in_engine,
+            }
+        )
         return
     click.echo(f"SCIM URL: {url} (while `sandbox serve` or `sandbox up` listens on it)")
     click.echo(f"SCIM token: {token}")
@@ -315,7 +321,12 @@ def _faults() -> Any:
     default=None,
     help="Status to answer: 401, 403, 404, 409, 429, 500, 502, 503.",
 )
-@click.option("--retry-after", type=click.IntRange(0, 86400), default=None, help="Retry-After seconds (429 or 503).")
+@click.option(
+    "--retry-after",
+    type=click.IntRange(0, 86400),
+    default=None,
+    help="Retry-After seconds (429 or 503).",
+)
 @click.option("--latency-ms", type=COUNT, default=0, help="Delay before answering.")
 @click.option("--drop", is_flag=True, help="Drop the connection instead of answering.")
 @click.option("--count", type=COUNT, default=None, help="Only the next N matching requests.")

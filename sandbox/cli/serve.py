@@ -16,9 +16,14 @@ from sandbox.cli.root import (
 @cli.command()
 @db_option
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
-@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port to listen on (default 8000).")
 @click.option(
-    "--workers", type=click.IntRange(1, 64), default=None, help="Server worker processes (default: one per CPU core)."
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port to listen on (default 8000)."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Server worker processes (default: one per CPU core).",
 )
 @click.option(
     "--rules",

@@ -50,7 +50,9 @@ class Clause:
         return {"attribute": self.attribute, "operator": self.operator, "value": self.value}
 
     def __str__(self) -> str:
-        return f"{self.attribute} {self.operator}" + ("" if self.operator in UNARY else f" {self.value!r}")
+        return f"{self.attribute} {self.operator}" + (
+            "" if self.operator in UNARY else f" {self.value!r}"
+        )
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ def make_clause(attribute: str, operator: str, value: str = "") -> Clause:
     """Build a clause, refusing unknown operators and unsupported attributes with a reason."""
     canonical = {op.lower(): op for op in OPERATORS}.get(operator.strip().lower())
     if canonical is None:
-        raise SandboxError(f"unknown scoping operator {operator!r}; use one of: {', '.join(OPERATORS)}")
+        raise SandboxError(
+            f"unknown scoping operator {operator!r}; use one of: {', '.join(OPERATORS)}"
+        )
     if attribute in UNSUPPORTED:
         raise SandboxError(f"scoping filters cannot use {attribute} (Entra does not support it)")
     if canonical in ("REGEX MATCH", "NOT REGEX MATCH"):
@@ -104,7 +108,9 @@ def parse_clause(text: str) -> Clause:
 def parse_scoping_filters(data: Iterable[Iterable[Mapping[str, Any]]]) -> tuple[ScopingFilter, ...]:
     """Stored form (a list of filters, each a list of clause dicts) back to filters."""
     return tuple(
-        ScopingFilter(tuple(make_clause(c["attribute"], c["operator"], c.get("value", "")) for c in f))
+        ScopingFilter(
+            tuple(make_clause(c["attribute"], c["operator"], c.get("value", "")) for c in f)
+        )
         for f in data
     )
 

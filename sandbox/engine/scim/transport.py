@@ -68,8 +68,16 @@ RECEIVE_BYTES = 65536
 class _Response:
     """httptools' callbacks for one response: status, headers, body; 1xx answers skipped."""
 
-    __slots__ = ("parser", "status", "reason", "headers", "body", "headers_done", "complete",
-                 "keep_alive")
+    __slots__ = (
+        "parser",
+        "status",
+        "reason",
+        "headers",
+        "body",
+        "headers_done",
+        "complete",
+        "keep_alive",
+    )
 
     def __init__(self) -> None:
         self.parser = httptools.HttpResponseParser(self)
@@ -213,8 +221,8 @@ class KeepAliveTransport(httpx.BaseTransport):
     def _connection(self, url: httpx.URL, timeouts: dict[str, Any]) -> _Connection:
         """This thread's open connection to the URL's origin, or a new one."""
         origin = (url.scheme, url.host, url.port)
-        connections: dict[tuple[Any, ...], _Connection] = (
-            self._local.__dict__.setdefault("connections", _Connections())
+        connections: dict[tuple[Any, ...], _Connection] = self._local.__dict__.setdefault(
+            "connections", _Connections()
         )
         conn = connections.get(origin)
         if conn is not None and _readable(conn.sock):

@@ -83,8 +83,16 @@ class LinkStore:
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT(object_type, source_id) DO UPDATE SET"
                 " target_id = excluded.target_id, exported = excluded.exported,"
                 " updated = excluded.updated",
-                [(k.object_type, k.source_id, k.target_id, json.dumps(k.exported),
-                  format_time(now)) for k in links],
+                [
+                    (
+                        k.object_type,
+                        k.source_id,
+                        k.target_id,
+                        json.dumps(k.exported),
+                        format_time(now),
+                    )
+                    for k in links
+                ],
             )
 
     def drop(self, object_type: str, source_ids: list[str]) -> None:
@@ -104,8 +112,15 @@ class LinkStore:
 
     # -- escrows -------------------------------------------------------------------------
 
-    def escrow(self, object_type: str, source_id: str, code: str, reason: str, now: datetime,
-               reference: bool = False) -> Escrow:
+    def escrow(
+        self,
+        object_type: str,
+        source_id: str,
+        code: str,
+        reason: str,
+        now: datetime,
+        reference: bool = False,
+    ) -> Escrow:
         """Record a failure; the retry comes 40 minutes later, then at growing intervals."""
         row = self.store.db.execute(
             "SELECT attempts, first_failed FROM escrows WHERE object_type = ? AND source_id = ?",
@@ -114,8 +129,16 @@ class LinkStore:
         attempts = (row[0] if row else 0) + 1
         first = row[1] if row else format_time(now)
         wait = min(CYCLE_INTERVAL * (2 ** (attempts - 1)), MAX_ESCROW_BACKOFF)
-        escrow = Escrow(object_type, source_id, attempts, first, format_time(now + wait), code,
-                        reason, reference)
+        escrow = Escrow(
+            object_type,
+            source_id,
+            attempts,
+            first,
+            format_time(now + wait),
+            code,
+            reason,
+            reference,
+        )
         with self.store.write() as db:
             db.execute(
                 "INSERT INTO escrows (object_type, source_id, attempts, first_failed, next_attempt,"
@@ -123,8 +146,16 @@ class LinkStore:
                 " ON CONFLICT(object_type, source_id) DO UPDATE SET attempts = excluded.attempts,"
                 " next_attempt = excluded.next_attempt, error_code = excluded.error_code,"
                 " reason = excluded.reason",
-                [object_type, source_id, attempts, first, escrow.next_attempt, code, reason,
-                 1 if reference else 0],
+                [
+                    object_type,
+                    source_id,
+                    attempts,
+                    first,
+                    escrow.next_attempt,
+                    code,
+                    reason,
+                    1 if reference else 0,
+                ],
             )
         return escrow
 
@@ -159,8 +190,11 @@ class LinkStore:
         """How many objects are escrowed (optionally only reference failures or only others)."""
         if reference is None:
             return int(self.store.scalar("SELECT count(*) FROM escrows"))
-        return int(self.store.scalar("SELECT count(*) FROM escrows WHERE reference = ?",
-                                     [1 if reference else 0]))
+        return int(
+            self.store.scalar(
+                "SELECT count(*) FROM escrows WHERE reference = ?", [1 if reference else 0]
+            )
+        )
 
     def clear_escrows(self) -> None:
         """Restart clears escrows (§1.4)."""
