@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sandbox.errors import SandboxError
 
@@ -105,17 +104,22 @@ def parse_clause(text: str) -> Clause:
     raise SandboxError(f"unknown scoping operator in {text!r}; use one of: {', '.join(OPERATORS)}")
 
 
-def parse_scoping_filters(data: Iterable[Iterable[Mapping[str, Any]]]) -> tuple[ScopingFilter, ...]:
+def parse_scoping_filters(
+    data: Iterable[Iterable[Mapping[str, object]]],
+) -> tuple[ScopingFilter, ...]:
     """Stored form (a list of filters, each a list of clause dicts) back to filters."""
     return tuple(
         ScopingFilter(
-            tuple(make_clause(c["attribute"], c["operator"], c.get("value", "")) for c in f)
+            tuple(
+                make_clause(str(c["attribute"]), str(c["operator"]), str(c.get("value", "")))
+                for c in f
+            )
         )
         for f in data
     )
 
 
-def _lookup(source: Mapping[str, Any], attribute: str) -> Any:
+def _lookup(source: Mapping[str, object], attribute: str) -> object:
     lowered = attribute.lower()
     for key, value in source.items():
         if key.lower() == lowered:
@@ -123,7 +127,7 @@ def _lookup(source: Mapping[str, Any], attribute: str) -> Any:
     return None
 
 
-def clause_holds(clause: Clause, source: Mapping[str, Any]) -> bool:
+def clause_holds(clause: Clause, source: Mapping[str, object]) -> bool:
     """Evaluate one clause against a directory object's properties."""
     value = _lookup(source, clause.attribute)
     op = clause.operator
@@ -162,7 +166,7 @@ def clause_holds(clause: Clause, source: Mapping[str, Any]) -> bool:
     return number > limit if op == "Greater_Than" else number >= limit
 
 
-def in_scope(filters: Iterable[ScopingFilter], source: Mapping[str, Any]) -> tuple[bool, str]:
+def in_scope(filters: Iterable[ScopingFilter], source: Mapping[str, object]) -> tuple[bool, str]:
     """Whether `source` passes the filters (OR of ANDs), with the reason in Entra's words."""
     filters = tuple(filters)
     if not filters:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any
 
 from sandbox.engine.mappings.paths import (
     CORE_USER_SCHEMA,
@@ -182,7 +181,7 @@ def default_user_attributes(why: str = "") -> TargetAttributes:
     return TargetAttributes(attributes, DEFAULT_ORIGIN + (f", since {why}" if why else ""))
 
 
-def attributes_from_schemas(resources: list[dict[str, Any]], origin: str) -> TargetAttributes:
+def attributes_from_schemas(resources: list[dict[str, object]], origin: str) -> TargetAttributes:
     """The user attributes of published schema resources (the core User schema and its
     extensions; Group and the discovery schemas are left out)."""
     attributes = []
@@ -193,7 +192,8 @@ def attributes_from_schemas(resources: list[dict[str, Any]], origin: str) -> Tar
             continue
         if lowered.endswith(":group"):
             continue
-        for attribute in resource.get("attributes") or []:
+        listed = resource.get("attributes")
+        for attribute in listed if isinstance(listed, list) else []:
             if not isinstance(attribute, dict) or not attribute.get("name"):
                 continue
             subs = [s for s in attribute.get("subAttributes") or [] if isinstance(s, dict)]

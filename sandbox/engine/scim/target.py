@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import quote
 
 import httpx
@@ -52,7 +52,7 @@ from sandbox.engine.scim.target_errors import (
     EngineExchange,
     ErrorCode,
     TargetError,
-    is_list_response,
+    list_response,
     status_phrase,
 )
 from sandbox.engine.scim.tenant_url import TenantUrl
@@ -121,7 +121,17 @@ class ScimTarget:
         self._local = threading.local()
 
     @classmethod
-    def over_http(cls, tenant_url: str, token: str, **options: Any) -> ScimTarget:
+    def over_http(
+        cls,
+        tenant_url: str,
+        token: str,
+        *,
+        request_log: RequestLog | None = None,
+        clock: Callable[[], datetime] | _HasNow | None = None,
+        timeout: float = 30.0,
+        max_concurrency: int = 4,
+        rng: random.Random | None = None,
+    ) -> ScimTarget:
         """A target with its own transport: a keep-alive connection per thread, `timeout`
         seconds per request, redirects not followed (through the environment's proxy, with
         httpx's transport, when one is set for the URL). Close it with `close()`."""
@@ -129,7 +139,17 @@ class ScimTarget:
         transport: httpx.BaseTransport = (
             KeepAliveTransport() if proxy is None else httpx.HTTPTransport(proxy=proxy)
         )
-        return cls(transport, tenant_url, token, owns_transport=True, **options)
+        return cls(
+            transport,
+            tenant_url,
+            token,
+            request_log=request_log,
+            clock=clock,
+            timeout=timeout,
+            max_concurrency=max_concurrency,
+            rng=rng,
+            owns_transport=True,
+        )
 
     def close(self) -> None:
         """Close the transport if this target created it."""
@@ -186,7 +206,7 @@ class ScimTarget:
     # -- the request loop --------------------------------------------------------------------
 
     def _send(
-        self, method: str, path: str, query: str = "", body: dict[str, Any] | None = None
+        self, method: str, path: str, query: str = "", body: dict[str, object] | None = None
     ) -> tuple[httpx.Response | None, EngineExchange, Exception | None]:
         url = self.base_url + path + (f"?{query}" if query else "")
         content = None
@@ -291,7 +311,7 @@ class ScimTarget:
             retryable=verdict.retryable,
         )
 
-    def _json(self, response: httpx.Response, exchange: EngineExchange) -> Any:
+    def _json(self, response: httpx.Response, exchange: EngineExchange) -> object:
         try:
             return response.json()
         except ValueError:
@@ -312,25 +332,24 @@ class ScimTarget:
 
     def _query(
         self, resource: str, attribute: str, value: str
-    ) -> tuple[list[dict[str, Any]], EngineExchange]:
+    ) -> tuple[list[dict[str, object]], EngineExchange]:
         query = encode_query(filter_params(attribute, value, resource=resource))
         response, exchange = self._request("query", "GET", f"/{resource}", query)
-        body = self._json(response, exchange)
-        if not is_list_response(body):
+        listed = list_response(self._json(response, exchange))
+        if listed is None:
             raise self._incompatible(response, exchange)
-        resources = body.get("Resources", [])
-        if len(resources) < min(body["totalResults"], 1) or not all(
-            isinstance(r, dict) for r in resources
-        ):
+        resources = [r for r in listed.resources if isinstance(r, dict)]
+        if len(resources) < min(listed.total, 1) or len(resources) != len(listed.resources):
             raise self._incompatible(response, exchange)
         return resources, exchange
 
-    def _read(self, path: str, query: str = "") -> dict[str, Any]:
+    def _read(self, path: str, query: str = "") -> dict[str, object]:
         response, exchange = self._request("read", "GET", path, query)
         body = self._json(response, exchange)
-        if is_list_response(body):
-            resources = body.get("Resources", [])
-            if len(resources) > 1 or body["totalResults"] > 1:
+        listed = list_response(body)
+        if listed is not None:
+            resources = listed.resources
+            if len(resources) > 1 or listed.total > 1:
                 reason = f"Expected one object from {exchange.path}, received {len(resources)}."
                 raise self._fail(
                     TargetError(ErrorCode.MULTIPLE_ENTRIES, reason, status=200, exchange=exchange)
@@ -340,14 +359,14 @@ class ScimTarget:
             raise self._incompatible(response, exchange)
         return body
 
-    def _create(self, resource: str, doc: dict[str, Any]) -> dict[str, Any]:
+    def _create(self, resource: str, doc: dict[str, object]) -> dict[str, object]:
         response, exchange = self._request("create", "POST", f"/{resource}", body=doc)
         body = self._json(response, exchange)
         if not isinstance(body, dict) or not body.get("id"):
             raise self._incompatible(response, exchange)  # §2.3: 201 + body with "id"
         return body
 
-    def _patch(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    def _patch(self, path: str, body: dict[str, object]) -> dict[str, object] | None:
         response, _ = self._request("write", "PATCH", path, body=body)
         if response.status_code == 204 or not response.content:
             return None
@@ -386,24 +405,24 @@ class ScimTarget:
             f"the expected HTTP/200 OK response ({error.error_code}). {error.reason}"
         )
 
-    def find_users(self, attribute: str, value: str) -> list[dict[str, Any]]:
+    def find_users(self, attribute: str, value: str) -> list[dict[str, object]]:
         """``GET /Users?filter=<attribute> eq "<value>"``: the matching users (§4)."""
         return self._query("Users", attribute, value)[0]
 
-    def match_user(self, attribute: str, value: str) -> dict[str, Any] | None:
+    def match_user(self, attribute: str, value: str) -> dict[str, object] | None:
         """The one user matching, None for none; several raise DuplicateEntries (the
         DuplicateTargetEntries code, §4): how Entra matches a user to link."""
         return self._match("Users", attribute, value)
 
-    def get_user(self, user_id: str) -> dict[str, Any]:
+    def get_user(self, user_id: str) -> dict[str, object]:
         """``GET /Users/{id}`` of a linked user; 404 raises InvalidAnchor (§2.4, §2.8)."""
         return self._read(f"/Users/{quote(user_id, safe='')}")
 
-    def create_user(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def create_user(self, doc: dict[str, object]) -> dict[str, object]:
         """``POST /Users``; the created user with its target ``id`` (§2.3)."""
         return self._create("Users", doc)
 
-    def patch_user(self, user_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    def patch_user(self, user_id: str, body: dict[str, object]) -> dict[str, object] | None:
         """``PATCH /Users/{id}``: the returned resource on 200 with a body, else None."""
         return self._patch(f"/Users/{quote(user_id, safe='')}", body)
 
@@ -411,23 +430,23 @@ class ScimTarget:
         """``DELETE /Users/{id}`` (204, §2.6)."""
         self._request("write", "DELETE", f"/Users/{quote(user_id, safe='')}")
 
-    def find_groups(self, display_name: str) -> list[dict[str, Any]]:
+    def find_groups(self, display_name: str) -> list[dict[str, object]]:
         """``GET /Groups?excludedAttributes=members&filter=displayName eq "<name>"`` (§9)."""
         return self._query("Groups", "displayName", display_name)[0]
 
-    def match_group(self, display_name: str) -> dict[str, Any] | None:
+    def match_group(self, display_name: str) -> dict[str, object] | None:
         """The one group of that name, None for none; several raise DuplicateEntries."""
         return self._match("Groups", "displayName", display_name)
 
-    def get_group(self, group_id: str) -> dict[str, Any]:
+    def get_group(self, group_id: str) -> dict[str, object]:
         """``GET /Groups/{id}?excludedAttributes=members``: retrieval never asks for members."""
         return self._read(f"/Groups/{quote(group_id, safe='')}", "excludedAttributes=members")
 
-    def create_group(self, body: dict[str, Any]) -> dict[str, Any]:
+    def create_group(self, body: dict[str, object]) -> dict[str, object]:
         """``POST /Groups`` (body from `wire.group_post`): the group with its ``id``."""
         return self._create("Groups", body)
 
-    def patch_group(self, group_id: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    def patch_group(self, group_id: str, body: dict[str, object]) -> dict[str, object] | None:
         """``PATCH /Groups/{id}`` (204 expected, 200 accepted)."""
         return self._patch(f"/Groups/{quote(group_id, safe='')}", body)
 
@@ -435,16 +454,16 @@ class ScimTarget:
         """``DELETE /Groups/{id}`` (204)."""
         self._request("write", "DELETE", f"/Groups/{quote(group_id, safe='')}")
 
-    def schemas(self) -> list[dict[str, Any]]:
+    def schemas(self) -> list[dict[str, object]]:
         """``GET /Schemas``: the schema resources the target publishes (RFC 7644 §4), read
         when a mapping is added so only the target's attributes are offered."""
         response, exchange = self._request("query", "GET", "/Schemas")
-        body = self._json(response, exchange)
-        if not is_list_response(body):
+        listed = list_response(self._json(response, exchange))
+        if listed is None:
             raise self._incompatible(response, exchange)
-        return [r for r in body.get("Resources", []) if isinstance(r, dict)]
+        return [r for r in listed.resources if isinstance(r, dict)]
 
-    def _match(self, resource: str, attribute: str, value: str) -> dict[str, Any] | None:
+    def _match(self, resource: str, attribute: str, value: str) -> dict[str, object] | None:
         found, exchange = self._query(resource, attribute, value)
         if len(found) > 1:
             raise self._fail(DuplicateEntries(resource, attribute, value, len(found), exchange))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any
 
 from sandbox.errors import SandboxError
 
@@ -175,10 +174,19 @@ def web_response(status: int, body: str) -> str:
     return _WEB_RESPONSE.format(name=name, body=body[:BODY_CHARS])
 
 
-def is_list_response(body: Any) -> bool:
-    """Whether `body` is shaped as a SCIM ListResponse (RFC 7644 §3.4.2)."""
-    return (
-        isinstance(body, dict)
-        and isinstance(body.get("totalResults"), int)
-        and isinstance(body.get("Resources", []), list)
-    )
+@dataclass(frozen=True)
+class Listed:
+    """A SCIM ListResponse read (RFC 7644 §3.4.2): its totalResults and Resources."""
+
+    total: int
+    resources: list[object]
+
+
+def list_response(body: object) -> Listed | None:
+    """`body` read as a SCIM ListResponse, or None when it is not shaped as one."""
+    if not isinstance(body, dict):
+        return None
+    total, resources = body.get("totalResults"), body.get("Resources", [])
+    if not isinstance(total, int) or isinstance(total, bool) or not isinstance(resources, list):
+        return None
+    return Listed(total, resources)

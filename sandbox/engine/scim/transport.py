@@ -24,12 +24,15 @@ import ssl
 import threading
 import urllib.request
 import weakref
-from typing import Any
+from collections.abc import Mapping
 
 import httptools
 import httpx
 
 DEFAULT_TIMEOUT_S = 30.0
+
+Timeouts = Mapping[str, float | None]
+"""httpx's timeout extension: connect, read, write and pool, in seconds."""
 
 RETRIED_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 """Idempotent methods (RFC 9110 §9.2.2): sent again on a new connection when a kept-alive one
@@ -218,11 +221,11 @@ class KeepAliveTransport(httpx.BaseTransport):
 
     # -- connections -----------------------------------------------------------------------
 
-    def _connection(self, url: httpx.URL, timeouts: dict[str, Any]) -> _Connection:
+    def _connection(self, url: httpx.URL, timeouts: Timeouts) -> _Connection:
         """This thread's open connection to the URL's origin, or a new one."""
         origin = (url.scheme, url.host, url.port)
-        connections: dict[tuple[Any, ...], _Connection] = self._local.__dict__.setdefault(
-            "connections", _Connections()
+        connections: dict[tuple[str, str, int | None], _Connection] = (
+            self._local.__dict__.setdefault("connections", _Connections())
         )
         conn = connections.get(origin)
         if conn is not None and _readable(conn.sock):
@@ -236,7 +239,7 @@ class KeepAliveTransport(httpx.BaseTransport):
                 self._open.add(conn)
         return conn
 
-    def _connect(self, url: httpx.URL, timeouts: dict[str, Any]) -> _Connection:
+    def _connect(self, url: httpx.URL, timeouts: Timeouts) -> _Connection:
         if url.scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
         port = url.port or (443 if url.scheme == "https" else 80)
@@ -276,7 +279,7 @@ class KeepAliveTransport(httpx.BaseTransport):
         url = request.url
         body = request.read()
         head = _request_head(request, body)
-        timeouts = request.extensions.get("timeout", {})
+        timeouts: Timeouts = request.extensions.get("timeout", {})
         conn = self._connection(url, timeouts)
         try:
             try:

@@ -38,15 +38,13 @@ class ChangeFeed:
                     except SandboxError:  # hard-deleted: its memberships went with it
                         pass
             elif change.change in ("memberAdd", "memberRemove"):
-                if change.detail.get("user"):
-                    users.add(change.detail["user"])
+                user = change.detail.get("user")
+                if isinstance(user, str) and user:
+                    users.add(user)
             elif change.change in USER_CHANGE_KINDS_FOR_GROUP_MEMBERS:
-                members = change.detail.get("members")
-                if members is None:
-                    members = (
-                        [m.id for m in self.directory.members(change.object_id)]
-                        if self.directory.find_group(change.object_id)
-                        else []
-                    )
-                users.update(members)
+                listed = change.detail.get("members")
+                if isinstance(listed, list):
+                    users.update(str(m) for m in listed)
+                elif self.directory.find_group(change.object_id):
+                    users.update(m.id for m in self.directory.members(change.object_id))
         return users, groups

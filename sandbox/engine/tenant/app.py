@@ -8,11 +8,11 @@ Entra allows; SingleAppRoleAssignment then fails at evaluation, as in Entra.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sandbox.engine.tenant.directory import Directory
 from sandbox.engine.tenant.model import random_id
@@ -35,7 +35,7 @@ class AppRole:
     """["User"] is the portal's "Users/Groups": groups are assigned as users are."""
     description: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict with Graph names."""
         return {
             "id": self.id,
@@ -78,7 +78,7 @@ class Assignment:
     principal_name: str = ""
     """The user's UPN or the group's display name (for listings)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return {
             "id": self.id,
@@ -103,7 +103,7 @@ class AppRoleAssignment:
     principal_id: str = ""
     """Whose assignment grants it: the user's or the group's id."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The form Entra's [appRoleAssignments] attribute carries: id, value, displayName."""
         return {"id": self.id, "value": self.value, "displayName": self.display_name}
 
@@ -116,7 +116,7 @@ _ASSIGNMENT_SELECT = (
 )
 
 
-def _assignment(row: Any) -> Assignment:
+def _assignment(row: sqlite3.Row) -> Assignment:
     return Assignment(row[0], row[1], row[2], row[3], row[4], row[5])
 
 

@@ -8,9 +8,10 @@ soft-deleted and are deleted for good after 30 days (`purge_expired`) or by hand
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+
+import sqlite_utils
 
 from sandbox.engine.tenant.groups import DirectoryGroups
 from sandbox.engine.tenant.model import (
@@ -20,6 +21,7 @@ from sandbox.engine.tenant.model import (
     Change,
     DirectoryGroup,
     DirectoryUser,
+    Property,
     check_upn,
     clean_properties,
     random_id,
@@ -52,11 +54,11 @@ class Directory(DirectoryGroups):
 
     def record_change(
         self,
-        db: Any,
+        db: sqlite_utils.Database,
         object_type: str,
         object_id: str,
         change: str,
-        detail: dict[str, Any] | None = None,
+        detail: Mapping[str, object] | None = None,
         at: datetime | None = None,
     ) -> None:
         """Append a `changes` row inside the caller's transaction `db`."""
@@ -64,8 +66,8 @@ class Directory(DirectoryGroups):
 
     def record_changes(
         self,
-        db: Any,
-        rows: Iterable[tuple[str, str, str, dict[str, Any] | str]],
+        db: sqlite_utils.Database,
+        rows: Iterable[tuple[str, str, str, Mapping[str, object] | str]],
         at: datetime | None = None,
     ) -> None:
         """Append many (object_type, object_id, change, detail) rows at one time; a detail
@@ -84,7 +86,7 @@ class Directory(DirectoryGroups):
     ) -> list[Change]:
         """Every change recorded after watermark `seq` (up to `until` inclusive), oldest first."""
         sql = "SELECT * FROM changes WHERE seq > ?"
-        params: list[Any] = [seq]
+        params: list[object] = [seq]
         if until is not None:
             sql += " AND seq <= ?"
             params.append(until)
@@ -152,8 +154,9 @@ class Directory(DirectoryGroups):
         return int(self.store.scalar(f"SELECT count(*) FROM entra_users{where}", params))
 
     @staticmethod
-    def _user_filter(search: str | None, include_deleted: bool) -> tuple[str, list[Any]]:
-        clauses, params = [], []
+    def _user_filter(search: str | None, include_deleted: bool) -> tuple[str, list[str]]:
+        clauses: list[str] = []
+        params: list[str] = []
         if search:
             # % and _ are plain characters of what the user typed, not wildcards
             plain = search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -167,13 +170,14 @@ class Directory(DirectoryGroups):
             clauses.append("deleted_at IS NULL")
         return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
 
-    def add_user(self, **props: Any) -> DirectoryUser:
+    def add_user(self, **props: object) -> DirectoryUser:
         """Create a user from Entra-named properties (userPrincipalName required; `id` may be
         given). mailNickname defaults to the UPN's alias, userType to Guest for #EXT# UPNs."""
-        object_id = props.pop("id", None) or self.new_id()
+        given_id = props.pop("id", None)
+        object_id = str(given_id) if given_id else self.new_id()
         values = {k: v for k, v in clean_properties(props).items() if v is not None}
         check_upn(values.get("userPrincipalName"))
-        upn = values["userPrincipalName"]
+        upn = str(values["userPrincipalName"])
         values.setdefault("mailNickname", upn.split("@", 1)[0])
         values.setdefault("displayName", upn.split("@", 1)[0])
         values.setdefault("accountEnabled", True)
@@ -183,13 +187,13 @@ class Directory(DirectoryGroups):
                 raise SandboxError(f"a tenant user already has objectId {object_id}")
             self._check_unique(values, None)
             if "manager" in values:
-                values["manager"] = self._manager_id(values["manager"], object_id)
+                values["manager"] = self._manager_id(str(values["manager"]), object_id)
             values = {name: values[name] for name in PROPERTY_NAMES if name in values}
             db.execute(USER_INSERT, user_row(object_id, values, format_timestamp(self.clock())))
             self.record_change(db, "User", object_id, "add", {"userPrincipalName": upn})
         return self.get_user(object_id)
 
-    def edit_user(self, key: str, **props: Any) -> DirectoryUser:
+    def edit_user(self, key: str, **props: object) -> DirectoryUser:
         """Change properties (Entra names; None or "" clears one); records what changed.
 
         A change of accountEnabled is recorded as block/unblock, the rest as one update.
@@ -198,7 +202,7 @@ class Directory(DirectoryGroups):
         with self.store.write() as db:
             user = self.get_user(key)
             if cleaned.get("manager"):
-                cleaned["manager"] = self._manager_id(cleaned["manager"], user.id)
+                cleaned["manager"] = self._manager_id(str(cleaned["manager"]), user.id)
             current = user.properties()
             changed = sorted(n for n, v in cleaned.items() if current.get(n) != v)
             if not changed:
@@ -296,7 +300,9 @@ class Directory(DirectoryGroups):
                 self.hard_delete(object_id, at=moment)
         return ids
 
-    def _save(self, db: Any, user: DirectoryUser, props: dict[str, Any]) -> None:
+    def _save(
+        self, db: sqlite_utils.Database, user: DirectoryUser, props: Mapping[str, Property]
+    ) -> None:
         props = {n: props[n] for n in PROPERTY_NAMES if props.get(n) is not None}
         row = user_row(
             user.id, props, user.created or format_timestamp(self.clock()), user.deleted_at
@@ -307,7 +313,7 @@ class Directory(DirectoryGroups):
             [*row[1:7], row[9], user.id],
         )
 
-    def _check_unique(self, props: dict[str, Any], own_id: str | None) -> None:
+    def _check_unique(self, props: Mapping[str, Property], own_id: str | None) -> None:
         upn, mail = str(props["userPrincipalName"]), props.get("mail")
         holder = self.store.query(
             "SELECT id, upn, deleted_at FROM entra_users WHERE upn_norm = ?", [upn.casefold()]
@@ -318,7 +324,7 @@ class Directory(DirectoryGroups):
                 f"userPrincipalName {upn} is already taken by another user{where}; UPNs are "
                 "unique in the tenant (case-insensitive)"
             )
-        if mail:
+        if isinstance(mail, str) and mail:
             holder = self.store.query(
                 "SELECT id, upn FROM entra_users WHERE scim_fold(mail) = ?", [mail.casefold()]
             )

@@ -9,9 +9,12 @@ once (only Microsoft 365 groups go to a recycle bin).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import sqlite_utils
 
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 from sandbox.errors import NotFoundError, SandboxError
@@ -25,7 +28,7 @@ _GROUP_COLUMNS = (
 )
 
 
-def _group(row: Any) -> DirectoryGroup:
+def _group(row: sqlite3.Row) -> DirectoryGroup:
     return DirectoryGroup(
         id=row["id"],
         display_name=row["display_name"],
@@ -48,11 +51,11 @@ class DirectoryGroups:
 
         def record_change(
             self,
-            db: Any,
+            db: sqlite_utils.Database,
             object_type: str,
             object_id: str,
             change: str,
-            detail: dict[str, Any] | None = None,
+            detail: Mapping[str, object] | None = None,
             at: datetime | None = None,
         ) -> None: ...
 
@@ -212,7 +215,7 @@ class DirectoryGroups:
         )
 
 
-def _detail(group: DirectoryGroup, member_id: str, kind: str) -> dict[str, Any]:
+def _detail(group: DirectoryGroup, member_id: str, kind: str) -> dict[str, object]:
     if kind == "User":
         return {"group": group.id, "user": member_id}
     return {"group": group.id, "memberGroup": member_id}

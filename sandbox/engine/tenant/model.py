@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from sandbox.errors import SandboxError
 
@@ -54,10 +54,13 @@ FIELDS: dict[str, str] = {name: _snake(name) for name in PROPERTY_NAMES}
 """Entra property name -> DirectoryUser field name (userPrincipalName -> user_principal_name)."""
 
 
+Property = str | bool | None
+"""A user property's value: accountEnabled is a bool, the others strings (None clears one)."""
+
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def to_json(value: Any) -> str:
+def to_json(value: object) -> str:
     """Compact JSON as stored (one shared encoder: json.dumps with options builds one a call)."""
     return _ENCODER.encode(value)
 
@@ -128,16 +131,16 @@ class DirectoryUser:
         """Whether the user is a B2B guest."""
         return self.user_type == "Guest"
 
-    def properties(self) -> dict[str, Any]:
+    def properties(self) -> dict[str, Property]:
         """The stored Entra properties by their Entra names (nulls omitted)."""
-        out: dict[str, Any] = {}
+        out: dict[str, Property] = {}
         for name, attr in FIELDS.items():
             value = getattr(self, attr)
             if value is not None:
                 out[name] = value
         return out
 
-    def source(self) -> dict[str, Any]:
+    def source(self) -> dict[str, object]:
         """What attribute mappings read: Entra-named properties, nulls omitted.
 
         `objectId` is the id; for B2B guests `userPrincipalName` is the external form
@@ -145,12 +148,12 @@ class DirectoryUser:
         (Entra docs, how-provisioning-works). The engine adds IsSoftDeleted and
         appRoleAssignments itself.
         """
-        out = {"objectId": self.id, **self.properties()}
+        out: dict[str, object] = {"objectId": self.id, **self.properties()}
         out["originalUserPrincipalName"] = self.user_principal_name
         out["userPrincipalName"] = external_upn(self.user_principal_name)
         return out
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict with Graph names (id, createdDateTime, deletedDateTime)."""
         return {
             "id": self.id,
@@ -160,7 +163,7 @@ class DirectoryUser:
         }
 
     @classmethod
-    def from_row(cls, row: Any) -> DirectoryUser:
+    def from_row(cls, row: sqlite3.Row) -> DirectoryUser:
         """Build from an entra_users row (its `props` JSON holds the Entra properties)."""
         props = json.loads(row["props"])
         values = {FIELDS[name]: value for name, value in props.items() if name in FIELDS}
@@ -168,10 +171,10 @@ class DirectoryUser:
 
 
 def user_row(
-    object_id: str, props: Mapping[str, Any], created: str, deleted_at: str | None = None
-) -> tuple[Any, ...]:
+    object_id: str, props: Mapping[str, Property], created: str, deleted_at: str | None = None
+) -> tuple[object, ...]:
     """The entra_users row of a user whose Entra properties (nulls omitted) are `props`."""
-    upn = props["userPrincipalName"]
+    upn = str(props["userPrincipalName"])
     return (
         object_id,
         upn,
@@ -193,7 +196,7 @@ USER_INSERT = (
 """The statement `user_row` values go into."""
 
 
-def clean_properties(props: Mapping[str, Any]) -> dict[str, Any]:
+def clean_properties(props: Mapping[str, object]) -> dict[str, Property]:
     """Check property names and value types; "" and None clear a property.
 
     Raises SandboxError naming unknown or read-only properties and bad values.
@@ -210,7 +213,7 @@ def clean_properties(props: Mapping[str, Any]) -> dict[str, Any]:
             f"unknown user propert{'ies' if len(unknown) > 1 else 'y'}: {', '.join(unknown)} "
             f"(known: {', '.join(PROPERTY_NAMES)})"
         )
-    out: dict[str, Any] = {}
+    out: dict[str, Property] = {}
     for name, value in props.items():
         if name == "accountEnabled":
             out[name] = _boolean(value)
@@ -224,22 +227,23 @@ def clean_properties(props: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = value.strip()
     if "userPrincipalName" in out:
         check_upn(out["userPrincipalName"])
-    if out.get("mail") is not None and not MAIL_SHAPE.match(out["mail"]):
+    mail = out.get("mail")
+    if mail is not None and not (isinstance(mail, str) and MAIL_SHAPE.match(mail)):
         raise SandboxError(f"mail {out['mail']!r} is not an email address (alias@domain)")
     return out
 
 
-def check_upn(upn: Any) -> None:
+def check_upn(upn: object) -> None:
     """A UPN is required and shaped `alias@domain`."""
     if not upn:
         raise SandboxError("a user needs a userPrincipalName (alias@domain)")
-    if not UPN_SHAPE.match(upn):
+    if not isinstance(upn, str) or not UPN_SHAPE.match(upn):
         raise SandboxError(
             f"userPrincipalName {upn!r} is not alias@domain (e.g. adele.vance@contoso.onmicrosoft.com)"
         )
 
 
-def _boolean(value: Any) -> bool:
+def _boolean(value: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -247,7 +251,7 @@ def _boolean(value: Any) -> bool:
     raise SandboxError(f"accountEnabled must be true or false, got {value!r}")
 
 
-def _user_type(value: Any) -> str:
+def _user_type(value: object) -> str:
     for kind in USER_TYPES:
         if isinstance(value, str) and value.strip().casefold() == kind.casefold():
             return kind
@@ -265,7 +269,7 @@ class DirectoryGroup:
     member_count: int = 0
     """Direct user members."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict with Graph names."""
         return {
             "id": self.id,
@@ -288,9 +292,9 @@ class Change:
     object_id: str
     change: str
     """One of CHANGE_KINDS."""
-    detail: dict[str, Any] = field(default_factory=dict, hash=False)
+    detail: dict[str, object] = field(default_factory=dict, hash=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
         return {
             "seq": self.seq,

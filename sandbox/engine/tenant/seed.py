@@ -15,19 +15,22 @@ import itertools
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
+import sqlite_utils
 from faker import Faker
 
-from sandbox.engine.tenant.model import USER_INSERT, to_json, user_row
+from sandbox.engine.tenant.model import USER_INSERT, Property, to_json, user_row
 from sandbox.errors import SandboxError
 from sandbox.timestamps import format_timestamp
 
 if TYPE_CHECKING:
     from sandbox.engine.tenant.directory import Directory
     from sandbox.engine.tenant.model import DirectoryUser
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,7 @@ def seed_tenant(
     groups: int = 3,
     guests: int = 2,
     replace: bool = False,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Fill the tenant with seeded Faker users, B2B guests, a manager chain and groups;
     returns the counts and the seed.
 
@@ -210,11 +213,12 @@ def seed_tenant(
     unique_upn, unique_mail = _Unique(), _Unique()
     cumulative = list(itertools.accumulate(c.weight for c in COUNTRIES))
     departments = list(DEPARTMENTS)
-    rows: list[tuple[Any, ...]] = []
+    rows: list[tuple[object, ...]] = []
+    user_ids: list[str] = []
     member_ids: list[str] = []
     draw = rng.random
 
-    def pick(seq: Sequence[Any]) -> Any:  # rng.choice, without its per-call overhead
+    def pick(seq: Sequence[T]) -> T:  # rng.choice, without its per-call overhead
         return seq[int(draw() * len(seq))]
 
     def number(low: int, high: int) -> int:  # rng.randint, likewise
@@ -233,7 +237,7 @@ def seed_tenant(
             firsts, lasts = pools[country.locale]
             given, surname, email = pick(firsts), pick(lasts), None
         alias = ascii_alias(given, surname)
-        props: dict[str, Any]
+        props: dict[str, Property]
         if index >= total - guests:  # B2B guest: alias_theirdomain#EXT#@ourdomain
             mail = unique_mail(alias, pick(guest_domains))
             local = mail.replace("@", "_") + "#EXT#"
@@ -288,7 +292,8 @@ def seed_tenant(
         if surname:
             props["surname"] = surname
         rows.append(user_row(object_id, props, now))
-    group_rows, memberships = _groups(rng, new_id, groups, [r[0] for r in rows], now)
+        user_ids.append(object_id)
+    group_rows, memberships = _groups(rng, new_id, groups, user_ids, now)
     with store.write() as db, _big_cache(db):
         _clear(directory, db, replace)
         db.conn.executemany(USER_INSERT, rows)
@@ -300,8 +305,9 @@ def seed_tenant(
         db.conn.executemany(
             "INSERT INTO entra_group_members (group_id, user_id) VALUES (?, ?)", memberships
         )
-        changes: list[tuple[str, str, str, dict[str, Any] | str]] = [
-            ("User", r[0], "add", f'{{"userPrincipalName":{to_json(r[1])}}}') for r in rows
+        changes: list[tuple[str, str, str, Mapping[str, object] | str]] = [
+            ("User", r[0], "add", f'{{"userPrincipalName":{to_json(r[1])}}}')
+            for r in zip(user_ids, (row[1] for row in rows), strict=True)
         ]
         changes += [("Group", g[0], "add", {"displayName": g[1]}) for g in group_rows]
         group_ids = {g[0] for g in group_rows}
@@ -322,7 +328,7 @@ def seed_tenant(
 
 
 @contextlib.contextmanager
-def _big_cache(db: Any) -> Iterator[None]:
+def _big_cache(db: sqlite_utils.Database) -> Iterator[None]:
     """A 128 MB page cache while seeding: inserting 100k rows keyed by random GUIDs into
     several indexes otherwise spills pages, which nearly doubles the time."""
     before = db.execute("PRAGMA cache_size").fetchone()[0]
@@ -348,7 +354,7 @@ def _groups(
     return rows, memberships
 
 
-def _clear(directory: Directory, db: Any, replace: bool) -> None:
+def _clear(directory: Directory, db: sqlite_utils.Database, replace: bool) -> None:
     users = directory.store.query("SELECT id, upn FROM entra_users ORDER BY rowid")
     groups = directory.store.query("SELECT id, display_name FROM entra_groups ORDER BY rowid")
     if (users or groups) and not replace:
