@@ -32,5 +32,5 @@ UNKNOWN_QUARANTINE = "Unknown"
 
 def quarantine_reason(status: int | None) -> str:
     """The job's quarantine reason for a failure that quarantines it, by its HTTP status
-    (Graph synchronizationQuarantine.reason; reference entra-engine.md §8.2)."""
+    (Graph synchronizationQuarantine.reason; docs/entra-behaviour.md §8.2)."""
     return ENCOUNTERED_QUARANTINE if status == 401 else UNKNOWN_QUARANTINE

@@ -1,6 +1,6 @@
 """The engine's cycles on the wire: the exact requests Entra's provisioning service sends for
-the reference's ten key behaviours (entra-engine.md §11) and every deprovisioning event of
-§2.7, in both dialects (tenant URL without and with ?aadOptscim062020)."""
+the key behaviours of docs/entra-behaviour.md (§1-§4, §8, §9) and every deprovisioning
+event of §2.7, in both dialects (tenant URL without and with ?aadOptscim062020)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """How Entra classifies an HTTP error status: its provisioning-log error code, whether the
-request is resent within the cycle, whether the job is quarantined (entra-engine.md §2.8,
-§8.2), and Retry-After read as seconds."""
+request is resent within the cycle, whether the job is quarantined (docs/entra-behaviour.md
+§2.8, §8.2), and Retry-After read as seconds."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Entra's wire forms: every PATCH, POST and query example of the reference, in both dialects.
+"""Entra's wire forms: every PATCH, POST and query example of the behaviour reference, in both
+dialects.
 
-The expected bodies are copied from /work/shared/reference/entra-engine.md (section noted on
-each row); bodies are compared as compact JSON text, so key order counts too.
+The expected bodies are the wire forms docs/entra-behaviour.md describes: Microsoft's examples,
+or real Entra traffic where the engine follows it (section noted on each row); bodies are
+compared as compact JSON text, so key order counts too.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Every documented function, table-driven from Microsoft's examples and the reference's edge cases.
+"""Every documented function, table-driven from Microsoft's examples and the edge cases
+docs/expressions.md describes.
 
 Rows come from "Reference for writing expressions for attribute mappings in Microsoft Entra ID"
 (functions-for-customizing-application-data, 2026 revision) unless marked as an edge case.

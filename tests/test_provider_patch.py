@@ -1,6 +1,6 @@
 """PATCH (RFC 7644 §3.5.2) with every request form Entra sends, in both wire dialects.
 
-The bodies are the ones in the reference (entra-engine.md §2.4-2.5, §3, §5.4-5.5):
+The bodies are the ones in docs/entra-behaviour.md (§2.4, §2.5, §3, §5.4, §5.5):
 without the aadOptscim062020 flag (PascalCase ops, "False" strings, one op per path)
 and with it (lower-case ops, booleans, path-less replace with dotted/URN keys).
 """
@@ -41,7 +41,7 @@ def patch(client, user, *operations, status=200):
 
 
 def test_default_dialect_update_with_replace_and_add(client, user):
-    # Real traffic (reference §2.4): Replace for attributes with a value, Add for empty ones.
+    # Real traffic (§2.4): Replace for attributes with a value, Add for empty ones.
     body = patch(
         client,
         user,
@@ -186,7 +186,7 @@ def test_nickname_add_in_both_casings(client, user):
     )
 
 
-# -- roles (reference §5.4, §5.5) --------------------------------------------------------------
+# -- roles (§5.4, §5.5) ------------------------------------------------------------------------
 
 
 def test_single_app_role_assignment_post_shape(client):

@@ -31,7 +31,8 @@ def test_create_answers_201_with_location_etag_and_meta(client):
 
 
 def test_entra_sample_post_body_is_accepted_as_sent(client):
-    # The POST body from Microsoft's SCIM developer guide (reference §2.3), order as sent.
+    # The POST body from Microsoft's SCIM developer guide (docs/entra-behaviour.md §2.3), order
+    # as sent.
     body = {
         "schemas": [CORE, ENTERPRISE],
         "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",

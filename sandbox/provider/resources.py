@@ -78,7 +78,7 @@ def _unwrap_role(item: Any) -> Any:
 
 def _manager(value: Any) -> Any:
     """Entra's manager forms: a plain id string (real traffic), "" to clear it, or the older
-    documented `[{"$ref": ..., "value": id}]` list (reference §2.4)."""
+    documented `[{"$ref": ..., "value": id}]` list (docs/entra-behaviour.md §2.4)."""
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
     if isinstance(value, str):

@@ -1,4 +1,5 @@
-"""Provides the User schema the provider serves: attribute definitions (RFC 7643 §4.1, §4.3, §7).
+"""Provides the User schema the provider serves: attribute definitions (RFC 7643 §4.1,
+RFC 7643 §4.3, RFC 7643 §7).
 
 The same definitions drive validation, filters, PATCH paths, /Schemas and projection, so
 what /Schemas publishes is what the provider does.

@@ -1,6 +1,6 @@
-"""Provides SCIM filter and PATCH-path parsing (RFC 7644 §3.4.2.2, §3.5.2) through scim2-models,
-loaded on first use: importing scim2-models costs about 0.6 s, which every CLI command and the
-TUI's start would otherwise pay. Nodes are told apart by `kind(node)`, their class name.
+"""Provides SCIM filter and PATCH-path parsing (RFC 7644 §3.4.2.2, RFC 7644 §3.5.2) through
+scim2-models, loaded on first use: importing scim2-models costs about 0.6 s, which every CLI
+command and the TUI's start would otherwise pay. Nodes are told apart by `kind(node)`, their class name.
 
 Filters are parsed once per shape: the string literals are lifted out (with scim2-models' own
 STRING token and decoding), the rest is parsed and kept, and each request's literals are put

@@ -3,7 +3,7 @@
 Python's json module reads more than JSON: `NaN` and `Infinity` literals, lone UTF-16
 surrogates (`"\\ud800"`, which no UTF-8 text can hold, so SQLite refuses them) and nesting
 deep enough to exhaust the interpreter's recursion. Each of these is a 400 here, before any
-of it reaches the rules or the store (RFC 7644 §3.12; I-JSON, RFC 7493 §2.1 and §2.2).
+of it reaches the rules or the store (RFC 7644 §3.12; I-JSON, RFC 7493 §2.1 and RFC 7493 §2.2).
 """
 
 from __future__ import annotations

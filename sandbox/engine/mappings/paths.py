@@ -18,9 +18,9 @@ ROLE_TYPE = "WindowsAzureActiveDirectoryRole"
 
 REFERENCE_TARGETS = frozenset({f"{ENTERPRISE_USER_SCHEMA}:manager", "members"})
 """Targets holding references to other objects. Entra leaves them out of the POST and sets them
-afterwards with a PATCH, once the referenced object exists in the target (HPW; SCIMDEV)."""
+afterwards with a PATCH, once the referenced object exists in the target (§1.2 step 6, §2.3)."""
 
-# Entra's sample POST marks the work email (and work address) primary (SCIMDEV, create user).
+# Entra's sample POST marks the work email (and work address) primary (§2.3, create user).
 _PRIMARY_ENTRIES = frozenset({("emails", "work"), ("addresses", "work")})
 _URN_PREFIX = "urn:ietf:params:scim:schemas:"
 _ATTR = r"[A-Za-z][A-Za-z0-9_-]*"
@@ -87,7 +87,7 @@ def _filter_value(attribute: str, value: str) -> object:
 
 def _scim_value(path: str, value: object) -> object:
     if path == "active" and isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"  # `active` is a JSON boolean in POST (SCIMDEV sample)
+        return value.lower() == "true"  # `active` is a JSON boolean in POST (§2.3)
     return value
 
 
@@ -110,7 +110,7 @@ def to_scim_document(
         container = doc
         if target.urn is not None:
             if target.urn == ENTERPRISE_USER_SCHEMA and target.urn not in schemas:
-                schemas.append(target.urn)  # custom extension URNs are not listed (ATTR)
+                schemas.append(target.urn)  # custom extension URNs are not listed (§5.3)
             container = doc.setdefault(target.urn, {})  # type: ignore[assignment]
         if path == "members" and isinstance(value, list):
             value = [v if isinstance(v, dict) else {"value": v} for v in value]
@@ -136,7 +136,7 @@ def _set_filtered(container: dict[str, object], target: TargetPath, value: objec
             entry["primary"] = True
         entry[key] = wanted
         if target.attribute == "roles":
-            entry["type"] = ROLE_TYPE  # Entra forces the role type (ATTR; I-ROLES391)
+            entry["type"] = ROLE_TYPE  # Entra forces the role type (§5.4)
         entries.append(entry)
     if target.attribute == "roles" and target.sub_attribute == "type":
         return  # a mapped roles[...].type is overwritten by Entra

@@ -1,8 +1,8 @@
 """Provides the mapping presets: Entra's default user and group sets, and "Nulab Pass recommended".
 
-The default sets are those of a non-gallery SCIM app ("customappsso"), row for row (research notes
-section 5.1 / 5.2: SCIMDEV reference table, DEFMAP); the Nulab preset follows section 6 of Nulab's
-"User provisioning setup guide".
+The default sets are those of a non-gallery SCIM app ("customappsso"), row for row
+(docs/entra-behaviour.md §5.1, §5.2); the Nulab preset follows section 6 of Nulab's "User
+provisioning setup guide".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Provides scoping filters: which directory objects are in provisioning scope (reference §7).
+"""Provides scoping filters: which directory objects are in provisioning scope (§7).
 
 A scoping filter is a list of clauses joined by AND; several filters are joined by OR. No
 filter means everything assigned is in scope. A clause whose attribute is null or empty is
@@ -34,7 +34,7 @@ OPERATORS = (
 UNARY = {"IS TRUE", "IS FALSE", "IS NULL", "IS NOT NULL"}
 
 UNSUPPORTED = {"appRoleAssignments", "members", "manager", "userType", "IsMemberOf"}
-"""Attributes Entra's scoping filters cannot use (reference §7)."""
+"""Attributes Entra's scoping filters cannot use (§7)."""
 
 
 @dataclass(frozen=True)

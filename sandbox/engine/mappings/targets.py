@@ -3,7 +3,7 @@
 Entra's mapping editor offers only the target's attributes: here, those the target publishes
 at ``/Schemas`` (RFC 7643 §7, read over HTTP through the engine's target), or, when it
 publishes none or cannot be reached, the default SCIM User attributes (the core schema and
-the enterprise extension, RFC 7643 §4.1 and §4.3). A custom attribute can be added anyway
+the enterprise extension, RFC 7643 §4.1 and RFC 7643 §4.3). A custom attribute can be added anyway
 with ``force`` (the portal's "Edit attribute list"). Reading /Schemas and saving the edited
 mapping set are the job's: `sandbox.engine.sync.mapping_edit`.
 """
@@ -25,7 +25,7 @@ COMMON_ATTRIBUTES = ("externalId",)
 
 _MULTI = ("value", "display", "type", "primary")
 
-# RFC 7643 §4.1 (core User) and §4.3 (enterprise extension): (name, sub-attributes,
+# RFC 7643 §4.1 (core User) and RFC 7643 §4.3 (enterprise extension): (name, sub-attributes,
 # multi-valued, canonical types).
 _DEFAULT_USER: tuple[tuple[str, tuple[str, ...], bool, tuple[str, ...]], ...] = (
     ("userName", (), False, ()),

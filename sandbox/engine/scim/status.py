@@ -1,6 +1,6 @@
 """Provides classify_status: what Entra's provisioning log makes of an HTTP error status (its
 error code, reason, whether the request is resent in the cycle, whether the job is
-quarantined), and retry_after_seconds for the Retry-After header (reference entra-engine.md
+quarantined), and retry_after_seconds for the Retry-After header (docs/entra-behaviour.md
 §2.8, §8.2).
 
 Pure functions of the status, the body and the request's context; the target sends, these
@@ -57,7 +57,7 @@ def classify_status(status: int, body: str, *, kind: RequestKind, path: str) -> 
     if status == 403:
         return StatusVerdict(ErrorCode.INSUFFICIENT_RIGHTS, web)
     if status == 404 and kind in ("read", "write"):
-        # A linked object answered 404: the anchor is gone (§2.8, [PLOGERR]).
+        # A linked object answered 404: the anchor is gone (§2.8).
         reason = (
             f"The object previously created or matched in the target ({path}) "
             "no longer exists: HTTP/404 Not Found. Restart provisioning to match it again."

@@ -3,7 +3,7 @@
 Every request goes over HTTP (STYLE rule 1), carries ``Authorization: Bearer <token>``,
 ``Accept: application/scim+json`` and, with a body, ``Content-Type: application/scim+json``,
 and no User-Agent (Entra sends none, kortix-ai/suna#7297). Failures become `TargetError` with
-Entra's provisioning-log error code (reference entra-engine.md §2.8).
+Entra's provisioning-log error code (docs/entra-behaviour.md §2.8).
 
 Exchanges: each request is an `EngineExchange` numbered by the target (1, 2, ...) and appended
 to the request log (side "engine", Authorization redacted by the log) with the note
@@ -212,7 +212,7 @@ class ScimTarget:
         content = None
         headers = {"Authorization": f"Bearer {self._token}", "Accept": SCIM_JSON}
         if body is not None:
-            # Compact JSON, as the reference's captured bodies are written.
+            # Compact JSON, as Entra's captured bodies are written.
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
             headers["Content-Type"] = SCIM_JSON
         request = httpx.Request(

@@ -1,5 +1,5 @@
 """Provides what the SCIM target reports: Entra's error codes and texts, the exchanges it
-made, TargetError and Test connection's result (reference entra-engine.md §2.2, §2.8, §8.4)."""
+made, TargetError and Test connection's result (docs/entra-behaviour.md §2.2, §2.8, §8.4)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from sandbox.errors import SandboxError
 
 SCIM_JSON = "application/scim+json"
 CONNECTION_OK = "The specified credentials have permission to enable provisioning."
-"""Test Connection's success text as the Nulab guide quotes it (the reference §2.2 has
-"The supplied credentials are authorized to enable provisioning")."""
+"""Test Connection's success text as the Nulab guide quotes it (Microsoft Learn only
+paraphrases it, docs/entra-behaviour.md §2.2)."""
 INVALID_CREDENTIALS = (
     "You appear to have entered invalid credentials. Please confirm you are using the correct "
     "information for an administrative account."

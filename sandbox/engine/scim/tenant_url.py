@@ -1,7 +1,7 @@
 """Provides TenantUrl: the Tenant URL of the provisioning job, read and changed in one place.
 
 Entra's Admin Credentials take the target's SCIM base URL; appending the query parameter
-``aadOptscim062020`` switches the job to the SCIM 2020 dialect (reference entra-engine.md §3).
+``aadOptscim062020`` switches the job to the SCIM 2020 dialect (docs/entra-behaviour.md §3).
 The flag is a parameter *name* (valueless in Microsoft's docs; any value, or case, still
 names it); a parameter whose value is ``aadOptscim062020`` is not the flag. ``local`` is the
 sandbox's own word for its embedded provider, resolved to its loopback URL at run time.

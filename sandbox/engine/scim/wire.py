@@ -4,7 +4,7 @@ Pure functions, no I/O: `user_patch` and `group_member_patch` build PatchOp bodi
 changes, `group_post` the group create body, `filter_query` the matching query. The dialect is
 chosen by the tenant URL: without ``?aadOptscim062020`` Entra speaks its 2017-era SCIM
 (PascalCase ops, "True"/"False" strings, one op per attribute); with it, the RFC-closer form
-(reference entra-engine.md §3). Provision on demand always speaks the old one (§1.6).
+(docs/entra-behaviour.md §3). Provision on demand always speaks the old one (§1.6).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def user_patch(
     provision on demand ignores the flag (§1.6).
 
     Removals (``new is None``) are dropped by default: Entra does not flow null values to SCIM
-    apps (§2.1; the "flow null values" preview is inbound-only, [CLEARNULL]). With `flow_nulls`
+    apps (§2.1: the "flow null values" preview is inbound-only). With `flow_nulls`
     they become ``Remove``/``remove`` with a path, the manager ``Replace`` with "" (§2.4,
     validation suite). No op at all gives an empty ``Operations`` list: send nothing and log
     Skipped / RedundantExport (§2.4).

@@ -34,10 +34,10 @@ __all__ = [
 ]
 
 CYCLE_INTERVAL = timedelta(minutes=40)
-"""Entra's fixed interval between cycles (reference §1.1, §1.3: PT40M)."""
+"""Entra's fixed interval between cycles (§1.1, §1.3: 40 minutes)."""
 
 QUARANTINE_INTERVAL = timedelta(hours=24)
-"""While quarantined, cycles slow to once a day (reference §8.2)."""
+"""While quarantined, cycles slow to once a day (§8.2)."""
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """Where a new sandbox's simulated time starts (a Monday morning)."""

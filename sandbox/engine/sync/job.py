@@ -22,11 +22,11 @@ from sandbox.errors import SandboxError
 from sandbox.store import Store
 
 DEFAULT_DELETE_THRESHOLD = 500
-"""Graph's QuarantineTooManyDeletesThreshold example value (reference §8.3; UNCONFIRMED as UI
+"""Graph's QuarantineTooManyDeletesThreshold example value (§8.3; not a documented
 default, so it is a setting)."""
 
 ESCROW_BASE_THRESHOLD = 5000
-"""Quarantine evaluation starts at this many failures (reference §8.2)."""
+"""Quarantine evaluation starts at this many failures (§8.2)."""
 
 STATUSES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
 
@@ -259,7 +259,7 @@ class JobState:
 
 def forces_initial(old: JobConfig, new: JobConfig) -> bool:
     """Whether going from `old` to `new` makes the next cycle initial: mappings, scope,
-    scoping filters or group provisioning changed (reference §1.4)."""
+    scoping filters or group provisioning changed (§1.4)."""
     return (
         old.user_mappings != new.user_mappings
         or old.group_mappings != new.group_mappings
@@ -296,7 +296,7 @@ class JobStore:
 
     def save_config(self, config: JobConfig) -> JobConfig:
         """Check and store a configuration. Changing mappings, scope or scoping filters forces
-        the next cycle to be initial (reference §1.4)."""
+        the next cycle to be initial (§1.4)."""
         config.check()
         old = self.config()
         self._put("job.config", config.to_json())

@@ -2,8 +2,8 @@
 export), as an initial or incremental cycle (or provision on demand) does it, and the Outcome
 it gives the users pass.
 
-The decision table is the reference's §2.7: a user assigned, in scope and active is created
-(no match) or linked and updated (one match); unassigned, out of scope, soft-deleted or
+The decision table is §2.7 of docs/entra-behaviour.md: a user assigned, in scope and active
+is created (no match) or linked and updated (one match); unassigned, out of scope, soft-deleted or
 blocked means `active` false (a Disable) for a linked user; hard-deleted means DELETE when
 the Delete action is on; a restore flips `active` back. Disables and deletes are returned
 as deferred work, so the users pass can count them against the accidental-deletion threshold.
@@ -338,7 +338,7 @@ class UserProcessor:
                 record.reason = "SkipOutOfScopeDeletions is on: out-of-scope users are not disabled"
                 return Outcome(record)
             # Unassigned or out of scope: the user is no longer managed, and a later hard
-            # delete sends nothing (HPW, "Unassigned first, later soft-deleted").
+            # delete sends nothing (§2.7: an unassigned user is no longer managed).
             unmanaged = facts.active and (not facts.assigned or not facts.in_scope)
             return self._defer(record, link, changes, desired, "Disable", unmanaged)
         if not entitled:  # already disabled: the user is no longer managed (§2.7)
