@@ -408,7 +408,9 @@ def scoping_list(groups: bool, as_json: bool) -> None:
         return
     if not filters:
         kind = "group" if groups else "user"
-        click.echo(f"No {kind} scoping filters: every assigned {kind} is in scope.")
+        click.echo(
+            f"No {'group ' if groups else ''}scoping filters: every assigned {kind} is in scope."
+        )
     for number, scoping_filter in enumerate(filters, 1):
         click.echo(f"{number}. {scoping_filter}")
 

@@ -19,12 +19,9 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 
-from sandbox.scim_names import CORE_GROUP_SCHEMA, PATCH_OP
+from sandbox.engine.scim.wire import ADSCIM_GROUP_SCHEMA
+from sandbox.scim_names import CORE_GROUP_SCHEMA, CORE_USER_SCHEMA, ERROR, LIST_RESPONSE, PATCH_OP
 
-CORE_USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-LIST_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
-ADSCIM_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 GROUP_SCHEMAS = {CORE_GROUP_SCHEMA, ADSCIM_GROUP_SCHEMA}
 
 _FILTER = re.compile(r'^\s*(\w+)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
