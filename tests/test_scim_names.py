@@ -48,9 +48,9 @@ def test_every_urn_and_the_app_name_are_written_once():
 def test_the_provider_and_the_engine_share_the_names():
     from sandbox.engine.mappings import paths
     from sandbox.engine.scim import wire
-    from sandbox.engine.sync import groups_pass, user_steps
+    from sandbox.engine.sync import group_steps, user_steps
     from sandbox.provider import schema
 
     assert paths.CORE_USER_SCHEMA is schema.CORE_USER_SCHEMA is scim_names.CORE_USER_SCHEMA
     assert wire.PATCH_OP is scim_names.PATCH_OP
-    assert user_steps.APP is groups_pass.APP is scim_names.APP == "customappsso"
+    assert user_steps.APP is group_steps.APP is scim_names.APP == "customappsso"

@@ -64,10 +64,18 @@ def _on_off(value: str) -> bool:
     help="Leave users that leave scope enabled in the target (SkipOutOfScopeDeletions).",
 )
 @click.option(
+    "--prevent-accidental-deletions",
+    "prevent_deletions",
+    is_flag=True,
+    help="Turn accidental-deletion prevention on (off by default), at the threshold "
+    "--delete-threshold gives or 500.",
+)
+@click.option(
     "--delete-threshold",
     type=COUNT,
     default=None,
-    help="Prevent accidental deletions: most disables+deletes per cycle.",
+    help="Prevent accidental deletions: most disables+deletes of users and groups per cycle "
+    "(turns prevention on).",
 )
 @click.option(
     "--no-delete-threshold", is_flag=True, help="Turn accidental-deletion prevention off."
@@ -90,6 +98,7 @@ def configure(
     update: bool | None,
     delete: bool | None,
     skip_out_of_scope_deletions: bool | None,
+    prevent_deletions: bool,
     delete_threshold: int | None,
     no_delete_threshold: bool,
     escrow_threshold: int | None,
@@ -114,10 +123,18 @@ def configure(
         if v is not None
     }
     if no_delete_threshold:
-        if delete_threshold is not None:
-            raise click.UsageError("give --delete-threshold N or --no-delete-threshold, not both")
+        if delete_threshold is not None or prevent_deletions:
+            raise click.UsageError(
+                "--no-delete-threshold turns prevention off: give it without "
+                "--delete-threshold or --prevent-accidental-deletions"
+            )
         changes["delete_threshold"] = None
     engine = _engine()
+    if prevent_deletions and delete_threshold is None:
+        from sandbox.engine.sync.job import DEFAULT_DELETE_THRESHOLD
+
+        current = engine.config().delete_threshold
+        changes["delete_threshold"] = current or DEFAULT_DELETE_THRESHOLD
     config = engine.configure(**changes) if changes else engine.config()
     data = {
         "tenant_url": config.tenant_url,
@@ -331,57 +348,81 @@ def scoping() -> None:
     """Scoping filters: clauses joined by AND in a filter, filters joined by OR."""
 
 
+_GROUPS_OPTION = click.option(
+    "--groups",
+    is_flag=True,
+    help="The group scoping filters (on a group's properties) instead of the users'.",
+)
+
+
+def _filters_key(groups: bool) -> str:
+    return "group_scoping_filters" if groups else "scoping_filters"
+
+
 @scoping.command("add")
 @db_option
+@_GROUPS_OPTION
 @click.argument("clauses", nargs=-1, required=True)
-def scoping_add(clauses: tuple[str, ...]) -> None:
-    """Add one filter of CLAUSES (AND), e.g. 'department EQUALS Sales' 'country IS NOT NULL'."""
+def scoping_add(groups: bool, clauses: tuple[str, ...]) -> None:
+    """Add one filter of CLAUSES (AND), e.g. 'department EQUALS Sales' 'country IS NOT NULL';
+    with --groups a group scoping filter, e.g. 'displayName ENDS_WITH -Nulab'."""
     from sandbox.engine.mappings.scoping import ScopingFilter, parse_clause
 
     engine = _engine()
     new = ScopingFilter(tuple(parse_clause(c) for c in clauses))
     for clause in new.clauses:
-        _check_source_attribute(clause.attribute)
-    engine.configure(scoping_filters=(*engine.config().scoping_filters, new))
-    click.echo(f"Added scoping filter: {new}; the next cycle is initial.")
+        _check_source_attribute(clause.attribute, groups)
+    key = _filters_key(groups)
+    engine.configure(**{key: (*getattr(engine.config(), key), new)})
+    kind = "group scoping filter" if groups else "scoping filter"
+    click.echo(f"Added {kind}: {new}; the next cycle is initial.")
 
 
-def _check_source_attribute(name: str) -> None:
-    """Refuse a scoping attribute a tenant user does not have (it would leave every user out
-    of scope): Entra's scoping editor offers only the source's attributes."""
+def _check_source_attribute(name: str, groups: bool = False) -> None:
+    """Refuse a scoping attribute a tenant user (or group) does not have (it would leave
+    every object out of scope): Entra's scoping editor offers only the source's attributes."""
     import difflib
 
-    from sandbox.engine.mappings.mapping import ENTRA_USER_ATTRIBUTES
+    from sandbox.engine.mappings.mapping import ENTRA_GROUP_ATTRIBUTES, ENTRA_USER_ATTRIBUTES
 
-    known = {a.lower(): a for a in ENTRA_USER_ATTRIBUTES}
+    attributes = ENTRA_GROUP_ATTRIBUTES - {"members", "mail"} if groups else ENTRA_USER_ATTRIBUTES
+    known = {a.lower(): a for a in attributes}
     if name.lower() in known:
         return
     near = [known[m] for m in difflib.get_close_matches(name.lower(), list(known), 3)]
     hint = f"; did you mean {', '.join(near)}?" if near else ""
-    raise SandboxError(f"a tenant user has no attribute {name!r}{hint}")
+    if groups:
+        hint = hint or f"; a group scoping filter reads {', '.join(sorted(known.values()))}"
+    raise SandboxError(f"a tenant {'group' if groups else 'user'} has no attribute {name!r}{hint}")
 
 
 @scoping.command("list")
 @db_option
+@_GROUPS_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def scoping_list(as_json: bool) -> None:
-    """List the scoping filters."""
-    filters = _engine().config().scoping_filters
+def scoping_list(groups: bool, as_json: bool) -> None:
+    """List the scoping filters (--groups: the group scoping filters)."""
+    filters = getattr(_engine().config(), _filters_key(groups))
     if as_json:
         emit_json([f.to_dict() for f in filters])
         return
     if not filters:
-        click.echo("No scoping filters: every assigned user is in scope.")
+        kind = "group" if groups else "user"
+        click.echo(
+            f"No {'group ' if groups else ''}scoping filters: every assigned {kind} is in scope."
+        )
     for number, scoping_filter in enumerate(filters, 1):
         click.echo(f"{number}. {scoping_filter}")
 
 
 @scoping.command("clear")
 @db_option
-def scoping_clear() -> None:
-    """Remove every scoping filter."""
-    _engine().configure(scoping_filters=())
-    click.echo("Scoping filters removed; the next cycle is initial.")
+@_GROUPS_OPTION
+def scoping_clear(groups: bool) -> None:
+    """Remove every scoping filter (--groups: every group scoping filter)."""
+    _engine().configure(**{_filters_key(groups): ()})
+    kind = "Group scoping" if groups else "Scoping"
+    click.echo(f"{kind} filters removed; the next cycle is initial.")
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -528,21 +569,40 @@ def allow_deletes() -> None:
 @entra.command("pod")
 @db_option
 @click.argument("user")
+@click.option(
+    "--member",
+    "members",
+    multiple=True,
+    metavar="USER",
+    help="For a group: a direct member to provision with it (at most 5; repeat the option).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def pod(user: str, as_json: bool) -> None:
-    """Provision on demand: one user, now, with its steps (ignores ?aadOptscim062020).
+def pod(user: str, members: tuple[str, ...], as_json: bool) -> None:
+    """Provision on demand: one user, or one group with at most 5 members (USER names a
+    group; --member picks up to 5 of a larger group's members), now, with its steps (ignores
+    ?aadOptscim062020).
 
     Exits 1 when it fails, or when a cycle of this job is running."""
     with _running() as engine:
-        result = engine.provision_on_demand(user)
+        result = engine.provision_on_demand(user, members)
     record = result.record
     if as_json:
-        emit_json(record.to_dict())
+        data = record.to_dict()
+        if record.object_type == "Group":
+            data["members"] = [m.to_dict() for m in result.members]
+        emit_json(data)
     else:
-        head, *rest = record.describe()
-        click.echo(head)
-        for line in rest:
-            click.echo(f"  {line}")
+        for shown in (*result.members, record):
+            head, *rest = shown.describe()
+            click.echo(head)
+            for line in rest:
+                click.echo(f"  {line}")
+    failed = [m for m in result.members if m.status == "Failure"]
+    if failed and record.status != "Failure":
+        raise click.ClickException(
+            f"provisioning {failed[0].source_name} failed"
+            + (f" ({failed[0].error_code})" if failed[0].error_code else "")
+        )
     if record.status == "Failure":
         raise click.ClickException(
             f"provisioning {record.source_name} failed"

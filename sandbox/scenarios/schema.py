@@ -207,6 +207,9 @@ SETTINGS: dict[str, Check] = {
     "mappings": text(choices=("default", "nulab")),
 }
 """Provisioning settings a scenario sets in [provisioning] or changes with a configure step."""
+PROVIDERS = ("nulab", "scim")
+"""What the engine provisions into: the Nulab provider (default) or a plain SCIM 2.0 peer with
+/Groups (sandbox/scenarios/peer.py), for scenarios that provision groups."""
 
 TOP_LEVEL = Table(
     {
@@ -267,7 +270,12 @@ TOP_LEVEL = Table(
             }
         ),
         "provisioning": Table(
-            {**SETTINGS, "mapping": Tables(MAPPING), "fault": Tables(Table(FAULT_FIELDS))}
+            {
+                **SETTINGS,
+                "provider": text(choices=PROVIDERS),
+                "mapping": Tables(MAPPING),
+                "fault": Tables(Table(FAULT_FIELDS)),
+            }
         ),
         "step": steps,  # then each step against its action's schema
     },

@@ -32,6 +32,7 @@ from sandbox.provider.schema import UserSchema
 from sandbox.provider.seed import seed_organization, seeded_ids
 from sandbox.requestlog import RequestLog
 from sandbox.scenarios.model import Scenario, ScenarioError
+from sandbox.scenarios.peer import create_peer_app
 from sandbox.store import Store
 
 TENANT_URL = "https://nulab.example/scim/v2"
@@ -62,11 +63,16 @@ class World:
         self.faults: Faults = self.provider_app.extensions["sandbox"].faults
         self.last_connection: Any = None
         """The result of the last test-connection step."""
+        self.peer_app = None
+        target_app = self.provider_app
+        if scenario.provisioning.get("provider") == "scim":
+            # A plain SCIM peer with /Groups: only the engine's side of its exchanges is logged.
+            self.peer_app = target_app = create_peer_app(seed + 4)
         self.engine = Provisioning(
             self.store,
             seed=seed,
             clock=self.clock,
-            transport=httpx.WSGITransport(app=self.provider_app),
+            transport=httpx.WSGITransport(app=target_app),
             request_log=self.log,
         )
         ids = seeded_ids(seed + 2)
@@ -200,7 +206,7 @@ class World:
             mapping_preset=preset,
             scope=spec.get("scope", "assigned"),
             groups_enabled=bool(spec.get("groups", True)),
-            delete_threshold=spec.get("delete_threshold", 500),
+            delete_threshold=spec.get("delete_threshold"),  # off unless set (§8.3)
             skip_out_of_scope_deletions=bool(spec.get("skip_out_of_scope_deletions", False)),
             escrow_threshold=spec.get("escrow_threshold", 5000),
             create=bool(spec.get("create", True)),

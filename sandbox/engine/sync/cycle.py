@@ -2,8 +2,8 @@
 and run_on_demand: provision on demand for one user (§1.6), both on the parts the service built.
 
 Order of work: the users pass (match-or-create, update, disable, delete, the accidental-deletion
-check on the disables and deletes, the manager references), then the groups pass (groups and
-memberships). A credential or SCIM-compliance failure stops the cycle and quarantines the job
+check on the disables and deletes of users and groups together, the manager references), then
+the groups pass (groups and memberships, and the DELETEs of groups that left). A credential or SCIM-compliance failure stops the cycle and quarantines the job
 (§8.2); other failures are escrowed and retried in later cycles (§8.1); the watermark moves
 only when the cycle ends. The cycle returns its report with the job state it ends with; the
 service records it and saves the state.
@@ -18,13 +18,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sandbox.engine.sync.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
-from sandbox.engine.sync.groups_pass import group_tally, run_groups_pass
+from sandbox.engine.sync.deletions import DeletionGate
+from sandbox.engine.sync.groups_pass import group_deletions, group_tally, run_groups_pass
 from sandbox.engine.sync.job import JobState, Quarantine
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.parts import CycleParts, CycleRun, Progress, Quarantined
 from sandbox.engine.sync.user_steps import Tally
 from sandbox.engine.sync.users_pass import UsersPass, run_users_pass
-from sandbox.engine.tenant.model import DirectoryUser
+from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 from sandbox.expressions import EvaluationContext
 
 QUARANTINE_LADDER = (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24))
@@ -108,13 +109,19 @@ def run_cycle(
     counts: Counter[str] = Counter()
     users = UsersPass([])
     aborted: Quarantined | None = None
+    staged = 0
     try:
-        users = run_users_pass(run, scope.user_ids())
+        user_ids, group_ids = scope.user_ids(), scope.group_ids()
+        leaving = group_deletions(run, group_ids)
+        users = run_users_pass(run, user_ids, group_deletions=leaving)
         records.extend(o.record for o in users.outcomes if o.counter != Tally.UNLOGGED)
         counts.update(users.counts)
-        for record in run_groups_pass(run, scope.group_ids()):
+        gate = users.gate or DeletionGate.of(run, leaving)
+        for record in run_groups_pass(run, group_ids, gate):
             records.append(record)
-            counts[group_tally(record).counted] += 1
+            tally = group_tally(record)
+            counts[tally.counted] += 1
+            staged += tally is Tally.STAGED
     except Quarantined as stop:
         aborted = stop
     parts.logs.write(records)
@@ -133,7 +140,7 @@ def run_cycle(
         requests,
         wall_ms,
         quarantine,
-        users.staged,
+        users.staged + staged,
     )
 
 
@@ -162,6 +169,55 @@ def run_on_demand(parts: CycleParts, cycle_id: int, user: DirectoryUser) -> OnDe
         cycle_id, "pod", started, run.now_text(), parts.state, users.counts, staged=users.staged
     )
     return OnDemandRun(record, report)
+
+
+@dataclass(frozen=True)
+class OnDemandGroupRun:
+    """Provision on demand of a group: the group's record, its chosen members' records, and
+    the report."""
+
+    record: LogRecord
+    members: list[LogRecord]
+    report: CycleReport
+
+
+def run_on_demand_group(
+    parts: CycleParts, cycle_id: int, group: DirectoryGroup, member_ids: list[str]
+) -> OnDemandGroupRun:
+    """Provision on demand of a group (§1.6): its chosen members (at most five, checked by the
+    service) through the users' steps, then the group, whose member changes are limited to
+    them; in the legacy dialect, without the job's bookkeeping."""
+    run = _run(parts, cycle_id, "pod", on_demand=True)
+    started = run.now_text()
+    leaving = group_deletions(run, [group.id])
+    users = run_users_pass(run, member_ids, group_deletions=leaving)
+    gate = users.gate or DeletionGate.of(run, leaving)
+    member_records = [o.record for o in users.outcomes if o.counter != Tally.UNLOGGED]
+    counts = Counter(users.counts)
+    records: list[LogRecord] = []
+    try:  # provision on demand quarantines nothing: a failure is its result
+        records.extend(run_groups_pass(run, [group.id], gate, frozenset(member_ids)))
+    except Quarantined:
+        pass
+    record = (
+        records[0]
+        if records
+        else LogRecord(
+            cycle_id,
+            run.now_text(),
+            "Group",
+            group.id,
+            group.display_name,
+            status="Skipped",
+            reason="Nothing to do for this group.",
+        )
+    )
+    counts[group_tally(record).counted] += 1
+    parts.logs.write([*member_records, record])
+    report = CycleReport(
+        cycle_id, "pod", started, run.now_text(), parts.state, counts, staged=users.staged
+    )
+    return OnDemandGroupRun(record, member_records, report)
 
 
 class _Scope:
@@ -206,6 +262,8 @@ class _Scope:
         ids |= parts.links.linked_ids("Group")
         if self.run.kind == "incremental":
             ids &= self._changed()[1] | set(parts.links.due("Group", self.run.now()))
+        if parts.state.force_deletes:
+            ids |= {s for t, s, _a in parts.links.staged() if t == "Group"}
         return sorted(ids)
 
 

@@ -22,8 +22,9 @@ from sandbox.errors import SandboxError
 from sandbox.store import Store
 
 DEFAULT_DELETE_THRESHOLD = 500
-"""Graph's QuarantineTooManyDeletesThreshold example value (§8.3; not a documented
-default, so it is a setting)."""
+"""The threshold accidental-deletion prevention takes when it is turned on without one:
+Graph's QuarantineTooManyDeletesThreshold example value (§8.3). The check itself is an
+opt-in check box, off by default."""
 
 ESCROW_BASE_THRESHOLD = 5000
 """Quarantine evaluation starts at this many failures (§8.2)."""
@@ -109,14 +110,18 @@ class JobConfig:
     scope: str = "assigned"
     """"assigned" (sync only assigned users and groups, recommended) or "all"."""
     scoping_filters: tuple[ScopingFilter, ...] = ()
+    """The user scoping filters (§7)."""
+    group_scoping_filters: tuple[ScopingFilter, ...] = ()
+    """The group scoping filters, evaluated in the group pass on the group's properties (§7)."""
     create: bool = True
     update: bool = True
     delete: bool = True
     groups_enabled: bool = True
     """"Provision Microsoft Entra ID Groups" is enabled by default (guide step 5)."""
     skip_out_of_scope_deletions: bool = False
-    delete_threshold: int | None = DEFAULT_DELETE_THRESHOLD
-    """Prevent accidental deletions: most disables+deletes per cycle (None: off)."""
+    delete_threshold: int | None = None
+    """Prevent accidental deletions: most disables+deletes of users and groups per cycle
+    (None: off, the default; §8.3)."""
     escrow_threshold: int = ESCROW_BASE_THRESHOLD
     """Failures before the 40 % quarantine rule applies; scale it down for small tenants."""
     user_mappings: tuple[Mapping, ...] = field(default_factory=lambda: PRESETS["default"].mappings)
@@ -151,6 +156,7 @@ class JobConfig:
         data["user_mappings"] = [_mapping_to_dict(m) for m in self.user_mappings]
         data["group_mappings"] = [_mapping_to_dict(m) for m in self.group_mappings]
         data["scoping_filters"] = [f.to_dict() for f in self.scoping_filters]
+        data["group_scoping_filters"] = [f.to_dict() for f in self.group_scoping_filters]
         return json.dumps(data)
 
     @classmethod
@@ -159,6 +165,7 @@ class JobConfig:
         data["user_mappings"] = tuple(mapping_from_dict(m) for m in data["user_mappings"])
         data["group_mappings"] = tuple(mapping_from_dict(m) for m in data["group_mappings"])
         data["scoping_filters"] = parse_scoping_filters(data.get("scoping_filters", []))
+        data["group_scoping_filters"] = parse_scoping_filters(data.get("group_scoping_filters", []))
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -196,6 +203,7 @@ class JobChanges(TypedDict, total=False):
     secret_token: str
     scope: str
     scoping_filters: tuple[ScopingFilter, ...]
+    group_scoping_filters: tuple[ScopingFilter, ...]
     create: bool
     update: bool
     delete: bool
@@ -264,6 +272,7 @@ def forces_initial(old: JobConfig, new: JobConfig) -> bool:
         old.user_mappings != new.user_mappings
         or old.group_mappings != new.group_mappings
         or old.scoping_filters != new.scoping_filters
+        or old.group_scoping_filters != new.group_scoping_filters
         or old.scope != new.scope
         or old.groups_enabled != new.groups_enabled
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Unpack
 from sandbox.engine.scim.target_errors import ConnectionResult
 from sandbox.engine.sync.changes import ChangeFeed
 from sandbox.engine.sync.clock import SimClock, format_time, parse_time
-from sandbox.engine.sync.cycle import CycleReport, run_cycle, run_on_demand
+from sandbox.engine.sync.cycle import CycleReport, run_cycle, run_on_demand, run_on_demand_group
 from sandbox.engine.sync.job import JobChanges, JobConfig, JobState, JobStore, forces_initial
 from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
 from sandbox.engine.sync.parts import CycleParts, Progress, Target
 from sandbox.engine.tenant.app import EnterpriseApp
 from sandbox.engine.tenant.directory import Directory
-from sandbox.errors import SandboxError
+from sandbox.errors import NotFoundError, SandboxError
 from sandbox.requestlog import RequestLog
 from sandbox.store import LeaseHeld, Store
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # httpx and the SCIM client load when a target is first built
     import httpx
 
     from sandbox.engine.scim.target import ScimTarget
-    from sandbox.engine.tenant.model import DirectoryUser
+    from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 
 CYCLE_LEASE = "cycle"
 """The store lease a cycle or a provision on demand holds while it runs (`<db>.cycle.lock`)."""
@@ -90,12 +90,18 @@ class SecretStore:
             json.dump(data, handle)
 
 
+ON_DEMAND_GROUP_MEMBERS = 5
+"""Provision on demand takes a group with up to five members at a time (§1.6)."""
+
+
 @dataclass(frozen=True)
 class OnDemandResult:
-    """Provision on demand: the steps and outcome for one user (§1.6)."""
+    """Provision on demand: the steps and outcome for one user or group (§1.6); for a group,
+    its chosen members' records too."""
 
     record: LogRecord
     connection: ConnectionResult | None = None
+    members: tuple[LogRecord, ...] = ()
 
 
 class Provisioning:
@@ -398,36 +404,101 @@ class Provisioning:
                     break
         return reports
 
-    def provision_on_demand(self, user_key: str) -> OnDemandResult:
-        """Provision one user now, through the same steps, ignoring the ?aadOptscim062020 flag
-        (§1.6); the watermark and the schedule are not touched. It waits for no cycle: one
-        running refuses it (CycleRunningError), as it would otherwise save the job state it
-        read over the cycle's."""
-        user = self.directory.get_user(user_key)
+    def provision_on_demand(self, key: str, members: Sequence[str] = ()) -> OnDemandResult:
+        """Provision one user, or one group with at most five members (`members` picks them
+        among its direct members; without it the group must have five or fewer), now,
+        through the same steps, ignoring the ?aadOptscim062020 flag (§1.6); the watermark and
+        the schedule are not touched. It waits for no cycle: one running refuses it
+        (CycleRunningError), as it would otherwise save the job state it read over the
+        cycle's."""
+        user = None if members else self.directory.find_user(key)
+        group = None if user is not None else self.directory.find_group(key)
+        if user is None and group is None:
+            if members:
+                raise NotFoundError(f"no group with id or display name {key!r}")
+            self.directory.get_user(key)  # raises: no such user (or group)
+        if group is not None:
+            if not self.config().groups_enabled:
+                raise SandboxError(
+                    "group provisioning is off: `sandbox entra groups-provisioning on` first "
+                    "to provision a group on demand"
+                )
+            chosen = self._on_demand_members(group, members)
+            with self.one_cycle():
+                return self._provision_group_on_demand(group, chosen)
+        assert user is not None
         with self.one_cycle():
             return self._provision_on_demand(user)
+
+    def _on_demand_members(self, group: DirectoryGroup, keys: Sequence[str]) -> list[str]:
+        """The ids of the members a group's provision on demand takes, refused past five."""
+        limit = ON_DEMAND_GROUP_MEMBERS
+        direct = self.directory.members(group.id)
+        if not keys:
+            if len(direct) > limit:
+                raise SandboxError(
+                    f"group {group.display_name!r} has {len(direct)} members: provision on "
+                    f"demand takes a group with at most {limit} members (choose up to {limit} "
+                    "with --member)"
+                )
+            return [m.id for m in direct]
+        if len(keys) > limit:
+            raise SandboxError(
+                f"provision on demand takes at most {limit} members of a group, got {len(keys)}"
+            )
+        ids = {m.id for m in direct}
+        chosen: list[str] = []
+        for key in keys:
+            user = self.directory.get_user(key)
+            if user.id not in ids:
+                raise SandboxError(
+                    f"{user.user_principal_name} is not a direct member of {group.display_name}"
+                )
+            if user.id not in chosen:
+                chosen.append(user.id)
+        return chosen
+
+    def _connection_failed(
+        self, object_type: str, object_id: str, name: str, connection: ConnectionResult
+    ) -> OnDemandResult:
+        record = LogRecord(
+            0,
+            format_time(self.clock.now()),
+            object_type,
+            object_id,
+            name,
+            status="Failure",
+            reason=connection.message,
+        )
+        return OnDemandResult(record, connection)
 
     def _provision_on_demand(self, user: DirectoryUser) -> OnDemandResult:
         config, state = self.config(), self.state()
         with self.target(config) as target:
             connection = target.test_connection()
             if not connection.ok:
-                return OnDemandResult(
-                    LogRecord(
-                        0,
-                        format_time(self.clock.now()),
-                        "User",
-                        user.id,
-                        user.user_principal_name,
-                        status="Failure",
-                        reason=connection.message,
-                    ),
-                    connection,
+                return self._connection_failed(
+                    "User", user.id, user.user_principal_name, connection
                 )
             cycle_id = self._record_start("pod")
             done = run_on_demand(self.parts(target, config, state), cycle_id, user)
             self._record_finish(done.report, started_from=state, ran_with=config)
         return OnDemandResult(done.record, None)
+
+    def _provision_group_on_demand(
+        self, group: DirectoryGroup, member_ids: list[str]
+    ) -> OnDemandResult:
+        config, state = self.config(), self.state()
+        with self.target(config) as target:
+            connection = target.test_connection()
+            if not connection.ok:
+                return self._connection_failed("Group", group.id, group.display_name, connection)
+            cycle_id = self._record_start("pod")
+            done = run_on_demand_group(
+                self.parts(target, config, state), cycle_id, group, member_ids
+            )
+            self._record_finish(done.report, started_from=state, ran_with=config)
+        return OnDemandResult(done.record, None, tuple(done.members))
 
     def mapping_source(self, user_key: str) -> dict[str, object]:
         """What the attribute mappings read for one tenant user, as a cycle builds it: its

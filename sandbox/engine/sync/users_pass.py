@@ -1,10 +1,10 @@
 """Provides run_users_pass: a cycle's users, end to end (§1.2 steps 1-6).
 
 Every user goes through its steps (sandbox/engine/sync/user_steps.py) on the cycle's request
-concurrency; then the accidental-deletion check holds the disables and deletes back or sends
-them (§8.3); then the links are saved, the failures escrowed (§8.1); last, a user created in
-this cycle whose manager is now in the target gets the manager by a separate PATCH (§1.2
-step 6). A quarantining failure stops the pass (`Quarantined`).
+concurrency; then the accidental-deletion gate (sync/deletions.py), which counts the group
+pass's deletions too, holds the disables and deletes back or sends them (§8.3); then the links
+are saved, the failures escrowed (§8.1); last, a user created in this cycle whose manager is
+now in the target gets the manager by a separate PATCH (§1.2 step 6). A quarantining failure stops the pass (`Quarantined`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sandbox.engine.mappings.mapping import Change
 from sandbox.engine.mappings.paths import ENTERPRISE_USER_SCHEMA
 from sandbox.engine.scim.target_errors import TargetError
 from sandbox.engine.scim.wire import user_patch
+from sandbox.engine.sync.deletions import DeletionGate
 from sandbox.engine.sync.job import Quarantine
 from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.parts import CycleRun, Quarantined
@@ -41,16 +42,21 @@ class UsersPass:
     """How many disables and deletes accidental-deletion prevention held back."""
     held: Quarantine | None = None
     """The TooManyDeletes quarantine the job goes to when it held them back."""
+    gate: DeletionGate | None = None
+    """The cycle's accidental-deletion gate (the group pass's deletions pass through it too)."""
 
 
-def run_users_pass(run: CycleRun, user_ids: list[str]) -> UsersPass:
-    """Provision these users fully: decide, check the deletions, export, save the links and
-    escrows, set the manager references."""
+def run_users_pass(run: CycleRun, user_ids: list[str], *, group_deletions: int = 0) -> UsersPass:
+    """Provision these users fully: decide, check the deletions (counted with the
+    `group_deletions` the group pass will send, §8.3), export, save the links and escrows, set
+    the manager references."""
     outcomes = _process(run, user_ids)
-    outcomes, staged, held = _deletions(run, outcomes)
+    deferred = [o for o in outcomes if o.deferred is not None]
+    gate = DeletionGate.of(run, len(deferred) + group_deletions)
+    outcomes, staged = _deletions(run, outcomes, gate)
     counts = _finish(run, outcomes)
     _references(run, outcomes)
-    return UsersPass(outcomes, counts, staged, held)
+    return UsersPass(outcomes, counts, staged, gate.quarantine(run), gate)
 
 
 def _process(run: CycleRun, user_ids: list[str]) -> list[Outcome]:
@@ -66,41 +72,19 @@ def _process(run: CycleRun, user_ids: list[str]) -> list[Outcome]:
 
 
 def _deletions(
-    run: CycleRun, outcomes: list[Outcome]
-) -> tuple[list[Outcome], int, Quarantine | None]:
-    """Accidental-deletion prevention: too many disables+deletes are staged (§8.3); otherwise
-    the deferred disables and deletes are sent."""
+    run: CycleRun, outcomes: list[Outcome], gate: DeletionGate
+) -> tuple[list[Outcome], int]:
+    """Accidental-deletion prevention: when the gate holds, the users' disables and deletes
+    are staged (§8.3); otherwise they are sent."""
     parts = run.parts
     deferred = [o for o in outcomes if o.deferred is not None]
-    threshold = parts.config.delete_threshold
-    if threshold is not None and len(deferred) > threshold and not parts.state.force_deletes:
-        reason = (
-            f"{len(deferred)} disables and deletes in this cycle exceed the accidental-"
-            f"deletion threshold ({threshold}); held back until deletes are allowed"
-        )
-        for outcome in deferred:
-            outcome.record.action = "StagedDelete"
-            outcome.record.status = "Skipped"
-            outcome.record.reason = reason
-        parts.links.stage(
-            [
-                (o.record.object_type, o.record.source_id, o.deferred_action or "Disable")
-                for o in deferred
-            ],
-            run.id,
-        )
-        held = Quarantine(
-            reason="TooManyDeletes",
-            error=f"{len(deferred)} deletions exceed the threshold of {threshold}",
-            current_began=run.now_text(),
-            series_began=run.now_text(),
-            next_attempt=run.now_text(),
-        )
+    if gate.holds:
+        gate.hold(run, [(o.record, o.deferred_action or "Disable") for o in deferred])
         staged = {
             id(o): replace(o, counter=Tally.STAGED, link=None, drop_link=False, deferred=None)
             for o in deferred
         }
-        return [staged.get(id(o), o) for o in outcomes], len(deferred), held
+        return [staged.get(id(o), o) for o in outcomes], len(deferred)
     sent: dict[int, Outcome] = {}
     for outcome in deferred:
         assert outcome.deferred is not None
@@ -113,7 +97,7 @@ def _deletions(
             )
     if parts.state.force_deletes:
         parts.links.clear_staged()
-    return [sent.get(id(o), o) for o in outcomes], 0, None
+    return [sent.get(id(o), o) for o in outcomes], 0
 
 
 def _finish(run: CycleRun, outcomes: list[Outcome]) -> Counter[str]:
