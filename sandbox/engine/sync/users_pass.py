@@ -4,7 +4,8 @@ Every user goes through its steps (sandbox/engine/sync/user_steps.py) on the cyc
 concurrency; then the accidental-deletion check holds the disables and deletes back or sends
 them (§8.3); then the links are saved, the failures escrowed (§8.1); last, a user created in
 this cycle whose manager is now in the target gets the manager by a separate PATCH (§1.2
-step 6). A quarantining failure stops the pass (`Quarantined`).
+step 6); a failed one is escrowed as a reference failure and retried. A quarantining failure
+stops the pass (`Quarantined`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sandbox.engine.sync.job import Quarantine
 from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.parts import CycleRun, Quarantined
 from sandbox.engine.sync.user_steps import Outcome, Tally, UserProcessor, user_dialect
+from sandbox.scim_names import TOO_MANY_DELETES
 
 PHASE_USERS = "users"
 PHASE_REFERENCES = "manager references"
@@ -90,7 +92,7 @@ def _deletions(
             run.id,
         )
         held = Quarantine(
-            reason="TooManyDeletes",
+            reason=TOO_MANY_DELETES,
             error=f"{len(deferred)} deletions exceed the threshold of {threshold}",
             current_began=run.now_text(),
             series_began=run.now_text(),
@@ -180,7 +182,9 @@ def _references(run: CycleRun, outcomes: list[Outcome]) -> None:
         record = outcome.record
         record.exchanges.extend(refs)
         if error is not None:
-            # a reference failure leaves the object provisioned: a warning (§8.2)
+            # A reference failure leaves the object provisioned: a warning, escrowed as a
+            # reference failure and retried like any escrow (§8.1); it counts toward the
+            # 60,000 absolute cap, not the 40 % / 40,000 rule (§8.2).
             record.step(
                 "EntryReferenceResolution",
                 "referenceResolution",
@@ -188,7 +192,13 @@ def _references(run: CycleRun, outcomes: list[Outcome]) -> None:
                 f"Failed to set the manager: {error.reason}",
             )
             record.status, record.error_code = "Warning", error.error_code
-            record.reason = error.reason
+            escrow = links.escrow(
+                "User", link.source_id, error.error_code, error.reason, run.now(), reference=True
+            )
+            record.reason = (
+                f"{error.reason} This operation was retried {escrow.attempts - 1} "
+                f"times. It will be retried again after this date: {escrow.next_attempt}"
+            )
             continue
         record.step(
             "EntryReferenceResolution",
