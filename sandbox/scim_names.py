@@ -24,6 +24,20 @@ SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 """An error response body (RFC 7644 §3.12)."""
 
+# Graph "synchronizationQuarantine resource type", reason: EncounteredBaseEscrowThreshold,
+# EncounteredTotalEscrowThreshold, EncounteredEscrowProportionThreshold,
+# EncounteredQuarantineException, QuarantinedOnDemand, TooManyDeletes, Unknown (the beta enum
+# adds IngestionInterrupted, which inbound provisioning alone meets). Reference §8.2.
+BASE_ESCROW_THRESHOLD = "EncounteredBaseEscrowThreshold"
+"""More than 40,000 objects failed (base escrows: reference failures not counted)."""
+TOTAL_ESCROW_THRESHOLD = "EncounteredTotalEscrowThreshold"
+"""More than 60,000 failures of any kind (reference failures included)."""
+ESCROW_PROPORTION_THRESHOLD = "EncounteredEscrowProportionThreshold"
+"""More than 40 % of the provisioning events failed."""
+TOO_MANY_DELETES = "TooManyDeletes"
+"""Accidental-deletion prevention held deletions back (§8.3)."""
+QUARANTINED_ON_DEMAND = "QuarantinedOnDemand"
+"""Microsoft put the job in quarantine by hand (the sandbox never does)."""
 ENCOUNTERED_QUARANTINE = "EncounteredQuarantineException"
 """The quarantine reason Graph reports when the target refused the credentials (HTTP 401)."""
 UNKNOWN_QUARANTINE = "Unknown"

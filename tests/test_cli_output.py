@@ -71,9 +71,9 @@ def test_every_table_prints_bracketed_names_titles_and_emoji_codes_as_text(db):
 def test_logs_print_modified_target_paths_with_their_brackets(db):
     sandbox(db, "entra", "mappings", "preset", "nulab")
     sandbox(db, "entra", "assign", TYLER, "--role", "ADMIN")
-    sandbox(db, "entra", "pod", TYLER)
+    sandbox(db, "entra", "sync")  # provision on demand sends no role (§1.6): a cycle does
     sandbox(db, "entra", "set-role", TYLER, "GUEST")
-    sandbox(db, "entra", "pod", TYLER)
+    sandbox(db, "entra", "sync")
     row_with(sandbox(db, "entra", "logs"), "Update", 'roles[primary eq "True"].value')
 
 

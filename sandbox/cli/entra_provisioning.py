@@ -520,8 +520,9 @@ def status(as_json: bool) -> None:
     for key, value in data.items():
         if key == "quarantine" and value:
             click.echo(
-                f"quarantine: {value['reason']} since {value['current_began']} "
-                f"(next attempt {value['next_attempt']}): {value['error']}"
+                f"quarantine: {value['reason']} since {value['series_began']} "
+                f"(next attempt {value['next_attempt'] or 'none: the job is disabled'}): "
+                f"{value['error']}"
             )
             continue
         click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
@@ -549,13 +550,20 @@ def stop() -> None:
     "--reset",
     "reset_scope",
     default="",
-    help="Graph resetScope: ConnectorDataStore, Escrows, Watermark, QuarantineState, "
-    "Full, ForceDeletes (comma list; default like the portal).",
+    help="Graph resetScope, a comma list of: Escrows (stop retrying failures), Watermark "
+    "(evaluate every object), QuarantineState (lift quarantine), ConnectorDataStore (forget "
+    "the links: every object is matched again), Full (all four), ForceDeletes (send staged "
+    "deletions), None (start, reset nothing). Default: the portal's Restart provisioning "
+    "(Escrows, Watermark, QuarantineState).",
 )
 def restart(reset_scope: str) -> None:
-    """Restart provisioning: clears the watermark, escrows and quarantine; keeps links."""
-    _engine().restart(reset_scope)
-    click.echo("Provisioning restarted: the next cycle is initial.")
+    """Restart provisioning: by default clears the watermark, escrows and quarantine and keeps
+    the links; applies a scope switch that waits for a restart."""
+    state = _engine().restart(reset_scope)
+    click.echo(
+        "Provisioning restarted: the next cycle is "
+        + ("initial." if state.initial_needed else "incremental.")
+    )
 
 
 @entra.command("allow-deletes")

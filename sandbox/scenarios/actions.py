@@ -130,8 +130,18 @@ JOB = Table(
         "quarantine_reason": NAME,
         "initial_needed": boolean,
         "linked_users": integer(0, MAX_INT),
+        "running": boolean,
+        "schedule": text(choices=("Active", "Paused", "Disabled"), fold=True),
     },
-    one_of=("status", "quarantined", "quarantine_reason", "initial_needed", "linked_users"),
+    one_of=(
+        "status",
+        "quarantined",
+        "quarantine_reason",
+        "initial_needed",
+        "linked_users",
+        "running",
+        "schedule",
+    ),
     empty="nothing to compare",
 )
 CONNECTION = Table(
@@ -170,7 +180,8 @@ ACTIONS: dict[str, Table] = {
     "remove-member": Table({"group": NAME, **_USER}, required=("group", "user")),
     "sync": Table({"cycles": integer(1, MAX_CYCLES), "until_idle": boolean}),
     "advance": Table({"by": duration}, required=("by",)),
-    "pod": Table(_USER, required=("user",)),
+    "pod": Table({**_USER, "refused": NAME}, required=("user",)),
+    # refused: the step expects the sandbox to refuse the user, with this in the reason
     "fault": Table(FAULT_FIELDS),
     "clear-faults": Table({}),
     "test-connection": Table({}),

@@ -4,7 +4,8 @@
 - team: a team's members and admins
 - log: provisioning-log entries (user, action, status, error_code, cycle "last" or N, count/min)
 - requests: HTTP exchanges (side, method, path glob, status, body, count / min / max)
-- job: the job (status, quarantined, quarantine_reason, initial_needed, linked_users)
+- job: the job (status, quarantined, quarantine_reason, initial_needed, linked_users, running,
+  schedule)
 - connection: the last test-connection (ok, message contains)
 
 The fields were checked when the file was loaded (`sandbox.scenarios.actions`). A count
@@ -175,6 +176,10 @@ def _job(world: Any, item: dict[str, Any]) -> list[str]:
         failures += _compare("job initial_needed", item["initial_needed"], status["initial_needed"])
     if "linked_users" in item:
         failures += _compare("job linked_users", item["linked_users"], status["linked_users"])
+    if "running" in item:
+        failures += _compare("job running", item["running"], status["running"])
+    if "schedule" in item:
+        failures += _compare("job schedule", item["schedule"], status["schedule"])
     return failures
 
 

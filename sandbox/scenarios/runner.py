@@ -171,7 +171,7 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
     elif action == "advance":
         world.clock.advance(parse_duration(step["by"]))
     elif action == "pod":
-        engine.provision_on_demand(step["user"])
+        _pod(engine, step, result, where)
     elif action == "fault":
         world.add_fault(step)
     elif action == "clear-faults":
@@ -214,6 +214,34 @@ def _run_step(world: World, step: dict[str, Any], result: ScenarioResult, where:
         from sandbox.scenarios.expectations import check
 
         check(world, step, result, where)
+
+
+def _pod(engine: Any, step: dict[str, Any], result: ScenarioResult, where: str) -> None:
+    """Provision on demand; with `refused`, the step is a check that the sandbox refuses the
+    user with that text in its reason (a refusal without `refused` stops the scenario)."""
+    from sandbox.engine.sync.service import OnDemandRefused
+
+    wanted = step.get("refused")
+    try:
+        engine.provision_on_demand(step["user"])
+    except OnDemandRefused as refusal:
+        if wanted is None:
+            raise
+        result.checks += 1
+        if str(wanted).lower() in str(refusal).lower():
+            result.held += 1
+        else:
+            result.failures.append(
+                f"{where}: pod {step['user']}: expected a refusal containing {wanted!r}, "
+                f"got {str(refusal)!r}"
+            )
+        return
+    if wanted is not None:
+        result.checks += 1
+        result.failures.append(
+            f"{where}: pod {step['user']}: expected a refusal containing {wanted!r}, "
+            "but the user was provisioned"
+        )
 
 
 def _configure(world: World, step: dict[str, Any]) -> None:

@@ -46,10 +46,16 @@ def job_text(status: dict[str, Any], speed: float) -> Text:
     line(
         "Status", status["status"] + running, "bold red" if status["status"] == "Quarantine" else ""
     )
+    if status.get("disabled"):
+        line("Disabled", status["disabled"], "bold red")
     quarantine = status.get("quarantine")
     if quarantine:
         line("Quarantined", f"{quarantine['reason']}: {quarantine['error']}", "red")
-        line("", f"next attempt {quarantine['next_attempt']}")
+        line(
+            "",
+            f"since {quarantine['series_began']}, next attempt "
+            f"{quarantine['next_attempt'] or 'none (disabled)'}",
+        )
     line("Last cycle", f"#{status['last_cycle_id'] or '-'} ended {status['last_cycle_end'] or '-'}")
     line(
         "Next cycle",
@@ -210,7 +216,12 @@ per cycle.
     def _scope(self, event: Select.Changed) -> None:
         if self.config is not None and event.value != self.config.scope:
             self.act(
-                f"Scope: {event.value}; the next cycle is initial",
+                f"Scope: {event.value}; "
+                + (
+                    "it takes effect after a restart (R)"
+                    if event.value == "assigned" and self.config.scope == "all"
+                    else "the next cycle is initial"
+                ),
                 self.sandbox.engine.configure,
                 scope=event.value,
             )
@@ -233,7 +244,10 @@ per cycle.
         self.act("Provisioning stopped", self.sandbox.engine.stop)
 
     def action_restart(self) -> None:
-        self.act("Provisioning restarted: the next cycle is initial", self.sandbox.engine.restart)
+        self.act(
+            "Provisioning restarted: the next cycle is initial (escrows and quarantine cleared)",
+            self.sandbox.engine.restart,
+        )
 
     def action_allow_deletes(self) -> None:
         self.act("Deletes allowed for the next cycle", self.sandbox.engine.allow_deletes)

@@ -61,6 +61,7 @@ from sandbox.engine.scim.wire import encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
 
 _JOURNAL = 10_000
+_NAME = random.Random(0).getrandbits(32)
 
 
 class _HasNow(Protocol):
@@ -113,7 +114,9 @@ class ScimTarget:
         self._token = token
         self._owns_transport = owns_transport
         self._timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
-        self._name = f"engine#{self.rng.getrandbits(32):08x}"
+        # The exchanges' name prefix does not draw from `rng`: it is the same for every target
+        # (as transcripts record it), while `rng` gives each Test connection its GUID.
+        self._name = f"engine#{_NAME:08x}"
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._lock = threading.Lock()
         self._count = 0
@@ -377,8 +380,10 @@ class ScimTarget:
         return parsed if isinstance(parsed, dict) else None
 
     def test_connection(self, matching_attribute: str = "userName") -> ConnectionResult:
-        """Entra's Test Connection: query a random GUID, expect 200 + an empty ListResponse
-        (§2.2). Never raises: a failure is a result whose message says what was wrong."""
+        """Entra's Test Connection: query a random GUID (a new one each call, drawn from the
+        target's `rng`, which the service seeds per target), expect 200 + an empty
+        ListResponse (§2.2). Never raises: a failure is a result whose message says what was
+        wrong."""
         guid = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         try:
             found, exchange = self._query("Users", matching_attribute, guid)

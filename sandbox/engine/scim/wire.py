@@ -15,6 +15,7 @@ from urllib.parse import quote_plus
 
 from sandbox.engine.mappings.mapping import Change, parse_target_path
 from sandbox.engine.scim.tenant_url import FLAG, Dialect, TenantUrl
+from sandbox.errors import MappingError
 from sandbox.scim_names import CORE_GROUP_SCHEMA, ENTERPRISE_USER_SCHEMA, PATCH_OP
 
 ADSCIM_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
@@ -36,6 +37,8 @@ __all__ = [
     "group_member_patch",
     "group_patch",
     "group_post",
+    "is_role_target",
+    "manager_removal",
     "user_patch",
 ]
 
@@ -112,6 +115,15 @@ def _is_role(path: str) -> bool:
     return path == SINGLE_ROLE_PATH or path == "roles"
 
 
+def is_role_target(path: str) -> bool:
+    """Whether a mapping's target is the user's roles (``roles``, ``roles[primary eq "True"]
+    .value``, any sub-attribute of a role): what provision on demand does not send (§1.6)."""
+    try:
+        return parse_target_path(path).attribute.lower() == "roles"
+    except MappingError:
+        return False
+
+
 def user_patch(
     changes: Iterable[Change],
     dialect: Dialect,
@@ -130,10 +142,12 @@ def user_patch(
     provision on demand ignores the flag (§1.6).
 
     Removals (``new is None``) are dropped by default: Entra does not flow null values to SCIM
-    apps (§2.1: the "flow null values" preview is inbound-only). With `flow_nulls`
-    they become ``Remove``/``remove`` with a path, the manager ``Replace`` with "" (§2.4,
-    validation suite). No op at all gives an empty ``Operations`` list: send nothing and log
-    Skipped / RedundantExport (§2.4).
+    apps (§2.1: the "flow null values" preview is inbound-only). The manager is the
+    exception: a cleared manager is always sent, as ``Replace``/``replace`` of the manager
+    path with "" (§2.4; Microsoft's gallery validation suite removes a manager with "Replace
+    with empty" and expects the provisioning log's newValue empty). With `flow_nulls` the other
+    removals become ``Remove``/``remove`` with a path. No op at all gives an empty
+    ``Operations`` list: send nothing and log Skipped / RedundantExport (§2.4).
     """
     dialect = Dialect.LEGACY if on_demand else dialect
     own: list[dict[str, object]] = []
@@ -145,11 +159,11 @@ def user_patch(
         if path == 'roles[primary eq "True"].type':
             continue  # Entra overwrites a mapped role type (§5.4)
         if change.new is None:
-            if not flow_nulls or _empty(change.old):
+            if _empty(change.old):
                 continue
             if path == MANAGER_PATH:
-                own.append({"op": _op("Replace", dialect), "path": path, "value": ""})
-            else:
+                own.append(manager_removal(dialect))
+            elif flow_nulls:
                 own.append({"op": _op("Remove", dialect), "path": path})
             continue
         if _is_role(path):
@@ -170,6 +184,12 @@ def user_patch(
         elif fold:
             operations.append({"op": _op(verb, dialect), "value": fold})
     return {"schemas": [PATCH_OP], "Operations": operations}
+
+
+def manager_removal(dialect: Dialect) -> dict[str, object]:
+    """The op that clears a user's manager: the manager path replaced with "" in both dialects
+    (lower-case with the flag), never a ``Remove`` (§2.4)."""
+    return {"op": _op("Replace", dialect), "path": MANAGER_PATH, "value": ""}
 
 
 def group_patch(changes: Iterable[Change], dialect: Dialect) -> dict[str, object]:

@@ -25,7 +25,6 @@ __all__ = [
     "EPOCH",
     "MAX_DURATION",
     "MAX_SPEED",
-    "QUARANTINE_INTERVAL",
     "REREAD_S",
     "SimClock",
     "format_time",
@@ -35,9 +34,6 @@ __all__ = [
 
 CYCLE_INTERVAL = timedelta(minutes=40)
 """Entra's fixed interval between cycles (§1.1, §1.3: 40 minutes)."""
-
-QUARANTINE_INTERVAL = timedelta(hours=24)
-"""While quarantined, cycles slow to once a day (§8.2)."""
 
 EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 """Where a new sandbox's simulated time starts (a Monday morning)."""

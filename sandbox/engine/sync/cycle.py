@@ -15,24 +15,24 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 
-from sandbox.engine.sync.clock import CYCLE_INTERVAL, QUARANTINE_INTERVAL, format_time
+from sandbox.engine.sync.clock import CYCLE_INTERVAL, format_time
 from sandbox.engine.sync.deletions import DeletionGate
 from sandbox.engine.sync.groups_pass import group_deletions, group_tally, run_groups_pass
 from sandbox.engine.sync.job import JobState, Quarantine
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.parts import CycleParts, CycleRun, Progress, Quarantined
+from sandbox.engine.sync.quarantine import (
+    EscrowCounts,
+    escrow_verdict,
+    expired,
+    imposed,
+    next_attempt,
+)
 from sandbox.engine.sync.user_steps import Tally
 from sandbox.engine.sync.users_pass import UsersPass, run_users_pass
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 from sandbox.expressions import EvaluationContext
-
-QUARANTINE_LADDER = (timedelta(hours=6), timedelta(hours=12), timedelta(hours=24))
-"""Retries of a quarantined job: +6 h, +12 h, +24 h, then every 24 h (§8.2)."""
-
-ESCROW_PROPORTION = 0.4
-ESCROW_TOTAL = 40_000
 
 COUNTED = ("created", "updated", "disabled", "deleted", "skipped", "failed")
 SUCCESSES = ("created", "updated", "disabled", "deleted")
@@ -277,54 +277,47 @@ def _settle(
     aborted: Quarantined | None,
     held: Quarantine | None,
 ) -> tuple[Quarantine | None, JobState]:
-    """The quarantine the job is in after the cycle, and the state it ends with."""
+    """The quarantine the job is in after the cycle, and the state it ends with (§8.2): a
+    quarantined job retries 6, 12 and 24 hours after its first failure, then daily; after 28
+    days in quarantine its escrows are removed and the job is disabled (stops running)."""
     parts = run.parts
     state = parts.state
     now = run.now()
     quarantine = state.quarantine
     successes = sum(counts[k] for k in SUCCESSES)
     if aborted is not None:
-        quarantine = _quarantine(aborted.reason, aborted.error, quarantine, now)
+        quarantine = imposed(aborted.reason, aborted.error, quarantine, now)
     elif held is not None:
-        quarantine = held
+        quarantine = imposed(held.reason, held.error, quarantine, now)
     else:
-        failures = parts.links.escrow_count(reference=False)
-        events = max(1, successes + counts["failed"] + counts["skipped"])
-        over = failures >= parts.config.escrow_threshold and (
-            failures / events > ESCROW_PROPORTION or failures > ESCROW_TOTAL
+        escrows = EscrowCounts(
+            failures=parts.links.escrow_count(reference=False),
+            references=parts.links.escrow_count(reference=True),
+            events=successes + counts["failed"] + counts["skipped"],
         )
-        if over:
-            quarantine = _quarantine(
-                "EncounteredEscrowProportionThreshold",
-                f"{failures} objects failed (more than 40 % of the provisioning events)",
-                quarantine,
-                now,
-            )
+        verdict = escrow_verdict(escrows, parts.config.escrow_threshold)
+        if verdict is not None:
+            quarantine = imposed(*verdict, quarantine, now)
         elif quarantine is not None and (successes or not counts["failed"]):
             quarantine = None  # any success lifts quarantine (§8.2)
-    interval = CYCLE_INTERVAL
-    if quarantine is not None:
-        step = min(quarantine.series_count, len(QUARANTINE_LADDER)) - 1
-        interval = QUARANTINE_LADDER[step] if step < len(QUARANTINE_LADDER) else QUARANTINE_INTERVAL
-        quarantine = replace(quarantine, next_attempt=format_time(now + interval))
+    running, disabled = state.running, state.disabled
+    next_cycle: str | None = format_time(now + CYCLE_INTERVAL)
+    if quarantine is not None and expired(quarantine, now):
+        parts.links.clear_escrows()
+        running, disabled, next_cycle = False, format_time(now), None
+        quarantine = replace(quarantine, next_attempt="")
+    elif quarantine is not None:
+        next_cycle = format_time(next_attempt(quarantine, now))
+        quarantine = replace(quarantine, next_attempt=next_cycle)
     return quarantine, replace(
         state,
+        running=running,
+        disabled=disabled,
         watermark=mark if aborted is None else state.watermark,
         initial_needed=state.initial_needed and aborted is not None,
         quarantine=quarantine,
         last_cycle_id=run.id,
         last_cycle_end=format_time(now),
-        next_cycle=format_time(now + interval),
+        next_cycle=next_cycle,
         force_deletes=False,
-    )
-
-
-def _quarantine(reason: str, error: str, current: Quarantine | None, now: datetime) -> Quarantine:
-    text = format_time(now)
-    if current is not None and current.reason == reason:
-        return replace(
-            current, current_began=text, error=error, series_count=current.series_count + 1
-        )
-    return Quarantine(
-        reason=reason, error=error, current_began=text, series_began=text, next_attempt=text
     )

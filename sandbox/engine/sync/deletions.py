@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sandbox.engine.sync.job import Quarantine
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.parts import CycleRun
+from sandbox.scim_names import TOO_MANY_DELETES
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class DeletionGate:
         if not self.holds:
             return None
         return Quarantine(
-            reason="TooManyDeletes",
+            reason=TOO_MANY_DELETES,
             error=f"{self.count} deletions exceed the threshold of {self.threshold}",
             current_began=run.now_text(),
             series_began=run.now_text(),

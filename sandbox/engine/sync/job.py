@@ -242,6 +242,12 @@ class JobState:
     next_cycle: str | None = None
     force_deletes: bool = False
     """Set by "Allow deletes": the next cycle pushes through staged deletions."""
+    disabled: str | None = None
+    """When the service disabled the job after 28 days in quarantine (§8.2); None: not
+    disabled. Start or restart enables it again."""
+    applied_scope: str | None = None
+    """The scope cycles apply when it differs from the configured one: switching from "all"
+    to "assigned" takes effect only after a restart (§1.4, §7); None: the configured one."""
 
     def status(self, config: JobConfig) -> str:
         """Graph job status code."""
@@ -252,6 +258,17 @@ class JobState:
         if self.running:
             return "Active"
         return "NotRun" if self.last_cycle_id is None else "Paused"
+
+    def schedule(self) -> str:
+        """Graph synchronizationSchedule.state: Active, Paused (stopped) or Disabled."""
+        if self.disabled is not None:
+            return "Disabled"
+        return "Active" if self.running else "Paused"
+
+    def scope(self, config: JobConfig) -> str:
+        """The scope cycles apply: the configured one, unless a switch from "all" to
+        "assigned" waits for a restart."""
+        return self.applied_scope or config.scope
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -266,16 +283,31 @@ class JobState:
 
 
 def forces_initial(old: JobConfig, new: JobConfig) -> bool:
-    """Whether going from `old` to `new` makes the next cycle initial: mappings, scope,
-    scoping filters or group provisioning changed (§1.4)."""
+    """Whether going from `old` to `new` makes the next cycle initial: mappings, scoping
+    filters (user or group) or group provisioning changed, or the scope went from "assigned"
+    to "all" (§1.4). From "all" to "assigned" waits for a restart (Microsoft Learn, "Known
+    issues for provisioning in Microsoft Entra ID": "After you change scope from Sync All to
+    Sync Assigned, make sure to also perform a restart to ensure that the change takes
+    effect")."""
     return (
         old.user_mappings != new.user_mappings
         or old.group_mappings != new.group_mappings
         or old.scoping_filters != new.scoping_filters
         or old.group_scoping_filters != new.group_scoping_filters
-        or old.scope != new.scope
+        or (old.scope != new.scope and new.scope == "all")
         or old.groups_enabled != new.groups_enabled
     )
+
+
+def scope_waiting(old: JobConfig, new: JobConfig, state: JobState) -> str | None:
+    """The state's applied_scope after the configuration goes from `old` to `new`: "all" stays
+    applied after a switch to "assigned" until a restart (once a cycle has run); any other
+    switch applies at once."""
+    if old.scope == "all" and new.scope == "assigned" and state.last_cycle_id is not None:
+        return state.applied_scope or "all"
+    if new.scope == state.applied_scope or old.scope != new.scope:
+        return None
+    return state.applied_scope
 
 
 class JobStore:
@@ -298,19 +330,39 @@ class JobStore:
                 [key, value],
             )
 
+    def count(self, key: str) -> int:
+        """Add one to a stored counter and return it (1 the first time), in one transaction:
+        two processes never draw the same number."""
+        with self.store.write() as db:
+            row = db.execute("SELECT value FROM engine_state WHERE key = ?", [key]).fetchone()
+            number = (int(row[0]) if row else 0) + 1
+            db.execute(
+                "INSERT INTO engine_state(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [key, str(number)],
+            )
+        return number
+
     def config(self) -> JobConfig:
         """The stored configuration (defaults when never configured)."""
         raw = self._get("job.config")
         return JobConfig.from_json(raw) if raw else JobConfig()
 
     def save_config(self, config: JobConfig) -> JobConfig:
-        """Check and store a configuration. Changing mappings, scope or scoping filters forces
-        the next cycle to be initial (§1.4)."""
+        """Check and store a configuration. Changing mappings, scoping filters (user or group)
+        or group provisioning, or the scope to "all", forces the next cycle to be initial; a
+        switch of the scope to "assigned" waits for a restart (§1.4)."""
         config.check()
         old = self.config()
         self._put("job.config", config.to_json())
-        if forces_initial(old, config):
-            self.save_state(replace(self.state(), initial_needed=True))
+        state = self.state()
+        changed = replace(
+            state,
+            applied_scope=scope_waiting(old, config, state),
+            initial_needed=state.initial_needed or forces_initial(old, config),
+        )
+        if changed != state:
+            self.save_state(changed)
         return config
 
     def state(self) -> JobState:

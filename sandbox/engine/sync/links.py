@@ -145,7 +145,7 @@ class LinkStore:
                 " error_code, reason, reference) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(object_type, source_id) DO UPDATE SET attempts = excluded.attempts,"
                 " next_attempt = excluded.next_attempt, error_code = excluded.error_code,"
-                " reason = excluded.reason",
+                " reason = excluded.reason, reference = excluded.reference",
                 [
                     object_type,
                     source_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -24,6 +25,7 @@ from sandbox.engine.sync.job import JobChanges, JobConfig, JobState, JobStore, f
 from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
 from sandbox.engine.sync.parts import CycleParts, Progress, Target
+from sandbox.engine.sync.quarantine import DISABLED_STATUS
 from sandbox.engine.tenant.app import EnterpriseApp
 from sandbox.engine.tenant.directory import Directory
 from sandbox.errors import NotFoundError, SandboxError
@@ -35,6 +37,9 @@ if TYPE_CHECKING:  # httpx and the SCIM client load when a target is first built
 
     from sandbox.engine.scim.target import ScimTarget
     from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
+
+TARGETS_COUNTER = "engine.targets"
+"""The engine_state key counting the SCIM targets built (each seeds its own generator)."""
 
 CYCLE_LEASE = "cycle"
 """The store lease a cycle or a provision on demand holds while it runs (`<db>.cycle.lock`)."""
@@ -49,6 +54,56 @@ class CycleRunningError(SandboxError):
             f"a cycle is already running (pid {pid})" if pid else "a cycle is already running"
         )
         self.pid = pid
+
+
+RESET_SCOPES = {
+    name.lower(): name
+    for name in (
+        "None",
+        "ConnectorDataStore",
+        "Escrows",
+        "Watermark",
+        "QuarantineState",
+        "Full",
+        "ForceDeletes",
+    )
+}
+"""Graph synchronizationJobRestartScope values, by their lower-case spelling."""
+
+
+class JobDisabledError(SandboxError):
+    """The service disabled the job after 28 days in quarantine: no cycle runs until it is
+    started or restarted (§8.2)."""
+
+    def __init__(self, since: str) -> None:
+        super().__init__(
+            f"the provisioning job was disabled on {since} after more than four weeks in "
+            "quarantine: fix the cause, then `sandbox entra restart` (or start it again)"
+        )
+
+
+class OnDemandRefused(SandboxError):
+    """Provision on demand cannot select this user: it is soft-deleted or blocked in the
+    directory (§1.6)."""
+
+
+def on_demand_refusal(user: DirectoryUser) -> str | None:
+    """Why provision on demand refuses `user`, or None. Microsoft Learn, "On-demand
+    provisioning in Microsoft Entra ID", known limitations: it "doesn't support disabling or
+    deleting users that have been disabled or deleted from Microsoft Entra ID. Those users
+    don't appear when you search for a user" (§1.6); a cycle deprovisions them."""
+    if user.deleted:
+        state = "soft-deleted (in the recycle bin)"
+    elif not user.account_enabled:
+        state = "disabled (accountEnabled false)"
+    else:
+        return None
+    return (
+        f"{user.user_principal_name} cannot be provisioned on demand: the user is {state} in "
+        "Microsoft Entra ID, and on-demand provisioning does not support users disabled or "
+        "deleted there (they don't appear when you search for a user); the next cycle "
+        "deprovisions it"
+    )
 
 
 class SecretStore:
@@ -162,9 +217,15 @@ class Provisioning:
         config, state = self.config(), self.state()
         return {
             "status": state.status(config),
+            "schedule": state.schedule(),
+            "disabled": None
+            if state.disabled is None
+            else f"{DISABLED_STATUS} (disabled {state.disabled})",
             "tenant_url": config.tenant_url,
             "dialect": "aadOptscim062020" if config.flag else "default",
-            "scope": config.scope,
+            "scope": config.scope
+            if state.scope(config) == config.scope
+            else f"{config.scope} ({state.scope(config)} until a restart)",
             "groups_enabled": config.groups_enabled,
             "running": state.running,
             "quarantine": None if state.quarantine is None else state.quarantine.__dict__,
@@ -200,6 +261,10 @@ class Provisioning:
                 )
             url = str(config.url.resolved(self.url_override))
         log, clock, workers = self.request_log, self.clock.now, config.max_concurrency
+        # Each target draws from its own generator, seeded by the sandbox's seed and how many
+        # targets came before: Test connection's GUID is new every time, the same under the
+        # same seed and history (§2.2; STYLE rule 6).
+        rng = random.Random(f"target-{self.seed}-{self.jobs.count(TARGETS_COUNTER)}")
         if self.transport is not None:
             return ScimTarget(
                 self.transport,
@@ -208,9 +273,15 @@ class Provisioning:
                 request_log=log,
                 clock=clock,
                 max_concurrency=workers,
+                rng=rng,
             )
         return ScimTarget.over_http(
-            url, config.secret_token, request_log=log, clock=clock, max_concurrency=workers
+            url,
+            config.secret_token,
+            request_log=log,
+            clock=clock,
+            max_concurrency=workers,
+            rng=rng,
         )
 
     def test_connection(self) -> ConnectionResult:
@@ -228,10 +299,14 @@ class Provisioning:
         """Start provisioning: cycles run on the simulated clock from now."""
         if not self.config().configured:
             raise SandboxError("configure the tenant URL and secret token before starting")
+        state = self.state()
         state = replace(
-            self.state(),
+            state,
             running=True,
-            next_cycle=self.state().next_cycle or format_time(self.clock.now()),
+            disabled=None,  # Start enables a job the service disabled (§8.2)
+            next_cycle=state.next_cycle
+            if state.disabled is None and state.next_cycle
+            else format_time(self.clock.now()),
         )
         return self.jobs.save_state(state)
 
@@ -240,28 +315,37 @@ class Provisioning:
         return self.jobs.save_state(replace(self.state(), running=False))
 
     def restart(self, reset_scope: str = "") -> JobState:
-        """Restart provisioning: clears the watermark, escrows and quarantine, keeps links
-        (§1.4); `reset_scope` "ConnectorDataStore" or "Full" also forgets the links."""
+        """Restart provisioning with Graph's synchronizationJobRestartCriteria (§1.4).
+
+        `reset_scope` is a comma list of resetScope values; empty is the portal's Restart
+        provisioning (Escrows, Watermark and QuarantineState). Escrows: failures are no longer
+        retried. Watermark: the next cycle evaluates every object (initial). QuarantineState:
+        the quarantine is lifted. ConnectorDataStore: the links are forgotten and the next
+        cycle reprocesses every object, matching each again. Full: all four. ForceDeletes: the
+        staged deletions go through. None: starts the job, resets nothing. Every restart
+        applies a scope switch waiting for it and enables a job the service disabled."""
         scopes = {s.strip() for s in reset_scope.split(",") if s.strip()}
-        known = {
-            "None",
-            "ConnectorDataStore",
-            "Escrows",
-            "Watermark",
-            "QuarantineState",
-            "Full",
-            "ForceDeletes",
-        }
-        if scopes - known:
-            raise SandboxError(f"unknown reset scope(s): {', '.join(sorted(scopes - known))}")
-        state = self.state()
-        if not scopes or scopes & {"Escrows", "Full"}:
+        unknown = {s for s in scopes if s.lower() not in RESET_SCOPES}
+        if unknown:
+            raise SandboxError(
+                f"unknown reset scope(s): {', '.join(sorted(unknown))} "
+                f"(known: {', '.join(RESET_SCOPES.values())})"
+            )
+        scopes = {RESET_SCOPES[s.lower()] for s in scopes}
+        if not scopes:
+            scopes = {"Escrows", "Watermark", "QuarantineState"}
+        if "Full" in scopes:
+            scopes |= {"ConnectorDataStore", "Escrows", "Watermark", "QuarantineState"}
+        state = replace(self.state(), applied_scope=None, disabled=None)
+        if "None" in scopes:
+            state = replace(state, running=True)
+        if "Escrows" in scopes:
             self.links.clear_escrows()
-        if not scopes or scopes & {"Watermark", "Full"}:
+        if scopes & {"Watermark", "ConnectorDataStore"}:
             state = replace(state, initial_needed=True)
-        if not scopes or scopes & {"QuarantineState", "Full"}:
+        if "QuarantineState" in scopes:
             state = replace(state, quarantine=None)
-        if scopes & {"ConnectorDataStore", "Full"}:
+        if "ConnectorDataStore" in scopes:
             self.links.clear()
         if "ForceDeletes" in scopes:
             state = replace(state, force_deletes=True, quarantine=None)
@@ -278,7 +362,9 @@ class Provisioning:
     # -- cycles --------------------------------------------------------------------------
 
     def parts(self, target: Target, config: JobConfig, state: JobState) -> CycleParts:
-        """The collaborators of one cycle or provision on demand, sending to `target`."""
+        """The collaborators of one cycle or provision on demand, sending to `target`, with the
+        scope the state applies (a switch to "assigned" waits for a restart, §1.4)."""
+        config = replace(config, scope=state.scope(config))
         return CycleParts(
             clock=self.clock,
             seed=self.seed,
@@ -365,6 +451,8 @@ class Provisioning:
 
     def _run_cycle(self, progress: Progress | None) -> CycleReport:
         config, state = self.config(), self.state()
+        if state.disabled is not None:
+            raise JobDisabledError(state.disabled)
         self.directory.purge_expired(self.clock.now())  # 30 days in the recycle bin (§2.7)
         kind = "initial" if state.initial_needed else "incremental"
         with self.target(config) as target:
@@ -402,15 +490,18 @@ class Provisioning:
                 )
                 if until_idle and (changed == 0 or report.quarantine is not None):
                     break
+                if report.state.disabled is not None:
+                    break  # 28 days in quarantine: the job stopped running (§8.2)
         return reports
 
     def provision_on_demand(self, key: str, members: Sequence[str] = ()) -> OnDemandResult:
         """Provision one user, or one group with at most five members (`members` picks them
         among its direct members; without it the group must have five or fewer), now,
-        through the same steps, ignoring the ?aadOptscim062020 flag (§1.6); the watermark and
-        the schedule are not touched. It waits for no cycle: one running refuses it
-        (CycleRunningError), as it would otherwise save the job state it read over the
-        cycle's."""
+        through the same steps, ignoring the ?aadOptscim062020 flag and sending no role
+        (§1.6); the watermark and the schedule are not touched. A user soft-deleted or
+        blocked in the directory is refused (OnDemandRefused), as a chosen member is. It
+        waits for no cycle: one running refuses it (CycleRunningError), as it would
+        otherwise save the job state it read over the cycle's."""
         user = None if members else self.directory.find_user(key)
         group = None if user is not None else self.directory.find_group(key)
         if user is None and group is None:
@@ -427,6 +518,9 @@ class Provisioning:
             with self.one_cycle():
                 return self._provision_group_on_demand(group, chosen)
         assert user is not None
+        refusal = on_demand_refusal(user)
+        if refusal is not None:
+            raise OnDemandRefused(refusal)
         with self.one_cycle():
             return self._provision_on_demand(user)
 
@@ -454,6 +548,9 @@ class Provisioning:
                 raise SandboxError(
                     f"{user.user_principal_name} is not a direct member of {group.display_name}"
                 )
+            refusal = on_demand_refusal(user)
+            if refusal is not None:
+                raise OnDemandRefused(refusal)
             if user.id not in chosen:
                 chosen.append(user.id)
         return chosen
@@ -507,4 +604,6 @@ class Provisioning:
         from sandbox.engine.sync.user_steps import entra_source
 
         user = self.directory.get_user(user_key)
-        return entra_source(self.app, self.links, self.config(), user)[0]
+        config = self.config()
+        config = replace(config, scope=self.state().scope(config))
+        return entra_source(self.app, self.links, config, user)[0]

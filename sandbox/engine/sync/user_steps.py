@@ -17,11 +17,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
 
-from sandbox.engine.mappings.mapping import Change, compute, diff, matching_mappings
+from sandbox.engine.mappings.mapping import (
+    Change,
+    FlowType,
+    compute,
+    diff,
+    matching_mappings,
+)
 from sandbox.engine.mappings.paths import parse_target_path, to_scim_document
 from sandbox.engine.mappings.scoping import in_scope
 from sandbox.engine.scim.target_errors import DuplicateEntries, TargetError
-from sandbox.engine.scim.wire import SINGLE_ROLE_PATH, Dialect, user_patch
+from sandbox.engine.scim.wire import (
+    MANAGER_PATH,
+    SINGLE_ROLE_PATH,
+    Dialect,
+    is_role_target,
+    user_patch,
+)
 from sandbox.engine.sync.job import JobConfig
 from sandbox.engine.sync.links import Link, LinkStore
 from sandbox.engine.sync.logs import LogRecord
@@ -177,9 +189,14 @@ class UserProcessor:
         return entra_source(self.parts.app, self.parts.links, self.config, user)
 
     def _compute(self, source: Source, on_create: bool) -> dict[str, object]:
-        return compute(
+        flat = compute(
             self.config.user_mappings, source, context=self.run.context, on_create=on_create
         )
+        if self.run.on_demand:
+            # "On-demand provisioning of roles isn't supported" (§1.6): provision on demand
+            # neither creates nor changes a role; the next cycle sends it.
+            return {path: value for path, value in flat.items() if not is_role_target(path)}
+        return flat
 
     # -- one user ----------------------------------------------------------------------
 
@@ -312,8 +329,9 @@ class UserProcessor:
         target_id = str(matched.get("id"))
         record.target_id = target_id
         desired = self._compute(source, on_create=False)
-        current = _flat_from_resource(matched, list(desired))
-        return self._export_update(record, target_id, diff(current, desired), desired, "Update")
+        current = _flat_from_resource(matched, [*desired, MANAGER_PATH])
+        changes = diff(current, desired) + self._manager_cleared(record, current, desired)
+        return self._export_update(record, target_id, changes, desired, "Update")
 
     def _update_linked(
         self, record: LogRecord, source: Source, link: Link, facts: ScopeFacts
@@ -328,7 +346,11 @@ class UserProcessor:
             targetId=link.target_id,
         )
         desired = self._compute(source, on_create=False)
-        changes = diff(link.exported, desired)
+        if self.run.on_demand:  # the roles stay as last exported (§1.6)
+            desired.update({p: v for p, v in link.exported.items() if is_role_target(p)})
+        changes = diff(link.exported, desired) + self._manager_cleared(
+            record, link.exported, desired
+        )
         entitled = source["IsSoftDeleted"] == "False"
         if not entitled and link.exported.get("active") != "False":
             only_scope = facts.active and facts.assigned is not False and not facts.in_scope
@@ -349,8 +371,30 @@ class UserProcessor:
         if entitled and link.exported.get("active") == "False":
             return self._export_update(record, link.target_id, changes, desired, "Update")
         if resource is not None and not self.run.incremental:
-            changes = diff(_flat_from_resource(resource, list(desired)), desired)
+            current = _flat_from_resource(resource, [*desired, MANAGER_PATH])
+            changes = diff(current, desired) + self._manager_cleared(record, current, desired)
+            if self.run.on_demand:
+                changes = [c for c in changes if not is_role_target(c.path)]
         return self._export_update(record, link.target_id, changes, desired, "Update")
+
+    def _manager_cleared(
+        self, record: LogRecord, current: dict[str, object], desired: dict[str, object]
+    ) -> list[Change]:
+        """The manager's removal when the target has a manager and the directory user has
+        none any more: unlike other cleared values, a cleared manager is sent (§2.4; the
+        gallery validation suite's manager test removes it and expects the log to show it).
+        A manager that is set but not yet in the target is not a removal."""
+        if not current.get(MANAGER_PATH) or MANAGER_PATH in desired:
+            return []
+        if not any(
+            m.target == MANAGER_PATH and m.flow is FlowType.ALWAYS
+            for m in self.config.user_mappings
+        ):
+            return []
+        user = self.parts.directory.find_user(record.source_id)
+        if user is None or user.manager:
+            return []
+        return [Change(MANAGER_PATH, current[MANAGER_PATH], None)]
 
     def _export_update(
         self,
@@ -394,7 +438,7 @@ class UserProcessor:
             return Outcome(record, link=link)
         record.action = action
         record.modified = [
-            {"displayName": c.path, "oldValue": c.old, "newValue": c.new} for c in changes
+            {"displayName": c.path, "oldValue": c.old, "newValue": _logged(c)} for c in changes
         ]
         self.run.send(lambda: self.target.patch_user(target_id, body))
         record.step(
@@ -469,6 +513,14 @@ class UserProcessor:
         return Outcome(
             record, drop_link=True, counter=Tally.DELETED, deferred=delete, deferred_action="Delete"
         )
+
+
+def _logged(change: Change) -> object:
+    """A change's new value as the provisioning log shows it: a cleared manager is sent as ""
+    and logged with that empty new value (§2.4; the gallery validation suite checks it)."""
+    if change.path == MANAGER_PATH and change.new is None:
+        return ""
+    return change.new
 
 
 def _matching_step(record: LogRecord, target: str, value: object, matches: int) -> None:

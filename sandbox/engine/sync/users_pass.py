@@ -4,7 +4,8 @@ Every user goes through its steps (sandbox/engine/sync/user_steps.py) on the cyc
 concurrency; then the accidental-deletion gate (sync/deletions.py), which counts the group
 pass's deletions too, holds the disables and deletes back or sends them (§8.3); then the links
 are saved, the failures escrowed (§8.1); last, a user created in this cycle whose manager is
-now in the target gets the manager by a separate PATCH (§1.2 step 6). A quarantining failure stops the pass (`Quarantined`).
+now in the target gets the manager by a separate PATCH (§1.2 step 6); a failed one is escrowed
+as a reference failure and retried. A quarantining failure stops the pass (`Quarantined`).
 """
 
 from __future__ import annotations
@@ -164,7 +165,9 @@ def _references(run: CycleRun, outcomes: list[Outcome]) -> None:
         record = outcome.record
         record.exchanges.extend(refs)
         if error is not None:
-            # a reference failure leaves the object provisioned: a warning (§8.2)
+            # A reference failure leaves the object provisioned: a warning, escrowed as a
+            # reference failure and retried like any escrow (§8.1); it counts toward the
+            # 60,000 absolute cap, not the 40 % / 40,000 rule (§8.2).
             record.step(
                 "EntryReferenceResolution",
                 "referenceResolution",
@@ -172,7 +175,13 @@ def _references(run: CycleRun, outcomes: list[Outcome]) -> None:
                 f"Failed to set the manager: {error.reason}",
             )
             record.status, record.error_code = "Warning", error.error_code
-            record.reason = error.reason
+            escrow = links.escrow(
+                "User", link.source_id, error.error_code, error.reason, run.now(), reference=True
+            )
+            record.reason = (
+                f"{error.reason} This operation was retried {escrow.attempts - 1} "
+                f"times. It will be retried again after this date: {escrow.next_attempt}"
+            )
             continue
         record.step(
             "EntryReferenceResolution",
