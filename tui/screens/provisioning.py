@@ -50,23 +50,21 @@ def job_text(status: dict[str, Any], speed: float) -> Text:
     if quarantine:
         line("Quarantined", f"{quarantine['reason']}: {quarantine['error']}", "red")
         line("", f"next attempt {quarantine['next_attempt']}")
+    line("Last cycle", f"#{status['last_cycle_id'] or '-'} ended {status['last_cycle_end'] or '-'}")
     took = status.get("last_cycle_minutes")
-    line(
-        "Last cycle",
-        f"#{status['last_cycle_id'] or '-'} ended {status['last_cycle_end'] or '-'}"
-        + ("" if took is None else f"  took {took:.1f} simulated min"),
-    )
+    if took is not None:
+        line("Took", f"{took:.1f} simulated minutes")
     line(
         "Next cycle",
         (status["next_cycle"] or "-") + ("  (initial)" if status["initial_needed"] else ""),
     )
     estimate = status.get("next_cycle_estimate")
     if estimate:
+        # §1.5: Microsoft's range for its size, and (~) the engine's figure at the job's pace
         line(
-            "",
-            f"{estimate['objects']:,} objects ({estimate['new']:,} new): "
-            f"{estimate['min_minutes']:g}-{estimate['max_minutes']:g} min, "
-            f"about {estimate['expected_minutes']:g} at this job's pace",
+            "Estimate",
+            f"{estimate['objects']:,} objects: {estimate['min_minutes']:g}-"
+            f"{estimate['max_minutes']:g} min (~{estimate['expected_minutes']:g})",
         )
     line("Simulated now", f"{status['now']}  clock x{speed:g}")
     line(

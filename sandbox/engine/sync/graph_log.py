@@ -9,13 +9,11 @@ the same in every run of a sandbox, as a real tenant's are.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
 
 from sandbox.engine.scim.target_errors import ErrorCode
 from sandbox.scim_names import APP
-
-if TYPE_CHECKING:
-    from sandbox.engine.sync.logs import LogRecord
 
 _NAMESPACE = uuid.UUID("0b3c7a52-8f4e-4f0e-9d7a-3c1e5b2a9f61")
 
@@ -95,6 +93,43 @@ for _code in (ErrorCode.METHOD_NOT_ALLOWED, ErrorCode.UNAUTHORIZED, "NotPermitte
     RECOMMENDED_ACTIONS[_code] = RECOMMENDED_ACTIONS[ErrorCode.INSUFFICIENT_RIGHTS]
 
 
+class _Step(Protocol):
+    name: str
+    type: str
+    status: str
+    description: str
+    details: dict[str, object]
+
+
+class Record(Protocol):
+    """What a provisioning log record (sync/logs.py's LogRecord) offers this module."""
+
+    id: str
+    at: str
+    cycle_id: int
+    cycle_guid: str
+    change_id: str
+    job_id: str
+    action: str
+    status: str
+    object_type: str
+    source_id: str
+    source_name: str
+    target_id: str | None
+    error_code: str | None
+    reason: str | None
+    error_category: str | None
+    recommended_action: str | None
+    initiated_by: str
+    duration_ms: float
+    simulated_ms: float
+    modified: list[dict[str, object]]
+    exchanges: list[str]
+
+    @property
+    def steps(self) -> Sequence[_Step]: ...
+
+
 def error_information(code: str | None) -> tuple[str | None, str | None]:
     """(errorCategory, recommendedAction) of a record with error code `code` (None: none)."""
     if not code:
@@ -126,7 +161,7 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def provisioning_object_summary(record: LogRecord, tenant_domain: str) -> dict[str, object]:
+def provisioning_object_summary(record: Record, tenant_domain: str) -> dict[str, object]:
     """`record` with Graph's provisioningObjectSummary names and values; what Graph has no
     name for (the sandbox's cycle number, the HTTP exchanges) under "sandbox"."""
     status = record.status.lower()
