@@ -17,7 +17,9 @@ from sandbox.engine.sync.duration import pace
 from sandbox.engine.sync.job import JobConfig
 from sandbox.engine.tenant.seed import seed_tenant
 from sandbox.errors import SandboxError
+from sandbox.scenarios import ScenarioError, load, run_scenario
 from tests.engine_env import EngineEnv
+from tests.scenario_texts import ASSIGN_ADA
 
 
 @pytest.fixture
@@ -136,3 +138,33 @@ def test_the_cli_sets_the_figures_and_status_shows_duration_and_estimate(tmp_pat
     data = json.loads(run("entra", "status", "--json").output)
     assert data["last_cycle_minutes"] > 0
     assert parse_time(data["next_cycle"]) == parse_time(data["last_cycle_end"]) + CYCLE_INTERVAL
+
+
+@pytest.mark.parametrize(
+    ("settings", "second_cycle_at"),
+    [
+        ("object_minutes_min = 0\nobject_minutes_max = 0\n", "2026-01-05T09:40:00.000Z"),
+        ("object_minutes_min = 0.03\nobject_minutes_max = 0.06\n", "2026-01-05T09:40:03.600Z"),
+    ],
+)
+def test_a_scenario_sets_the_figures_in_its_provisioning_table(tmp_path, settings, second_cycle_at):
+    text = ASSIGN_ADA.replace("groups = false\n", f"groups = false\n{settings}")
+    text += (
+        '\n[[step]]\naction = "sync"\n[[step]]\naction = "edit"\n'
+        'user = "ada@contoso.onmicrosoft.com"\nset = { displayName = "Ada L." }\n'
+        '[[step]]\naction = "sync"\n'
+    )
+    path = tmp_path / "timed.toml"
+    path.write_text(text, encoding="utf-8")
+    lines = [json.loads(line) for line in run_scenario(str(path), transcript_format="jsonl")
+             .transcript.splitlines()]  # fmt: skip
+    assert lines[0]["at"] == "2026-01-05T09:00:00.000Z"
+    # the first cycle created Ada at a fixed 0.03 x 2 minutes (3.6 s), the next starts 40 min on
+    assert lines[-1]["at"] == second_cycle_at
+
+
+def test_a_scenario_with_figures_out_of_range_is_a_file_error(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(ASSIGN_ADA.replace("groups = false\n", "groups = false\ncreate_factor = 0\n"))
+    with pytest.raises(ScenarioError, match="create_factor"):
+        load(str(path))
