@@ -134,7 +134,7 @@ def test_the_cli_sets_the_figures_and_status_shows_duration_and_estimate(tmp_pat
     status = run("entra", "status").output
     assert "next cycle estimate: initial, 1 objects (1 new): 0.02-0.08 simulated minutes" in status
     synced = run("entra", "sync")
-    assert "1 objects in " in synced.output and "simulated minutes" in synced.output
+    assert "1 object in " in synced.output and "simulated minutes" in synced.output
     data = json.loads(run("entra", "status", "--json").output)
     assert data["last_cycle_minutes"] > 0
     assert parse_time(data["next_cycle"]) == parse_time(data["last_cycle_end"]) + CYCLE_INTERVAL

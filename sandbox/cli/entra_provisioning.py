@@ -426,8 +426,8 @@ def _summary(reports: list[Any], as_json: bool) -> None:
             f"Cycle #{d['id']} ({d['kind']}): created {c['created']}, updated {c['updated']}, "
             f"disabled {c['disabled']}, deleted {c['deleted']}, skipped "
             f"{c['skipped'] + d['staged']}, failed {c['failed']}; {d['requests']} requests in "
-            f"{d['wall_ms'] / 1000:.1f} s; {d['objects']} objects in "
-            f"{d['simulated_minutes']:.1f} simulated minutes"
+            f"{d['wall_ms'] / 1000:.1f} s; {d['objects']} object{'' if d['objects'] == 1 else 's'} "
+            f"in {d['simulated_minutes']:.2f} simulated minutes"
             + (f"; quarantined ({quarantine})" if quarantine else "")
         )
 
@@ -513,7 +513,7 @@ def status(as_json: bool) -> None:
             )
             continue
         if key == "last_cycle_minutes" and value is not None:
-            value = f"{value:.1f} simulated minutes"
+            value = f"{value:.2f} simulated minutes"
         if key == "next_cycle_estimate":
             value = estimate_text(value)
         click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
