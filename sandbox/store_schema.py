@@ -6,6 +6,7 @@ in its own transaction, and records them in the schema_version table.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 
 import sqlite_utils
@@ -222,9 +223,36 @@ def _schema_v3(db: sqlite_utils.Database) -> None:
     db.table("provisioning_log").create_index(["source_id"])
 
 
+def _schema_v4(db: sqlite_utils.Database) -> None:
+    """Provisioning log records carry Graph's provisioningObjectSummary fields (job id, cycle
+    GUID, initiator, error category and recommended action) and the simulated time each object
+    cost (§1.5, §8.4); a cycle has its GUID. Existing cycles get a GUID, their records the
+    same one; the other fields are filled in when older records are read."""
+    db.table("cycles").add_column("guid", str)
+    log = db.table("provisioning_log")
+    for name, kind in (
+        ("job_id", str),
+        ("cycle_guid", str),
+        ("initiated_by", str),
+        ("error_category", str),
+        ("recommended_action", str),
+        ("simulated_ms", float),
+    ):
+        log.add_column(name, kind)
+    namespace = uuid.UUID("5f0d8b1e-2c4a-4f7b-9e3d-6a1b2c3d4e5f")
+    for (cycle_id,) in db.execute("SELECT id FROM cycles").fetchall():
+        guid = str(uuid.uuid5(namespace, f"cycle-{cycle_id}"))
+        db.execute("UPDATE cycles SET guid = ? WHERE id = ?", [guid, cycle_id])
+    db.execute(
+        "UPDATE provisioning_log SET cycle_guid = (SELECT guid FROM cycles"
+        " WHERE cycles.id = provisioning_log.cycle_id)"
+    )
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _schema_v1,
     _schema_v2,
     _schema_v3,
+    _schema_v4,
 )
 """Schema steps in order; the schema version is the number of steps applied."""

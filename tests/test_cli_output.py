@@ -215,5 +215,5 @@ def test_logs_details_show_the_reason_and_steps_and_a_deleted_users_records_by_u
     run("entra", "users", "hard-delete", "david.cook@contoso.onmicrosoft.com")
     run("entra", "sync")
     listed = run("entra", "logs", "--user", "david.cook@contoso.onmicrosoft.com", "--json")
-    actions = [r["action"] for r in json.loads(listed.output)]
-    assert actions == ["Update", "Delete"]  # the Delete is named by the target userName
+    actions = [r["provisioningAction"] for r in json.loads(listed.output)]
+    assert actions == ["update", "delete"]  # the Delete is named by the target userName

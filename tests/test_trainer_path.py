@@ -121,9 +121,10 @@ def four_entry_conflicts(result: Result) -> None:
         .invoke(cli, ["entra", "logs", "--status", "Failure", "--json"], catch_exceptions=False)
         .output
     )
-    conflicted = {r["source_name"].split("@")[0] for r in logs}
+    conflicted = {r["sourceIdentity"]["displayName"].split("@")[0] for r in logs}
     assert conflicted == {"kathryn.smith", "jeremy.landry", "samuel.simpson", "sharon.henderson"}
-    assert {r["error_code"] for r in logs} == {"EntryConflict"}
+    errors = [r["provisioningStatusInfo"]["errorInformation"] for r in logs]
+    assert {e["errorCode"] for e in errors} == {"EntryConflict"}
     assert result.output.count("(EntryConflict)") == 4
     # the provider's reason, in words, for the Nulab Account and a stale Managed Account
     assert "kathryn.smith@example.com belongs to a Nulab Account" in result.output

@@ -89,6 +89,24 @@ def _on_off(value: str) -> bool:
 @click.option(
     "--concurrency", type=click.IntRange(1, 32), default=None, help="Requests sent at once (1-32)."
 )
+@click.option(
+    "--object-minutes-min",
+    type=click.FloatRange(0, 60),
+    default=None,
+    help="Simulated minutes an object costs a cycle, at least (default 0.01).",
+)
+@click.option(
+    "--object-minutes-max",
+    type=click.FloatRange(0, 60),
+    default=None,
+    help="Simulated minutes an object costs a cycle, at most (default 0.08).",
+)
+@click.option(
+    "--create-factor",
+    type=click.FloatRange(1, 10),
+    default=None,
+    help="How many matches a created object costs (default 2).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def configure(
     tenant_url: str | None,
@@ -103,6 +121,9 @@ def configure(
     no_delete_threshold: bool,
     escrow_threshold: int | None,
     concurrency: int | None,
+    object_minutes_min: float | None,
+    object_minutes_max: float | None,
+    create_factor: float | None,
     as_json: bool,
 ) -> None:
     """Set admin credentials and settings (guide step 3); changing scope forces an initial cycle."""
@@ -119,6 +140,9 @@ def configure(
             "delete_threshold": delete_threshold,
             "escrow_threshold": escrow_threshold,
             "max_concurrency": concurrency,
+            "object_minutes_min": object_minutes_min,
+            "object_minutes_max": object_minutes_max,
+            "create_factor": create_factor,
         }.items()
         if v is not None
     }
@@ -149,6 +173,9 @@ def configure(
         "delete_threshold": config.delete_threshold,
         "escrow_threshold": config.escrow_threshold,
         "concurrency": config.max_concurrency,
+        "object_minutes_min": config.object_minutes_min,
+        "object_minutes_max": config.object_minutes_max,
+        "create_factor": config.create_factor,
         "mappings": config.mapping_preset,
     }
     if as_json:
@@ -440,7 +467,9 @@ def _summary(reports: list[Any], as_json: bool) -> None:
             f"Cycle #{d['id']} ({d['kind']}): created {c['created']}, updated {c['updated']}, "
             f"disabled {c['disabled']}, deleted {c['deleted']}, skipped "
             f"{c['skipped'] + d['staged']}, failed {c['failed']}; {d['requests']} requests in "
-            f"{d['wall_ms'] / 1000:.1f} s" + (f"; quarantined ({quarantine})" if quarantine else "")
+            f"{d['wall_ms'] / 1000:.1f} s; {d['objects']} object{'' if d['objects'] == 1 else 's'} "
+            f"in {d['simulated_minutes']:.2f} simulated minutes"
+            + (f"; quarantined ({quarantine})" if quarantine else "")
         )
 
 
@@ -525,7 +554,21 @@ def status(as_json: bool) -> None:
                 f"{value['error']}"
             )
             continue
+        if key == "last_cycle_minutes" and value is not None:
+            value = f"{value:.2f} simulated minutes"
+        if key == "next_cycle_estimate":
+            value = estimate_text(value)
         click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
+
+
+def estimate_text(estimate: dict[str, Any]) -> str:
+    """The next cycle's estimate in a line: its size, Microsoft's range and the engine's
+    figure at the job's pace (§1.5)."""
+    return (
+        f"{estimate['kind']}, {estimate['objects']} objects ({estimate['new']} new): "
+        f"{estimate['min_minutes']:g}-{estimate['max_minutes']:g} simulated minutes, about "
+        f"{estimate['expected_minutes']:g} at this job's pace"
+    )
 
 
 @entra.command("start")
@@ -642,7 +685,9 @@ def pod(user: str, members: tuple[str, ...], as_json: bool) -> None:
     is_flag=True,
     help="Each record in full: reason, steps, modified properties, exchanges.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON: Graph provisioningObjectSummary records."
+)
 def logs(
     cycle_id: int | None,
     source: str | None,
@@ -653,6 +698,9 @@ def logs(
     as_json: bool,
 ) -> None:
     """Provisioning logs: per object and cycle, action, status, error, modified properties.
+
+    --json prints each record as Graph's provisioningObjectSummary (jobId, cycleId,
+    changeId, initiatedBy, sourceSystem, targetSystem, provisioningStatusInfo...).
 
     --user names a tenant user (objectId, UPN or mail) or group (id or name), or an object
     only the logs still know (hard-deleted since); --cycle a cycle that ran. Anything else is
@@ -668,7 +716,10 @@ def logs(
         source=None if source is None else _log_source(engine, source),
     )
     if as_json:
-        emit_json([r.to_dict() for r in records])
+        from sandbox.engine.sync.graph_log import provisioning_object_summary
+
+        domain = engine.tenant_domain
+        emit_json([provisioning_object_summary(r, domain) for r in records])
         return
     if details:
         for record in records:

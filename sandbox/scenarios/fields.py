@@ -51,6 +51,20 @@ def number(high: float) -> Check:
     return check
 
 
+def number_between(low: float, high: float) -> Check:
+    """A number from `low` to `high`."""
+
+    def check(value: Any) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
+            raise Invalid(f"a number from {low:g} to {high:g}")
+
+    return check
+
+
 def boolean(value: Any) -> None:
     """true or false."""
     if not isinstance(value, bool):

@@ -270,6 +270,9 @@ def _configure(world: World, step: dict[str, Any]) -> None:
         ("create", "create"),
         ("update", "update"),
         ("delete", "delete"),
+        ("object_minutes_min", "object_minutes_min"),
+        ("object_minutes_max", "object_minutes_max"),
+        ("create_factor", "create_factor"),
     ):
         if key in step:
             changes[name] = step[key]

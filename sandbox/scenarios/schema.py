@@ -29,6 +29,7 @@ from sandbox.scenarios.fields import (
     day,
     integer,
     number,
+    number_between,
     text,
     texts,
 )
@@ -205,6 +206,10 @@ SETTINGS: dict[str, Check] = {
     "update": boolean,
     "delete": boolean,
     "mappings": text(choices=("default", "nulab")),
+    # the simulated time an object costs a cycle (§1.5)
+    "object_minutes_min": number_between(0, 60),
+    "object_minutes_max": number_between(0, 60),
+    "create_factor": number_between(1, 10),
 }
 """Provisioning settings a scenario sets in [provisioning] or changes with a configure step."""
 PROVIDERS = ("nulab", "scim")

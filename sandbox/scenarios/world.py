@@ -214,6 +214,13 @@ class World:
             delete=bool(spec.get("delete", True)),
             max_concurrency=1,
         )
+        if any(key in spec for key in DURATION_SETTINGS):
+            config = self.engine.config()
+            self.engine.configure(
+                object_minutes_min=float(spec.get("object_minutes_min", config.object_minutes_min)),
+                object_minutes_max=float(spec.get("object_minutes_max", config.object_minutes_max)),
+                create_factor=float(spec.get("create_factor", config.create_factor)),
+            )
         for nth, fault in enumerate(spec.get("fault", [])):
             with self._building("provisioning.fault", nth):
                 self.add_fault(fault)
@@ -235,6 +242,10 @@ class World:
     def close(self) -> None:
         """Release the in-memory database."""
         self.store.close()
+
+
+DURATION_SETTINGS = ("object_minutes_min", "object_minutes_max", "create_factor")
+"""The [provisioning] keys (and configure step fields) of a cycle's simulated time (§1.5)."""
 
 
 def apply_mapping(mappings: list[Mapping], spec: dict[str, Any]) -> list[Mapping]:

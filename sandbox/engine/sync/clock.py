@@ -95,6 +95,8 @@ class SimClock:
         # The anchor is per process: simulated time only flows while a process runs it.
         self._anchor_real = real()
         self._anchor_sim = self._stored_base()
+        self._lock = threading.Lock()
+        """Serializes advances: a cycle's threads spend simulated time concurrently (§1.5)."""
 
     def _stored_base(self) -> datetime:
         raw = self._get("clock.now")
@@ -152,12 +154,28 @@ class SimClock:
 
     def advance(self, delta: timedelta) -> datetime:
         """Move simulated time forward by `delta` (never backwards)."""
+        target = self.elapse(delta)
+        self.save()
+        return target
+
+    def elapse(self, delta: timedelta) -> datetime:
+        """Move simulated time forward by `delta` in this process only, without writing it
+        (a cycle spends time per object, §1.5; `save` stores it once at the cycle's end).
+        Safe from several threads."""
         if delta < timedelta(0):
             raise SandboxError("the clock only moves forward")
-        target = self.now() + delta
-        self._anchor_sim, self._anchor_real = target, self.real()
-        self._set("clock.now", format_time(target))
+        with self._lock:
+            target = self.now() + delta
+            self._anchor_sim, self._anchor_real = target, self.real()
         return target
+
+    def save(self) -> datetime:
+        """Store the simulated time now, so other processes and clocks see it."""
+        with self._lock:
+            current = self.now()
+            self._anchor_sim, self._anchor_real = current, self.real()
+        self._set("clock.now", format_time(current))
+        return current
 
     def advance_to(self, moment: datetime) -> datetime:
         """Move simulated time forward to `moment` if it is later than now."""

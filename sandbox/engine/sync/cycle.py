@@ -1,6 +1,10 @@
 """Provides run_cycle: one initial or incremental provisioning cycle, end to end (§1.2, §1.3),
 and run_on_demand: provision on demand for one user (§1.6), both on the parts the service built.
 
+Each object a cycle evaluates spends simulated time as it goes (§1.5, sync/duration.py), so
+the log records' times, the target's timestamps and the cycle's end (and with it the next
+cycle's start) come out as in Entra; provision on demand spends none.
+
 Order of work: the users pass (match-or-create, update, disable, delete, the accidental-deletion
 check on the disables and deletes of users and groups together, the manager references), then
 the groups pass (groups and memberships, and the DELETEs of groups that left). A credential or SCIM-compliance failure stops the cycle and quarantines the job
@@ -15,11 +19,21 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Protocol
 
-from sandbox.engine.sync.clock import CYCLE_INTERVAL, format_time
+from sandbox.engine.sync.changes import ChangeFeed
+from sandbox.engine.sync.clock import (
+    CYCLE_INTERVAL,
+    SimClock,
+    format_time,
+    parse_time,
+)
 from sandbox.engine.sync.deletions import DeletionGate
+from sandbox.engine.sync.duration import Estimate, estimate
 from sandbox.engine.sync.groups_pass import group_deletions, group_tally, run_groups_pass
-from sandbox.engine.sync.job import JobState, Quarantine
+from sandbox.engine.sync.job import JobConfig, JobState, Quarantine
+from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.parts import CycleParts, CycleRun, Progress, Quarantined
 from sandbox.engine.sync.quarantine import (
@@ -31,6 +45,8 @@ from sandbox.engine.sync.quarantine import (
 )
 from sandbox.engine.sync.user_steps import Tally
 from sandbox.engine.sync.users_pass import UsersPass, run_users_pass
+from sandbox.engine.tenant.app import EnterpriseApp
+from sandbox.engine.tenant.directory import Directory
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 from sandbox.expressions import EvaluationContext
 
@@ -53,6 +69,13 @@ class CycleReport:
     wall_ms: float = 0.0
     quarantine: Quarantine | None = None
     staged: int = 0
+    objects: int = 0
+    """Users, groups and group members the cycle evaluated (what its simulated time counts)."""
+
+    @property
+    def simulated_minutes(self) -> float:
+        """How long the cycle took on the simulated clock (§1.5), 429 waits included."""
+        return (parse_time(self.finished) - parse_time(self.started)).total_seconds() / 60
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -61,6 +84,8 @@ class CycleReport:
             "kind": self.kind,
             "started": self.started,
             "finished": self.finished,
+            "simulated_minutes": round(self.simulated_minutes, 3),
+            "objects": self.objects,
             "counts": {k: self.counts.get(k, 0) for k in COUNTED},
             "staged": self.staged,
             "requests": self.requests,
@@ -104,14 +129,16 @@ def run_cycle(
     target = parts.target
     marker = target.marker()
     mark = parts.directory.last_change_seq()
-    scope = _Scope(run, mark)
+    scope = _Scope(parts, kind, run.now(), mark)
     records: list[LogRecord] = []
     counts: Counter[str] = Counter()
     users = UsersPass([])
     aborted: Quarantined | None = None
     staged = 0
+    objects = 0
     try:
         user_ids, group_ids = scope.user_ids(), scope.group_ids()
+        objects = len(user_ids)
         leaving = group_deletions(run, group_ids)
         users = run_users_pass(run, user_ids, group_deletions=leaving)
         records.extend(o.record for o in users.outcomes if o.counter != Tally.UNLOGGED)
@@ -122,8 +149,14 @@ def run_cycle(
             tally = group_tally(record)
             counts[tally.counted] += 1
             staged += tally is Tally.STAGED
+            members = _member_count(parts, record.source_id)
+            spent = run.spend(created=record.action == "Create", members=members)
+            record.simulated_ms = spent * 60_000
+            objects += 1 + members
     except Quarantined as stop:
         aborted = stop
+    finally:
+        parts.clock.save()  # the time the cycle spent, for every process (§1.5)
     parts.logs.write(records)
     # Count by number: the target's journal keeps only the last 10,000 exchanges.
     requests = target.marker() - marker
@@ -141,7 +174,68 @@ def run_cycle(
         wall_ms,
         quarantine,
         users.staged + staged,
+        objects,
     )
+
+
+class ScopeSource(Protocol):
+    """What deciding a cycle's objects reads: the job, its links and change feed, the tenant
+    (CycleParts has them all; so has ScopeInputs, without a target)."""
+
+    @property
+    def config(self) -> JobConfig: ...
+    @property
+    def state(self) -> JobState: ...
+    @property
+    def links(self) -> LinkStore: ...
+    @property
+    def changes(self) -> ChangeFeed: ...
+    @property
+    def app(self) -> EnterpriseApp: ...
+    @property
+    def directory(self) -> Directory: ...
+    @property
+    def clock(self) -> SimClock: ...
+    @property
+    def seed(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class ScopeInputs:
+    """A ScopeSource for a cycle not running yet (the next cycle's estimate)."""
+
+    config: JobConfig
+    state: JobState
+    links: LinkStore
+    changes: ChangeFeed
+    app: EnterpriseApp
+    directory: Directory
+    clock: SimClock
+    seed: int
+
+
+def next_cycle_estimate(parts: ScopeSource) -> Estimate:
+    """How long the next cycle would take (§1.5): the objects it would evaluate if it started
+    at its scheduled time, those not linked yet counted as creates."""
+    state = parts.state
+    kind = "initial" if state.initial_needed else "incremental"
+    now = parts.clock.now()
+    if state.next_cycle:
+        now = max(now, parse_time(state.next_cycle))
+    scope = _Scope(parts, kind, now, parts.directory.last_change_seq())
+    user_ids = scope.user_ids()
+    group_ids = scope.group_ids()
+    members = sum(_member_count(parts, g) for g in group_ids)
+    linked = parts.links.linked_ids("User") | parts.links.linked_ids("Group")
+    new = sum(1 for i in (*user_ids, *group_ids) if i not in linked)
+    return estimate(parts.config, parts.seed, kind, len(user_ids) + len(group_ids) + members, new)
+
+
+def _member_count(parts: ScopeSource, group_id: str) -> int:
+    """The group's members a cycle evaluates with it (§1.5: group members count)."""
+    if parts.directory.find_group(group_id) is None:
+        return 0
+    return sum(1 for m in parts.directory.members(group_id) if not m.deleted)
 
 
 def run_on_demand(parts: CycleParts, cycle_id: int, user: DirectoryUser) -> OnDemandRun:
@@ -221,11 +315,12 @@ def run_on_demand_group(
 
 
 class _Scope:
-    """The users and groups a cycle looks at, in a stable order."""
+    """The users and groups a cycle of `kind` starting `now` looks at, in a stable order."""
 
-    def __init__(self, run: CycleRun, mark: int) -> None:
-        self.run = run
-        self.parts = run.parts
+    def __init__(self, parts: ScopeSource, kind: str, now: datetime, mark: int) -> None:
+        self.parts = parts
+        self.kind = kind
+        self.now = now
         self.mark = mark
         self._changes: tuple[set[str], set[str]] | None = None
 
@@ -238,7 +333,7 @@ class _Scope:
     def user_ids(self) -> list[str]:
         parts = self.parts
         links = parts.links.linked_ids("User")
-        if self.run.kind == "initial":
+        if self.kind == "initial":
             if parts.config.scope == "all":
                 ids = set(parts.changes.user_ids())
             else:
@@ -246,7 +341,7 @@ class _Scope:
             ids |= links
         else:
             ids = set(self._changed()[0])
-        ids |= set(parts.links.due("User", self.run.now()))
+        ids |= set(parts.links.due("User", self.now))
         if parts.state.force_deletes:
             ids |= {s for t, s, _a in parts.links.staged() if t == "User"}
         return sorted(ids)
@@ -260,8 +355,8 @@ class _Scope:
         else:
             ids = set(parts.app.assigned_group_ids())
         ids |= parts.links.linked_ids("Group")
-        if self.run.kind == "incremental":
-            ids &= self._changed()[1] | set(parts.links.due("Group", self.run.now()))
+        if self.kind == "incremental":
+            ids &= self._changed()[1] | set(parts.links.due("Group", self.now))
         if parts.state.force_deletes:
             ids |= {s for t, s, _a in parts.links.staged() if t == "Group"}
         return sorted(ids)

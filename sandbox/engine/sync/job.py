@@ -29,6 +29,18 @@ opt-in check box, off by default."""
 ESCROW_BASE_THRESHOLD = 5000
 """Quarantine evaluation starts at this many failures (§8.2)."""
 
+OBJECT_MINUTES_MIN = 0.01
+OBJECT_MINUTES_MAX = 0.08
+"""An initial cycle takes between 0.01 and 0.08 minutes per user, group and group member in
+scope (§1.5, "Check the status of user provisioning")."""
+
+CREATE_FACTOR = 2.0
+"""Jobs in which every user is created take about twice as long as jobs in which every user
+is matched (§1.5)."""
+
+MAX_OBJECT_MINUTES = 60.0
+"""The most simulated minutes one object may be set to cost."""
+
 STATUSES = ("NotConfigured", "NotRun", "Active", "Paused", "Quarantine")
 
 
@@ -129,6 +141,12 @@ class JobConfig:
     mapping_preset: str = "default"
     max_concurrency: int = 4
     """Requests the engine sends at once."""
+    object_minutes_min: float = OBJECT_MINUTES_MIN
+    object_minutes_max: float = OBJECT_MINUTES_MAX
+    """The range of simulated minutes an object costs a cycle (§1.5): the job's pace (what a
+    matched object costs) is drawn once from the seed within [min, max / create_factor]."""
+    create_factor: float = CREATE_FACTOR
+    """How many times a match a created object costs (§1.5)."""
 
     @property
     def configured(self) -> bool:
@@ -192,8 +210,25 @@ class JobConfig:
             raise SandboxError("the escrow threshold must be at least 1")
         if not 1 <= self.max_concurrency <= 32:
             raise SandboxError("max concurrency must be between 1 and 32")
+        self._check_duration()
         validate_mappings(self.user_mappings, object_type="User")
         validate_mappings(self.group_mappings, object_type="Group")
+
+    def _check_duration(self) -> None:
+        """The §1.5 figures: 0 <= min <= max, and a create (min x factor) within the range."""
+        low, high, factor = self.object_minutes_min, self.object_minutes_max, self.create_factor
+        if not 0 <= low <= high <= MAX_OBJECT_MINUTES:
+            raise SandboxError(
+                "object minutes must satisfy 0 <= min <= max <= "
+                f"{MAX_OBJECT_MINUTES:g}, got min {low:g} and max {high:g}"
+            )
+        if not 1 <= factor <= 10:
+            raise SandboxError(f"the create factor must be between 1 and 10, got {factor:g}")
+        if low * factor > high + 1e-12:
+            raise SandboxError(
+                f"a created object costs {factor:g} x a matched one, so object minutes min "
+                f"x create factor ({low * factor:g}) must not exceed max ({high:g})"
+            )
 
 
 class JobChanges(TypedDict, total=False):
@@ -215,6 +250,9 @@ class JobChanges(TypedDict, total=False):
     group_mappings: tuple[Mapping, ...]
     mapping_preset: str
     max_concurrency: int
+    object_minutes_min: float
+    object_minutes_max: float
+    create_factor: float
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """Provides provisioning logs as Entra keeps them: one record per object and cycle (§8.4).
 
-Each record carries the cycle and change ids, the action (Create, Update, Disable, Delete,
+Each record carries the job id, the cycle's number and GUID (Graph cycleId), the change id, who
+initiated it, the action (Create, Update, Disable, Delete,
 StagedDelete, Other), the status (Success, Failure, Skipped, Warning), the steps (Import,
 Scoping, Matching, Export with Entra's step names), an error code and reason, the modified
-properties old -> new, and the request-log seqs of the HTTP exchanges behind it.
+properties old -> new, the error's category and recommended action, the simulated time the
+object took (§1.5) and the request-log notes of the HTTP exchanges behind it.
+`provisioning_object_summary` (sync/graph_log.py) gives a record Graph's names.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import random
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from sandbox.engine.sync.graph_log import SYSTEM, error_information, job_id
 from sandbox.store import Store
 
 ACTIONS = ("Create", "Update", "Disable", "Delete", "StagedDelete", "Other")
@@ -49,8 +53,18 @@ class LogRecord:
     exchanges: list[str] = field(default_factory=list)
     """The request-log notes (`EngineExchange.ref`) of the HTTP exchanges behind it."""
     duration_ms: float = 0.0
+    """Real milliseconds the engine spent on the object."""
     change_id: str = ""
     id: str = ""
+    job_id: str = ""
+    cycle_guid: str = ""
+    """Graph cycleId: the GUID of the cycle (the same for every record of one cycle)."""
+    initiated_by: str = SYSTEM
+    """Graph initiatorType."""
+    error_category: str | None = None
+    recommended_action: str | None = None
+    simulated_ms: float = 0.0
+    """Simulated milliseconds the object cost its cycle (§1.5; Graph durationInMilliseconds)."""
 
     def step(self, name: str, kind: str, status: str, description: str, **details: object) -> None:
         """Append a step."""
@@ -85,9 +99,13 @@ class LogRecord:
 class ProvisioningLogs:
     """Writes and reads provisioning log records; ids come from a seeded generator."""
 
-    def __init__(self, store: Store, seed: int = 1) -> None:
+    def __init__(
+        self, store: Store, seed: int = 1, tenant_domain: str = "contoso.onmicrosoft.com"
+    ) -> None:
         self.store = store
         self._seed = seed
+        self.tenant_domain = tenant_domain
+        self.job_id = job_id(tenant_domain)
         self._stored = -1
         """The records stored when this generator last looked, plus those it wrote since."""
         self.resume()
@@ -104,14 +122,29 @@ class ProvisioningLogs:
     def _id(self) -> str:
         return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
+    def _cycle_guids(self, cycle_ids: set[int]) -> dict[int, str]:
+        marks = ", ".join("?" * len(cycle_ids))
+        rows = self.store.query(
+            f"SELECT id, guid FROM cycles WHERE id IN ({marks}) AND guid IS NOT NULL",
+            sorted(cycle_ids),
+        )
+        return {int(r["id"]): str(r["guid"]) for r in rows}
+
     def write(self, records: list[LogRecord]) -> None:
-        """Store records (one transaction)."""
+        """Store records (one transaction); each gets the job's id, its cycle's GUID, and the
+        category and recommended action of its error code."""
         if not records:
             return
+        guids = self._cycle_guids({r.cycle_id for r in records if not r.cycle_guid})
         rows = []
         for record in records:
             record.id = record.id or self._id()
             record.change_id = record.change_id or self._id()
+            record.job_id = record.job_id or self.job_id
+            record.cycle_guid = record.cycle_guid or guids.get(record.cycle_id) or self._id()
+            if record.error_code and record.error_category is None:
+                record.error_category, action = error_information(record.error_code)
+                record.recommended_action = record.recommended_action or action
             rows.append(
                 (
                     record.id,
@@ -131,14 +164,21 @@ class ProvisioningLogs:
                     json.dumps(record.modified),
                     json.dumps(record.exchanges),
                     round(record.duration_ms, 3),
+                    record.job_id,
+                    record.cycle_guid,
+                    record.initiated_by,
+                    record.error_category,
+                    record.recommended_action,
+                    round(record.simulated_ms, 3),
                 )
             )
         with self.store.write() as db:
             db.conn.executemany(
                 "INSERT INTO provisioning_log (id, cycle_id, change_id, at, object_type,"
                 " source_id, source_name, target_id, action, status, error_code, reason, steps,"
-                " modified, exchanges, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                " ?, ?, ?, ?)",
+                " modified, exchanges, duration_ms, job_id, cycle_guid, initiated_by,"
+                " error_category, recommended_action, simulated_ms) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
         self._stored += len(rows)
@@ -178,5 +218,20 @@ class ProvisioningLogs:
             steps = [Step(**s) for s in json.loads(data.pop("steps") or "[]")]
             modified = json.loads(data.pop("modified") or "[]")
             exchanges = json.loads(data.pop("exchanges") or "[]")
-            out.append(LogRecord(**data, steps=steps, modified=modified, exchanges=exchanges))
+            record = LogRecord(**data, steps=steps, modified=modified, exchanges=exchanges)
+            _fill_older(record, self.job_id)
+            out.append(record)
         return out
+
+
+def _fill_older(record: LogRecord, job: str) -> None:
+    """A record written before the Graph fields were stored (schema v3) gets them now: the
+    job's id, the initiator and its error's category and action (its cycle GUID was filled in
+    by the migration)."""
+    record.job_id = record.job_id or job
+    record.initiated_by = record.initiated_by or SYSTEM
+    record.simulated_ms = record.simulated_ms or 0.0
+    record.cycle_guid = record.cycle_guid or ""
+    if record.error_code and record.error_category is None:
+        record.error_category, action = error_information(record.error_code)
+        record.recommended_action = record.recommended_action or action

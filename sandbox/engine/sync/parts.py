@@ -18,6 +18,7 @@ from sandbox.engine.scim.target_errors import EngineExchange, TargetError
 from sandbox.engine.scim.wire import Dialect
 from sandbox.engine.sync.changes import ChangeFeed
 from sandbox.engine.sync.clock import SimClock, format_time
+from sandbox.engine.sync.duration import minutes, object_minutes
 from sandbox.engine.sync.fanout import in_order
 from sandbox.engine.sync.job import JobConfig, JobState
 from sandbox.engine.sync.links import LinkStore
@@ -114,6 +115,18 @@ class CycleRun:
 
     def now_text(self) -> str:
         return format_time(self.parts.clock.now())
+
+    def spend(self, *, created: bool = False, members: int = 0) -> float:
+        """Spend one object's simulated time (§1.5): a match, or a create, plus a match for
+        each group member; the minutes spent. Provision on demand spends none."""
+        if self.on_demand:
+            return 0.0
+        config, seed = self.parts.config, self.parts.seed
+        cost = object_minutes(config, seed, created=created) + members * object_minutes(
+            config, seed
+        )
+        self.parts.clock.elapse(minutes(cost))
+        return cost
 
     def send(self, request: Callable[[], R]) -> R:
         """One request through the cycle's 429 loop."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -20,7 +21,15 @@ from typing import TYPE_CHECKING, Unpack
 from sandbox.engine.scim.target_errors import ConnectionResult
 from sandbox.engine.sync.changes import ChangeFeed
 from sandbox.engine.sync.clock import SimClock, format_time, parse_time
-from sandbox.engine.sync.cycle import CycleReport, run_cycle, run_on_demand, run_on_demand_group
+from sandbox.engine.sync.cycle import (
+    CycleReport,
+    ScopeInputs,
+    next_cycle_estimate,
+    run_cycle,
+    run_on_demand,
+    run_on_demand_group,
+)
+from sandbox.engine.sync.duration import Estimate
 from sandbox.engine.sync.job import JobChanges, JobConfig, JobState, JobStore, forces_initial
 from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
@@ -180,7 +189,7 @@ class Provisioning:
         self.jobs = JobStore(store)
         self.links = LinkStore(store)
         self.changes = ChangeFeed(store, self.directory)
-        self.logs = ProvisioningLogs(store, seed)
+        self.logs = ProvisioningLogs(store, seed, tenant_domain)
         self.request_log = request_log or RequestLog(store)
         self.transport = transport
         """An httpx transport for every request (tests: WSGITransport; None: real HTTP)."""
@@ -233,12 +242,40 @@ class Provisioning:
             "watermark": state.watermark,
             "last_cycle_id": state.last_cycle_id,
             "last_cycle_end": state.last_cycle_end,
+            "last_cycle_minutes": self._last_cycle_minutes(),
             "next_cycle": state.next_cycle,
+            "next_cycle_estimate": self.estimate_next_cycle().to_dict(),
             "now": format_time(self.clock.now()),
             "escrows": self.links.escrow_count(),
             "staged_deletes": len(self.links.staged()),
             "linked_users": len(self.links.linked_ids("User")),
         }
+
+    def _last_cycle_minutes(self) -> float | None:
+        """How long the last cycle took on the simulated clock (§1.5), None before one ran."""
+        raw = self.store.scalar(
+            "SELECT counts FROM cycles WHERE counts IS NOT NULL AND kind != 'pod' "
+            "ORDER BY id DESC LIMIT 1"
+        )
+        if raw is None:
+            return None
+        report = json.loads(raw)
+        value = report.get("simulated_minutes")
+        return float(value) if isinstance(value, int | float) else 0.0
+
+    def estimate_next_cycle(self) -> Estimate:
+        """How long the next cycle would take on the simulated clock (§1.5)."""
+        inputs = ScopeInputs(
+            self.config(),
+            self.state(),
+            self.links,
+            self.changes,
+            self.app,
+            self.directory,
+            self.clock,
+            self.seed,
+        )
+        return next_cycle_estimate(inputs)
 
     # -- the target ----------------------------------------------------------------------
 
@@ -380,15 +417,20 @@ class Provisioning:
         )
 
     def _record_start(self, kind: str) -> int:
-        """Record a cycle as running; its id."""
+        """Record a cycle as running, with its GUID (Graph cycleId, §8.4); its id. The GUID is
+        drawn from the seed and the cycle's number: the same in a replay, unique per database."""
         with self.store.write() as db:
-            return int(
+            cycle_id = int(
                 db.execute(
                     "INSERT INTO cycles (kind, started, status) VALUES (?, ?, 'running')",
                     [kind, format_time(self.clock.now())],
                 ).lastrowid
                 or 0
             )
+            draw = random.Random(f"cycle-guid-{self.seed}-{cycle_id}").getrandbits(128)
+            guid = str(uuid.UUID(int=draw, version=4))
+            db.execute("UPDATE cycles SET guid = ? WHERE id = ?", [guid, cycle_id])
+        return cycle_id
 
     def _record_finish(
         self, report: CycleReport, started_from: JobState, ran_with: JobConfig

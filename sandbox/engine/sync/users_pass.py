@@ -67,6 +67,9 @@ def _process(run: CycleRun, user_ids: list[str]) -> list[Outcome]:
         outcome = processor.process(user_id)
         if outcome is not None and outcome.failure is not None and outcome.failure.quarantines:
             raise Quarantined.by(outcome.failure)
+        spent = run.spend(created=outcome is not None and outcome.counter == Tally.CREATED)
+        if outcome is not None:
+            outcome.record.simulated_ms = spent * 60_000
         return outcome
 
     return [o for o in run.map(one, user_ids, PHASE_USERS) if o is not None]
