@@ -135,11 +135,9 @@ def run_server(settings: Settings, workers: int) -> None:
     A bind that fails anyway (the port taken since check_address) is one ConfigError."""
     from granian import Granian
 
-    # Workers read the settings from the environment, the one way they are passed down.
-    os.environ["SANDBOX_DB_PATH"] = os.path.abspath(settings.db_path)
-    os.environ["SANDBOX_PATCH_STATUS"] = str(settings.patch_status)
-    os.environ["SANDBOX_MAX_RESULTS"] = str(settings.max_results)
-    os.environ["SANDBOX_RULES"] = settings.rules
+    # Workers read the settings from the environment, the one way they are passed down:
+    # every one of them, so a worker's Settings.from_env() is the server's settings.
+    os.environ.update(settings.to_env())
     server = Granian(
         "sandbox.worker:wsgi_app",
         factory=True,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -127,6 +127,9 @@ class Provisioning:
         self.secrets = SecretStore(store.path)
         self.url_override: str | None = None
         """At run time, where the special tenant URL "local" points (the embedded provider)."""
+        self.local_ready: Callable[[], None] | None = None
+        """Called before each target of the "local" tenant URL is made: blocks until the local
+        provider (started in the background) answers, or raises why it cannot."""
 
     # -- configuration -------------------------------------------------------------------
 
@@ -193,6 +196,8 @@ class Provisioning:
                     "the tenant URL is 'local' but the local provider is not running"
                 )
             url = str(config.url.resolved(self.url_override))
+            if self.local_ready is not None:
+                self.local_ready()
         log, clock, workers = self.request_log, self.clock.now, config.max_concurrency
         if self.transport is not None:
             return ScimTarget(
