@@ -248,3 +248,32 @@ def test_entra_sync_with_a_provider_that_cannot_start_is_one_line(settings, monk
     assert result.stderr.splitlines() == [
         "Error: the local provider did not start (exit status 1): no socket"
     ]
+
+
+PARENT = """
+import sys, time
+from sandbox.config import Settings
+from sandbox.provider_process import ProviderProcess
+server = ProviderProcess(Settings(db_path=sys.argv[1], workers=1), log_path=sys.argv[1] + ".server.log")
+server.wait_ready()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+def test_a_provider_process_ends_when_the_command_that_started_it_is_killed(settings) -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, settings.db_path], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "ready"
+        pids = wait_for_pids(settings, 2)
+        parent.kill()  # SIGKILL: no finally, no stop()
+        parent.wait(timeout=30)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        parent.stdout.close()
+    assert all_gone(pids, timeout=30)
