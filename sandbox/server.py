@@ -247,6 +247,7 @@ class EmbeddedServer:
         self.host = host
         self.port: int = self._server.effective_port  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -262,7 +263,7 @@ class EmbeddedServer:
         return self
 
     def stop(self, timeout: float = 10) -> None:
-        """Stop accepting connections and end the thread.
+        """Stop accepting connections and end the thread (once; later calls do nothing).
 
         The sockets are closed from inside the server's own loop (through its trigger):
         closing them from another thread races the loop (EBADF) and leaves kept-alive
@@ -270,6 +271,9 @@ class EmbeddedServer:
         """
         from waitress import wasyncore
 
+        if self._stopped:  # a second stop (the UI's quit, then the command's end): nothing
+            return
+        self._stopped = True
         server = self._server
         server.task_dispatcher.shutdown()
         server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
