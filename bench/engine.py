@@ -1,24 +1,32 @@
-"""Provides the engine benchmark: provisioning cycles over loopback HTTP into `sandbox serve`.
+"""Provides the engine benchmark: provisioning cycles over loopback HTTP, by each path a user runs.
 
     python bench/engine.py [--initial-users 10000] [--tenant-users 100000] [--changes 100]
-                           [--concurrency 8] [--quick] [--profile]
+                           [--concurrency 8] [--paths serve,default,up] [--quick] [--profile]
 
 (a) An initial cycle of `--initial-users` assigned tenant users (the default mappings, group
-    provisioning off) into a fresh local provider: GET filter + POST per user, and a PATCH
-    once the manager exists. Target 10 s for 10k users (a smaller run: its share). Then the
-    HTTP floor: the same number of requests as empty exchanges (a hello-world app under the
-    same server, sent by the engine's transport at the same concurrency), measured in the same
-    run, and what the target leaves for the SCIM work of both sides.
+    provisioning off) into a fresh provider: GET filter + POST per user, and a PATCH once the
+    manager exists, by each of `--paths`, side by side in one run:
+    serve    the engine driving a separate `sandbox serve` (its own database). Target 10 s for
+             10k users (a smaller run: its share), and 2.5x its HTTP floor.
+    default  `sandbox entra sync`'s path: one database, the local provider in a child process
+             (bench/paths.py). Target 1.2x the serve path.
+    up       `sandbox up`'s: the terminal UI under Pilot, the cycle started with `n`, and how
+             quickly the UI answers a key during it (p95 of `?` presses; target 100 ms).
+    Then the HTTP floor: the same number of requests as empty exchanges (a hello-world app
+    under the same server, sent by the engine's transport at the same concurrency), measured
+    in the same run; the ratios default/serve and serve/floor, and what the target leaves for
+    the SCIM work of both sides.
 (b) A tenant of `--tenant-users` users, `--assigned` of them assigned and provisioned by an
     initial cycle first (timed too), then `--changes` users edited and one incremental cycle
     run: GET by id + PATCH per change, nothing for the rest. Target 1 s, and requests
     proportional to the changes.
 
-The provider is `sandbox serve` in a subprocess (granian workers) on its own database; the
-engine (tenant, links, logs) has another, as Entra and the app are two systems. Tenants are
-seeded with Directory.seed and assigned with EnterpriseApp.assign_all_users. `--quick` runs
-1,000 / 10,000 users (1,000 assigned). `--profile` runs the timed cycles under cProfile and prints the top
-functions by cumulative time. Loopback only; the server is stopped at the end.
+In (a) serve and (b) the provider is `sandbox serve` in a subprocess (granian workers) on its
+own database; the engine (tenant, links, logs) has another, as Entra and the app are two
+systems. Tenants are seeded with Directory.seed and assigned with
+EnterpriseApp.assign_all_users. `--quick` runs 1,000 / 10,000 users (1,000 assigned).
+`--profile` runs the serve path's timed cycles under cProfile and prints the top functions by
+cumulative time. Loopback only; every server is stopped at the end.
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from loopback import HOST, free_port, running  # noqa: E402  (bench/, the script's folder)
+from paths import default_path, up_path  # noqa: E402
 
 from sandbox.config import Settings  # noqa: E402
 from sandbox.engine.sync.service import Provisioning  # noqa: E402
@@ -50,6 +59,18 @@ TARGET_INITIAL_S = 10.0
 TARGET_INCREMENTAL_S = 1.0
 TARGET_USERS = 10_000
 """The user count the initial-cycle target is set for."""
+TARGET_DEFAULT_SERVE = 1.2
+"""The default path's initial cycle, at most this many times the `sandbox serve` path's."""
+TARGET_SERVE_FLOOR = 2.5
+"""The `sandbox serve` path's initial cycle, at most this many times its HTTP floor."""
+TARGET_KEY_P95_MS = 100.0
+"""The UI answers a key within this, at p95, during the `sandbox up` path's cycle."""
+PATHS = ("serve", "default", "up")
+PATH_LABELS = {
+    "default": "default (`sandbox entra sync`: the local provider in a child process)",
+    "up": "`sandbox up` (the terminal UI under Pilot, the cycle started with n)",
+}
+PATH_RUNS = {"default": default_path, "up": up_path}
 
 
 # -- the provider --------------------------------------------------------------------------
@@ -178,38 +199,85 @@ def http_floor(requests: int, concurrency: int, workers: int) -> float:
 
 def bench_initial(folder: Path, args: argparse.Namespace) -> None:
     print(f"(a) initial cycle, {args.initial_users:,} assigned users", flush=True)
-    with provider(folder / "a", args.workers) as (url, token):
-        engine = engine_for(
-            folder / "a", "engine", args.initial_users, url, token, args.concurrency
-        )
-        seconds, report, profile = timed_cycle(engine, args.profile)
-        # The target is for 10k users; a smaller run is held to its share of it.
-        show("initial", seconds, report, TARGET_INITIAL_S * args.initial_users / TARGET_USERS)
+    paths = args.paths
+    seconds = requests = 0.0
+    if "serve" in paths:
+        print("  `sandbox serve` path (the engine on its own database, a separate server):")
+        with provider(folder / "a", args.workers) as (url, token):
+            engine = engine_for(
+                folder / "a", "engine", args.initial_users, url, token, args.concurrency
+            )
+            seconds, report, profile = timed_cycle(engine, args.profile)
+            # The target is for 10k users; a smaller run is held to its share of it.
+            show("initial", seconds, report, TARGET_INITIAL_S * args.initial_users / TARGET_USERS)
+            print(
+                f"    per user {seconds / max(1, args.initial_users) * 1000:.2f} ms; "
+                f"requests/user {report.requests / max(1, args.initial_users):.2f}"
+            )
+            if profile:
+                print(profile)
+            engine.request_log.close()
+            requests = report.requests
+    runs = {}
+    for name in ("default", "up"):
+        if name not in paths:
+            continue
+        label = PATH_LABELS[name]
+        print(f"  {label} path:", flush=True)
+        (folder / name).mkdir()
+        run = PATH_RUNS[name](folder / name, args.initial_users, args.concurrency, args.workers)
+        runs[name] = run
+        rate = run.requests / run.seconds if run.seconds else 0.0
         print(
-            f"    per user {seconds / max(1, args.initial_users) * 1000:.2f} ms; "
-            f"requests/user {report.requests / max(1, args.initial_users):.2f}"
+            f"  initial: {run.seconds:6.2f} s wall, {run.requests:,} requests, {rate:,.0f} req/s,"
+            f" {run.counts}; provider process answered {run.start_s:.2f} s after its start",
+            flush=True,
         )
-        if profile:
-            print(profile)
-        engine.request_log.close()
+        if name == "up":
+            print(
+                f"    UI: a key answered in p95 {run.p95_ms():.0f} ms, max "
+                f"{max(run.keys_ms, default=0):.0f} ms ({len(run.keys_ms)} presses of ? during "
+                f"the cycle; target {TARGET_KEY_P95_MS:g} ms)",
+                flush=True,
+            )
+        requests = requests or run.requests
+    if not requests:
+        return
     scale = TARGET_USERS / max(1, args.initial_users)
-    floor = http_floor(report.requests, args.concurrency, args.workers)
+    floor = http_floor(int(requests), args.concurrency, args.workers)
     print(
-        f"    HTTP floor: the same {report.requests:,} requests as empty exchanges (hello world, "
+        f"    HTTP floor: the same {int(requests):,} requests as empty exchanges (hello world, "
         f"same server and workers, the engine's transport, {args.concurrency} at once): "
-        f"{floor:.2f} s; the cycle is {seconds / floor:.1f}x its floor",
+        f"{floor:.2f} s",
         flush=True,
     )
-    if scale != 1:
+    print("  side by side (one run):")
+    if seconds:
         print(
-            f"    at {TARGET_USERS:,} users: floor ~{floor * scale:.1f} s, cycle ~{seconds * scale:.1f} s"
+            f"    serve/floor {seconds / floor:.2f}x (target {TARGET_SERVE_FLOOR:g}x)", flush=True
         )
-    left = TARGET_INITIAL_S - floor * scale
-    print(
-        f"    the {TARGET_INITIAL_S:g} s target leaves {left:.1f} s for all the SCIM work of "
-        f"both sides for {TARGET_USERS:,} users ({max(0.0, left) / TARGET_USERS * 1e6:.0f} us "
-        f"per user; the cycle spends {(seconds - floor) * scale / TARGET_USERS * 1e6:.0f})"
-    )
+    for name, run in runs.items():
+        line = f"    {name}/floor {run.seconds / floor:.2f}x"
+        if seconds:
+            line += f"; {name}/serve {run.seconds / seconds:.2f}x"
+            if name == "default":
+                line += f" (target {TARGET_DEFAULT_SERVE:g}x)"
+        print(line, flush=True)
+    if scale != 1:
+        at = f"    at {TARGET_USERS:,} users: floor ~{floor * scale:.1f} s"
+        if seconds:
+            at += f", serve ~{seconds * scale:.1f} s"
+        for name, run in runs.items():
+            at += f", {name} ~{run.seconds * scale:.1f} s"
+        print(at)
+    if seconds:
+        left = TARGET_INITIAL_S - floor * scale
+        print(
+            f"    the {TARGET_INITIAL_S:g} s target leaves {left:.1f} s for all the SCIM work of "
+            f"both sides for {TARGET_USERS:,} users ({max(0.0, left) / TARGET_USERS * 1e6:.0f} "
+            f"us per user; the serve path spends "
+            f"{(seconds - floor) * scale / TARGET_USERS * 1e6:.0f})"
+        )
 
 
 def bench_incremental(folder: Path, args: argparse.Namespace) -> None:
@@ -258,7 +326,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 users")
     parser.add_argument("--profile", action="store_true", help="cProfile the timed cycles")
     parser.add_argument("--only", choices=("a", "b"), help="run one part")
+    parser.add_argument(
+        "--paths",
+        default=",".join(PATHS),
+        help="(a): the paths measured side by side, comma-separated: serve (the engine "
+        "driving a separate `sandbox serve`), default (`sandbox entra sync` against the local "
+        "provider), up (`sandbox up`'s UI, with its key answer times); default all three",
+    )
     args = parser.parse_args()
+    args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    unknown = set(args.paths) - set(PATHS)
+    if unknown:
+        parser.error(f"--paths: unknown path(s) {', '.join(sorted(unknown))}")
     if args.quick:
         args.initial_users, args.tenant_users, args.assigned = 1_000, 10_000, 1_000
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:

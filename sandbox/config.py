@@ -75,6 +75,14 @@ class Settings:
         settings.check()
         return settings
 
+    def to_env(self) -> dict[str, str]:
+        """Every setting as the SANDBOX_<FIELD> variable `from_env` reads back to the same
+        value: how a server's worker processes are handed the settings of their parent."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if not self.db_path.startswith((":memory:", "file:")):  # a child may run elsewhere
+            values["db_path"] = os.path.abspath(self.db_path)
+        return {ENV_PREFIX + name.upper(): str(value) for name, value in values.items()}
+
     def check(self) -> None:
         """Refuse values the sandbox cannot work with, with a message naming the setting."""
         if not self.db_path.strip():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,11 @@ MAX_BODY_CHARS = 65_536
 
 FLUSH_INTERVAL_S = 0.2
 """How often the background thread writes buffered entries."""
+
+HAPPENED = "ord, seq"
+"""The ORDER BY of request_log rows in the order their exchanges happened, both sides and
+every process: by wall clock, then (rows of one stamp, and rows from before the clock was
+kept, all 0) in the order they were written."""
 
 REDACTED = "[redacted]"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
@@ -68,6 +74,9 @@ class Exchange:
     response_headers: Mapping[str, str] | Iterable[tuple[str, str]]
     response_body: str | bytes | None
     notes: list[str] = field(default_factory=list)
+    ord: int = field(default_factory=time.time_ns)
+    """The wall clock (ns) when the engine sent the request or the provider received it: the
+    order of exchanges across processes (`at` may be the simulated clock)."""
 
     def row(self) -> tuple[Any, ...]:
         """The request_log row; the formatting work happens here, off the request path."""
@@ -85,6 +94,7 @@ class Exchange:
             json.dumps(redact_headers(self.response_headers)),
             _cut(_text(self.response_body)),
             json.dumps(self.notes) if self.notes else None,
+            self.ord,
         )
 
 
@@ -146,8 +156,8 @@ class RequestLog:
             with self.store.write() as db:
                 db.conn.executemany(
                     "INSERT INTO request_log (at, side, method, path, query, status, latency_ms,"
-                    " request_headers, request_body, response_headers, response_body, notes)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " request_headers, request_body, response_headers, response_body, notes,"
+                    " ord) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 db.execute(
@@ -166,7 +176,10 @@ class RequestLog:
     def entries(
         self, limit: int = 100, side: str | None = None, after: int = 0
     ) -> list[dict[str, Any]]:
-        """The newest exchanges (oldest first), optionally one side's, with seq > after."""
+        """The newest `limit` exchanges written after seq `after` (a reader's cursor: seq is
+        the order rows were written in), optionally one side's, in the order they happened
+        (`HAPPENED`). An entry another process wrote late has a higher seq than ones written
+        before it and may have happened before them: a reader places it by its `ord`."""
         self.flush()
         where = ["seq > ?"]
         params: list[Any] = [after]
@@ -174,7 +187,8 @@ class RequestLog:
             where.append("side = ?")
             params.append(side)
         rows = self.store.query(
-            f"SELECT * FROM request_log WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+            f"SELECT * FROM (SELECT * FROM request_log WHERE {' AND '.join(where)}"
+            f" ORDER BY seq DESC LIMIT ?) ORDER BY {HAPPENED}",
             [*params, limit],
         )
-        return [decode_row(row) for row in reversed(rows)]
+        return [decode_row(row) for row in rows]

@@ -27,8 +27,11 @@ if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` ligh
     from sandbox.engine.sync.parts import Progress
     from sandbox.engine.sync.service import Provisioning
     from sandbox.engine.tenant.model import DirectoryUser
+    from sandbox.provider_process import ProviderProcess
     from sandbox.scenarios.world import World
     from sandbox.server import EmbeddedServer
+
+    LocalServer = EmbeddedServer | ProviderProcess
 
 IN_PROCESS_URL = "in process (WSGI transport, no loopback port)"
 """A scenario world's provider_url: nothing listens; only its engine reaches the provider."""
@@ -179,21 +182,30 @@ STALE_TOKEN_HINT = (
 @contextmanager
 def running_engine(settings: Settings, store: Store | None = None) -> Iterator[Provisioning]:
     """The provisioning service, with the local provider served on a loopback port for the
-    duration when the tenant URL is "local" (the engine reaches it over real HTTP)."""
+    duration when the tenant URL is "local" (the engine reaches it over real HTTP): by
+    `sandbox serve`'s server in a child process (`ProviderProcess`, started at once, waited
+    for by the engine's first request, stopped however the block ends); an in-memory
+    database, which no other process can open, in a thread of this one."""
+    from sandbox.provider_process import ProviderProcess
     from sandbox.server import EmbeddedServer, server_log_path
 
     engine = open_provisioning(settings, store)
     if not engine.config().is_local:
         yield engine
         return
-    server = EmbeddedServer(
-        build_provider(engine.store, settings, engine.request_log),
-        threads=settings.threads,
-        log_path=server_log_path(settings.db_path),
-    )
-    server.start()
-    engine.url_override = server.url + settings.base_path
+    log_path = server_log_path(settings.db_path)
+    server: LocalServer
+    if log_path is None:
+        server = EmbeddedServer(
+            build_provider(engine.store, settings, engine.request_log),
+            threads=settings.threads,
+        )
+    else:
+        server = ProviderProcess(settings, log_path=log_path)
+        engine.local_ready = server.wait_ready
     try:
+        server.start()
+        engine.url_override = server.url + settings.base_path
         yield engine
     finally:
         server.stop()
@@ -243,8 +255,9 @@ def serve_locally(app: Flask, settings: Settings, port: int) -> EmbeddedServer:
 
 
 class Sandbox:
-    """The sandbox in one process, for `sandbox up` and the terminal UI: the store, the
-    provider served on a loopback port (or reached in process), and the engine against it.
+    """The sandbox of `sandbox up` and the terminal UI: the store, the provider served on a
+    loopback port (by a child process, or a thread of this one, or reached in process), and
+    the engine against it.
 
     A screen's one-call actions (the ?aadOptscim062020 toggle, one mapping's edit, a Faker
     user) delegate to the rules' homes (`TenantUrl.with_flag`, `sync.mapping_edit`,
@@ -256,8 +269,8 @@ class Sandbox:
         self,
         settings: Settings,
         engine: Provisioning,
-        provider: Flask,
-        server: EmbeddedServer | None,
+        provider: Flask | None,
+        server: LocalServer | None,
         provider_url: str,
     ) -> None:
         from sandbox.provider.faults import Faults
@@ -266,6 +279,7 @@ class Sandbox:
         self.engine = engine
         self.store = engine.store
         self.provider = provider
+        """The provider app of this process (None: it is served by a child process)."""
         self.server = server
         self.provider_url = provider_url
         """The local provider's SCIM base URL (what curl and the engine reach)."""
@@ -282,26 +296,41 @@ class Sandbox:
         target: str | None = None,
         token: str | None = None,
         serve: bool = True,
+        in_thread: bool = False,
     ) -> Sandbox:
-        """Open (creating and seeding if missing) the settings' database, start the provider on
-        a loopback port (`serve=False`: reached in process, no socket) and point the engine
-        at it, or at `target` with `token` when given."""
+        """Open (creating and seeding if missing) the settings' database and point the engine
+        at the local provider, or at `target` with `token` when given. The provider is served
+        on a loopback port (`port` if free, else any free one) by a child process that
+        `warm_up` starts (or the engine's first request: it waits for it to answer);
+        `in_thread=True` (or an in-memory database): by a thread of this process, at once;
+        `serve=False`: reached in process, no socket."""
+        from sandbox.provider_process import ProviderProcess, port_or_free
+        from sandbox.server import server_log_path
+
         if target is not None and not token:
             raise ConfigError("--target needs --token (the SCIM token of that endpoint)")
         store = open_store(settings)
         engine = open_provisioning(settings, store)
         if target is not None and token:  # checked above: a target comes with its token
             engine.configure(tenant_url=target, secret_token=token)
-        provider = build_provider(store, settings, engine.request_log)
-        server = None
-        if serve:
-            server = serve_locally(provider, settings, settings.port if port is None else port)
-            root = server.url
+        port = settings.port if port is None else port
+        log_path = server_log_path(settings.db_path)
+        server: LocalServer | None = None
+        provider = None
+        if serve and not in_thread and log_path is not None:
+            process = ProviderProcess(settings, port=port_or_free(port), log_path=log_path)
+            engine.local_ready = process.wait_ready
+            server, root = process, process.url
         else:
-            import httpx
+            provider = build_provider(store, settings, engine.request_log)
+            if serve:
+                server = serve_locally(provider, settings, port)
+                root = server.url
+            else:
+                import httpx
 
-            engine.transport = httpx.WSGITransport(app=provider)
-            root = "http://sandbox.local"
+                engine.transport = httpx.WSGITransport(app=provider)
+                root = "http://sandbox.local"
         engine.url_override = root + settings.base_path
         return cls(settings, engine, provider, server, root + settings.base_path)
 
@@ -316,25 +345,42 @@ class Sandbox:
         sandbox.faults = world.faults
         return sandbox
 
-    def close(self) -> None:
-        """Stop the provider and write what the request logs still hold."""
+    @property
+    def provider_ready(self) -> bool:
+        """Whether the local provider answers (a child process that has not yet is starting)."""
+        return self.server is None or getattr(self.server, "ready", True)
+
+    def stop_provider(self) -> None:
+        """Stop serving the local provider (a child process: it and its workers end)."""
         if self.server is not None:
             self.server.stop()
-        self.provider.extensions["sandbox"].request_log.close()
+
+    def close(self) -> None:
+        """Stop the provider and write what the request logs still hold."""
+        self.stop_provider()
+        if self.provider is not None:
+            self.provider.extensions["sandbox"].request_log.close()
         self.engine.request_log.close()
 
     def warm_up(self) -> None:
-        """Load now what the first cycle would otherwise wait for: the provider's filter and
-        PATCH-path parser (scim2-models, about half a second), which start-up leaves out so
-        the first screen paints sooner. The UI calls this from a thread once it has painted;
-        `sandbox serve` workers do the same as they start."""
+        """What the first cycle would otherwise wait for, which start-up leaves out so the
+        first screen paints sooner; the UI calls this from a thread once it has painted. A
+        provider of a child process: start it and wait until it answers (a ConfigError when
+        it cannot). One of this process: load its filter and PATCH-path parser (scim2-models,
+        about half a second), as `sandbox serve` workers do as they start."""
         from sandbox.provider.syntax import preload
+        from sandbox.provider_process import ProviderProcess
 
-        preload()
+        if isinstance(self.server, ProviderProcess):
+            self.server.wait_ready()
+        elif self.provider is not None:
+            preload()
 
     def flush_logs(self) -> None:
-        """Write both sides' buffered HTTP exchanges now (before reading the request log)."""
-        self.provider.extensions["sandbox"].request_log.flush()
+        """Write this process's buffered HTTP exchanges now (before reading the request log;
+        a child process's provider writes its own every FLUSH_INTERVAL_S)."""
+        if self.provider is not None:
+            self.provider.extensions["sandbox"].request_log.flush()
         self.engine.request_log.flush()
 
     # -- the Provisioning blade -------------------------------------------------------------

@@ -135,11 +135,9 @@ def run_server(settings: Settings, workers: int) -> None:
     A bind that fails anyway (the port taken since check_address) is one ConfigError."""
     from granian import Granian
 
-    # Workers read the settings from the environment, the one way they are passed down.
-    os.environ["SANDBOX_DB_PATH"] = os.path.abspath(settings.db_path)
-    os.environ["SANDBOX_PATCH_STATUS"] = str(settings.patch_status)
-    os.environ["SANDBOX_MAX_RESULTS"] = str(settings.max_results)
-    os.environ["SANDBOX_RULES"] = settings.rules
+    # Workers read the settings from the environment, the one way they are passed down:
+    # every one of them, so a worker's Settings.from_env() is the server's settings.
+    os.environ.update(settings.to_env())
     server = Granian(
         "sandbox.worker:wsgi_app",
         factory=True,
@@ -249,6 +247,7 @@ class EmbeddedServer:
         self.host = host
         self.port: int = self._server.effective_port  # type: ignore[union-attr]
         self._thread: threading.Thread | None = None
+        self._stopped = False
 
     @property
     def url(self) -> str:
@@ -264,7 +263,7 @@ class EmbeddedServer:
         return self
 
     def stop(self, timeout: float = 10) -> None:
-        """Stop accepting connections and end the thread.
+        """Stop accepting connections and end the thread (once; later calls do nothing).
 
         The sockets are closed from inside the server's own loop (through its trigger):
         closing them from another thread races the loop (EBADF) and leaves kept-alive
@@ -272,9 +271,21 @@ class EmbeddedServer:
         """
         from waitress import wasyncore
 
+        if self._stopped:  # a second stop (the UI's quit, then the command's end): nothing
+            return
+        self._stopped = True
         server = self._server
         server.task_dispatcher.shutdown()
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        trigger = server.trigger
+
+        def close_all() -> None:
+            # A task thread still finishing (a dropped connection's) pulls the trigger once
+            # more after the loop closed it: a write to a closed pipe (EBADF) in that thread.
+            # Once closed, a pull has nothing left to wake.
+            trigger._physical_pull = lambda: None
+            wasyncore.close_all(server._map)
+
+        trigger.pull_trigger(close_all)
         if self._thread is not None:
             self._thread.join(timeout)
         if self._log_handler is not None:

@@ -249,10 +249,28 @@ def _schema_v4(db: sqlite_utils.Database) -> None:
     )
 
 
+def _schema_v5(db: sqlite_utils.Database) -> None:
+    """The provider served by processes of its own: the request log ordered by when each
+    exchange happened, and the draws of probability fault rules counted in the database.
+
+    `ord` is the wall clock in nanoseconds when the engine sent a request or the provider
+    received it (the engine's `at` is its simulated clock, and each process writes its
+    entries in batches, so neither `at` nor `seq` is the order across processes). Rows
+    written before it have 0 and keep their seq order, before every newer one.
+    """
+    log = db.table("request_log")
+    log.add_column("ord", int, not_null_default=0)
+    log.create_index(["ord", "seq"], index_name="request_log_ord")
+    # Each server worker draws the next number of a rule's one seeded sequence, not a
+    # sequence of its own.
+    db.table("faults").add_column("draws", int, not_null_default=0)
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _schema_v1,
     _schema_v2,
     _schema_v3,
     _schema_v4,
+    _schema_v5,
 )
 """Schema steps in order; the schema version is the number of steps applied."""

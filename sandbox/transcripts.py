@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from sandbox import __version__
 from sandbox.errors import SandboxError
-from sandbox.requestlog import decode_row
+from sandbox.requestlog import HAPPENED, decode_row
 from sandbox.store import Store
 
 FORMATS = ("jsonl", "har")
@@ -21,7 +21,8 @@ SIDES = ("engine", "provider", "both")
 
 
 def exchanges(store: Store, side: str = "engine", after: int = 0) -> list[dict[str, Any]]:
-    """Exchanges from the request log, oldest first ("both": every side)."""
+    """Exchanges from the request log written after seq `after`, in the order they happened
+    ("both": every side, an engine request before the provider's record of it)."""
     if side not in SIDES:
         raise SandboxError(f"side must be one of {', '.join(SIDES)}")
     where = ["seq > ?"]
@@ -30,7 +31,7 @@ def exchanges(store: Store, side: str = "engine", after: int = 0) -> list[dict[s
         where.append("side = ?")
         params.append(side)
     rows = store.query(
-        f"SELECT * FROM request_log WHERE {' AND '.join(where)} ORDER BY seq", params
+        f"SELECT * FROM request_log WHERE {' AND '.join(where)} ORDER BY {HAPPENED}", params
     )
     return [decode_row(row) for row in rows]
 

@@ -6,16 +6,31 @@ imports the composition root that starts the server.
 
 from __future__ import annotations
 
+import atexit
+import multiprocessing.util
+import os
+import sys
+
 from sandbox.config import Settings
 from sandbox.provider.syntax import preload
+from sandbox.provider_process import PARENT_PID_ENV
 from sandbox.runtime import build_provider, open_store
 from sandbox.server import WsgiApp, whole_bodies
 
 
 def wsgi_app() -> WsgiApp:
     """The provider app over the database the settings name (settings from SANDBOX_*, the one
-    way `run_server` passes them down), each response body handed back whole."""
+    way `run_server` passes them down), each response body handed back whole.
+
+    The request log's last batch is written when the worker stops: granian's workers are
+    multiprocessing processes, which leave through multiprocessing's finalizers and never
+    run atexit (registered as well, for a worker that is a plain process)."""
     settings = Settings.from_env()
     app = build_provider(open_store(settings), settings)
+    request_log = app.extensions["sandbox"].request_log
+    multiprocessing.util.Finalize(None, request_log.close, exitpriority=10)
+    atexit.register(request_log.close)
     preload()  # before the first request, not during it
+    if os.environ.get(PARENT_PID_ENV):  # the local provider of a command: say who serves
+        print(f"provider worker {os.getpid()} ready", file=sys.stderr, flush=True)
     return whole_bodies(app)

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from sandbox.cli import cli
 from sandbox.errors import SandboxError
+from sandbox.provider import create_app
 from sandbox.provider.faults import Faults
 from sandbox.server import EmbeddedServer
 from tests.conftest import assert_scim_error, user_body
@@ -160,3 +161,28 @@ def test_the_cli_adds_lists_and_clears_rules(tmp_path):
     assert "Removed 1 fault rule." in cleared.output
     missing = runner.invoke(cli, ["provider", "faults", "clear", "--db", db, "99"])
     assert missing.exit_code == 1 and "no fault rule #99" in missing.output
+
+
+def test_a_probability_rule_is_one_seeded_sequence_across_server_workers(store, settings, token):
+    # Two apps over one database are two worker processes of `sandbox serve` (or of the
+    # default path's provider): whichever answers, the same requests fail as with one.
+    def statuses(clients: list) -> list[int]:
+        faults = Faults(store)
+        faults.clear()
+        faults.add(status=500, probability=0.5, seed=7)
+        return [clients[n % len(clients)].get(f"{BASE}/Users").status_code for n in range(24)]
+
+    def client_of(app):
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    apps = [create_app(store, settings) for _ in range(2)]
+    try:
+        one = statuses([client_of(apps[0])])
+        two = statuses([client_of(app) for app in apps])
+    finally:
+        for app in apps:
+            app.extensions["sandbox"].request_log.close()
+    assert one == two
+    assert 0 < one.count(500) < 24

@@ -87,3 +87,41 @@ def test_entries_read_after_appends_from_many_threads_are_all_there(tmp_path) ->
     finally:
         log.close()
         store.close()
+
+
+def test_a_database_from_before_the_log_kept_its_clock_opens_with_its_order_kept(tmp_path):
+    from sandbox.store_schema import MIGRATIONS
+
+    path = str(tmp_path / "v3.db")
+    old = sqlite_utils.Database(path)  # a sandbox of schema version 3, with two exchanges
+    old.table("schema_version").create({"version": int, "applied_at": str}, pk="version")
+    for version, step in enumerate(MIGRATIONS[:3], start=1):
+        step(old)
+        old.execute("INSERT INTO schema_version VALUES (?, 'then')", [version])
+    for path_ in ("/old-1", "/old-2"):
+        old.execute(
+            "INSERT INTO request_log (at, side, method, path, query, status, latency_ms)"
+            " VALUES ('2026-01-01T00:00:00.000Z', 'engine', 'GET', ?, '', 200, 1.0)",
+            [path_],
+        )
+    old.conn.commit()
+    old.close()
+    store = Store(path)
+    assert store.schema_version() == len(MIGRATIONS)
+    log = RequestLog(store, background=False)
+    log.append(exchange("/new"))
+    assert [e["path"] for e in log.entries()] == ["/old-1", "/old-2", "/new"]
+
+
+def test_entries_come_in_the_order_they_happened_whatever_order_they_were_written(tmp_path):
+    store = Store(str(tmp_path / "a.db"))
+    engine, provider = RequestLog(store, background=False), RequestLog(store, background=False)
+    sent = time.time_ns()
+    request = exchange("/Users")
+    request.side, request.ord = "engine", sent
+    received = exchange("/Users")
+    received.ord = sent + 1
+    provider.append(received)  # the provider's process happened to write its batch first
+    engine.append(request)
+    assert [e["side"] for e in engine.entries()] == ["engine", "provider"]
+    assert [e["side"] for e in engine.entries(after=1)] == ["engine"]  # a reader's seq cursor

@@ -23,8 +23,10 @@ SCHEDULER_TICK_S = 1.0
 """How often the app checks whether a started job's next cycle is due on the simulated clock."""
 
 WARM_UP_DELAY_S = 1.5
-"""When, after start, a thread loads what the first cycle needs (Sandbox.warm_up): after the
-first screen has painted (`bench/startup.py`: about 0.7-0.9 s with a 10k-user tenant)."""
+"""When, after start, a thread prepares what the first cycle needs (Sandbox.warm_up: starts the
+local provider's process and waits for it to answer): after the first screen has painted
+(`bench/startup.py`: about 0.7-0.9 s with a 10k-user tenant), so its start does not compete
+with the first paint."""
 
 
 class SandboxApp(App[None]):
@@ -79,6 +81,12 @@ class SandboxApp(App[None]):
         """Not run because a cycle of the job was running (CycleRunningError)."""
 
     @dataclass
+    class ProviderStarted(Message):
+        """The warm-up ended: the local provider answers, or the reason it cannot."""
+
+        error: str | None = None
+
+    @dataclass
     class ScenarioOpened(Message):
         """A scenario's world was built (from its file, again on a restart), or why not."""
 
@@ -97,6 +105,8 @@ class SandboxApp(App[None]):
         super().__init__()
         self.sandbox = sandbox
         """The running sandbox every screen reads and drives (the CLI's API)."""
+        self.home = sandbox
+        """The sandbox the app was opened on: its provider is stopped when the app quits."""
         self.session = session
         """The loaded scenario (its world is `sandbox`), or None: the database's sandbox."""
         self.scheduler = scheduler
@@ -105,6 +115,8 @@ class SandboxApp(App[None]):
         self._refusal: str | None = None
         """The last refusal told (a cycle running elsewhere), so ticks do not repeat it."""
         self.warm_up_delay_s = WARM_UP_DELAY_S
+        self.provider_error: str | None = None
+        """Why the local provider could not start, once the warm-up has told it."""
         self.sub_title = self.describe_target()
 
     def describe_target(self) -> str:
@@ -113,6 +125,10 @@ class SandboxApp(App[None]):
         target = "local provider" if config.is_local else config.url.base
         if self.session is not None:  # the engine reaches it through the WSGI transport
             return f"provider in process, no loopback port · scenario {self.session.path.name}"
+        if self.provider_error is not None and self.sandbox is self.home:
+            return f"local provider not running · engine -> {target}"
+        if not self.sandbox.provider_ready:  # its port is shown once it answers
+            return f"provider starting on a loopback port · engine -> {target}"
         return f"provider {self.sandbox.provider_url} · engine -> {target}"
 
     def on_mount(self) -> None:
@@ -125,10 +141,25 @@ class SandboxApp(App[None]):
         else:
             self.warm_up()
 
+    def on_unmount(self) -> None:
+        # Quitting leaves no provider process behind, whoever opened the sandbox.
+        self.home.stop_provider()
+
     @work(thread=True, group="warm-up")
     def warm_up(self) -> None:
-        """Load what the first cycle needs, in a thread (Sandbox.warm_up)."""
-        self.sandbox.warm_up()
+        """Prepare what the first cycle needs, in a thread (Sandbox.warm_up)."""
+        try:
+            self.sandbox.warm_up()
+        except SandboxError as error:
+            self.post_message(self.ProviderStarted(str(error)))
+            return
+        self.post_message(self.ProviderStarted())
+
+    def on_sandbox_app_provider_started(self, message: ProviderStarted) -> None:
+        if message.error is not None:
+            self.provider_error = message.error
+            self.notify(message.error, title="Local provider", severity="error")
+        self.sub_title = self.describe_target()
 
     # -- cycles -------------------------------------------------------------------------
 

@@ -23,6 +23,10 @@ from sandbox.requestlog import Exchange, RequestLog
 from sandbox.store import Store
 from sandbox.timestamps import utc_now
 
+READINESS_HEADER = "X-Sandbox-Readiness"
+"""Sent by the probe that waits for a provider process to answer: its request is not logged."""
+READINESS_ENVIRON = "HTTP_" + READINESS_HEADER.upper().replace("-", "_")
+
 
 @dataclass
 class ProviderContext:
@@ -97,12 +101,15 @@ def create_app(
 
     @app.before_request
     def _start_timer() -> None:
+        g.received_ns = time.time_ns()  # the log's order across processes (requestlog.HAPPENED)
         g.started = time.perf_counter()
 
     @app.after_request
     def _log_exchange(response: Response) -> Response:
         started = g.get("started", time.perf_counter())
         environ = request.environ
+        if environ.get(READINESS_ENVIRON):  # no exchange of the engine or of a client
+            return response
         body = _request_body() if environ.get("CONTENT_LENGTH") else None
         # Raw pieces only: the log formats and redacts them off the request path.
         ctx.request_log.append(
@@ -119,6 +126,7 @@ def create_app(
                 response_headers=response.headers.to_wsgi_list(),
                 response_body=None if response.is_streamed else response.get_data(),
                 notes=list(g.get("log_notes", ())),
+                ord=g.get("received_ns") or time.time_ns(),
             )
         )
         notes = g.get("log_notes")
@@ -135,4 +143,4 @@ def create_app(
     return app
 
 
-__all__ = ["create_app", "ProviderContext"]
+__all__ = ["create_app", "ProviderContext", "READINESS_HEADER"]

@@ -91,7 +91,8 @@ class Faults:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._rngs: dict[int, random.Random] = {}
+        self._rngs: dict[int, tuple[random.Random, int]] = {}
+        """Per rule, its seeded generator and how many numbers it has given here."""
 
     def add(
         self,
@@ -191,8 +192,7 @@ class Faults:
 
     def _fires(self, rule: FaultRule) -> bool:
         if rule.probability is not None:
-            rng = self._rngs.setdefault(rule.id, random.Random(rule.seed))
-            return rng.random() < rule.probability
+            return self._draw(rule) < rule.probability
         if rule.remaining is None:
             return True
         with self.store.write() as db:  # claim one use; another process may race us
@@ -203,6 +203,25 @@ class Faults:
             if cursor.rowcount and rule.remaining <= 1:
                 db.execute("DELETE FROM faults WHERE id = ? AND remaining <= 0", [rule.id])
         return bool(cursor.rowcount)
+
+    def _draw(self, rule: FaultRule) -> float:
+        """The next number of the rule's seeded sequence. Which one is claimed in the database,
+        so the server's worker processes (each with a Faults of its own) share one sequence:
+        the same requests fail whichever worker answers them."""
+        with self.store.write() as db:
+            row = db.execute(
+                "UPDATE faults SET draws = draws + 1 WHERE id = ? RETURNING draws", [rule.id]
+            ).fetchone()
+        if row is None:  # cleared meanwhile: no fault
+            return 1.0
+        draws = int(row[0])
+        rng, given = self._rngs.get(rule.id, (None, 0))
+        if rng is None or given >= draws:  # another process drew past us: start over
+            rng, given = random.Random(rule.seed), 0
+        for _ in range(draws - given - 1):  # numbers other processes took
+            rng.random()
+        self._rngs[rule.id] = (rng, draws)
+        return rng.random()
 
     def apply(self, method: str, path: str, notes: builtins.list[str]) -> Response | None:
         """Apply the first matching rule: sleep, then a response to send instead (or None)."""

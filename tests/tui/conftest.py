@@ -14,8 +14,9 @@ from tui.app import SandboxApp
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    """A fresh seeded sandbox with its provider on a free loopback port (as `sandbox up`)."""
-    sandbox = Sandbox.open(Settings(db_path=str(tmp_path / "sandbox.db")), port=0)
+    """A fresh seeded sandbox with its provider on a free loopback port, served by a thread of
+    this process (`sandbox up` serves it from a child process: test_tui_provider_process.py)."""
+    sandbox = Sandbox.open(Settings(db_path=str(tmp_path / "sandbox.db")), port=0, in_thread=True)
     yield sandbox
     sandbox.close()
 

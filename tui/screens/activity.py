@@ -52,6 +52,9 @@ steps, modified properties, error); filter it by user and cycle.
     def __init__(self) -> None:
         super().__init__()
         self.last_seq = 0
+        """The read cursor: the highest seq shown (seq is the order rows were written in)."""
+        self.last_ord = 0
+        """The latest `ord` shown (when the latest exchange shown happened)."""
         self.side: str | None = None
         self.entries: dict[int, dict[str, Any]] = {}
         self.records: dict[str, LogRecord] = {}
@@ -118,9 +121,14 @@ steps, modified properties, error); filter it by user and cycle.
             return
         table = self.query_one("#http", DataTable)
         follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        late = False
         for entry in message.entries:
             if entry["seq"] <= self.last_seq:
                 continue
+            # A provider process writes its batch up to FLUSH_INTERVAL_S after the engine
+            # wrote the requests it answered: such a row goes in where it happened.
+            late = late or entry["ord"] < self.last_ord
+            self.last_ord = max(self.last_ord, entry["ord"])
             self.entries[entry["seq"]] = entry
             query = f"?{entry['query']}" if entry.get("query") else ""
             table.add_row(
@@ -135,12 +143,20 @@ steps, modified properties, error); filter it by user and cycle.
                 key=str(entry["seq"]),
             )
             self.last_seq = entry["seq"]
+        if late:
+            table.sort(key=self._happened)
         while table.row_count > KEPT:
             oldest = next(iter(table.rows))
             table.remove_row(oldest)
             self.entries.pop(int(oldest.value or 0), None)
         if follow:
             table.move_cursor(row=table.row_count - 1)
+
+    def _happened(self, cells: list[Any]) -> tuple[int, int]:
+        """A row's place in the table: when its exchange happened (requestlog.HAPPENED)."""
+        seq = int(str(cells[0]))
+        entry = self.entries.get(seq)
+        return (entry["ord"] if entry is not None else 0, seq)
 
     @on(DataTable.RowHighlighted, "#http")
     def _exchange(self, event: DataTable.RowHighlighted) -> None:
@@ -156,6 +172,7 @@ steps, modified properties, error); filter it by user and cycle.
         self.query_one("#http", DataTable).clear()
         self.entries.clear()
         self.last_seq = 0
+        self.last_ord = 0
         self.polling = False
         self.poll()
 

@@ -230,6 +230,7 @@ class ScimTarget:
         failure: Exception | None = None
         started = time.perf_counter()
         with self._slots:
+            sent_ns = time.time_ns()  # before the provider stamps its record of it
             try:
                 response = self.transport.handle_request(request)
                 response.read()
@@ -267,6 +268,7 @@ class ScimTarget:
                     response_headers=list(response.headers.items()) if response else [],
                     response_body=response.content if response is not None else None,
                     notes=notes,
+                    ord=sent_ns,
                 )
             )
         return response, exchange, failure

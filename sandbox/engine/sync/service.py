@@ -12,7 +12,7 @@ import json
 import os
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -197,6 +197,9 @@ class Provisioning:
         self.secrets = SecretStore(store.path)
         self.url_override: str | None = None
         """At run time, where the special tenant URL "local" points (the embedded provider)."""
+        self.local_ready: Callable[[], None] | None = None
+        """Called before each target of the "local" tenant URL is made: blocks until the local
+        provider (started in the background) answers, or raises why it cannot."""
 
     # -- configuration -------------------------------------------------------------------
 
@@ -297,6 +300,8 @@ class Provisioning:
                     "the tenant URL is 'local' but the local provider is not running"
                 )
             url = str(config.url.resolved(self.url_override))
+            if self.local_ready is not None:
+                self.local_ready()
         log, clock, workers = self.request_log, self.clock.now, config.max_concurrency
         # Each target draws from its own generator, seeded by the sandbox's seed and how many
         # targets came before: Test connection's GUID is new every time, the same under the

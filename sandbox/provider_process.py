@@ -1,0 +1,289 @@
+"""Provides ProviderProcess: the local provider served out of the engine's process, by the
+server and workers of `sandbox serve` (granian, `sandbox.worker:wsgi_app`), for one command.
+
+The child runs in a process group of its own on a loopback port chosen before it starts; it
+is stopped with SIGTERM (the whole group: granian's main process and its workers), killed
+after STOP_TIMEOUT_S, and it ends by itself when the process that started it is gone (even
+killed with SIGKILL). Its output goes to the server log beside the database. Run as
+`python -m sandbox.provider_process`, it is that child: the settings come from SANDBOX_*
+variables (`Settings.to_env`), as `sandbox serve`'s workers receive them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from typing import IO
+
+from sandbox.config import Settings
+from sandbox.errors import ConfigError
+from sandbox.provider import READINESS_HEADER
+from sandbox.server import SERVER_LOG_BYTES, check_address, default_workers, run_server
+
+READY_TIMEOUT_S = 60.0
+"""How long the engine waits for the child to answer its first HTTP request."""
+
+STOP_TIMEOUT_S = 8.0
+"""How long a stop waits after SIGTERM before killing the group (granian gives its workers 5 s)."""
+
+PARENT_PID_ENV = "SANDBOX_PARENT_PID"
+"""Set in the child's environment: the process whose end ends the child."""
+
+PARENT_POLL_S = 0.5
+"""How often the child checks that the process that started it still runs."""
+
+
+CHILD_COMMAND = (sys.executable, "-m", "sandbox.provider_process")
+"""What runs as the child (this module's `main`)."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (the system's pick), for a server started next."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def port_or_free(port: int, host: str = "127.0.0.1") -> int:
+    """`port` if nothing listens on it, else a free one (`sandbox up` shows which); 0: a free
+    one. A port that is not one, or that this user may not open, is a ConfigError."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535, not {port}")
+    if port == 0:
+        return free_port(host)
+    try:
+        check_address(host, port)
+    except ConfigError as exc:
+        if "already in use" not in exc.message:
+            raise
+        return free_port(host)
+    return port
+
+
+def _rotate(log_path: str) -> None:
+    """Keep the server log under SERVER_LOG_BYTES, one older file beside it (as the embedded
+    server's rotating handler does)."""
+    with contextlib.suppress(OSError):
+        if os.path.getsize(log_path) > SERVER_LOG_BYTES:
+            os.replace(log_path, log_path + ".1")
+
+
+class ProviderProcess:
+    """The provider in a child process on 127.0.0.1: same surface as EmbeddedServer (`url`,
+    `start`, `stop`), plus `wait_ready`, which the engine calls before its first request.
+
+    `start` returns at once; readiness is an HTTP request answered. Every failure to start
+    (the port taken meanwhile, a child that exits or never answers) is one ConfigError
+    naming the last line the child wrote, and leaves no process behind.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        port: int = 0,
+        log_path: str | None = None,
+        workers: int | None = None,
+        command: list[str] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.host = "127.0.0.1"
+        self.port = port or free_port(self.host)
+        self.log_path = log_path
+        self.workers = workers or settings.workers or default_workers()
+        self.command = command or list(CHILD_COMMAND)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._log_start = 0
+        self._lock = threading.Lock()
+        self._ready = False
+        self._failure: ConfigError | None = None
+        self._stopped = threading.Event()
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, e.g. http://127.0.0.1:8000."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (its process group's too), None before start."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def ready(self) -> bool:
+        """Whether the child has answered an HTTP request."""
+        return self._ready
+
+    @property
+    def started(self) -> bool:
+        """Whether the child was started (it may have ended since)."""
+        return self._proc is not None
+
+    def environment(self) -> dict[str, str]:
+        """The child's environment: this one, with every setting as `sandbox serve` passes
+        them to its workers, on this port, and this process as its parent."""
+        env = dict(os.environ)
+        env.update(self.settings.to_env())
+        env.update(
+            {
+                "SANDBOX_HOST": self.host,
+                "SANDBOX_PORT": str(self.port),
+                "SANDBOX_WORKERS": str(self.workers),
+                PARENT_PID_ENV: str(os.getpid()),
+            }
+        )
+        return env
+
+    def start(self) -> ProviderProcess:
+        """Start the child (once; later calls do nothing) and return without waiting for it."""
+        with self._lock:
+            if self._proc is not None or self._stopped.is_set():
+                return self
+            if self.log_path is not None:
+                _rotate(self.log_path)
+                self._log = open(self.log_path, "a+b")  # noqa: SIM115  (closed by stop)
+            else:
+                self._log = tempfile.TemporaryFile()  # noqa: SIM115
+            self._log_start = self._log.seek(0, os.SEEK_END)
+            self._proc = subprocess.Popen(
+                self.command,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                # Its own group: Ctrl+C in the terminal reaches this process only (which
+                # stops the child in order), and one killpg reaches granian's workers too.
+                start_new_session=True,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Start the child if needed and block until it answers an HTTP request; a child
+        that exits, or does not answer within `timeout`, is stopped and a ConfigError."""
+        import httpx
+
+        if self._ready:
+            return
+        self.start()
+        with self._lock:  # one waiter polls; the others find the outcome
+            if self._ready:
+                return
+            if self._failure is not None:
+                raise self._failure
+            deadline = time.monotonic() + timeout
+            while True:
+                if self._stopped.is_set() or self._proc is None:
+                    raise ConfigError("the local provider was stopped before it answered")
+                status = self._proc.poll()
+                if status is not None:
+                    self._failure = ConfigError(
+                        f"the local provider did not start (exit status {status}): "
+                        f"{self._last_line() or 'no message'}"
+                    )
+                    break
+                try:
+                    httpx.get(self.url + "/", headers={READINESS_HEADER: "1"}, timeout=1.0)
+                except httpx.TransportError:
+                    pass
+                else:  # any answer (the root is a SCIM 404) is the provider serving
+                    self._ready = True
+                    return
+                if time.monotonic() > deadline:
+                    self._failure = ConfigError(
+                        f"the local provider did not answer on {self.url} within {timeout:g} s"
+                        + (f" (see {self.log_path})" if self.log_path else "")
+                    )
+                    break
+                self._stopped.wait(0.05)
+        self.stop()
+        raise self._failure
+
+    def _last_line(self) -> str:
+        """The last line the child wrote to its log since it started."""
+        if self._log is None:
+            return ""
+        try:
+            fd = self._log.fileno()
+            start = max(self._log_start, os.fstat(fd).st_size - 65_536)
+            text = os.pread(fd, 65_536, start).decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+    def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
+        """Stop the child and its workers: SIGTERM to the group, SIGKILL after `timeout`.
+        Safe to call more than once, from any thread, and before start."""
+        self._stopped.set()
+        with self._lock:
+            proc, self._proc = self._proc, None
+            if proc is not None:
+                self._end(proc, timeout)
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    @staticmethod
+    def _end(proc: subprocess.Popen[bytes], timeout: float) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        # Whatever of the group is left (a worker still starting ignores SIGTERM): killed.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def __enter__(self) -> ProviderProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this server (as SIGTERM does) once `parent` is gone: its process was killed
+    before it could stop the child, which is then adopted by another process."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def main() -> int:
+    """The child: serve the provider as `sandbox serve` does, on the settings' port."""
+    try:
+        settings = Settings.from_env()
+        parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
+        if parent:
+            _end_with_parent(parent)
+        check_address(settings.host, settings.port)
+        print(
+            f"provider process {os.getpid()} serving http://{settings.host}:{settings.port}"
+            f" with {settings.workers} workers",
+            file=sys.stderr,
+            flush=True,
+        )
+        run_server(settings, settings.workers or default_workers())
+    except ConfigError as exc:
+        print(f"error: {exc.message}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
