@@ -21,9 +21,7 @@ def _members(session: Session, target_id: str) -> list[str]:
     does): their ids."""
     status, body, _ = session.probe.send("GET", f"/Groups/{target_id}")
     if status != 200 or not isinstance(body, dict):
-        raise CheckFailed(
-            f"GET /Groups/{target_id} answered {status}, expected 200 with the group"
-        )
+        raise CheckFailed(f"GET /Groups/{target_id} answered {status}, expected 200 with the group")
     members = body.get("members") or []
     return [str(m.get("value")) for m in members if isinstance(m, dict)]
 
@@ -34,7 +32,9 @@ def create(session: Session, state: State) -> None:
     session.engine.app.assign(group.id)
     session.sync()
     expect_record(session, group.id, "Create", group.display_name)
-    expect_found(session, "Groups", "displayName", group.display_name, _group_target(session, state))
+    expect_found(
+        session, "Groups", "displayName", group.display_name, _group_target(session, state)
+    )
 
 
 def rename(session: Session, state: State) -> None:

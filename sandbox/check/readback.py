@@ -7,7 +7,9 @@ import re
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
-_FILTERED = re.compile(r'^(?P<attr>[\w$-]+)\[(?P<sub>[\w$-]+) eq "(?P<value>[^"]*)"\](?:\.(?P<rest>[\w$-]+))?$')
+_FILTERED = re.compile(
+    r'^(?P<attr>[\w$-]+)\[(?P<sub>[\w$-]+) eq "(?P<value>[^"]*)"\](?:\.(?P<rest>[\w$-]+))?$'
+)
 
 
 def _key(doc: dict[str, object], name: str) -> object:
@@ -43,6 +45,12 @@ def value_at(resource: dict[str, object], path: str) -> object:
     if rest:
         return _key(value, rest) if isinstance(value, dict) else None
     return value
+
+
+def leaf_name(path: str) -> str:
+    """The top-level attribute a path writes, lower case: `urn:...:User:manager` is manager,
+    `emails[type eq "work"].value` emails, `name.givenName` name."""
+    return path.rpartition(":")[2].split("[")[0].split(".")[0].lower()
 
 
 def plain(value: object) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import httpx
 
 from sandbox.check.model import Exchange
 from sandbox.engine.mappings.mapping import Mapping
@@ -24,9 +25,6 @@ from sandbox.engine.sync.service import Provisioning
 from sandbox.engine.tenant.model import DirectoryUser
 from sandbox.requestlog import RequestLog
 from sandbox.store import Store
-
-if TYPE_CHECKING:
-    import httpx
 
 DOMAIN = "scim-check.example"
 """The test users' domain (a reserved name: no real mailbox is ever addressed)."""
@@ -85,9 +83,7 @@ class Session:
         self.log = log
         self.run_id = run_id or secrets.token_hex(3)
         self.store = Store(":memory:")
-        self.engine = Provisioning(
-            self.store, transport=target.transport, request_log=log, seed=1
-        )
+        self.engine = Provisioning(self.store, transport=target.transport, request_log=log, seed=1)
         url = str(TenantUrl.parse(target.url).with_flag(dialect == "aadOptscim062020"))
         self.engine.configure(
             tenant_url=url,
@@ -96,18 +92,27 @@ class Session:
             mapping_preset=preset,
             groups_enabled=groups,
             delete_threshold=None,  # a handful of test objects: never stage their deletion
-            escrow_threshold=1,
             max_concurrency=1,
         )
         self.mappings = mappings
         self.probe = self._probe(target.token)
         self._users = 0
         self.last_report: CycleReport | None = None
+        self.step_mark = 0
+        """The request-log seq before the current check began."""
 
     def _probe(self, token: str) -> Probe:
         if self.target.transport is not None:
             return Probe(self.target.transport, self.target.base(), token, request_log=self.log)
-        return Probe.over_http(self.target.base(), token, request_log=self.log)
+        from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
+
+        proxy = proxy_for(self.target.url)  # as ScimTarget.over_http builds its transport
+        transport: httpx.BaseTransport = (
+            KeepAliveTransport() if proxy is None else httpx.HTTPTransport(proxy=proxy)
+        )
+        return Probe(
+            transport, self.target.base(), token, request_log=self.log, owns_transport=True
+        )
 
     def wrong_token_probe(self) -> Probe:
         """A probe that sends a token the endpoint cannot know."""
@@ -181,7 +186,9 @@ class Session:
         directory = self.engine.directory
         with self.store.write() as db:
             db.execute("UPDATE entra_groups SET display_name = ? WHERE id = ?", [name, group_id])
-            directory.record_change(db, "Group", group_id, "update", {"properties": ["displayName"]})
+            directory.record_change(
+                db, "Group", group_id, "update", {"properties": ["displayName"]}
+            )
 
     # -- the engine ------------------------------------------------------------------------
 
@@ -210,6 +217,13 @@ class Session:
     def exchanges_since(self, mark: int) -> list[Exchange]:
         """Every exchange logged after `mark`, oldest first."""
         return [Exchange.from_entry(e) for e in self.log.entries(limit=100_000, after=mark)]
+
+    def exchanges_of(self, record: LogRecord) -> list[Exchange]:
+        """The exchanges behind a provisioning-log record in the current check (a record
+        names them by their note; notes are unique within one cycle's target)."""
+        refs = set(record.exchanges)
+        entries = self.log.entries(limit=100_000, after=self.step_mark)
+        return [Exchange.from_entry(e) for e in entries if e["notes"] and e["notes"][0] in refs]
 
     def mapped(self, target: str) -> bool:
         """Whether some user mapping writes `target` (a name, or a URN-qualified one's tail)."""

@@ -19,6 +19,10 @@ class State:
     """What earlier checks left for later ones (the test objects and what the endpoint said)."""
 
     user: DirectoryUser | None = None
+    """The user the lifecycle runs through."""
+    managed: DirectoryUser | None = None
+    """The user whose manager is set, changed and removed (its own, so that a refused
+    manager change, retried by Entra in every cycle, leaves the other checks alone)."""
     managers: list[DirectoryUser] = field(default_factory=list)
     group_id: str = ""
     group_name: str = ""
@@ -60,6 +64,20 @@ def first_failure(exchanges: list[Exchange]) -> Exchange | None:
     return exchanges[-1] if exchanges else None
 
 
+def _detail(exchange: Exchange | None) -> str:
+    """The `detail` of a SCIM error answer (RFC 7644 §3.12), or empty."""
+    import json
+
+    if exchange is None or not exchange.response_body or 200 <= exchange.status < 300:
+        return ""
+    try:
+        body = json.loads(exchange.response_body)
+    except ValueError:
+        return ""
+    detail = str(body.get("detail") or "") if isinstance(body, dict) else ""
+    return " ".join(detail.split())
+
+
 def expect_record(session: Session, source_id: str, action: str, name: str) -> LogRecord:
     """The cycle's record of `action` for an object, Successful; else CheckFailed with its
     reason and error code."""
@@ -76,14 +94,20 @@ def expect_record(session: Session, source_id: str, action: str, name: str) -> L
         raise CheckFailed(f"the engine logged nothing for {name} (expected {action})")
     record = wanted[-1]
     if record.status == "Failure":
+        first_line = (record.reason or "").splitlines()[0] if record.reason else ""
+        exchange = first_failure(session.exchanges_of(record))
+        said = _detail(exchange)
         raise CheckFailed(
-            f"{action} of {name} failed: {record.error_code}: {record.reason}",
+            f"{action} of {name} failed: {record.error_code}"
+            + (f' (the endpoint said "{said}")' if said else f": {first_line}"),
             entra_next_for(record, session),
+            exchange,
         )
     if record.status == "Warning":
         raise CheckFailed(
             f"{action} of {name} ended with a warning: {record.reason}",
-            "Entra logs a warning and does not retry a failed reference (manager, member) "
+            exchange=first_failure(session.exchanges_of(record)),
+            entra_next="Entra logs a warning and does not retry a failed reference (manager, member) "
             "change (§8.1).",
         )
     if record.action != action:

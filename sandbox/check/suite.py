@@ -117,6 +117,19 @@ def detect_groups(probe_session: Session) -> tuple[bool, str]:
     return False, f"GET /Groups answered {status or 'nothing'}"
 
 
+def _reach(session: Session) -> None:
+    """Refuse at once an endpoint that does not answer at all (every check would fail)."""
+    status, _, text = session.probe.send("GET", "/ServiceProviderConfig")
+    if status == 0:
+        raise SandboxError(f"cannot reach {session.target.url}: {text}")
+    if status == 401:  # nothing else can pass: said once, as Test Connection says it
+        raise SandboxError(
+            f"{session.target.url} answers 401 to this token (GET /ServiceProviderConfig): "
+            "check --token; Entra's Test Connection would say \"You appear to have entered "
+            'invalid credentials"'
+        )
+
+
 def _dialects(dialect: str) -> tuple[str, ...]:
     if dialect == "both":
         return DIALECTS
@@ -152,6 +165,7 @@ def run_checks(options: CheckOptions, progress: Progress | None = None) -> Check
     try:
         first = Session(target, dialects[0], mappings, preset, False, log)
         sessions.append(first)
+        _reach(first)
         groups, why = (options.groups, "") if options.groups is not None else (None, "")
         if groups is None:
             groups, why = detect_groups(first)
@@ -215,7 +229,7 @@ def _judge(
         if before is not None and before.status == SKIPPED:
             return _with(base, SKIPPED, reason=before.reason)
         return _with(base, SKIPPED, reason=f"needs {', '.join(missing)}, which did not pass")
-    mark = session.mark()
+    mark = session.step_mark = session.mark()
     try:
         check.run(session, state)
     except CheckSkipped as skipped:

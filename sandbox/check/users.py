@@ -5,7 +5,7 @@ delete, provision on demand), each provisioned by the engine and read back with 
 from __future__ import annotations
 
 from sandbox.check.model import SILENT, CheckFailed, CheckSkipped
-from sandbox.check.readback import ENTERPRISE, plain, same, value_at
+from sandbox.check.readback import ENTERPRISE, leaf_name, plain, same, value_at
 from sandbox.check.session import Session
 from sandbox.check.steps import Check, State, expect_found, expect_record, read_user
 from sandbox.engine.sync.logs import LogRecord
@@ -35,7 +35,7 @@ def _compare(
     wrong = []
     for change in record.modified:
         path = str(change.get("displayName", ""))
-        leaf = path.rpartition(":")[2].split("[")[0].split(".")[0].lower()
+        leaf = leaf_name(path)
         if leaf in NOT_COMPARED or (update and leaf in state.immutable):
             continue
         sent = change.get("newValue")
@@ -59,6 +59,7 @@ def _active(resource: dict[str, object], want: bool, name: str) -> None:
 
 def create(session: Session, state: State) -> None:
     state.managers = [session.new_user(), session.new_user()]
+    state.managed = session.new_user()
     user = state.user = session.new_user()
     session.sync()
     record = expect_record(session, user.id, "Create", user.user_principal_name)
@@ -104,9 +105,10 @@ def _needs_manager(session: Session) -> None:
 
 def _set_manager(session: Session, state: State, manager: DirectoryUser | None) -> None:
     _needs_manager(session)
-    user = _main(state)
+    user = state.managed
+    assert user is not None  # made by user.create
     mark = session.mark()
-    state.user = session.engine.directory.edit_user(
+    state.managed = session.engine.directory.edit_user(
         user.id, manager=manager.id if manager else None
     )
     session.sync()
