@@ -64,6 +64,17 @@ def first_failure(exchanges: list[Exchange]) -> Exchange | None:
     return exchanges[-1] if exchanges else None
 
 
+def _failing(session: Session, record: LogRecord) -> Exchange | None:
+    """The exchange that failed a record: among its own, else the first failed one of the
+    check (a disable is sent after the users pass, under the cycle's own record)."""
+    own = session.exchanges_of(record)
+    for exchanges in (own, session.exchanges_since(session.step_mark)):
+        for exchange in exchanges:
+            if not 200 <= exchange.status < 300:
+                return exchange
+    return first_failure(own)
+
+
 def _detail(exchange: Exchange | None) -> str:
     """The `detail` of a SCIM error answer (RFC 7644 §3.12), or empty."""
     import json
@@ -95,7 +106,7 @@ def expect_record(session: Session, source_id: str, action: str, name: str) -> L
     record = wanted[-1]
     if record.status == "Failure":
         first_line = (record.reason or "").splitlines()[0] if record.reason else ""
-        exchange = first_failure(session.exchanges_of(record))
+        exchange = _failing(session, record)
         said = _detail(exchange)
         raise CheckFailed(
             f"{action} of {name} failed: {record.error_code}"
@@ -106,7 +117,7 @@ def expect_record(session: Session, source_id: str, action: str, name: str) -> L
     if record.status == "Warning":
         raise CheckFailed(
             f"{action} of {name} ended with a warning: {record.reason}",
-            exchange=first_failure(session.exchanges_of(record)),
+            exchange=_failing(session, record),
             entra_next="Entra logs a warning and does not retry a failed reference (manager, member) "
             "change (§8.1).",
         )

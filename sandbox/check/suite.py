@@ -224,6 +224,14 @@ def _judge(
         required=check.required,
         engine_dependency=check.engine_dependency,
     )
+    quarantine = session.engine.state().quarantine
+    if quarantine is not None and dialect != "any":  # the direct SCIM checks still run
+        return _with(
+            base,
+            SKIPPED,
+            reason=f"the job is quarantined ({quarantine.reason}) since an earlier check: "
+            "Entra provisions nothing more until the endpoint is fixed and the job restarted",
+        )
     if missing:
         before = seen.get(missing[0])
         if before is not None and before.status == SKIPPED:

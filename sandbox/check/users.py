@@ -112,8 +112,9 @@ def _set_manager(session: Session, state: State, manager: DirectoryUser | None) 
         user.id, manager=manager.id if manager else None
     )
     session.sync()
+    own = f"/Users/{_target(session, user)}"
     if manager is None and not [
-        e for e in session.exchanges_since(mark) if e.method == "PATCH"
+        e for e in session.exchanges_since(mark) if e.method == "PATCH" and e.path.endswith(own)
     ]:  # the engine drops removals today (docs/entra-behaviour.md §2.4)
         raise CheckSkipped(
             "the engine does not send a manager removal yet (docs/entra-behaviour.md §2.4): "
@@ -209,7 +210,7 @@ USER_CHECKS = (
     Check("user.update", "Update every mapped attribute", update, needs=("user.create",)),
     Check("user.disable", "Disable (sign-in blocked) sends active false", disable,
           needs=("user.create",)),
-    Check("user.enable", "Re-enable sends active true", enable, needs=("user.create",)),
+    Check("user.enable", "Re-enable sends active true", enable, needs=("user.disable",)),
     Check("user.manager-set", "Set the manager", manager_set, needs=("user.create",)),
     Check("user.manager-change", "Change the manager", manager_change,
           needs=("user.manager-set",)),
