@@ -216,3 +216,9 @@ def apply(resource: dict[str, Any], op: str, path: str, value: Any) -> None:
         resource.pop(head, None)
     else:
         resource[head] = boolean(value) if head == "active" else value
+
+
+if __name__ == "__main__":  # python examples/flask_scim/app.py: http://127.0.0.1:8090/scim/v2
+    import os
+
+    create_app(os.environ.get("SCIM_TOKEN", "secret")).run(port=int(os.environ.get("PORT", 8090)))
