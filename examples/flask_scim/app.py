@@ -1,7 +1,7 @@
 """A small SCIM 2.0 service provider in Flask, enough for Entra (users and groups in memory,
 examples/scim_memory.py): the example `sandbox check` and the pytest plugin are shown with.
 
-Run it: `SCIM_TOKEN=secret python examples/flask_scim/app.py` serves
+Run it from the repository root: `SCIM_TOKEN=secret python -m examples.flask_scim.app` serves
 http://127.0.0.1:8090/scim/v2.
 """
 

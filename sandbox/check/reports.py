@@ -13,6 +13,7 @@ MARKS = {"pass": "PASS", "fail": "FAIL", "skipped": "SKIP"}
 
 
 def _cut(text: str | None) -> str:
+    text = (text or "").strip()
     if not text:
         return "(none)"
     return text if len(text) <= BODY_CHARS else text[:BODY_CHARS] + f"... [{len(text)} chars]"
