@@ -1,5 +1,5 @@
 """Provides the read-backs: a SCIM resource's value at an attribute path, compared with what
-Entra sent (RFC 7644 §3.10 attribute notation, §3.5.2 value filters)."""
+Entra sent (RFC 7644 §3.10 attribute notation, RFC 7644 §3.5.2 value filters)."""
 
 from __future__ import annotations
 
