@@ -11,6 +11,7 @@ from sandbox.check.readback import leaf_name, listed, value_at
 from sandbox.check.session import Session
 from sandbox.check.steps import Check, State, expect_found, query, read_user
 from sandbox.check.users import _main, _target, _username
+from sandbox.scim_names import CORE_USER_SCHEMA, PATCH_OP
 
 
 def empty_list(session: Session, state: State) -> None:
@@ -52,7 +53,7 @@ def duplicate(session: Session, state: State) -> None:
     user = _main(state)
     name = _username(session, user)
     body: dict[str, object] = {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "schemas": [CORE_USER_SCHEMA],
         "userName": name,
         "displayName": user.display_name,
         "active": True,
@@ -100,7 +101,7 @@ def null_update(session: Session, state: State) -> None:
     user = _main(state)
     target_id = _target(session, user)
     body: dict[str, object] = {
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "schemas": [PATCH_OP],
         "Operations": [{"op": "Replace", "path": "title", "value": ""}],
     }
     status, _, _ = session.probe.send("PATCH", f"/Users/{target_id}", body=body)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-
 _FILTERED = re.compile(
     r'^(?P<attr>[\w$-]+)\[(?P<sub>[\w$-]+) eq "(?P<value>[^"]*)"\](?:\.(?P<rest>[\w$-]+))?$'
 )

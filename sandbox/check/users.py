@@ -5,11 +5,12 @@ delete, provision on demand), each provisioned by the engine and read back with 
 from __future__ import annotations
 
 from sandbox.check.model import SILENT, CheckFailed, CheckSkipped
-from sandbox.check.readback import ENTERPRISE, leaf_name, plain, same, value_at
+from sandbox.check.readback import leaf_name, plain, same, value_at
 from sandbox.check.session import Session
 from sandbox.check.steps import Check, State, expect_found, expect_record, read_user
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.tenant.model import DirectoryUser
+from sandbox.scim_names import ENTERPRISE_USER_SCHEMA as ENTERPRISE
 
 NOT_COMPARED = ("active", "manager")
 """Attributes the lifecycle checks read back on their own."""
