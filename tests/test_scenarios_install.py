@@ -28,7 +28,7 @@ def test_the_package_list_holds_every_package_and_the_shipped_scenarios():
 
 
 @pytest.mark.slow
-def test_the_wheel_carries_the_sixteen_shipped_scenarios(tmp_path):
+def test_the_wheel_carries_the_eighteen_shipped_scenarios(tmp_path):
     source = tmp_path / "source"  # a copy: the build leaves nothing in the checkout
     for name in ("sandbox", "tui", "fixtures"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
@@ -47,7 +47,7 @@ def test_the_wheel_carries_the_sixteen_shipped_scenarios(tmp_path):
         for n in names
         if n.startswith("sandbox/scenarios/shipped/") and n.endswith(".toml")
     )
-    assert len(FIXTURES) == 16 and shipped == FIXTURES
+    assert len(FIXTURES) == 18 and shipped == FIXTURES
     assert "tui/app.tcss" in names
 
 

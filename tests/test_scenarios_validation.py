@@ -246,11 +246,11 @@ def test_a_log_expectation_on_the_last_cycle_fails_before_any_cycle(tmp_path):
     assert failure.endswith("log {'cycle': 'last'}: no cycle has run yet")
 
 
-def test_the_sixteen_shipped_scenarios_pass_the_schema():
+def test_the_eighteen_shipped_scenarios_pass_the_schema():
     from sandbox.scenarios import shipped_files
 
     files = shipped_files()
-    assert len(files) == 16
+    assert len(files) == 18
     for path in files:
         load(path)
 

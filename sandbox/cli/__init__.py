@@ -6,6 +6,7 @@ lives in its own module and registers itself on the root group.
 """
 
 from sandbox.cli import (  # noqa: F401  (importing a module registers its commands)
+    check,
     entra,
     entra_app,
     entra_directory,

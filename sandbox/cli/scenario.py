@@ -25,11 +25,31 @@ def scenario() -> None:
     help="Write the HTTP exchanges to this file (.har for HAR 1.2, else JSONL); with "
     "several scenarios each gets its own file named after it.",
 )
+@click.option(
+    "--target",
+    "target_url",
+    metavar="URL",
+    default=None,
+    help="Play against this SCIM endpoint instead of the local provider (requests, log, job "
+    "and connection expectations apply; member and team expectations are refused).",
+)
+@click.option("--token", default=None, help="The bearer token of --target.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) -> None:
+def scenario_run(
+    files: tuple[str, ...],
+    transcript: str | None,
+    target_url: str | None,
+    token: str | None,
+    as_json: bool,
+) -> None:
     """Run scenario FILES (a path, or the name of a shipped one); exit 1 with a readable diff
     when an expectation fails."""
     from sandbox.scenarios import resolve, run_scenario
+    from sandbox.scenarios.external import ExternalTarget
+
+    if (target_url is None) != (token is None):
+        raise click.UsageError("--target and --token go together")
+    target = None if target_url is None or token is None else ExternalTarget(target_url, token)
 
     fmt = None
     if transcript:
@@ -41,7 +61,7 @@ def scenario_run(files: tuple[str, ...], transcript: str | None, as_json: bool) 
             )
     results = []
     for file in files:
-        result = run_scenario(str(resolve(file)), transcript_format=fmt)
+        result = run_scenario(str(resolve(file)), transcript_format=fmt, target=target)
         results.append(result)
         if transcript:
             out = Path(transcript)

@@ -51,12 +51,15 @@ def nulab_schema() -> UserSchema:
     return base.with_overrides(
         userName={"description": "The Managed Account's email; accounts are matched by it."},
         displayName={"required": True, "description": "The Managed Account's username."},
+        # immutable (RFC 7643 §7): set on creation, never updated, as Nulab keeps them
         preferredLanguage={
             "canonical_values": ("en", "ja"),
+            "mutability": "immutable",
             "description": "English or Japanese; taken only when the account is created "
             "(otherwise the token issuer's language). Ignored on update.",
         },
         timezone={
+            "mutability": "immutable",
             "description": "IANA time zone; taken only when the account is created "
             "(otherwise the token issuer's time zone). Ignored on update.",
         },

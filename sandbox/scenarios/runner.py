@@ -14,6 +14,7 @@ from typing import Any
 
 from sandbox.engine.sync.clock import parse_duration
 from sandbox.errors import SandboxError
+from sandbox.scenarios.external import ExternalTarget, refuse_if_local_only
 from sandbox.scenarios.loader import load
 from sandbox.scenarios.model import Scenario, ScenarioError
 from sandbox.scenarios.world import World, camel
@@ -69,10 +70,12 @@ class ScenarioSession:
     """A scenario played one step at a time (the terminal UI's Scenario screen): its world
     stays open between steps so it can be looked at; `close()` releases it."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, target: ExternalTarget | None = None) -> None:
         self.path = Path(path)
         self.scenario = load(self.path)
-        self.world = World(self.scenario)
+        if target is not None:
+            refuse_if_local_only(self.scenario, target)
+        self.world = World(self.scenario, target)
         self.result = ScenarioResult(self.scenario)
         self.outcomes: list[StepOutcome] = []
         """One per step played, in order."""
@@ -123,9 +126,12 @@ class ScenarioSession:
         self.world.close()
 
 
-def run_scenario(path: str, *, transcript_format: str | None = None) -> ScenarioResult:
-    """Load and run a scenario file; a step that cannot run raises ScenarioError."""
-    session = ScenarioSession(path)
+def run_scenario(
+    path: str, *, transcript_format: str | None = None, target: ExternalTarget | None = None
+) -> ScenarioResult:
+    """Load and run a scenario file (against `target` instead of the local provider when
+    given); a step that cannot run raises ScenarioError."""
+    session = ScenarioSession(path, target)
     try:
         while not session.done:
             outcome = session.next_step()
@@ -133,7 +139,10 @@ def run_scenario(path: str, *, transcript_format: str | None = None) -> Scenario
                 raise ScenarioError(outcome.error)
         if transcript_format:
             session.result.transcript = export(
-                session.world.store, transcript_format, side="both", stable=True
+                session.world.store,
+                transcript_format,
+                side="both" if target is None else "engine",
+                stable=target is None,
             )
     finally:
         session.close()
@@ -247,11 +256,10 @@ def _pod(engine: Any, step: dict[str, Any], result: ScenarioResult, where: str) 
 def _configure(world: World, step: dict[str, Any]) -> None:
     from sandbox.engine.mappings.presets import PRESETS
     from sandbox.engine.scim.tenant_url import TenantUrl
-    from sandbox.scenarios.world import TENANT_URL
 
     changes: dict[str, Any] = {}
     if "flag" in step or "tenant_url" in step:
-        url = TenantUrl.parse(step.get("tenant_url", TENANT_URL))
+        url = TenantUrl.parse(step.get("tenant_url", world.tenant_url))
         changes["tenant_url"] = str(url.with_flag(True) if step.get("flag") else url)
     if "mappings" in step:
         if step["mappings"] not in ("default", "nulab"):

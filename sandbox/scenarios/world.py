@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -31,6 +32,7 @@ from sandbox.provider.org import MemberRepository, Organization, member_record
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.seed import seed_organization, seeded_ids
 from sandbox.requestlog import RequestLog
+from sandbox.scenarios.external import ExternalTarget
 from sandbox.scenarios.model import Scenario, ScenarioError
 from sandbox.scenarios.peer import create_peer_app
 from sandbox.store import Store
@@ -42,11 +44,16 @@ TENANT_URL = "https://nulab.example/scim/v2"
 class World:
     """The sandbox a scenario runs in."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, target: ExternalTarget | None = None) -> None:
         self.scenario = scenario
+        self.target = target
+        """Another endpoint the engine is pointed at instead of the local provider (None:
+        the local provider, in process)."""
+        self.tenant_url = TENANT_URL if target is None else target.url
         seed = scenario.seed
         self.store = Store(":memory:")
-        self.settings = Settings(db_path=":memory:", seed=seed)
+        base_path = "/scim/v2" if target is None else urlsplit(target.url).path.rstrip("/")
+        self.settings = Settings(db_path=":memory:", seed=seed, base_path=base_path)
         self.clock = SimClock(self.store)
         self.log = RequestLog(self.store, background=False)
         self.provider_app = create_app(
@@ -72,7 +79,7 @@ class World:
             self.store,
             seed=seed,
             clock=self.clock,
-            transport=httpx.WSGITransport(app=target_app),
+            transport=httpx.WSGITransport(app=target_app) if target is None else target.transport,
             request_log=self.log,
         )
         ids = seeded_ids(seed + 2)
@@ -198,7 +205,9 @@ class World:
         for nth, extra in enumerate(spec.get("mapping", [])):
             with self._building("provisioning.mapping", nth):
                 mappings = apply_mapping(mappings, extra)
-        url = str(TenantUrl.parse(TENANT_URL).with_flag(bool(spec.get("flag"))))
+        if self.target is not None:  # "issued" now means the target's token
+            self.token = self.target.token
+        url = str(TenantUrl.parse(self.tenant_url).with_flag(bool(spec.get("flag"))))
         self.engine.configure(
             tenant_url=url,
             secret_token=self.token,

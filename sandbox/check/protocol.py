@@ -1,0 +1,180 @@
+"""Provides the SCIM checks Entra depends on outside the lifecycle, sent directly as Entra
+sends them: filters on the matching attributes, an empty ListResponse for no match, 409 on a
+duplicate, paging, a null update, /Schemas, and 401 for a wrong token."""
+
+from __future__ import annotations
+
+import uuid
+
+from sandbox.check.model import DUPLICATE, ESCROW, QUARANTINE, CheckFailed, CheckSkipped
+from sandbox.check.readback import leaf_name, listed, value_at
+from sandbox.check.session import Session
+from sandbox.check.steps import Check, State, expect_found, query, read_user
+from sandbox.check.users import _main, _target, _username
+from sandbox.scim_names import CORE_USER_SCHEMA, PATCH_OP
+
+
+def empty_list(session: Session, state: State) -> None:
+    guid = str(uuid.uuid4())
+    status, body = query(session, "Users", "userName", guid)
+    result = listed(body) if status == 200 else None
+    if result is None or result[0] != 0 or result[1]:
+        got = f"{status}" if result is None else f"{status} with {result[0]} result(s)"
+        raise CheckFailed(
+            f'GET /Users?filter=userName eq "{guid}" (no such user) answered {got}, expected '
+            "200 with an empty ListResponse (totalResults 0)",
+            "Test Connection fails, and in a cycle a 404 to the matching query is a SCIM "
+            "compliance failure: Entra quarantines the job (§2.2, §2.8); an answer with "
+            "results makes Entra link or fail the wrong users.",
+        )
+
+
+def filter_username(session: Session, state: State) -> None:
+    user = _main(state)
+    expect_found(session, "Users", "userName", _username(session, user), _target(session, user))
+
+
+def filter_externalid(session: Session, state: State) -> None:
+    user = _main(state)
+    mapping = next((m for m in session.mappings if m.target == "externalId"), None)
+    if mapping is None:
+        raise CheckSkipped("externalId is not mapped")
+    resource = read_user(session, _target(session, user), user.user_principal_name)
+    value = value_at(resource, "externalId")
+    if not value:
+        raise CheckFailed(
+            "externalId is mapped but the user reads back without it",
+            "Entra cannot match on externalId: the user is created again (§4).",
+        )
+    expect_found(session, "Users", "externalId", str(value), _target(session, user))
+
+
+def duplicate(session: Session, state: State) -> None:
+    user = _main(state)
+    name = _username(session, user)
+    body: dict[str, object] = {
+        "schemas": [CORE_USER_SCHEMA],
+        "userName": name,
+        "displayName": user.display_name,
+        "active": True,
+        "emails": [{"type": "work", "primary": True, "value": user.mail or name}],
+    }
+    status, created, _ = session.probe.send("POST", "/Users", body=body)
+    if status == 409:
+        return
+    if 200 <= status < 300 and isinstance(created, dict) and created.get("id"):
+        session.probe.send("DELETE", f"/Users/{created['id']}")  # the duplicate goes
+    raise CheckFailed(
+        f"POST /Users with the userName of an existing user answered {status}, expected 409 "
+        "(uniqueness)",
+        DUPLICATE if 200 <= status < 300 else ESCROW,
+    )
+
+
+def paging(session: Session, state: State) -> None:
+    seen: list[str] = []
+    for start in (1, 2):
+        status, body, _ = session.probe.send("GET", "/Users", f"startIndex={start}&count=1")
+        result = listed(body) if status == 200 else None
+        if result is None:
+            raise CheckFailed(
+                f"GET /Users?startIndex={start}&count=1 answered {status}, expected 200 with "
+                "a ListResponse",
+                QUARANTINE,
+            )
+        total, items = result
+        echoed = body.get("startIndex") if isinstance(body, dict) else None
+        if len(items) > 1 or total < 2 or echoed not in (start, None):
+            raise CheckFailed(
+                f"GET /Users?startIndex={start}&count=1 gave {len(items)} resource(s), "
+                f"totalResults {total}, startIndex {echoed!r}: expected at most 1, at least "
+                f"2 in all, startIndex {start}",
+                "Entra and the validation suite page through /Users with startIndex and "
+                "count (RFC 7644 §3.4.2.4).",
+            )
+        seen += [str(i.get("id")) for i in items]
+    if len(set(seen)) != len(seen):
+        raise CheckFailed(f"pages 1 and 2 returned the same user {seen[0]}")
+
+
+def null_update(session: Session, state: State) -> None:
+    user = _main(state)
+    target_id = _target(session, user)
+    body: dict[str, object] = {
+        "schemas": [PATCH_OP],
+        "Operations": [{"op": "Replace", "path": "title", "value": ""}],
+    }
+    status, _, _ = session.probe.send("PATCH", f"/Users/{target_id}", body=body)
+    if status not in (200, 204):
+        raise CheckFailed(
+            f"PATCH title to an empty string answered {status}, expected 200 or 204",
+            ESCROW,
+        )
+    resource = read_user(session, target_id, user.user_principal_name)
+    got = value_at(resource, "title")
+    if got not in (None, ""):
+        raise CheckFailed(f"title reads back {got!r} after an update to empty, expected none")
+
+
+def unauthorized(session: Session, state: State) -> None:
+    probe = session.wrong_token_probe()
+    try:
+        status, _, _ = probe.send("GET", "/Users", "count=1")
+    finally:
+        probe.close()
+    if status != 401:
+        raise CheckFailed(
+            f"GET /Users with a wrong bearer token answered {status}, expected 401",
+            "Anyone who can reach the endpoint can read and change its users; Entra itself "
+            "cannot tell a revoked token from a good one (§2.8).",
+        )
+
+
+def schemas(session: Session, state: State) -> None:
+    from sandbox.check.readback import canonical_values, immutable_attributes
+
+    status, body, _ = session.probe.send("GET", "/Schemas")
+    found = listed(body) if status == 200 else None
+    if found is None:
+        raise CheckFailed(
+            f"GET /Schemas answered {status}, expected 200 with a ListResponse",
+            "The gallery's Schema_Discoverability_Test fails; Entra's mapping editor cannot "
+            "offer the endpoint's attributes.",
+        )
+    state.immutable = immutable_attributes(body)
+    state.canonical = canonical_values(body)
+    names: set[str] = set()
+    for schema in found[1]:
+        attributes = schema.get("attributes")
+        for attribute in attributes if isinstance(attributes, list) else []:
+            if isinstance(attribute, dict):
+                names.add(str(attribute.get("name", "")).lower())
+    common = {"id", "externalid", "meta"}  # RFC 7643 §3.1: in no schema's attribute list
+    missing = sorted(
+        {m.target for m in session.mappings if leaf_name(m.target) not in names | common}
+    )
+    if missing:
+        raise CheckFailed(
+            f"/Schemas does not describe mapped attribute(s): {', '.join(missing)}",
+            "The gallery's Schema_Discoverability_Test fails for these attributes.",
+        )
+
+
+SCHEMA_CHECK = Check(
+    "scim.schemas", "/Schemas describes every mapped attribute", schemas, required=False
+)
+
+PROTOCOL_CHECKS = (
+    Check("scim.empty-list", "No match is 200 with an empty ListResponse", empty_list),
+    Check("scim.filter-userName", 'filter userName eq "..." finds the user', filter_username,
+          needs=("user.create",)),
+    Check("scim.filter-externalId", 'filter externalId eq "..." finds the user',
+          filter_externalid, needs=("user.create",)),
+    Check("scim.duplicate-409", "A duplicate userName is 409", duplicate, needs=("user.create",)),
+    Check("scim.paging", "startIndex and count page through /Users", paging,
+          needs=("user.create",)),
+    Check("scim.null-update", "An update to empty clears the value", null_update,
+          required=False, needs=("user.create",)),
+    Check("scim.unauthorized", "A wrong token is 401", unauthorized),
+)  # fmt: skip
+"""Run once, in the first dialect's session, after its user.create."""

@@ -1,0 +1,108 @@
+"""Provides the read-backs: a SCIM resource's value at an attribute path, compared with what
+Entra sent (RFC 7644 §3.10 attribute notation, RFC 7644 §3.5.2 value filters)."""
+
+from __future__ import annotations
+
+import re
+
+_FILTERED = re.compile(
+    r'^(?P<attr>[\w$-]+)\[(?P<sub>[\w$-]+) eq "(?P<value>[^"]*)"\](?:\.(?P<rest>[\w$-]+))?$'
+)
+
+
+def _key(doc: dict[str, object], name: str) -> object:
+    """A member of `doc`, its name compared case-insensitively (RFC 7643 §2.1)."""
+    for key, value in doc.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def value_at(resource: dict[str, object], path: str) -> object:
+    """The value of `resource` at `path` (None when absent): `a`, `a.b`, `a[t eq "x"].b`,
+    and any of them after a schema URN (`urn:...:User:department`)."""
+    doc: object = resource
+    if path.lower().startswith("urn:"):
+        urn, _, path = path.rpartition(":")
+        doc = _key(resource, urn)
+        if not isinstance(doc, dict):
+            return None
+    if not isinstance(doc, dict):
+        return None
+    filtered = _FILTERED.match(path)
+    if filtered:
+        items = _key(doc, filtered["attr"])
+        if not isinstance(items, list):
+            return None
+        for item in items:
+            if isinstance(item, dict) and same(_key(item, filtered["sub"]), filtered["value"]):
+                return _key(item, filtered["rest"]) if filtered["rest"] else item
+        return None
+    head, _, rest = path.partition(".")
+    value = _key(doc, head)
+    if rest:
+        return _key(value, rest) if isinstance(value, dict) else None
+    return value
+
+
+def leaf_name(path: str) -> str:
+    """The top-level attribute a path writes, lower case: `urn:...:User:manager` is manager,
+    `emails[type eq "work"].value` emails, `name.givenName` name."""
+    return path.rpartition(":")[2].split("[")[0].split(".")[0].lower()
+
+
+def plain(value: object) -> str:
+    """A value as text to compare: booleans and their strings alike, case folded."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value).strip().casefold()
+
+
+def same(got: object, sent: object) -> bool:
+    """Whether a read-back value is what was sent (Entra's "True" is true; case-insensitive)."""
+    return plain(got) == plain(sent)
+
+
+def immutable_attributes(schemas: object) -> set[str]:
+    """The attribute names (lower case) a /Schemas answer marks immutable or readOnly:
+    an endpoint that documents an attribute as set on creation only is not failed for
+    keeping it on update."""
+    out: set[str] = set()
+    resources = schemas.get("Resources") if isinstance(schemas, dict) else None
+    for schema in resources if isinstance(resources, list) else []:
+        if not isinstance(schema, dict):
+            continue
+        for attribute in schema.get("attributes") or []:
+            if isinstance(attribute, dict) and attribute.get("mutability") in (
+                "immutable",
+                "readOnly",
+            ):
+                out.add(str(attribute.get("name", "")).lower())
+    return out
+
+
+def canonical_values(schemas: object) -> dict[str, set[str]]:
+    """Attribute name (lower case) -> the canonicalValues a /Schemas answer gives it (folded):
+    an endpoint that maps a value onto one of them (`en-US` to `en`) keeps what was sent."""
+    out: dict[str, set[str]] = {}
+    resources = schemas.get("Resources") if isinstance(schemas, dict) else None
+    for schema in resources if isinstance(resources, list) else []:
+        for attribute in schema.get("attributes") or [] if isinstance(schema, dict) else []:
+            if isinstance(attribute, dict) and attribute.get("canonicalValues"):
+                values = {plain(v) for v in attribute["canonicalValues"]}
+                out[str(attribute.get("name", "")).lower()] = values
+    return out
+
+
+def listed(body: object) -> tuple[int, list[dict[str, object]]] | None:
+    """A ListResponse's totalResults and Resources (None: not a ListResponse)."""
+    if not isinstance(body, dict):
+        return None
+    total = _key(body, "totalResults")
+    resources = _key(body, "Resources")
+    if not isinstance(total, int):
+        return None
+    items = [r for r in resources if isinstance(r, dict)] if isinstance(resources, list) else []
+    return total, items

@@ -1,0 +1,72 @@
+"""Provides ExternalTarget and what a scenario needs that an external endpoint lacks.
+
+Played against another SCIM endpoint (`sandbox scenario run FILE --target URL --token T`), a
+scenario's tenant and job are the same, and its `requests`, `log`, `job` and `connection`
+expectations apply; what reads or drives the local Nulab provider (`member` and `team`
+expectations, provider-side requests, faults, admin edits, token reissues) cannot, and is
+refused before anything is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sandbox.scenarios.model import Scenario, ScenarioError
+
+if TYPE_CHECKING:
+    import httpx
+
+PROVIDER_EXPECTATIONS = ("member", "team")
+"""Expectations on the local provider's state."""
+
+PROVIDER_ACTIONS = ("fault", "clear-faults", "admin-edit", "reissue-token")
+"""Steps that act on the local provider."""
+
+
+@dataclass(frozen=True)
+class ExternalTarget:
+    """The endpoint a scenario is played against instead of the local provider."""
+
+    url: str
+    token: str
+    transport: httpx.BaseTransport | None = None
+    """None: real HTTP (tests pass an in-process transport)."""
+
+
+def _provider_side(step: dict[str, Any]) -> bool:
+    items = step.get("requests", [])
+    items = items if isinstance(items, list) else [items]
+    return any(isinstance(i, dict) and i.get("side", "engine") != "engine" for i in items)
+
+
+def external_problems(scenario: Scenario) -> list[str]:
+    """Where the scenario needs the local provider, one line each (empty: it can be played
+    against any endpoint)."""
+    problems = []
+    if scenario.provisioning.get("fault"):
+        problems.append(f"{scenario.at('provisioning.fault')}: provisioning.fault (a fault rule)")
+    for index, step in enumerate(scenario.steps):
+        where = scenario.where(index)
+        action = step.get("action")
+        if action in PROVIDER_ACTIONS:
+            problems.append(f"{where}: {action} acts on the local provider")
+        if action != "expect":
+            continue
+        for key in PROVIDER_EXPECTATIONS:
+            if key in step:
+                problems.append(f"{where}: a {key} expectation reads the local provider's state")
+        if _provider_side(step):
+            problems.append(f"{where}: a requests expectation on the provider's side")
+    return problems
+
+
+def refuse_if_local_only(scenario: Scenario, target: ExternalTarget) -> None:
+    """ScenarioError, before anything is sent, when the scenario needs the local provider."""
+    problems = external_problems(scenario)
+    if problems:
+        raise ScenarioError(
+            f"{scenario.path}: cannot be played against {target.url}: it checks or drives the "
+            "local Nulab provider, which an external endpoint does not have (run it without "
+            "--target): " + "; ".join(problems)
+        )

@@ -1,0 +1,154 @@
+"""`sandbox check`'s suite: against the example app (every check passes), the local Nulab
+provider with the guide's mappings, and one deliberately broken endpoint per surprise, whose
+breakage the right check reports (and only that check)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from sandbox.check import CheckOptions, CheckReport, run_checks
+from sandbox.config import Settings
+from sandbox.runtime import bootstrap_provider, build_provider
+from sandbox.store import Store
+from tests.check_endpoints import TOKEN, broken_app
+
+URL = "https://scim.example/scim/v2"
+
+
+def check(app, token: str = TOKEN, **options) -> CheckReport:
+    return run_checks(CheckOptions(URL, token, transport=httpx.WSGITransport(app=app), **options))
+
+
+def failed(report: CheckReport) -> set[tuple[str, str]]:
+    return {(r.dialect, r.id) for r in report.results if r.status == "fail"}
+
+
+def result(report: CheckReport, dialect: str, check_id: str):
+    return next(r for r in report.results if (r.dialect, r.id) == (dialect, check_id))
+
+
+@pytest.fixture(scope="module")
+def correct() -> CheckReport:
+    return check(broken_app(None))
+
+
+def test_a_correct_endpoint_passes_every_check_in_both_dialects(correct):
+    assert failed(correct) == set()
+    assert correct.ok and correct.groups
+    ran = {(r.dialect, r.id) for r in correct.results if r.status == "pass"}
+    for dialect in ("legacy", "aadOptscim062020"):
+        for name in ("user.create", "user.update", "user.disable", "user.enable",
+                     "user.manager-set", "user.manager-change", "user.unassign",
+                     "user.reassign", "user.delete", "user.provision-on-demand",
+                     "group.create", "group.rename", "group.member-add",
+                     "group.member-remove", "group.delete"):  # fmt: skip
+            assert (dialect, name) in ran
+    assert correct.summary().endswith("ready for Entra")
+
+
+def test_manager_removal_and_group_unassignment_pass_against_a_correct_endpoint(correct):
+    """Entra sends both (docs/entra-behaviour.md §2.4, §9): a correct endpoint passes them."""
+    for name in ("user.manager-remove", "group.unassign"):
+        for dialect in ("legacy", "aadOptscim062020"):
+            got = result(correct, dialect, name)
+            assert got.status == "pass", got.reason
+
+
+def test_the_test_objects_are_deleted_at_the_end_unless_kept():
+    app = broken_app(None)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    check(app, dialect="legacy")
+    assert client.get("/scim/v2/Users", headers=headers).json["totalResults"] == 0
+    assert client.get("/scim/v2/Groups", headers=headers).json["totalResults"] == 0
+    kept = check(app, dialect="legacy", keep=True)
+    assert kept.kept
+    assert client.get("/scim/v2/Users", headers=headers).json["totalResults"] >= 3
+
+
+SURPRISES = [
+    # (surprise, the check that names it, words of its reason or answer, every check that fails)
+    ("capital-ops-only", ("aadOptscim062020", "user.update"), "unsupported op 'replace'",
+     {("aadOptscim062020", "user.update"), ("aadOptscim062020", "user.disable"),
+      ("aadOptscim062020", "user.manager-set"), ("aadOptscim062020", "user.unassign"),
+      ("aadOptscim062020", "group.rename")}),
+    ("boolean-strings-refused", ("legacy", "user.disable"), "active must be a JSON boolean",
+     {("legacy", "user.disable"), ("legacy", "user.unassign")}),
+    ("404-for-no-match", ("any", "scim.empty-list"), "answered 404",
+     {("any", "scim.empty-list"), ("legacy", "user.create"), ("aadOptscim062020", "user.create")}),
+    ("no-externalId-filter", ("any", "scim.filter-externalId"), "answered 400",
+     {("any", "scim.filter-externalId")}),
+    ("member-value-list-refused", ("legacy", "group.member-remove"), "members[value eq",
+     {("legacy", "group.member-remove")}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("surprise", "named_by", "why", "expected"), SURPRISES, ids=[s[0] for s in SURPRISES]
+)
+def test_each_surprise_is_reported_by_the_right_check(surprise, named_by, why, expected):
+    report = check(broken_app(surprise))
+    assert failed(report) == expected
+    assert not report.ok
+    first = result(report, *named_by)
+    text = first.reason + (first.exchange.response_body or "" if first.exchange else "")
+    assert why in text
+    assert first.entra_next and first.exchange is not None
+
+
+def test_a_refused_flag_op_names_the_exchange_and_what_entra_does_next():
+    report = check(broken_app("capital-ops-only"), dialect="aadOptscim062020")
+    update = result(report, "aadOptscim062020", "user.update")
+    assert update.exchange.method == "PATCH" and update.exchange.status == 400
+    assert '"op":"replace"' in update.exchange.request_body
+    assert "escrows the change" in update.entra_next
+
+
+def test_404_for_no_match_says_entra_quarantines():
+    report = check(broken_app("404-for-no-match"), dialect="legacy", groups=False)
+    empty = result(report, "any", "scim.empty-list")
+    assert "quarantines the job" in empty.entra_next
+    create = result(report, "legacy", "user.create")
+    assert "quarantined" in create.reason and "quarantines" in create.entra_next
+
+
+def test_manager_clearing_refused_is_found_once_the_engine_sends_the_removal():
+    report = check(broken_app("manager-clearing-refused"))
+    for dialect in ("legacy", "aadOptscim062020"):
+        got = result(report, dialect, "user.manager-remove")
+        assert got.status == "fail" and "manager cannot be cleared" in got.reason
+    # nothing else is blamed on it
+    assert failed(report) == {(d, "user.manager-remove") for d in ("legacy", "aadOptscim062020")}
+
+
+def test_the_local_nulab_provider_passes_every_user_check_with_the_guides_mappings():
+    store = Store(":memory:")
+    settings = Settings(db_path=":memory:", seed=1)
+    token = bootstrap_provider(store, settings).token
+    assert token
+    report = check(build_provider(store, settings), token, mappings="nulab")
+    assert failed(report) == set() and report.ok
+    assert not report.groups
+    assert report.groups_note.startswith("groups: not checked, the endpoint has no /Groups")
+    assert "GET /Groups answered 404" in report.groups_note
+    users = [r for r in report.results if r.id.startswith("user.")]
+    assert {r.status for r in users if "manager" not in r.id} == {"pass"}
+    assert {r.reason for r in users if "manager" in r.id} == {
+        "manager is not mapped (add the mapping to check it)"
+    }
+    store.close()
+
+
+def test_groups_can_be_forced_off_or_on():
+    off = check(broken_app(None), dialect="legacy", groups=False)
+    assert not any(r.id.startswith("group.") for r in off.results)
+    assert off.groups_note == "groups: not checked (--no-groups)"
+    store = Store(":memory:")
+    settings = Settings(db_path=":memory:")
+    token = bootstrap_provider(store, settings).token
+    on = check(build_provider(store, settings), token, dialect="legacy", groups=True,
+               mappings="nulab")  # fmt: skip
+    assert result(on, "legacy", "group.create").status == "fail"
+    assert "404" in result(on, "legacy", "group.create").reason
+    store.close()
