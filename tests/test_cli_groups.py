@@ -60,3 +60,16 @@ def test_pod_of_a_group_with_more_than_five_members_is_refused_in_one_line(tmp_p
     assert "at most 5 members of a group, got 6" in line
     line = one_error_line(run(db, "entra", "pod", "Nulab Pass Users", "--member", "nobody@x.test"))
     assert "nobody@x.test" in line
+
+
+def test_sync_counts_held_back_deletions_once_among_the_skipped(tmp_path):
+    db = tmp_path / "sandbox.db"
+    assert run(db, "entra", "assign", "--all-users").exit_code == 0
+    assert run(db, "entra", "sync").exit_code == 0
+    assert threshold(db, "--delete-threshold", "1") == 1
+    users = json.loads(run(db, "entra", "assignments", "--json").stdout)
+    for assignment in users[:3]:
+        assert run(db, "entra", "unassign", assignment["principalId"]).exit_code == 0
+    result = run(db, "entra", "sync")  # held back: the job goes to quarantine (exit 1)
+    assert "skipped 3 (3 held back as staged deletes)" in result.output, result.output
+    assert "TooManyDeletes: 3 deletions exceed the threshold of 1" in result.output

@@ -234,6 +234,14 @@ def test_provision_on_demand_refuses_a_group_of_more_than_five_members(peer):
         )
 
 
+def test_provision_on_demand_of_a_whole_group_leaves_out_a_soft_deleted_member(peer):
+    peer.group("Sales", "ada", "bob")
+    peer.engine.directory.soft_delete("bob@contoso.onmicrosoft.com")
+    result = peer.engine.provision_on_demand("Sales")
+    assert [r.source_name for r in result.members] == ["ada@contoso.onmicrosoft.com"]
+    assert not any(u["userName"].startswith("bob@") for u in peer.users.values())
+
+
 # -- 5: a restored member is not re-added ------------------------------------------------------
 
 

@@ -126,7 +126,8 @@ def configure(
     create_factor: float | None,
     as_json: bool,
 ) -> None:
-    """Set admin credentials and settings (guide step 3); changing scope forces an initial cycle."""
+    """Set admin credentials and settings (guide step 3); changing the scope to all forces an
+    initial cycle, to assigned waits for a restart."""
     changes: dict[str, Any] = {
         k: v
         for k, v in {
@@ -465,8 +466,9 @@ def _summary(reports: list[Any], as_json: bool) -> None:
         quarantine = d["quarantine"]["reason"] if d["quarantine"] else None
         click.echo(
             f"Cycle #{d['id']} ({d['kind']}): created {c['created']}, updated {c['updated']}, "
-            f"disabled {c['disabled']}, deleted {c['deleted']}, skipped "
-            f"{c['skipped'] + d['staged']}, failed {c['failed']}; {d['requests']} requests in "
+            f"disabled {c['disabled']}, deleted {c['deleted']}, skipped {c['skipped']}"
+            + (f" ({d['staged']} held back as staged deletes)" if d["staged"] else "")
+            + f", failed {c['failed']}; {d['requests']} requests in "
             f"{d['wall_ms'] / 1000:.1f} s; {d['objects']} object{'' if d['objects'] == 1 else 's'} "
             f"in {d['simulated_minutes']:.2f} simulated minutes"
             + (f"; quarantined ({quarantine})" if quarantine else "")

@@ -576,6 +576,9 @@ class Provisioning:
         limit = ON_DEMAND_GROUP_MEMBERS
         direct = self.directory.members(group.id)
         if not keys:
+            # Users soft-deleted or blocked in Entra cannot be selected (§1.6): the group is
+            # taken with the members that can.
+            direct = [m for m in direct if on_demand_refusal(m) is None]
             if len(direct) > limit:
                 raise SandboxError(
                     f"group {group.display_name!r} has {len(direct)} members: provision on "
