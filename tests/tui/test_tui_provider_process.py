@@ -100,3 +100,22 @@ async def test_activity_places_a_row_written_late_where_it_happened(in_process: 
         table = app.screen.query_one("#http", DataTable)
         shown = [(cells[1], cells[5]) for cells in rows(table)]
         assert shown[-3:] == [("engine", "/first"), ("provider", "/first"), ("engine", "/second")]
+
+
+async def test_activity_shows_every_row_of_a_batch_whose_order_is_not_its_writing_order(
+    in_process: Sandbox,
+) -> None:
+    log = in_process.engine.request_log
+    app = SandboxApp(in_process, scheduler=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await go(pilot, "5")
+        # written in one batch before a poll: the last one written happened first
+        log.append(_exchange("engine", "/a", 1_000))
+        log.append(_exchange("engine", "/b", 3_000))
+        log.append(_exchange("provider", "/early", 500))
+        log.flush()
+        await pilot.pause(1.2)
+        await settle(pilot)
+        table = app.screen.query_one("#http", DataTable)
+        shown = [(cells[1], cells[5]) for cells in rows(table)]
+        assert shown[-3:] == [("provider", "/early"), ("engine", "/a"), ("engine", "/b")]

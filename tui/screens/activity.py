@@ -122,8 +122,9 @@ steps, modified properties, error); filter it by user and cycle.
         table = self.query_one("#http", DataTable)
         follow = table.row_count == 0 or table.cursor_row >= table.row_count - 1
         late = False
+        cursor = self.last_seq  # the batch comes in the order things happened, not by seq
         for entry in message.entries:
-            if entry["seq"] <= self.last_seq:
+            if entry["seq"] <= cursor or entry["seq"] in self.entries:
                 continue
             # A provider process writes its batch up to FLUSH_INTERVAL_S after the engine
             # wrote the requests it answered: such a row goes in where it happened.
@@ -142,7 +143,7 @@ steps, modified properties, error); filter it by user and cycle.
                 ),
                 key=str(entry["seq"]),
             )
-            self.last_seq = entry["seq"]
+            self.last_seq = max(self.last_seq, entry["seq"])
         if late:
             table.sort(key=self._happened)
         while table.row_count > KEPT:

@@ -578,13 +578,16 @@ class Provisioning:
         if not keys:
             # Users soft-deleted or blocked in Entra cannot be selected (§1.6): the group is
             # taken with the members that can.
-            direct = [m for m in direct if on_demand_refusal(m) is None]
-            if len(direct) > limit:
+            selectable = [m for m in direct if on_demand_refusal(m) is None]
+            left_out = len(direct) - len(selectable)
+            if len(selectable) > limit:
+                among = f" ({left_out} soft-deleted or blocked left out)" if left_out else ""
                 raise SandboxError(
-                    f"group {group.display_name!r} has {len(direct)} members: provision on "
-                    f"demand takes a group with at most {limit} members (choose up to {limit} "
-                    "with --member)"
+                    f"group {group.display_name!r} has {len(direct)} members, "
+                    f"{len(selectable)} that can be selected{among}: provision on demand takes "
+                    f"a group with at most {limit} members (choose up to {limit} with --member)"
                 )
+            direct = selectable
             return [m.id for m in direct]
         if len(keys) > limit:
             raise SandboxError(
