@@ -336,29 +336,11 @@ def scoping() -> None:
 @click.argument("clauses", nargs=-1, required=True)
 def scoping_add(clauses: tuple[str, ...]) -> None:
     """Add one filter of CLAUSES (AND), e.g. 'department EQUALS Sales' 'country IS NOT NULL'."""
-    from sandbox.engine.mappings.scoping import ScopingFilter, parse_clause
+    from sandbox.engine.mappings.scoping import parse_clause
+    from sandbox.engine.sync.scoping_edit import add_scoping_filter
 
-    engine = _engine()
-    new = ScopingFilter(tuple(parse_clause(c) for c in clauses))
-    for clause in new.clauses:
-        _check_source_attribute(clause.attribute)
-    engine.configure(scoping_filters=(*engine.config().scoping_filters, new))
+    new = add_scoping_filter(_engine(), [parse_clause(c) for c in clauses])
     click.echo(f"Added scoping filter: {new}; the next cycle is initial.")
-
-
-def _check_source_attribute(name: str) -> None:
-    """Refuse a scoping attribute a tenant user does not have (it would leave every user out
-    of scope): Entra's scoping editor offers only the source's attributes."""
-    import difflib
-
-    from sandbox.engine.mappings.mapping import ENTRA_USER_ATTRIBUTES
-
-    known = {a.lower(): a for a in ENTRA_USER_ATTRIBUTES}
-    if name.lower() in known:
-        return
-    near = [known[m] for m in difflib.get_close_matches(name.lower(), list(known), 3)]
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    raise SandboxError(f"a tenant user has no attribute {name!r}{hint}")
 
 
 @scoping.command("list")
@@ -380,7 +362,9 @@ def scoping_list(as_json: bool) -> None:
 @db_option
 def scoping_clear() -> None:
     """Remove every scoping filter."""
-    _engine().configure(scoping_filters=())
+    from sandbox.engine.sync.scoping_edit import clear_scoping_filters
+
+    clear_scoping_filters(_engine())
     click.echo("Scoping filters removed; the next cycle is initial.")
 
 

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Input, Label, TabbedContent, TabPane
 
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
-from tui.screens.base import SandboxScreen, columns, row
+from tui.screens.base import SandboxScreen, columns, fitted, row
 from tui.screens.dialogs import AssignDialog, ConfirmDialog, PromptDialog
 from tui.screens.user_dialog import UserDialog
 from tui.widgets.suggest import PrincipalSuggester
@@ -50,6 +50,7 @@ delete are recorded as changes that the next incremental cycle reads. The Groups
 security groups and the direct members of the highlighted one.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("g", "toggle_tab", "Users/Groups"),
         Binding("slash", "search", "Filter", key_display="/"),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
@@ -60,7 +61,6 @@ security groups and the direct members of the highlighted one.
         Binding("A", "assign", "Assign"),
         Binding("right_square_bracket", "page(1)", "Next page", key_display="]"),
         Binding("left_square_bracket", "page(-1)", "Prev page", key_display="["),
-        Binding("g", "toggle_tab", "Users/Groups"),
         Binding("m", "add_member", "Add member"),
         Binding("x", "remove_member", "Remove member"),
     ]
@@ -80,32 +80,32 @@ security groups and the direct members of the highlighted one.
                 with Horizontal(classes="toolbar"):
                     yield Input(placeholder="filter: UPN, mail or name", id="search", compact=True)
                     yield Label("", id="pager", classes="pager")
-                yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
+                yield from fitted("users", zebra_stripes=True)
             with TabPane("Groups", id="groups-tab"):
                 with Vertical():
-                    yield DataTable(id="groups", cursor_type="row")
+                    yield from fitted("groups")
                     yield Label("Members", classes="section")
-                    yield DataTable(id="members", cursor_type="row")
+                    yield from fitted("members")
 
     def on_mount(self) -> None:
         columns(
             self.query_one("#users", DataTable),
-            ("userPrincipalName", 36),
-            ("displayName", 20),
-            ("sign-in", 7),
-            ("deleted", 11),
-            ("mail", 30),
-            ("type", 6),
-            ("department", 16),
+            ("userPrincipalName", 24),
+            ("displayName", 8),
+            ("sign-in", None),
+            ("deleted", 7),
+            ("mail", 8),
+            ("type", None),
+            ("department", 6),
         )
         columns(
             self.query_one("#groups", DataTable),
-            ("group", 24),
-            ("members", 7),
-            ("description", None),
+            ("group", None),
+            ("members", None),
+            ("description", 10),
         )
         columns(
-            self.query_one("#members", DataTable), ("userPrincipalName", 40), ("displayName", None)
+            self.query_one("#members", DataTable), ("userPrincipalName", 24), ("displayName", 8)
         )
 
     # -- data ----------------------------------------------------------------------------

@@ -23,7 +23,8 @@ TYPES = ("Direct", "Constant", "Expression", "None")
 
 
 class MappingDialog(Dialog):
-    """Add (mapping None) or edit a user mapping; dismisses with the saved target or None."""
+    """Add (mapping None) or edit a user mapping (or a group mapping); dismisses with the
+    saved target or None."""
 
     @dataclass
     class Outcome(Message):
@@ -32,15 +33,18 @@ class MappingDialog(Dialog):
         target: str | None
         error: str | None = None
 
-    def __init__(self, sandbox: Sandbox, mapping: Mapping | None) -> None:
+    def __init__(self, sandbox: Sandbox, mapping: Mapping | None, groups: bool = False) -> None:
         super().__init__()
         self.sandbox = sandbox
         self.mapping = mapping
+        self.groups = groups
+        """A group mapping (displayName, externalId or members) rather than a user's."""
 
     def compose(self) -> ComposeResult:
         m = self.mapping
         with Vertical(classes="dialog wide"):
-            yield Label("Edit mapping" if m else "Add mapping", classes="question")
+            kind = "group mapping" if self.groups else "mapping"
+            yield Label(f"Edit {kind}" if m else f"Add {kind}", classes="question")
             with Grid(classes="form"):
                 yield Label("Target attribute")
                 yield Input(
@@ -103,7 +107,8 @@ class MappingDialog(Dialog):
     ) -> None:
         """Validate and store in a thread; stay open with the reason when refused."""
         try:
-            self.sandbox.set_mapping(
+            save = self.sandbox.set_group_mapping if self.groups else self.sandbox.set_mapping
+            save(
                 target,
                 source,
                 kind,
