@@ -222,12 +222,15 @@ steps, modified properties, error); filter it by user and cycle.
         logs = self.query_one(TabbedContent).active == "logs-tab"
         if self.maximized is not None:
             self.minimize()
-            self.query_one("#logs" if logs else "#http").focus()
             return
         details = self.query_one("#record-scroll" if logs else "#exchange-scroll", VerticalScroll)
         self.maximized = details
         details.focus()
 
-    def key_escape(self) -> None:
-        if self.maximized is not None:
-            self.action_zoom()
+    def minimize(self) -> None:
+        """Back from the zoomed details (z, or escape) to the list, focused."""
+        zoomed = self.maximized is not None
+        super().minimize()
+        if zoomed:
+            logs = self.query_one(TabbedContent).active == "logs-tab"
+            self.query_one("#logs" if logs else "#http").focus()

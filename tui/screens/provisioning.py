@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from sandbox.engine.mappings.scoping import Clause
-from sandbox.engine.sync.clock import parse_duration
+from sandbox.engine.sync.clock import parse_duration, parse_time
 from sandbox.engine.sync.job import JobConfig
 from sandbox.engine.sync.scoping_edit import add_scoping_filter, clear_scoping_filters
 from tui.screens.base import SandboxScreen
@@ -49,6 +49,22 @@ class Blade:
     cycles: list[dict[str, Any]]
 
 
+def real_wait(status: dict[str, Any], speed: float) -> str:
+    """When the started job's next cycle comes in real time at the clock's speed."""
+    if not status["running"] or not status["next_cycle"]:
+        return ""
+    if speed <= 0:
+        return "  (clock stopped: n runs it now)"
+    wait = (parse_time(status["next_cycle"]) - parse_time(status["now"])).total_seconds() / speed
+    if wait <= 0:
+        return "  (due now)"
+    return (
+        f"  (in {wait:,.0f} s at x{speed:g})"
+        if wait < 120
+        else f"  (in {wait / 60:,.0f} min at x{speed:g})"
+    )
+
+
 def job_text(status: dict[str, Any], speed: float) -> Text:
     """The job's state in a few aligned lines."""
     text = Text()
@@ -68,7 +84,9 @@ def job_text(status: dict[str, Any], speed: float) -> Text:
     line("Last cycle", f"#{status['last_cycle_id'] or '-'} ended {status['last_cycle_end'] or '-'}")
     line(
         "Next cycle",
-        (status["next_cycle"] or "-") + ("  (initial)" if status["initial_needed"] else ""),
+        (status["next_cycle"] or "-")
+        + ("  (initial)" if status["initial_needed"] else "")
+        + real_wait(status, speed),
     )
     line("Simulated now", f"{status['now']}  clock x{speed:g}")
     line(
