@@ -10,11 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from sandbox.engine.mappings.mapping import Mapping
 from tui.screens.base import reason
 from tui.screens.dialogs import Dialog, buttons
+from tui.widgets.check import Check
 
 if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
@@ -79,14 +80,31 @@ class MappingDialog(Dialog):
                     placeholder="not matching",
                 )
                 yield Label("Apply")
-                yield Checkbox(
+                yield Check(
                     "only during object creation",
                     m.create_only if m else False,
                     id="create-only",
                     compact=True,
                 )
+            yield Static(id="source-whole", classes="whole", markup=False)
             yield Label("", id="error", classes="error")
             yield buttons("Save")
+
+    def on_mount(self) -> None:
+        self._source_whole()
+
+    @on(Input.Changed, "#source")
+    def _source_whole(self) -> None:
+        """The source whole below the form when its field is too narrow to show it."""
+        source = self.query_one("#source", Input)
+        text = source.value
+        wide = source.size.width or 40
+        self.query_one("#source-whole", Static).update(
+            f"source: {text}" if len(text) >= wide - 1 else ""
+        )
+
+    def on_resize(self) -> None:
+        self._source_whole()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
