@@ -6,6 +6,7 @@ expression. Regenerate with `pytest tests/tui/test_tui_snapshots.py --snapshot-u
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from sandbox.runtime import Sandbox
 from tests.tui.pilot import cursor_to, settle
@@ -19,7 +20,8 @@ def provisioned(sandbox: Sandbox) -> SandboxApp:
     """The guide's setup with two users assigned and two cycles played (initial, incremental)."""
     engine = sandbox.engine
     sandbox.use_preset("nulab")
-    engine.configure(groups_enabled=False)
+    # one request at a time: the exchanges' numbers come in the same order on every run
+    engine.configure(groups_enabled=False, max_concurrency=1)
     engine.app.assign("mary.hawkins@contoso.onmicrosoft.com", "ADMIN")
     engine.app.assign("tyler.cole@contoso.onmicrosoft.com", "USER")
     engine.app.assign(GUEST, "GUEST")
@@ -28,6 +30,12 @@ def provisioned(sandbox: Sandbox) -> SandboxApp:
     engine.directory.soft_delete("tyler.cole@contoso.onmicrosoft.com")
     engine.sync(1)
     return SandboxApp(sandbox, scheduler=False)
+
+
+def still(screen) -> None:
+    """No blinking cursor: a snapshot is taken whenever the test gets there."""
+    for field in screen.query(Input):
+        field.cursor_blink = False
 
 
 SIZES = {"140x45": (140, 45), "80x24": (80, 24)}
@@ -48,7 +56,8 @@ def steps(mode: str, *keys: str, row: tuple[str, str] | None = None):
             await pilot.press(key)
             await settle(pilot)
         if pilot.app.screen.focused is not None and not keys:
-            pilot.app.screen.set_focus(None)  # no cursor blinking in an input
+            pilot.app.screen.set_focus(None)
+        still(pilot.app.screen)
         await pilot.pause()
 
     return run_before
@@ -99,6 +108,7 @@ def test_snapshot_scoping_dialog(snap_compare, in_process: Sandbox, size: str) -
         dialog.query_one("#operator-1").value = "ENDS_WITH"
         dialog.query_one("#value-1").value = "@contoso.onmicrosoft.com"
         dialog.set_focus(None)
+        still(dialog)
         await pilot.pause()
 
     assert snap_compare(provisioned(in_process), terminal_size=SIZES[size], run_before=run_before)

@@ -64,6 +64,14 @@ class FitTable(DataTable[Any]):
         key = self.add_column(label, width=len(label))
         self.minimums[key] = minimum
 
+    def clear(self, columns: bool = False) -> FitTable:
+        # The DataTable keeps each column's widest content across a clear: the columns would
+        # stay as wide as rows no longer shown (and depend on what was shown before).
+        super().clear(columns)
+        for column in self.columns.values():
+            column.content_width = column.label.cell_len
+        return self
+
     def on_resize(self, event: Resize) -> None:
         self.fit()
 
