@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import ScreenResume
 from textual.widgets import DataTable, Input, Label, TabbedContent, TabPane
 
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
@@ -32,6 +33,8 @@ class DirectoryPage:
     groups: list[DirectoryGroup]
     members: list[DirectoryUser]
     group_id: str | None
+    seen: tuple[int, int] = (0, -1)
+    """(the sandbox, the directory's last change) when the page was read."""
 
 
 def sign_in(user: DirectoryUser) -> str:
@@ -73,6 +76,8 @@ security groups and the direct members of the highlighted one.
         self.show_members = False
         """Whether the Groups tab is shown: only then are the group's members loaded."""
         self.users: dict[str, DirectoryUser] = {}
+        self.seen: tuple[int, int] | None = None
+        """What the page on screen was read from: (the sandbox, the directory's last change)."""
 
     def body(self) -> ComposeResult:
         with TabbedContent(id="directory-tabs"):
@@ -110,7 +115,22 @@ security groups and the direct members of the highlighted one.
 
     # -- data ----------------------------------------------------------------------------
 
+    def current(self) -> tuple[int, int]:
+        """The sandbox shown and its directory's last change (one indexed read)."""
+        return id(self.sandbox), self.sandbox.engine.directory.last_change_seq()
+
+    def on_screen_resume(self, event: ScreenResume | None = None) -> None:
+        # Shown again with nothing changed since its page was read (a cycle only reads the
+        # directory): the page on screen is current, and a 10k-user cycle running in the
+        # background does not make the switch wait for a read. Otherwise SandboxScreen's
+        # handler (Textual runs it after this one) reads it again.
+        if event is not None and self.seen is not None and self.seen == self.current():
+            event.prevent_default()
+        elif event is None:
+            super().on_screen_resume()
+
     def load(self) -> DirectoryPage:
+        seen = self.current()  # before reading: a change made meanwhile reloads next time
         directory = self.sandbox.engine.directory
         total = directory.count(self.search or None)
         offset = min(self.page_offset, max(0, (total - 1) // PAGE_SIZE * PAGE_SIZE))
@@ -122,9 +142,10 @@ security groups and the direct members of the highlighted one.
             else (groups[0].id if groups else None)
         )
         members = directory.members(group_id) if group_id and self.show_members else []
-        return DirectoryPage(users, total, offset, groups, members, group_id)
+        return DirectoryPage(users, total, offset, groups, members, group_id, seen)
 
     def show(self, data: DirectoryPage) -> None:
+        self.seen = data.seen
         self.page_offset = data.offset
         self.users = {u.id: u for u in data.users}
         table = self.query_one("#users", DataTable)
