@@ -70,6 +70,8 @@ class SandboxScreen(Screen[None]):
     during the first layout waits for the interpreter lock between every row it reads."""
 
     _shown_once = False
+    loads_shown = 0
+    """How many times data read in a worker was put on screen (tests wait for the first)."""
 
     @dataclass
     class Loaded(Message):
@@ -156,6 +158,7 @@ class SandboxScreen(Screen[None]):
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
         self.show(message.data)
+        self.loads_shown += 1
 
     @on(LoadFailed)
     def _load_failed(self, message: LoadFailed) -> None:

@@ -55,6 +55,7 @@ class FitTable(DataTable[Any]):
     def __init__(self, *, id: str, zebra_stripes: bool = False) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=zebra_stripes)
         self.minimums: dict[Any, int | None] = {}
+        self._fit_pending = False
         self.whole = Static("", id=f"{id}-whole", classes="whole", markup=False)
         """The highlighted row's cut values, whole (compose it below the table)."""
 
@@ -71,6 +72,17 @@ class FitTable(DataTable[Any]):
         for column in self.columns.values():
             column.content_width = column.label.cell_len
         return self
+
+    def add_row(self, *cells: Any, **options: Any) -> Any:
+        key = super().add_row(*cells, **options)
+        if not self._fit_pending:  # once for a batch of rows, as soon as they are in
+            self._fit_pending = True
+            self.call_later(self._fit_later)
+        return key
+
+    def _fit_later(self) -> None:
+        self._fit_pending = False
+        self.fit()
 
     def on_resize(self, event: Resize) -> None:
         self.fit()
@@ -93,6 +105,11 @@ class FitTable(DataTable[Any]):
         padding = 2 * self.cell_padding * len(columns)
         room = self.size.width - self.styles.scrollbar_size_vertical - padding
         natural = [max(c.content_width, c.label.cell_len) for c in columns]
+        for row in self._data.values():  # rows not measured yet count too
+            for index, column in enumerate(columns):
+                cell = row.get(column.key)
+                width = cell.cell_len if isinstance(cell, Text) else len(str(cell or ""))
+                natural[index] = max(natural[index], width)
         minimum = [self.minimums.get(c.key, MIN_WIDTH) for c in columns]
         widths = share(natural, minimum, max(room, len(columns) * MIN_WIDTH))
         if room > sum(widths):  # the last column takes the rest of the row
@@ -103,6 +120,8 @@ class FitTable(DataTable[Any]):
                 column.width, column.auto_width = width, False
                 changed = True
         if changed:
+            # rows drawn at the old widths are cached: draw them again at the new ones
+            self._clear_caches()
             self._require_update_dimensions = True
             self.refresh()
         self.show_whole()
