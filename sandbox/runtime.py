@@ -40,6 +40,16 @@ DEFAULT_MEMBERS = 24
 """Members of the organization a fresh sandbox starts with."""
 
 
+@dataclass(frozen=True)
+class Effect:
+    """What the provider noted while one object of a cycle was written (see
+    Sandbox.last_cycle_effects)."""
+
+    identity: str
+    action: str
+    notes: tuple[str, ...]
+
+
 def open_store(settings: Settings) -> Store:
     """Open (creating and migrating if needed) the database the settings name."""
     return Store(settings.db_path)
@@ -459,6 +469,38 @@ class Sandbox:
 
         return remove_user_mapping(self.engine, target)
 
+    def set_group_mapping(
+        self,
+        target: str,
+        source: str,
+        kind: str = "Direct",
+        *,
+        default: str | None = None,
+        create_only: bool = False,
+        matching: int = 0,
+        replacing: str | None = None,
+    ) -> JobConfig:
+        """Add or replace one group mapping (displayName, externalId or members), validated
+        as Entra's editor would (`set_group_mapping`)."""
+        from sandbox.engine.sync.mapping_edit import set_group_mapping
+
+        return set_group_mapping(
+            self.engine,
+            target,
+            source,
+            kind=kind,
+            default=default or None,
+            create_only=create_only,
+            matching=matching,
+            replacing=replacing,
+        )
+
+    def remove_group_mapping(self, target: str) -> JobConfig:
+        """Remove one group mapping (displayName is required: refused)."""
+        from sandbox.engine.sync.mapping_edit import remove_group_mapping
+
+        return remove_group_mapping(self.engine, target)
+
     def use_preset(self, name: str) -> JobConfig:
         """A ready-made user mapping set ("default" or "nulab")."""
         from sandbox.engine.mappings.presets import PRESETS
@@ -476,6 +518,33 @@ class Sandbox:
         return add_random_user(
             self.engine.directory, seed=self.settings.seed, domain=self.engine.tenant_domain
         )
+
+    def last_cycle_effects(self, scanned: int = 5000) -> tuple[int | None, list[Effect]]:
+        """What the provider did to each object of the last cycle beyond the write itself
+        (Nulab's org rules: a downgrade's team changes, a language kept, a seat refused...),
+        as its responses told the engine (their X-Sandbox-Notes header): the cycle's number
+        and one Effect per object the provider noted something for. Reads the provisioning
+        log's records of that cycle and the newest `scanned` engine-side exchanges."""
+        import json
+
+        cycle = self.engine.state().last_cycle_id
+        if cycle is None:
+            return None, []
+        self.flush_logs()
+        records = self.engine.logs.query(cycle_id=cycle, limit=10_000)
+        # An exchange's id (the engine's note on it) is reused by later cycles: the newest
+        # exchange with the id is the last cycle's.
+        notes_of: dict[str, list[str]] = {}
+        for entry in self.engine.request_log.entries(limit=scanned, side="engine"):
+            header = (entry.get("response_headers") or {}).get("x-sandbox-notes")
+            for ref in entry.get("notes") or []:
+                notes_of[ref] = json.loads(header) if header else []
+        effects = []
+        for record in records:
+            noted = [n for ref in record.exchanges for n in notes_of.get(ref, [])]
+            if noted:
+                effects.append(Effect(record.source_name, record.action, tuple(noted)))
+        return cycle, effects
 
     def issue_token(self, use_in_engine: bool = False) -> str:
         """Issue a new SCIM token as the current issuer (or the owner); the old one stops

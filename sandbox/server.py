@@ -93,6 +93,22 @@ def granian_options(workers: int) -> dict[str, Any]:
     }
 
 
+def exposure_warning(host: str, what: str) -> str | None:
+    """The warning shown before `what` listens on `host`, when that is not a loopback
+    address (None when it is): every machine that can reach this one may then use it."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None  # not an address: check_address refuses it with the reason
+    if address.is_loopback:
+        return None
+    return (
+        f"Warning: {host} is not a loopback address: {what} can be reached from other "
+        "machines on the network, with no TLS; use it only on a network you trust, and "
+        "127.0.0.1 (the default) otherwise."
+    )
+
+
 def check_address(host: str, port: int) -> None:
     """Refuse, as one ConfigError, an address `sandbox serve` cannot have to itself.
 

@@ -5,19 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.message import Message
 
 from sandbox.engine.sync.service import CycleRunningError
 from sandbox.errors import SandboxError
-from tui.screens.base import reason
+from tui.screens.base import SandboxScreen, reason
 from tui.screens.directory import DirectoryScreen
 
 if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
     from sandbox.scenarios import ScenarioSession
+
+HEADER_ICONS = 8
+"""Columns of the header taken by its icon on the left and the space kept on the right."""
 
 SCHEDULER_TICK_S = 1.0
 """How often the app checks whether a started job's next cycle is due on the simulated clock."""
@@ -69,6 +73,11 @@ class SandboxApp(App[None]):
         total: int
         phase: str = ""
 
+        def can_replace(self, message: Message) -> bool:
+            # A newer count of the same cycle replaces one still queued: a busy UI shows the
+            # latest figure instead of drawing every step behind it.
+            return isinstance(message, SandboxApp.CycleProgress)
+
     @dataclass
     class CycleFinished(Message):
         """A cycle ended: its report as a dict, or the reason it could not run."""
@@ -105,8 +114,10 @@ class SandboxApp(App[None]):
         super().__init__()
         self.sandbox = sandbox
         """The running sandbox every screen reads and drives (the CLI's API)."""
-        self.home = sandbox
-        """The sandbox the app was opened on: its provider is stopped when the app quits."""
+        self.home: Sandbox | None = None if session is not None else sandbox
+        """The database's sandbox the app started on (None when it started on a scenario):
+        closing a scenario goes back to it; its provider keeps serving meanwhile, and is
+        stopped when the app quits."""
         self.session = session
         """The loaded scenario (its world is `sandbox`), or None: the database's sandbox."""
         self.scheduler = scheduler
@@ -124,7 +135,10 @@ class SandboxApp(App[None]):
         config = self.sandbox.engine.config()
         target = "local provider" if config.is_local else config.url.base
         if self.session is not None:  # the engine reaches it through the WSGI transport
-            return f"provider in process, no loopback port · scenario {self.session.path.name}"
+            scenario = f"scenario {self.session.path.name}: its provider in process"
+            if self.home is not None and self.home.server is not None:
+                return f"{scenario} · the database's provider still on {self.home.provider_url}"
+            return f"{scenario}, no loopback port"
         if self.provider_error is not None and self.sandbox is self.home:
             return f"local provider not running · engine -> {target}"
         if not self.sandbox.provider_ready:  # its port is shown once it answers
@@ -143,7 +157,8 @@ class SandboxApp(App[None]):
 
     def on_unmount(self) -> None:
         # Quitting leaves no provider process behind, whoever opened the sandbox.
-        self.home.stop_provider()
+        if self.home is not None:
+            self.home.stop_provider()
 
     @work(thread=True, group="warm-up")
     def warm_up(self) -> None:
@@ -208,12 +223,13 @@ class SandboxApp(App[None]):
                 self.CycleFinished(None, f"{type(error).__name__}: {error}", scheduled)
             )
 
-    def on_sandbox_app_cycle_progress(self, message: CycleProgress) -> None:
-        show = getattr(self.screen, "show_progress", None)
-        if show is not None:
-            show(message.done, message.total, message.phase)
+    @on(CycleProgress)
+    def _cycle_progress(self, message: CycleProgress) -> None:
+        if isinstance(self.screen, SandboxScreen):
+            self.screen.show_progress(message.done, message.total, message.phase)
 
-    def on_sandbox_app_cycle_finished(self, message: CycleFinished) -> None:
+    @on(CycleFinished)
+    def _cycle_finished(self, message: CycleFinished) -> None:
         self.cycle_running = False
         if message.refused:
             # Told once while the other cycle runs, not at every scheduler tick.
@@ -237,9 +253,8 @@ class SandboxApp(App[None]):
                 if quarantine or report["counts"].get("failed")
                 else "information",
             )
-        reload = getattr(self.screen, "reload", None)
-        if reload is not None:
-            reload()
+        if isinstance(self.screen, SandboxScreen):
+            self.screen.reload()
 
     # -- scenarios -----------------------------------------------------------------------
 
@@ -267,7 +282,8 @@ class SandboxApp(App[None]):
             return
         self.post_message(self.ScenarioOpened(session))
 
-    def on_sandbox_app_scenario_opened(self, message: ScenarioOpened) -> None:
+    @on(ScenarioOpened)
+    def _scenario_opened(self, message: ScenarioOpened) -> None:
         if message.session is None:
             self.notify(message.error or "", title="Scenario not opened", severity="error")
             return
@@ -280,10 +296,39 @@ class SandboxApp(App[None]):
         if old is not None:
             old.close()
         self.notify(f"{message.session.scenario.name}: {len(message.session.scenario.steps)} steps")
-        if self.current_mode == "scenario":
-            self.screen.reload()  # type: ignore[attr-defined]
+        if self.current_mode == "scenario" and isinstance(self.screen, SandboxScreen):
+            self.screen.reload()
         else:
             self.switch_mode("scenario")
+
+    def action_close_scenario(self) -> None:
+        """Leave the scenario's world for the database's sandbox the app started on."""
+        if self.session is None:
+            self.notify("No scenario is open.", severity="warning")
+            return
+        if self.home is None:
+            self.notify(
+                "The UI started on this scenario (sandbox up --scenario): there is no "
+                "database sandbox to go back to; quit and run `sandbox up`.",
+                severity="warning",
+            )
+            return
+        name = self.session.scenario.name
+        self.session.close()
+        self.session = None
+        self.sandbox = self.home
+        self.sub_title = self.describe_target()
+        self.notify(f"Closed {name}: back to the database's sandbox")
+        if isinstance(self.screen, SandboxScreen):
+            self.screen.on_screen_resume()
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header's line: the title and where the provider is, or only where the provider
+        is when both do not fit (80 columns), so the URL is never cut."""
+        width = self.size.width - HEADER_ICONS
+        if sub_title and len(title) + 3 + len(sub_title) > width:
+            return Content(sub_title)
+        return super().format_title(title, sub_title)
 
     # -- help ---------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from sandbox.runtime import Sandbox
 from tui.app import SandboxApp
 
 HERE = Path(__file__).resolve().parent
-SIZE = (110, 32)
+SIZE = (140, 45)
+"""The size a trainer projects (and the snapshot tests check, with 80x24)."""
 
 
 def prepared(db_path: str) -> Sandbox:

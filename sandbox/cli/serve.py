@@ -34,11 +34,14 @@ from sandbox.cli.root import (
 def serve(host: str | None, port: int | None, workers: int | None, rules: str | None) -> None:
     """Run the SCIM service provider under a production server (granian, WSGI)."""
     from sandbox.runtime import bootstrap, open_store, scim_url
-    from sandbox.server import check_address, default_workers, run_server
+    from sandbox.server import check_address, default_workers, exposure_warning, run_server
 
     settings = settings_for(host=host, port=port, workers=workers, rules=rules)
     # Before the first start's token is issued: a server that cannot listen shows none.
     check_address(settings.host, settings.port)
+    warning = exposure_warning(settings.host, "the SCIM provider")
+    if warning:
+        click.echo(warning, err=True)
     store = open_store(settings)
     first = bootstrap(store, settings)  # the same seeded sandbox as every entry point
     store.close()  # each server worker opens its own connection after the fork

@@ -40,3 +40,35 @@ def cursor_to(table: DataTable, text: str) -> None:
             table.move_cursor(row=index)
             return
     raise AssertionError(f"no row with {text!r}")
+
+
+def screen_text(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The screen as the terminal shows it, one string a line (what a screenshot holds)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width, height=height, file=io.StringIO(), force_terminal=True, record=True,
+        legacy_windows=False, safe_box=False,
+    )  # fmt: skip
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
+    return console.export_text().splitlines()
+
+
+def words_in_order(text: str, lines: list[str]) -> bool:
+    """Whether `text` reads whole on the screen, wrapped over lines or not (borders and
+    other box-drawing characters aside)."""
+    drawn = "".join(" " if "\u2500" <= c <= "\u259f" else c for c in " ".join(lines))
+    shown = " ".join(drawn.split())
+    return " ".join(text.split()) in shown
+
+
+def text_of(app, widget) -> list[str]:  # type: ignore[no-untyped-def]
+    """The lines of the screen `widget` covers (a dialog, a table)."""
+    region = widget.region
+    lines = screen_text(app)
+    return [line[region.x : region.right] for line in lines[region.y : region.bottom]]

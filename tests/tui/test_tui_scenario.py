@@ -100,7 +100,10 @@ async def test_a_failed_expectation_is_marked_and_listed(tmp_path: Path) -> None
     session.close()
 
 
-async def test_opening_a_shipped_scenario_from_the_database_sandbox(app: SandboxApp) -> None:
+async def test_opening_a_shipped_scenario_from_the_database_sandbox_and_closing_it(
+    app: SandboxApp,
+) -> None:
+    database = app.sandbox
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         await go(pilot, "7")
@@ -115,10 +118,24 @@ async def test_opening_a_shipped_scenario_from_the_database_sandbox(app: Sandbox
         await pilot.press("enter")
         await settle(pilot)
         assert app.session is not None and app.session.path.name == "happy-path.toml"
-        assert app.current_mode == "scenario" and "no loopback port" in app.sub_title
+        assert app.current_mode == "scenario"
+        # The database's provider still answers on its port, and the header says so.
+        assert app.sub_title == (
+            "scenario happy-path.toml: its provider in process · the database's provider "
+            f"still on {database.provider_url}"
+        )
         await go(pilot, "1")  # the Directory now shows the scenario's tenant
         assert "ada@contoso.onmicrosoft.com" in str(rows(app.screen.query_one("#users", DataTable)))
-    app.session.close()
+        # and `c` on the Scenario screen goes back to the database's sandbox.
+        await go(pilot, "7")
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.session is None and app.sandbox is database
+        assert app.sub_title.startswith(f"provider {database.provider_url}")
+        await go(pilot, "1")
+        upns = str(rows(app.screen.query_one("#users", DataTable)))
+        assert "dennis.boone@contoso.onmicrosoft.com" in upns
+        assert "ada@contoso.onmicrosoft.com" not in upns
 
 
 async def test_a_broken_scenario_file_is_a_notification(app: SandboxApp, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabPane
 
 from sandbox.engine.sync.logs import LogRecord
-from tui.screens.base import SandboxScreen, columns, row
+from tui.screens.base import SandboxScreen, columns, fitted, row
 from tui.widgets.exchange import exchange_text, record_text
 
 POLL_S = 0.5
@@ -28,17 +28,20 @@ class ActivityScreen(SandboxScreen):
     """HTTP exchanges and provisioning logs."""
 
     MODE = "activity"
+    AUTO_FOCUS = "#http"  # the arrow keys move in the list from the start, not in the tabs
     HELP = """\
 **Activity**: every HTTP exchange between the engine and the provider, live (the engine's side
 is what Entra sends, the provider's what it received), newest at the bottom; highlight one to
 see its headers and bodies (Authorization redacted). `s` shows both sides, the engine's or the
-provider's. The Provisioning logs tab has one record per object and cycle (action, status,
+provider's. The arrow keys move in the list at once; `z` zooms the details to the whole screen
+(arrows and page keys scroll them; `z` or escape goes back). The Provisioning logs tab has one record per object and cycle (action, status,
 steps, modified properties, error); filter it by user and cycle.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "toggle_tab", "HTTP/Logs"),
         Binding("s", "side", "Side"),
         Binding("f", "filter", "Filter logs"),
+        Binding("z", "zoom", "Zoom details"),
         Binding("end", "latest", "Latest", show=False),
     ]
 
@@ -64,7 +67,7 @@ steps, modified properties, error); filter it by user and cycle.
         with TabbedContent(id="activity-tabs"):
             with TabPane("HTTP", id="http-tab"):
                 yield Label("both sides", id="side", classes="summary")
-                yield DataTable(id="http", cursor_type="row", zebra_stripes=True)
+                yield from fitted("http", zebra_stripes=True)
                 with VerticalScroll(id="exchange-scroll", classes="detail"):
                     yield Static(id="exchange")
             with TabPane("Provisioning logs", id="logs-tab"):
@@ -73,28 +76,28 @@ steps, modified properties, error); filter it by user and cycle.
                     yield Input(placeholder="UPN or objectId", id="log-user", compact=True)
                     yield Label(" cycle ")
                     yield Input(placeholder="#", id="log-cycle", compact=True, restrict=r"[0-9]*")
-                yield DataTable(id="logs", cursor_type="row", zebra_stripes=True)
-                with VerticalScroll(classes="detail"):
+                yield from fitted("logs", zebra_stripes=True)
+                with VerticalScroll(id="record-scroll", classes="detail"):
                     yield Static(id="record")
 
     def on_mount(self) -> None:
         columns(
             self.query_one("#http", DataTable),
-            ("#", 6),
-            ("side", 8),
-            ("method", 6),
-            ("status", 6),
-            ("ms", 5),
-            ("path", None),
+            ("#", None),
+            ("side", None),
+            ("method", None),
+            ("status", None),
+            ("ms", None),
+            ("path", 12),
         )
         columns(
             self.query_one("#logs", DataTable),
-            ("cycle", 5),
-            ("identity", 36),
-            ("action", 12),
-            ("status", 8),
-            ("error", 22),
-            ("modified", None),
+            ("cycle", None),
+            ("identity", 20),
+            ("action", None),
+            ("status", None),
+            ("error", 8),
+            ("modified", 8),
         )
         self.set_interval(POLL_S, self.poll)
 
@@ -227,6 +230,25 @@ steps, modified properties, error); filter it by user and cycle.
         self.query_one("#log-user", Input).focus()
 
     def action_toggle_tab(self) -> None:
+        self.minimize()
         tabs = self.query_one(TabbedContent)
         tabs.active = "logs-tab" if tabs.active == "http-tab" else "http-tab"
         self.query_one("#logs" if tabs.active == "logs-tab" else "#http").focus()
+
+    def action_zoom(self) -> None:
+        """The highlighted item's details on the whole screen, focused to scroll (or back)."""
+        logs = self.query_one(TabbedContent).active == "logs-tab"
+        if self.maximized is not None:
+            self.minimize()
+            return
+        details = self.query_one("#record-scroll" if logs else "#exchange-scroll", VerticalScroll)
+        self.maximized = details
+        details.focus()
+
+    def minimize(self) -> None:
+        """Back from the zoomed details (z, or escape) to the list, focused."""
+        zoomed = self.maximized is not None
+        super().minimize()
+        if zoomed:
+            logs = self.query_one(TabbedContent).active == "logs-tab"
+            self.query_one("#logs" if logs else "#http").focus()

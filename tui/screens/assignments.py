@@ -9,7 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Label
 
 from sandbox.engine.tenant.app import Assignment
-from tui.screens.base import SandboxScreen, columns, row
+from tui.screens.base import SandboxScreen, columns, fitted, row
 from tui.screens.dialogs import AssignDialog, ConfirmDialog
 from tui.widgets.suggest import PrincipalSuggester
 
@@ -39,15 +39,15 @@ mapping's `SingleAppRoleAssignment` then fails for it.
 
     def body(self) -> ComposeResult:
         yield Label("", id="summary", classes="summary")
-        yield DataTable(id="assignments", cursor_type="row", zebra_stripes=True)
+        yield from fitted("assignments", zebra_stripes=True)
 
     def on_mount(self) -> None:
         columns(
             self.query_one(DataTable),
-            ("type", 6),
-            ("user or group", 44),
-            ("role", 12),
-            ("assigned", 16),
+            ("type", None),
+            ("user or group", None),
+            ("role", None),
+            ("assigned", None),
         )
 
     def load(self) -> list[Assignment]:

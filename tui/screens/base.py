@@ -8,14 +8,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Header
 from textual.worker import get_current_worker
 
 from sandbox.errors import SandboxError
+from tui.widgets.fit_table import FitTable
+from tui.widgets.footer import KeysFooter
 from tui.widgets.mode_bar import ModeBar
 
 if TYPE_CHECKING:
@@ -28,11 +30,22 @@ def row(*values: object) -> list[Text]:
     return [Text("" if value is None else str(value)) for value in values]
 
 
-def columns(table: DataTable, *spec: tuple[str, int | None]) -> None:
-    """Add columns with fixed widths (None: as wide as the content), so one long UPN or URN
-    does not push the other columns off an 80-column terminal."""
-    for label, width in spec:
-        table.add_column(label, width=width)
+def columns(table: DataTable[Any], *spec: tuple[str, int | None]) -> None:
+    """Add columns as wide as their content; on a FitTable they share the width the screen
+    has, each down to its minimum (None: kept whole, for the column naming the row), so a
+    long UPN or URN is cut only when the row has no room, and then shows whole below it."""
+    for label, minimum in spec:
+        if isinstance(table, FitTable):
+            table.add_fitted(label, minimum)
+        else:
+            table.add_column(label)
+
+
+def fitted(id: str, zebra_stripes: bool = False) -> ComposeResult:
+    """A FitTable and, below it, the line that shows its highlighted row's cut values whole."""
+    table = FitTable(id=id, zebra_stripes=zebra_stripes)
+    yield table
+    yield table.whole
 
 
 def reason(error: Exception) -> str:
@@ -57,20 +70,34 @@ class SandboxScreen(Screen[None]):
     during the first layout waits for the interpreter lock between every row it reads."""
 
     _shown_once = False
+    loads_shown = 0
+    """How many times data read in a worker was put on screen (tests wait for the first)."""
 
     @dataclass
     class Loaded(Message):
-        """A thread worker finished reading the screen's data."""
+        """A thread worker read the screen's data (what `load()` returned)."""
 
         data: Any
 
     @dataclass
-    class ActionDone(Message):
-        """A thread worker finished an action: its result, or why it was refused."""
+    class LoadFailed(Message):
+        """A thread worker could not read the screen's data: why."""
+
+        error: str
+
+    @dataclass
+    class ActionSucceeded(Message):
+        """A thread worker finished an action; `label` is told (formatted with the result)."""
 
         label: str
         result: Any = None
-        error: str | None = None
+        reload: bool = True
+
+    @dataclass
+    class ActionRefused(Message):
+        """The sandbox refused an action: why."""
+
+        error: str
         reload: bool = True
 
     @property
@@ -84,7 +111,7 @@ class SandboxScreen(Screen[None]):
         bar.set_reactive(ModeBar.with_scenario, self.app.session is not None)  # type: ignore[attr-defined]
         yield bar
         yield from self.body()
-        yield Footer()
+        yield KeysFooter()
 
     def body(self) -> ComposeResult:
         """The screen's own widgets, between the mode bar and the footer."""
@@ -116,7 +143,7 @@ class SandboxScreen(Screen[None]):
         try:
             data = self.load()
         except Exception as error:  # shown, never raised: the UI keeps running
-            self.post_message(self.ActionDone("load", error=reason(error), reload=False))
+            self.post_message(self.LoadFailed(reason(error)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(self.Loaded(data))
@@ -128,17 +155,35 @@ class SandboxScreen(Screen[None]):
     def show(self, data: Any) -> None:
         """Put loaded data on screen (on the UI thread)."""
 
-    def on_sandbox_screen_loaded(self, message: Loaded) -> None:
+    @on(Loaded)
+    def _loaded(self, message: Loaded) -> None:
         self.show(message.data)
+        self.loads_shown += 1
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        self.notify(message.error, severity="error")
+
+    def show_progress(self, done: int, total: int, phase: str = "") -> None:
+        """A running cycle moved on (the app forwards it to the screen showing); a screen
+        that draws progress overrides this."""
 
     # -- actions -------------------------------------------------------------------------
 
     def act(
-        self, label: str, fn: Callable[..., Any], *args: Any, reload: bool = True, **kwargs: Any
+        self,
+        label: str,
+        fn: Callable[..., Any],
+        *args: Any,
+        reload: bool = True,
+        outcome: Callable[[Any], Message] | None = None,
+        **kwargs: Any,
     ) -> None:
         """Run `fn(*args, **kwargs)` in a thread worker; notify `label` (formatted with the
-        result as `{result}`) when done, or the reason when refused; then reload."""
-        self._act(label, fn, args, kwargs, reload)
+        result as `{result}`) when done, or the reason when refused; then reload. `outcome`
+        makes the screen's own message of the result (one class per kind of result), posted
+        when the action succeeded."""
+        self._act(label, fn, args, kwargs, reload, outcome)
 
     @work(thread=True, group="action")
     def _act(
@@ -148,25 +193,26 @@ class SandboxScreen(Screen[None]):
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         reload: bool,
+        outcome: Callable[[Any], Message] | None,
     ) -> None:
         try:
             result = fn(*args, **kwargs)
         except Exception as error:
-            self.post_message(self.ActionDone(label, error=reason(error), reload=reload))
+            self.post_message(self.ActionRefused(reason(error), reload=reload))
             return
-        self.post_message(self.ActionDone(label, result, reload=reload))
+        self.post_message(self.ActionSucceeded(label, result, reload=reload))
+        if outcome is not None:
+            self.post_message(outcome(result))
 
-    def on_sandbox_screen_action_done(self, message: ActionDone) -> None:
-        if message.error is not None:
-            self.notify(
-                message.error, title="Refused" if message.label != "load" else "", severity="error"
-            )
-        else:
-            if message.label:
-                self.notify(message.label.format(result=message.result))
-            self.done(message.label, message.result)
+    @on(ActionSucceeded)
+    def _succeeded(self, message: ActionSucceeded) -> None:
+        if message.label:
+            self.notify(message.label.format(result=message.result))
         if message.reload:
             self.reload()
 
-    def done(self, label: str, result: Any) -> None:
-        """Hook: an action succeeded (on the UI thread)."""
+    @on(ActionRefused)
+    def _refused(self, message: ActionRefused) -> None:
+        self.notify(message.error, title="Refused", severity="error")
+        if message.reload:
+            self.reload()

@@ -16,10 +16,25 @@ ROLES = ("ADMIN", "USER", "GUEST", "msiam_access")
 """The app roles a principal can be assigned (the guide's three and Default Access)."""
 
 
+def fit_width(text: str, least: int = 40) -> int:
+    """A dialog's width for `text` on one line (with its border and padding), between `least`
+    and the widest a dialog gets; a narrower screen wraps the text instead of cutting it."""
+    return max(least, min(len(text) + 6, WIDEST))
+
+
+WIDEST = 100
+"""Columns a dialog sized to its text takes at most (then its text wraps)."""
+
+
 class Dialog(ModalScreen[Any]):
     """A modal box; escape cancels (dismisses with None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def sized(self, box: Vertical, text: str) -> Vertical:
+        """`box` as wide as `text` needs (see fit_width)."""
+        box.styles.width = fit_width(text)
+        return box
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -46,7 +61,7 @@ class ConfirmDialog(Dialog):
         self.ok = ok
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with self.sized(Vertical(classes="dialog"), self.question):
             yield Label(self.question, classes="question")
             yield buttons(self.ok, "No")
 
@@ -62,16 +77,23 @@ class PromptDialog(Dialog):
     """Ask for one line of text; dismisses with it (stripped) or None."""
 
     def __init__(
-        self, title: str, value: str = "", placeholder: str = "", suggester: Suggester | None = None
+        self,
+        title: str,
+        value: str = "",
+        placeholder: str = "",
+        suggester: Suggester | None = None,
+        allow_empty: bool = False,
     ) -> None:
         super().__init__()
+        self.allow_empty = allow_empty
+        """An empty line is an answer ("" rather than None, which is cancel)."""
         self.title_text = title
         self.value = value
         self.placeholder = placeholder
         self.suggester = suggester
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with self.sized(Vertical(classes="dialog"), self.title_text):
             yield Label(self.title_text, classes="question")
             yield Input(
                 self.value, placeholder=self.placeholder, suggester=self.suggester, id="value"
@@ -81,7 +103,8 @@ class PromptDialog(Dialog):
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
-        self.dismiss(self.query_one("#value", Input).value.strip() or None)
+        value = self.query_one("#value", Input).value.strip()
+        self.dismiss(value if value or self.allow_empty else None)
 
 
 class MessageDialog(Dialog):

@@ -9,10 +9,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.events import ScreenResume
 from textual.widgets import DataTable, Input, Label, TabbedContent, TabPane
 
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
-from tui.screens.base import SandboxScreen, columns, row
+from tui.screens.base import SandboxScreen, columns, fitted, row
 from tui.screens.dialogs import AssignDialog, ConfirmDialog, PromptDialog
 from tui.screens.user_dialog import UserDialog
 from tui.widgets.suggest import PrincipalSuggester
@@ -32,6 +33,8 @@ class DirectoryPage:
     groups: list[DirectoryGroup]
     members: list[DirectoryUser]
     group_id: str | None
+    seen: tuple[int, int] = (0, -1)
+    """(the sandbox, the directory's last change) when the page was read."""
 
 
 def sign_in(user: DirectoryUser) -> str:
@@ -50,6 +53,7 @@ delete are recorded as changes that the next incremental cycle reads. The Groups
 security groups and the direct members of the highlighted one.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("g", "toggle_tab", "Users/Groups"),
         Binding("slash", "search", "Filter", key_display="/"),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
@@ -60,7 +64,6 @@ security groups and the direct members of the highlighted one.
         Binding("A", "assign", "Assign"),
         Binding("right_square_bracket", "page(1)", "Next page", key_display="]"),
         Binding("left_square_bracket", "page(-1)", "Prev page", key_display="["),
-        Binding("g", "toggle_tab", "Users/Groups"),
         Binding("m", "add_member", "Add member"),
         Binding("x", "remove_member", "Remove member"),
     ]
@@ -73,6 +76,8 @@ security groups and the direct members of the highlighted one.
         self.show_members = False
         """Whether the Groups tab is shown: only then are the group's members loaded."""
         self.users: dict[str, DirectoryUser] = {}
+        self.seen: tuple[int, int] | None = None
+        """What the page on screen was read from: (the sandbox, the directory's last change)."""
 
     def body(self) -> ComposeResult:
         with TabbedContent(id="directory-tabs"):
@@ -80,37 +85,52 @@ security groups and the direct members of the highlighted one.
                 with Horizontal(classes="toolbar"):
                     yield Input(placeholder="filter: UPN, mail or name", id="search", compact=True)
                     yield Label("", id="pager", classes="pager")
-                yield DataTable(id="users", cursor_type="row", zebra_stripes=True)
+                yield from fitted("users", zebra_stripes=True)
             with TabPane("Groups", id="groups-tab"):
                 with Vertical():
-                    yield DataTable(id="groups", cursor_type="row")
+                    yield from fitted("groups")
                     yield Label("Members", classes="section")
-                    yield DataTable(id="members", cursor_type="row")
+                    yield from fitted("members")
 
     def on_mount(self) -> None:
         columns(
             self.query_one("#users", DataTable),
-            ("userPrincipalName", 36),
-            ("displayName", 20),
-            ("sign-in", 7),
-            ("deleted", 11),
-            ("mail", 30),
-            ("type", 6),
-            ("department", 16),
+            ("userPrincipalName", 24),
+            ("displayName", 8),
+            ("sign-in", None),
+            ("deleted", 7),
+            ("mail", 8),
+            ("type", None),
+            ("department", 6),
         )
         columns(
             self.query_one("#groups", DataTable),
-            ("group", 24),
-            ("members", 7),
-            ("description", None),
+            ("group", None),
+            ("members", None),
+            ("description", 10),
         )
         columns(
-            self.query_one("#members", DataTable), ("userPrincipalName", 40), ("displayName", None)
+            self.query_one("#members", DataTable), ("userPrincipalName", 24), ("displayName", 8)
         )
 
     # -- data ----------------------------------------------------------------------------
 
+    def current(self) -> tuple[int, int]:
+        """The sandbox shown and its directory's last change (one indexed read)."""
+        return id(self.sandbox), self.sandbox.engine.directory.last_change_seq()
+
+    def on_screen_resume(self, event: ScreenResume | None = None) -> None:
+        # Shown again with nothing changed since its page was read (a cycle only reads the
+        # directory): the page on screen is current, and a 10k-user cycle running in the
+        # background does not make the switch wait for a read. Otherwise SandboxScreen's
+        # handler (Textual runs it after this one) reads it again.
+        if event is not None and self.seen is not None and self.seen == self.current():
+            event.prevent_default()
+        elif event is None:
+            super().on_screen_resume()
+
     def load(self) -> DirectoryPage:
+        seen = self.current()  # before reading: a change made meanwhile reloads next time
         directory = self.sandbox.engine.directory
         total = directory.count(self.search or None)
         offset = min(self.page_offset, max(0, (total - 1) // PAGE_SIZE * PAGE_SIZE))
@@ -122,9 +142,10 @@ security groups and the direct members of the highlighted one.
             else (groups[0].id if groups else None)
         )
         members = directory.members(group_id) if group_id and self.show_members else []
-        return DirectoryPage(users, total, offset, groups, members, group_id)
+        return DirectoryPage(users, total, offset, groups, members, group_id, seen)
 
     def show(self, data: DirectoryPage) -> None:
+        self.seen = data.seen
         self.page_offset = data.offset
         self.users = {u.id: u for u in data.users}
         table = self.query_one("#users", DataTable)

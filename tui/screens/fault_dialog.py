@@ -10,6 +10,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
 from tui.screens.dialogs import Dialog, buttons
+from tui.widgets.check import Check
 
 METHODS = ("*", "GET", "POST", "PUT", "PATCH", "DELETE")
 STATUSES = ("", "401", "403", "404", "409", "429", "500", "502", "503")
@@ -45,7 +46,7 @@ class FaultDialog(Dialog):
                 yield Label("Latency ms")
                 yield Input(id="latency", compact=True, restrict=r"[0-9]*")
                 yield Label("Drop")
-                yield Checkbox("drop the connection", id="drop", compact=True)
+                yield Check("drop the connection", id="drop", compact=True)
                 yield Label("Count")
                 yield Input(
                     "3", id="count", compact=True, restrict=r"[0-9]*", placeholder="every time"

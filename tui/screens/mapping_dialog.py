@@ -10,11 +10,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.message import Message
-from textual.widgets import Button, Checkbox, Input, Label, Select
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from sandbox.engine.mappings.mapping import Mapping
 from tui.screens.base import reason
 from tui.screens.dialogs import Dialog, buttons
+from tui.widgets.check import Check
 
 if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
@@ -23,7 +24,8 @@ TYPES = ("Direct", "Constant", "Expression", "None")
 
 
 class MappingDialog(Dialog):
-    """Add (mapping None) or edit a user mapping; dismisses with the saved target or None."""
+    """Add (mapping None) or edit a user mapping (or a group mapping); dismisses with the
+    saved target or None."""
 
     @dataclass
     class Outcome(Message):
@@ -32,15 +34,18 @@ class MappingDialog(Dialog):
         target: str | None
         error: str | None = None
 
-    def __init__(self, sandbox: Sandbox, mapping: Mapping | None) -> None:
+    def __init__(self, sandbox: Sandbox, mapping: Mapping | None, groups: bool = False) -> None:
         super().__init__()
         self.sandbox = sandbox
         self.mapping = mapping
+        self.groups = groups
+        """A group mapping (displayName, externalId or members) rather than a user's."""
 
     def compose(self) -> ComposeResult:
         m = self.mapping
         with Vertical(classes="dialog wide"):
-            yield Label("Edit mapping" if m else "Add mapping", classes="question")
+            kind = "group mapping" if self.groups else "mapping"
+            yield Label(f"Edit {kind}" if m else f"Add {kind}", classes="question")
             with Grid(classes="form"):
                 yield Label("Target attribute")
                 yield Input(
@@ -75,14 +80,31 @@ class MappingDialog(Dialog):
                     placeholder="not matching",
                 )
                 yield Label("Apply")
-                yield Checkbox(
+                yield Check(
                     "only during object creation",
                     m.create_only if m else False,
                     id="create-only",
                     compact=True,
                 )
+            yield Static(id="source-whole", classes="whole", markup=False)
             yield Label("", id="error", classes="error")
             yield buttons("Save")
+
+    def on_mount(self) -> None:
+        self._source_whole()
+
+    @on(Input.Changed, "#source")
+    def _source_whole(self) -> None:
+        """The source whole below the form when its field is too narrow to show it."""
+        source = self.query_one("#source", Input)
+        text = source.value
+        wide = source.size.width or 40
+        self.query_one("#source-whole", Static).update(
+            f"source: {text}" if len(text) >= wide - 1 else ""
+        )
+
+    def on_resize(self) -> None:
+        self._source_whole()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
@@ -103,7 +125,8 @@ class MappingDialog(Dialog):
     ) -> None:
         """Validate and store in a thread; stay open with the reason when refused."""
         try:
-            self.sandbox.set_mapping(
+            save = self.sandbox.set_group_mapping if self.groups else self.sandbox.set_mapping
+            save(
                 target,
                 source,
                 kind,

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Label
 
 from sandbox.engine.mappings.mapping import Mapping
 from sandbox.expressions import EvaluationContext
-from tui.screens.base import SandboxScreen, columns, reason, row
+from tui.screens.base import SandboxScreen, columns, fitted, reason, row
 from tui.screens.dialogs import ConfirmDialog, PromptDialog
 from tui.screens.mapping_dialog import MappingDialog
 from tui.widgets.playground import ExpressionPlayground
@@ -29,6 +29,8 @@ class MappingSet:
     mappings: tuple[Mapping, ...]
     preset: str
     sample_user: str | None
+    groups: bool = False
+    """The group mappings ("Provision Microsoft Entra ID Groups") rather than the users'."""
 
 
 class MappingsScreen(SandboxScreen):
@@ -39,7 +41,8 @@ class MappingsScreen(SandboxScreen):
 **Mappings**: the attribute mappings of "Provision Microsoft Entra ID Users". Edit one (target,
 type, source, default, matching precedence, create only); a mapping Entra's editor would refuse
 is refused here with the reason. Changing mappings makes the next cycle initial. `p` switches to
-a preset (`nulab` is the guide's step 6). The playground below evaluates an expression as you
+a preset (`nulab` is the guide's step 6). `g` shows the group mappings instead (displayName,
+externalId, members), edited the same way; they apply while group provisioning is on. The playground below evaluates an expression as you
 type against a tenant user (type a UPN and press enter), as a cycle would see it
 (IsSoftDeleted, appRoleAssignments included); an error shows a caret under its column.
 """
@@ -48,6 +51,7 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
         Binding("a", "add", "Add"),
         Binding("x", "remove", "Remove"),
         Binding("p", "preset", "Preset"),
+        Binding("g", "toggle_groups", "Users/Groups"),
         Binding("y", "try", "Try in playground"),
         Binding("u", "focus_user", "Playground user"),
     ]
@@ -64,10 +68,12 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
         super().__init__()
         self.mappings: dict[str, Mapping] = {}
         self.user_key: str | None = None
+        self.groups = False
+        """The group mappings are shown (and edited)."""
 
     def body(self) -> ComposeResult:
         yield Label("", id="summary", classes="summary")
-        yield DataTable(id="mappings", cursor_type="row", zebra_stripes=True)
+        yield from fitted("mappings", zebra_stripes=True)
         yield Label("Expression playground", classes="section")
         yield ExpressionPlayground(
             PrincipalSuggester(self.sandbox.engine.directory, users_only=True), id="playground"
@@ -76,12 +82,12 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
     def on_mount(self) -> None:
         columns(
             self.query_one(DataTable),
-            ("target attribute", 30),
-            ("type", 10),
-            ("source", 40),
-            ("matching", 8),
-            ("apply", 13),
-            ("default", None),
+            ("target attribute", 24),
+            ("type", None),
+            ("source", 20),
+            ("matching", None),
+            ("apply", 6),
+            ("default", 6),
         )
         engine = self.sandbox.engine
         self.query_one(ExpressionPlayground).context = EvaluationContext(
@@ -96,6 +102,8 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
         if self.user_key is None:
             first = self.sandbox.engine.directory.users(limit=1)
             sample = first[0].user_principal_name if first else None
+        if self.groups:
+            return MappingSet(config.group_mappings, "groups", sample, groups=True)
         return MappingSet(config.user_mappings, config.mapping_preset, sample)
 
     def show(self, data: MappingSet) -> None:
@@ -118,7 +126,9 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
         if data.mappings:
             table.move_cursor(row=min(keep, len(data.mappings) - 1))
         self.query_one("#summary", Label).update(
-            f"{len(data.mappings)} user mappings, preset: {data.preset}"
+            f"{len(data.mappings)} group mappings (g: the user mappings)"
+            if data.groups
+            else f"{len(data.mappings)} user mappings, preset: {data.preset} (g: the group mappings)"
         )
         key = self.user_key or data.sample_user
         if key:
@@ -168,14 +178,20 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
     def action_edit(self) -> None:
         mapping = self.selected()
         if mapping is not None:
-            self.app.push_screen(MappingDialog(self.sandbox, mapping), self._saved)
+            self.app.push_screen(
+                MappingDialog(self.sandbox, mapping, groups=self.groups), self._saved
+            )
 
     @on(DataTable.RowSelected, "#mappings")
     def _selected(self) -> None:
         self.action_edit()
 
     def action_add(self) -> None:
-        self.app.push_screen(MappingDialog(self.sandbox, None), self._saved)
+        self.app.push_screen(MappingDialog(self.sandbox, None, groups=self.groups), self._saved)
+
+    def action_toggle_groups(self) -> None:
+        self.groups = not self.groups
+        self.reload()
 
     def action_remove(self) -> None:
         mapping = self.selected()
@@ -186,7 +202,9 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
             if yes:
                 self.act(
                     f"Removed the mapping of {mapping.target}",
-                    self.sandbox.remove_mapping,
+                    self.sandbox.remove_group_mapping
+                    if self.groups
+                    else self.sandbox.remove_mapping,
                     mapping.target,
                 )
 
@@ -195,6 +213,10 @@ type against a tenant user (type a UPN and press enter), as a cycle would see it
         )
 
     def action_preset(self) -> None:
+        if self.groups:
+            self.notify("The presets are user mapping sets: g shows them.", severity="warning")
+            return
+
         def chosen(name: str | None) -> None:
             if name:
                 self.act(

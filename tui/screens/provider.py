@@ -7,15 +7,19 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Static, TabbedContent, TabPane
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import DataTable, Label, Static, TabbedContent, TabPane
 
 from sandbox.provider.auth import ProvisioningState
 from sandbox.provider.faults import FaultRule
 from sandbox.provider.org import Member, Team
-from tui.screens.base import SandboxScreen, columns, row
-from tui.screens.dialogs import ConfirmDialog, MessageDialog
+from sandbox.runtime import Effect
+from tui.screens.base import SandboxScreen, columns, fitted, row
+from tui.screens.dialogs import ConfirmDialog, MessageDialog, PromptDialog
 from tui.screens.fault_dialog import FaultDialog
 
 SHOWN = 1000
@@ -34,6 +38,10 @@ class OrgView:
     members: list[Member]
     teams: list[Team]
     faults: list[FaultRule]
+    cycle: int | None
+    """The last cycle's number (None before the first)."""
+    effects: list[Effect]
+    """What the provider did beyond each write of that cycle (team changes...)."""
 
 
 class ProviderScreen(SandboxScreen):
@@ -45,18 +53,29 @@ class ProviderScreen(SandboxScreen):
 show their label ("Provisioned Managed Account" after the first provisioning write), role,
 active, language, time zone and teams; Teams show who is team admin. Issue a token (shown once)
 to see the engine's requests fail with 401 until it is entered in the engine ("Use in engine").
-Fault rules make matching SCIM requests fail on purpose, at once.
+Fault rules make matching SCIM requests fail on purpose, at once. The Teams tab lists each
+team's members (★ team admin); below the tabs, what the provider did in the last cycle beyond
+the writes themselves (a downgrade to guest leaves the teams that allow no guests and loses
+team-admin rights). `l` sets the licence seat limit (active accounts), as `sandbox provider
+seats --limit N` (empty: unlimited).
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("t", "tab", "Members/Teams/Faults"),
         Binding("i", "issue", "Issue token"),
         Binding("k", "delete_token", "Delete token"),
         Binding("v", "enable", "Provisioning on/off"),
+        Binding("l", "seats", "Seat limit"),
         Binding("f", "add_fault", "Add fault"),
         Binding("x", "clear_fault", "Clear fault"),
         Binding("X", "clear_faults", "Clear all", show=False),
     ]
     TABS = ("members-tab", "teams-tab", "faults-tab")
+
+    @dataclass
+    class TokenIssued(Message):
+        """A new SCIM token was issued: shown once."""
+
+        token: str
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,32 +85,37 @@ Fault rules make matching SCIM requests fail on purpose, at once.
         yield Static(id="org", classes="summary")
         with TabbedContent(id="provider-tabs"):
             with TabPane("Members", id="members-tab"):
-                yield DataTable(id="org-members", cursor_type="row", zebra_stripes=True)
+                yield from fitted("org-members", zebra_stripes=True)
             with TabPane("Teams", id="teams-tab"):
-                yield DataTable(id="teams", cursor_type="row")
+                yield from fitted("teams")
+                with VerticalScroll(id="team-scroll"):
+                    yield Static(id="team-members", markup=False)
             with TabPane("Faults", id="faults-tab"):
-                yield DataTable(id="faults", cursor_type="row")
+                yield from fitted("faults")
+        yield Label("", id="effects-title", classes="section")
+        with VerticalScroll(id="effects-scroll"):
+            yield Static(id="effects", markup=False)
 
     def on_mount(self) -> None:
         columns(
             self.query_one("#org-members", DataTable),
-            ("email", 30),
-            ("role", 6),
-            ("active", 6),
-            ("label", 28),
-            ("username", 18),
-            ("lang", 4),
-            ("time zone", 16),
-            ("teams", None),
+            ("email", None),
+            ("role", None),
+            ("active", None),
+            ("label", 8),
+            ("username", 8),
+            ("lang", None),
+            ("time zone", 8),
+            ("teams", 8),
         )
         columns(
             self.query_one("#teams", DataTable),
-            ("team", 14),
-            ("guests", 6),
-            ("members", 7),
-            ("team admins", None),
+            ("team", None),
+            ("guests", None),
+            ("members", None),
+            ("team admins", 10),
         )
-        columns(self.query_one("#faults", DataTable), ("rule", None))
+        columns(self.query_one("#faults", DataTable), ("rule", 10))
 
     def load(self) -> OrgView:
         sandbox = self.sandbox
@@ -106,6 +130,7 @@ Fault rules make matching SCIM requests fail on purpose, at once.
             org.members(limit=SHOWN),
             org.teams(),
             sandbox.faults.list(),
+            *sandbox.last_cycle_effects(),
         )
 
     def show(self, data: OrgView) -> None:
@@ -152,10 +177,61 @@ Fault rules make matching SCIM requests fail on purpose, at once.
                 ),
                 key=str(t.id),
             )
+        self.show_team()
+        self.query_one("#effects-title", Label).update(
+            "At the provider, no cycle yet"
+            if data.cycle is None
+            else f"At the provider, cycle #{data.cycle}"
+        )
+        self.query_one("#effects", Static).update(
+            "\n".join(f"{e.identity} ({e.action}): " + "; ".join(e.notes) for e in data.effects)
+            or ("" if data.cycle is None else "nothing beyond the writes themselves")
+        )
         faults = self.query_one("#faults", DataTable)
         faults.clear()
         for rule in data.faults:
             faults.add_row(*row(rule.describe()), key=str(rule.id))
+
+    @on(DataTable.RowHighlighted, "#teams")
+    def show_team(self) -> None:
+        """The highlighted team's members, whole (★: team admin)."""
+        teams = self.query_one("#teams", DataTable)
+        team = None
+        if self.view is not None and teams.row_count:
+            key = teams.coordinate_to_cell_key(teams.cursor_coordinate).row_key.value
+            team = next((t for t in self.view.teams if str(t.id) == key), None)
+        self.query_one("#team-members", Static).update(
+            ""
+            if team is None
+            else f"{team.name}: "
+            + (
+                ", ".join(f"{'★ ' if m in team.admins else ''}{m}" for m in team.members)
+                or "no members"
+            )
+        )
+
+    def action_seats(self) -> None:
+        def chosen(value: str | None) -> None:
+            if value is None:
+                return
+            if value.strip().lower() in ("", "unlimited"):
+                self.act("Seat limit: unlimited", self.sandbox.org.set_seat_limit, None)
+            elif value.strip().isdigit():
+                limit = int(value)
+                self.act(f"Seat limit: {limit}", self.sandbox.org.set_seat_limit, limit)
+            else:
+                self.notify(f"not a seat count: {value!r}", title="Refused", severity="error")
+
+        limit = self.view.seat_limit if self.view else None
+        self.app.push_screen(
+            PromptDialog(
+                "Licence seat limit (active accounts; empty: unlimited)",
+                "" if limit is None else str(limit),
+                placeholder="unlimited",
+                allow_empty=True,
+            ),
+            chosen,
+        )
 
     def action_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
@@ -174,7 +250,7 @@ Fault rules make matching SCIM requests fail on purpose, at once.
     def action_issue(self) -> None:
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.act("", self.sandbox.issue_token)
+                self.act("", self.sandbox.issue_token, outcome=self.TokenIssued)
 
         self.app.push_screen(
             ConfirmDialog(
@@ -183,27 +259,27 @@ Fault rules make matching SCIM requests fail on purpose, at once.
             confirmed,
         )
 
-    def done(self, label: str, result: Any) -> None:
-        if isinstance(result, str) and label == "":  # a token: shown once
-            token = result
+    @on(TokenIssued)
+    def _issued(self, message: TokenIssued) -> None:
+        token = message.token  # shown once, here
 
-            def use(choice: str | None) -> None:
-                if choice == "use":
-                    self.act(
-                        "The engine now uses the new token",
-                        self.sandbox.engine.configure,
-                        secret_token=token,
-                    )
+        def use(choice: str | None) -> None:
+            if choice == "use":
+                self.act(
+                    "The engine now uses the new token",
+                    self.sandbox.engine.configure,
+                    secret_token=token,
+                )
 
-            self.app.push_screen(
-                MessageDialog(
-                    "SCIM token (shown once)",
-                    f"{token}\n\nSCIM URL: {self.sandbox.provider_url}\n\n"
-                    f'curl -H "Authorization: Bearer {token}" {self.sandbox.provider_url}/Users',
-                    extra=("use", "Use in engine"),
-                ),
-                use,
-            )
+        self.app.push_screen(
+            MessageDialog(
+                "SCIM token (shown once)",
+                f"{token}\n\nSCIM URL: {self.sandbox.provider_url}\n\n"
+                f'curl -H "Authorization: Bearer {token}" {self.sandbox.provider_url}/Users',
+                extra=("use", "Use in engine"),
+            ),
+            use,
+        )
 
     def action_delete_token(self) -> None:
         def confirmed(yes: bool | None) -> None:

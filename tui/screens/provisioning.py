@@ -5,20 +5,35 @@ the cycles so far."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
+from sandbox.engine.mappings.scoping import Clause
+from sandbox.engine.sync.clock import parse_duration, parse_time
 from sandbox.engine.sync.job import JobConfig
+from sandbox.engine.sync.scoping_edit import add_scoping_filter, clear_scoping_filters
 from tui.screens.base import SandboxScreen
-from tui.screens.dialogs import MessageDialog, PromptDialog
+from tui.screens.dialogs import ConfirmDialog, MessageDialog, PromptDialog
+from tui.screens.scoping_dialog import ScopingDialog
+from tui.widgets.check import Check
 from tui.widgets.cycle_chart import CycleChart
 from tui.widgets.suggest import PrincipalSuggester
+
+if TYPE_CHECKING:
+    from sandbox.engine.scim.target_errors import ConnectionResult
+    from sandbox.engine.sync.service import OnDemandResult
+
+ACTIONS = ("create", "update", "delete")
+"""The target object actions, as JobConfig and `sandbox entra configure --[no-]ACTION` name them."""
+DEFAULT_THRESHOLD = 500
+"""The threshold "Prevent accidental deletion" starts with when none is typed (Entra's default)."""
 
 SPEEDS = (0.0, 1.0, 60.0, 600.0, 3600.0)
 """Clock speeds offered by + and - (simulated seconds per real second)."""
@@ -32,6 +47,22 @@ class Blade:
     status: dict[str, Any]
     speed: float
     cycles: list[dict[str, Any]]
+
+
+def real_wait(status: dict[str, Any], speed: float) -> str:
+    """When the started job's next cycle comes in real time at the clock's speed."""
+    if not status["running"] or not status["next_cycle"]:
+        return ""
+    if speed <= 0:
+        return "  (clock stopped: n runs it now)"
+    wait = (parse_time(status["next_cycle"]) - parse_time(status["now"])).total_seconds() / speed
+    if wait <= 0:
+        return "  (due now)"
+    return (
+        f"  (in {wait:,.0f} s at x{speed:g})"
+        if wait < 120
+        else f"  (in {wait / 60:,.0f} min at x{speed:g})"
+    )
 
 
 def job_text(status: dict[str, Any], speed: float) -> Text:
@@ -62,7 +93,9 @@ def job_text(status: dict[str, Any], speed: float) -> Text:
         line("Took", f"{took:.1f} simulated minutes")
     line(
         "Next cycle",
-        (status["next_cycle"] or "-") + ("  (initial)" if status["initial_needed"] else ""),
+        (status["next_cycle"] or "-")
+        + ("  (initial)" if status["initial_needed"] else "")
+        + real_wait(status, speed),
     )
     estimate = status.get("next_cycle_estimate")
     if estimate:
@@ -108,6 +141,18 @@ per cycle.
         Binding("D", "allow_deletes", "Allow deletes", show=False),
     ]
 
+    @dataclass
+    class ConnectionTested(Message):
+        """Test connection answered (ok or not, with Entra's message)."""
+
+        result: ConnectionResult
+
+    @dataclass
+    class ProvisionedOnDemand(Message):
+        """Provision on demand ran: its record, with the steps."""
+
+        result: OnDemandResult
+
     def __init__(self) -> None:
         super().__init__()
         self.config: JobConfig | None = None
@@ -126,9 +171,9 @@ per cycle.
                     yield Button("Save", id="save", compact=True)
                     yield Button("Test connection", id="test", compact=True)
                 yield Label("Settings", classes="section")
-                yield Checkbox("?aadOptscim062020 on the tenant URL", id="flag", compact=True)
-                yield Checkbox("Provision Microsoft Entra ID Groups", id="groups-on", compact=True)
-                yield Checkbox("Skip out-of-scope deletions", id="skip", compact=True)
+                yield Check("?aadOptscim062020 (SCIM 2020)", id="flag", compact=True)
+                yield Check("Provision Entra ID Groups", id="groups-on", compact=True)
+                yield Check("Skip out-of-scope deletions", id="skip", compact=True)
                 with Grid(classes="form"):
                     yield Label("Scope")
                     yield Select(
@@ -140,8 +185,31 @@ per cycle.
                         allow_blank=False,
                         compact=True,
                     )
-                    yield Label("Delete threshold")
-                    yield Input(id="threshold", placeholder="off", compact=True, restrict=r"[0-9]*")
+                yield Label("Target object actions", classes="section")
+                with Horizontal(classes="checks"):
+                    for action in ACTIONS:
+                        yield Check(action.title(), id=f"action-{action}", compact=True)
+                yield Label("Accidental deletions", classes="section")
+                yield Check("Prevent accidental deletion", id="prevent", compact=True)
+                with Grid(classes="form"):
+                    yield Label("Threshold")
+                    yield Input(
+                        id="threshold",
+                        placeholder=f"e.g. {DEFAULT_THRESHOLD} (enter)",
+                        compact=True,
+                        restrict=r"[0-9]*",
+                    )
+                yield Label("Scoping filters (users)", classes="section")
+                yield Static(id="scoping", classes="scoping", markup=False)
+                with Horizontal(classes="buttons"):
+                    yield Button("Add filter", id="add-filter", compact=True)
+                    yield Button("Clear filters", id="clear-filters", compact=True)
+                yield Label("Simulated clock", classes="section")
+                with Grid(classes="form"):
+                    yield Label("Speed (x)")
+                    yield Input(id="speed", compact=True, restrict=r"[0-9.]*")
+                    yield Label("Advance by")
+                    yield Input(id="advance", compact=True, placeholder="e.g. 40m, 6h, 30d")
             with Vertical(id="job", classes="panel"):
                 yield Static(id="job-status")
                 yield ProgressBar(id="progress", show_eta=False)
@@ -168,11 +236,22 @@ per cycle.
             self.query_one("#groups-on", Checkbox).value = config.groups_enabled
             self.query_one("#skip", Checkbox).value = config.skip_out_of_scope_deletions
             self.query_one("#scope", Select).value = config.scope
+            for action in ACTIONS:
+                self.query_one(f"#action-{action}", Checkbox).value = getattr(config, action)
+            self.query_one("#prevent", Checkbox).value = config.delete_threshold is not None
             threshold = self.query_one("#threshold", Input)
             if not threshold.has_focus:
                 threshold.value = (
                     "" if config.delete_threshold is None else str(config.delete_threshold)
                 )
+            speed = self.query_one("#speed", Input)
+            if not speed.has_focus:
+                speed.value = f"{data.speed:g}"
+        filters = config.scoping_filters
+        self.query_one("#scoping", Static).update(
+            "\n".join(f"{n}. {f}" for n, f in enumerate(filters, 1))
+            or "none: every assigned user is in scope"
+        )
         self.query_one("#job-status", Static).update(job_text(data.status, data.speed))
         self.query_one(CycleChart).cycles = data.cycles
         if not self.app.cycle_running:  # type: ignore[attr-defined]
@@ -203,7 +282,7 @@ per cycle.
 
     @on(Button.Pressed, "#test")
     def action_test(self) -> None:
-        self.act("", self.sandbox.test_connection, reload=False)
+        self.act("", self.sandbox.test_connection, reload=False, outcome=self.ConnectionTested)
 
     @on(Checkbox.Changed, "#flag")
     def _flag(self, event: Checkbox.Changed) -> None:
@@ -239,14 +318,85 @@ per cycle.
                 scope=event.value,
             )
 
+    @on(Checkbox.Changed, "#action-create, #action-update, #action-delete")
+    def _action(self, event: Checkbox.Changed) -> None:
+        action = str(event.checkbox.id).removeprefix("action-")
+        self.act(
+            f"Target object action {action.title()} {'on' if event.value else 'off'}",
+            self.sandbox.engine.configure,
+            **{action: event.value},
+        )
+
+    @on(Checkbox.Changed, "#prevent")
+    def _prevent(self, event: Checkbox.Changed) -> None:
+        if not event.value:
+            self._set_threshold(None)
+            return
+        typed = self.query_one("#threshold", Input).value.strip()
+        self._set_threshold(int(typed) if typed else DEFAULT_THRESHOLD)
+
     @on(Input.Submitted, "#threshold")
     def _threshold(self, event: Input.Submitted) -> None:
-        value = int(event.value) if event.value.strip() else None
+        self._set_threshold(int(event.value) if event.value.strip() else None)
+
+    def _set_threshold(self, value: int | None) -> None:
+        """As `sandbox entra configure --delete-threshold N` (None: --no-delete-threshold)."""
         self.act(
-            "Accidental-deletion threshold: " + (str(value) if value else "off"),
+            "Accidental-deletion threshold: " + ("off" if value is None else str(value)),
             self.sandbox.engine.configure,
             delete_threshold=value,
         )
+
+    @on(Button.Pressed, "#add-filter")
+    def action_add_filter(self) -> None:
+        def add(clauses: list[Clause] | None) -> None:
+            if clauses:
+                self.act(
+                    "Added scoping filter: {result}; the next cycle is initial",
+                    add_scoping_filter,
+                    self.sandbox.engine,
+                    clauses,
+                )
+
+        self.app.push_screen(ScopingDialog("users"), add)
+
+    @on(Button.Pressed, "#clear-filters")
+    def action_clear_filters(self) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.act(
+                    "Scoping filters removed; the next cycle is initial",
+                    clear_scoping_filters,
+                    self.sandbox.engine,
+                )
+
+        self.app.push_screen(
+            ConfirmDialog(
+                "Remove every scoping filter? Every assigned user is then in scope.", ok="Remove"
+            ),  # fmt: skip
+            confirmed,
+        )
+
+    @on(Input.Submitted, "#speed")
+    def _speed(self, event: Input.Submitted) -> None:
+        try:
+            speed = float(event.value)
+        except ValueError:
+            self.notify(f"not a speed: {event.value!r}", title="Refused", severity="error")
+            return
+        self._set_speed(speed)
+
+    @on(Input.Submitted, "#advance")
+    def _advance(self, event: Input.Submitted) -> None:
+        event.input.value = ""
+
+        def advance(text: str) -> str:
+            # As `sandbox entra clock --advance DURATION`.
+            clock = self.sandbox.engine.clock
+            clock.advance(parse_duration(text))
+            return clock.now().isoformat(timespec="seconds")
+
+        self.act("Simulated time: {result}", advance, event.value.strip())
 
     # -- the job -------------------------------------------------------------------------
 
@@ -267,13 +417,16 @@ per cycle.
 
     def action_speed(self, step: int) -> None:
         index = min(range(len(SPEEDS)), key=lambda i: abs(SPEEDS[i] - self.speed))
-        speed = SPEEDS[max(0, min(len(SPEEDS) - 1, index + step))]
+        self._set_speed(SPEEDS[max(0, min(len(SPEEDS) - 1, index + step))])
+
+    def _set_speed(self, speed: float) -> None:
+        """As `sandbox entra clock --speed S`."""
         self.act(f"Clock speed x{speed:g}", self.sandbox.engine.clock.set_speed, speed)
 
     def action_on_demand(self) -> None:
         def run(user: str | None) -> None:
             if user:
-                self.act("", self._on_demand, user)
+                self.act("", self._on_demand, user, outcome=self.ProvisionedOnDemand)
 
         suggester = PrincipalSuggester(self.sandbox.engine.directory, users_only=True)
         self.app.push_screen(
@@ -288,13 +441,16 @@ per cycle.
         self.sandbox.flush_logs()
         return result
 
-    def done(self, label: str, result: Any) -> None:
-        if hasattr(result, "ok") and hasattr(result, "message"):  # Test connection
-            self.notify(
-                result.message,
-                title="Test connection",
-                severity="information" if result.ok else "error",
-            )
-        elif hasattr(result, "record"):  # provision on demand
-            lines = result.record.describe()
-            self.app.push_screen(MessageDialog("Provision on demand", "\n".join(lines)))
+    @on(ConnectionTested)
+    def _tested(self, message: ConnectionTested) -> None:
+        result = message.result
+        self.notify(
+            result.message,
+            title="Test connection",
+            severity="information" if result.ok else "error",
+        )
+
+    @on(ProvisionedOnDemand)
+    def _provisioned(self, message: ProvisionedOnDemand) -> None:
+        lines = message.result.record.describe()
+        self.app.push_screen(MessageDialog("Provision on demand", "\n".join(lines)))

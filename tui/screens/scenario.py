@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from tui.screens.base import SandboxScreen, columns, reason
+from tui.screens.base import SandboxScreen, columns, fitted, reason
 
 if TYPE_CHECKING:
     from sandbox.scenarios import ScenarioSession, StepOutcome
@@ -84,13 +84,15 @@ sandbox; the provider has no port, the engine reaches it through the WSGI transp
 other screen shows that world: its tenant, organization, job, logs and HTTP exchanges, and can
 be used between steps. The cursor is on the next step; each step played is marked ✓ or ✗, and
 the failed expectations are listed below, as `sandbox scenario run` prints them. Open a shipped
-scenario with `o`, or start with `sandbox up --scenario FILE`.
+scenario with `o`, or start with `sandbox up --scenario FILE`; `c` closes it and goes back to
+the database's sandbox (whose provider kept serving on its port meanwhile).
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space,enter", "step", "Next step", key_display="space"),
         Binding("r", "rest", "Run the rest"),
         Binding("R", "restart", "Restart"),
         Binding("o", "app.open_scenario", "Open scenario"),
+        Binding("c", "app.close_scenario", "Close scenario"),
     ]
 
     @dataclass
@@ -112,16 +114,16 @@ scenario with `o`, or start with `sandbox up --scenario FILE`.
     def body(self) -> ComposeResult:
         yield Static(id="scenario-head", classes="head")
         yield Static(id="scenario-progress", classes="summary")
-        yield DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+        yield from fitted("steps", zebra_stripes=True)
         yield Static(id="scenario-failures", classes="detail", markup=False)
 
     def on_mount(self) -> None:
         columns(
             self.query_one("#steps", DataTable),
-            ("", 1),
-            ("#", 3),
-            ("action", 15),
-            ("fields", None),
+            ("", None),
+            ("#", None),
+            ("action", None),
+            ("fields", 10),
         )
 
     # -- showing (all in memory: no worker needed) ----------------------------------------

@@ -22,8 +22,6 @@ def headline(path: Path) -> Text:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         return Text.assemble((path.name, "bold"), f"  (unreadable: {error})")
     description = " ".join(str(data.get("description", "")).split())
-    if len(description) > 120:
-        description = description[:119] + "…"
     return Text.assemble(
         (str(data.get("name", path.stem)), "bold"), f"  {path.name}\n", (description, "dim")
     )
@@ -39,7 +37,7 @@ class OpenScenarioDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            yield Label(f"Open a scenario ({self.folder})", classes="question")
+            yield Label(f"Open a scenario ({self.folder.name}/)", classes="question")
             yield OptionList(
                 *[Option(headline(path), id=str(path)) for path in self.files],
                 id="scenario-files",

@@ -29,7 +29,10 @@ class CycleChart(Widget):
         for name, colour in SERIES:
             text.append("■ ", style=colour)
             text.append(f"{name}  ", style="dim")
-        rows = max(1, self.size.height - 1)
+        # The legend wraps on a narrow panel: the bars get the lines it leaves, so the
+        # newest cycle (the last line) is always shown.
+        legend = max(1, -(-len(text.plain.rstrip()) // max(1, self.size.width)))
+        rows = max(1, self.size.height - legend)
         shown = self.cycles[-rows:]
         if not shown:
             text.append("\nno cycle yet: press n to run one", style="dim italic")

@@ -1,4 +1,5 @@
-"""Provides set_user_mapping and remove_user_mapping: adding or replacing a user mapping, its target checked on the
+"""Provides set_user_mapping and remove_user_mapping (and their group counterparts): adding or
+replacing a user mapping, its target checked on the
 attributes the configured target publishes at /Schemas (read over HTTP through the engine's
 target) or on the default SCIM User attributes (`sandbox.engine.mappings.targets`).
 """
@@ -113,3 +114,43 @@ def remove_user_mapping(engine: Provisioning, target: str) -> JobConfig:
         raise MappingError(f"{target} is required: it can be edited, not removed")
     rows = tuple(m for m in config.user_mappings if m.target != target)
     return engine.configure(user_mappings=rows, mapping_preset="custom")
+
+
+GROUP_TARGETS = ("displayName", "externalId", "members")
+"""The SCIM Group attributes a group mapping can target (RFC 7643 §4.2, with externalId)."""
+
+
+def set_group_mapping(
+    engine: Provisioning,
+    target: str,
+    source: str,
+    *,
+    kind: str | None = None,
+    default: str | None = None,
+    create_only: bool = False,
+    matching: int | None = None,
+    replacing: str | None = None,
+) -> JobConfig:
+    """Add or replace the group mapping of TARGET (one of GROUP_TARGETS, any case) and save
+    the set, validated as Entra's editor does; the next cycle is initial."""
+    config = engine.config()
+    wanted = next((t for t in GROUP_TARGETS if t.lower() == target.strip().lower()), None)
+    if wanted is None:
+        raise MappingError(
+            f"a SCIM Group has no attribute {target.strip()!r}; map one of: "
+            + ", ".join(GROUP_TARGETS)
+        )
+    old = next((m.target for m in config.group_mappings
+                if m.target.lower() == (replacing or wanted).lower()), None)  # fmt: skip
+    rows = with_mapping(config.group_mappings, wanted, source, kind=kind, default=default,
+                        create_only=create_only, matching=matching, replacing=old)  # fmt: skip
+    return engine.configure(group_mappings=tuple(rows))
+
+
+def remove_group_mapping(engine: Provisioning, target: str) -> JobConfig:
+    """Remove the group mapping of TARGET; a required one (displayName) is refused."""
+    config = engine.config()
+    if any(m.required for m in config.group_mappings if m.target == target):
+        raise MappingError(f"{target} is required: it can be edited, not removed")
+    rows = tuple(m for m in config.group_mappings if m.target != target)
+    return engine.configure(group_mappings=rows)
