@@ -73,10 +73,14 @@ async def test_the_deletion_threshold_holds_back_the_next_cycles_disables(
     engine.sync(1)
     async with app.run_test(size=(140, 45)) as pilot:
         await go(pilot, "3")
+        assert engine.config().delete_threshold is None  # off by default (§8.3)
+        await pilot.click("#prevent")  # on, at the threshold typed (or 500)
+        await settle(pilot)
+        assert engine.config().delete_threshold == 500
         await pilot.click("#prevent")  # off: as --no-delete-threshold
         await settle(pilot)
         assert engine.config().delete_threshold is None
-        await pilot.click("#prevent")  # on again, at the threshold typed (or Entra's 500)
+        await pilot.click("#prevent")  # on again
         await settle(pilot)
         assert engine.config().delete_threshold == 500
         await submit(pilot, "#threshold", "1")  # as --delete-threshold 1
