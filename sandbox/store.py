@@ -134,6 +134,11 @@ class _Checkpointer:
             thread.join(timeout=5)
 
 
+Transaction = sqlite_utils.Database
+"""What `Store.write()` yields: the database inside one write transaction (callers outside
+this module name it by this alias, so sqlite-utils stays behind the store)."""
+
+
 class Store:
     """The sandbox database: one SQLite file in WAL mode, one connection per thread.
 

@@ -11,8 +11,6 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
-import sqlite_utils
-
 from sandbox.engine.tenant.groups import DirectoryGroups
 from sandbox.engine.tenant.model import (
     PROPERTY_NAMES,
@@ -29,7 +27,7 @@ from sandbox.engine.tenant.model import (
     user_row,
 )
 from sandbox.errors import NotFoundError, SandboxError
-from sandbox.store import Store
+from sandbox.store import Store, Transaction
 from sandbox.timestamps import format_timestamp, utc_now
 
 __all__ = ["Change", "Directory", "DirectoryGroup", "DirectoryUser", "PROPERTY_NAMES"]
@@ -54,7 +52,7 @@ class Directory(DirectoryGroups):
 
     def record_change(
         self,
-        db: sqlite_utils.Database,
+        db: Transaction,
         object_type: str,
         object_id: str,
         change: str,
@@ -66,7 +64,7 @@ class Directory(DirectoryGroups):
 
     def record_changes(
         self,
-        db: sqlite_utils.Database,
+        db: Transaction,
         rows: Iterable[tuple[str, str, str, Mapping[str, object] | str]],
         at: datetime | None = None,
     ) -> None:
@@ -300,9 +298,7 @@ class Directory(DirectoryGroups):
                 self.hard_delete(object_id, at=moment)
         return ids
 
-    def _save(
-        self, db: sqlite_utils.Database, user: DirectoryUser, props: Mapping[str, Property]
-    ) -> None:
+    def _save(self, db: Transaction, user: DirectoryUser, props: Mapping[str, Property]) -> None:
         props = {n: props[n] for n in PROPERTY_NAMES if props.get(n) is not None}
         row = user_row(
             user.id, props, user.created or format_timestamp(self.clock()), user.deleted_at

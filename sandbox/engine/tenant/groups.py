@@ -14,11 +14,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
 from sandbox.errors import NotFoundError, SandboxError
-from sandbox.store import Store
+from sandbox.store import Store, Transaction
 from sandbox.timestamps import format_timestamp
 
 _GROUP_COLUMNS = (
@@ -51,7 +49,7 @@ class DirectoryGroups:
 
         def record_change(
             self,
-            db: sqlite_utils.Database,
+            db: Transaction,
             object_type: str,
             object_id: str,
             change: str,

@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-import sqlite_utils
 from faker import Faker
 
 from sandbox.engine.tenant.model import USER_INSERT, Property, to_json, user_row
 from sandbox.errors import SandboxError
+from sandbox.store import Transaction
 from sandbox.timestamps import format_timestamp
 
 if TYPE_CHECKING:
@@ -328,7 +328,7 @@ def seed_tenant(
 
 
 @contextlib.contextmanager
-def _big_cache(db: sqlite_utils.Database) -> Iterator[None]:
+def _big_cache(db: Transaction) -> Iterator[None]:
     """A 128 MB page cache while seeding: inserting 100k rows keyed by random GUIDs into
     several indexes otherwise spills pages, which nearly doubles the time."""
     before = db.execute("PRAGMA cache_size").fetchone()[0]
@@ -354,7 +354,7 @@ def _groups(
     return rows, memberships
 
 
-def _clear(directory: Directory, db: sqlite_utils.Database, replace: bool) -> None:
+def _clear(directory: Directory, db: Transaction, replace: bool) -> None:
     users = directory.store.query("SELECT id, upn FROM entra_users ORDER BY rowid")
     groups = directory.store.query("SELECT id, display_name FROM entra_groups ORDER BY rowid")
     if (users or groups) and not replace:
