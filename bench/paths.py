@@ -87,21 +87,21 @@ def up_path(folder: Path, users: int, concurrency: int, workers: int) -> PathRun
     settings = sandbox_for(folder, users, concurrency, workers)
     sandbox = Sandbox.open(settings, port=0)
     reports: list[Any] = []
-    real = sandbox.next_cycle_now
+    real = sandbox.run_cycle
 
     def kept(progress: Any = None) -> Any:  # the UI's own call, its report kept
         report = real(progress)
         reports.append(report)
         return report
 
-    sandbox.next_cycle_now = kept  # type: ignore[method-assign]
+    sandbox.run_cycle = kept  # type: ignore[method-assign]
     try:
         seconds, start_s, keys = asyncio.run(_drive(SandboxApp(sandbox, scheduler=False)))
     finally:
         sandbox.close()
     assert reports, "the cycle did not run"
-    counts = {k: v for k, v in reports[0].counts.items() if v}
-    return PathRun(seconds, reports[0].requests, counts, start_s, keys)
+    counts = {k: v for k, v in reports[0]["counts"].items() if v}
+    return PathRun(seconds, reports[0]["requests"], counts, start_s, keys)
 
 
 async def _drive(app: Any) -> tuple[float, float, list[float]]:

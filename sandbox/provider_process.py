@@ -37,6 +37,10 @@ PARENT_PID_ENV = "SANDBOX_PARENT_PID"
 """Set in the child's environment: the process whose end ends the child."""
 
 PARENT_POLL_S = 0.5
+
+NICENESS_ENV = "SANDBOX_NICENESS"
+"""Set in the child's environment when it runs at a lower CPU priority (`sandbox up`'s: the
+terminal UI's process answers keys first while the provider serves a cycle)."""
 """How often the child checks that the process that started it still runs."""
 
 
@@ -91,8 +95,11 @@ class ProviderProcess:
         log_path: str | None = None,
         workers: int | None = None,
         command: list[str] | None = None,
+        niceness: int = 0,
     ) -> None:
         self.settings = settings
+        self.niceness = niceness
+        """How much lower than this process's the child's CPU priority is (0: the same)."""
         self.host = "127.0.0.1"
         self.port = port or free_port(self.host)
         self.log_path = log_path
@@ -139,6 +146,8 @@ class ProviderProcess:
                 PARENT_PID_ENV: str(os.getpid()),
             }
         )
+        if self.niceness:
+            env[NICENESS_ENV] = str(self.niceness)
         return env
 
     def start(self) -> ProviderProcess:
@@ -269,6 +278,10 @@ def main() -> int:
         parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
         if parent:
             _end_with_parent(parent)
+        niceness = int(os.environ.get(NICENESS_ENV, "0") or 0)
+        if niceness:  # granian's workers inherit it
+            with contextlib.suppress(OSError):
+                os.nice(niceness)
         check_address(settings.host, settings.port)
         print(
             f"provider process {os.getpid()} serving http://{settings.host}:{settings.port}"

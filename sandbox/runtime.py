@@ -21,6 +21,7 @@ from sandbox.store import Store
 from sandbox.timestamps import format_timestamp, utc_now
 
 if TYPE_CHECKING:  # the engine is imported lazily, to keep `sandbox serve` light
+    from sandbox.cycle_process import CycleWorker
     from sandbox.engine.scim.target_errors import ConnectionResult
     from sandbox.engine.sync.cycle import CycleReport
     from sandbox.engine.sync.job import JobConfig
@@ -296,6 +297,9 @@ class Sandbox:
         self.org = Organization(self.store)
         self.credentials = Credentials(self.store)
         self.faults = Faults(self.store)
+        self.cycle_worker: CycleWorker | None = None
+        """The child process that runs this sandbox's cycles (`run_cycle`), when its provider
+        is a child process too (a database file); None: cycles run in this process."""
 
     @classmethod
     def open(
@@ -328,7 +332,13 @@ class Sandbox:
         server: LocalServer | None = None
         provider = None
         if serve and not in_thread and log_path is not None:
-            process = ProviderProcess(settings, port=port_or_free(port), log_path=log_path)
+            from sandbox.cycle_process import NICENESS
+
+            # At the cycle process's priority: the UI's process is served first by the cores
+            # both fill during a cycle (keys are answered at once).
+            process = ProviderProcess(
+                settings, port=port_or_free(port), log_path=log_path, niceness=NICENESS
+            )
             engine.local_ready = process.wait_ready
             server, root = process, process.url
         else:
@@ -342,7 +352,12 @@ class Sandbox:
                 engine.transport = httpx.WSGITransport(app=provider)
                 root = "http://sandbox.local"
         engine.url_override = root + settings.base_path
-        return cls(settings, engine, provider, server, root + settings.base_path)
+        sandbox = cls(settings, engine, provider, server, root + settings.base_path)
+        if isinstance(server, ProviderProcess):
+            from sandbox.cycle_process import CycleWorker
+
+            sandbox.cycle_worker = CycleWorker(settings, engine.url_override)
+        return sandbox
 
     @classmethod
     def from_world(cls, world: World) -> Sandbox:
@@ -361,7 +376,10 @@ class Sandbox:
         return self.server is None or getattr(self.server, "ready", True)
 
     def stop_provider(self) -> None:
-        """Stop serving the local provider (a child process: it and its workers end)."""
+        """Stop serving the local provider (a child process: it and its workers end), and the
+        cycle process with it."""
+        if self.cycle_worker is not None:
+            self.cycle_worker.stop()
         if self.server is not None:
             self.server.stop()
 
@@ -381,6 +399,8 @@ class Sandbox:
         from sandbox.provider.syntax import preload
         from sandbox.provider_process import ProviderProcess
 
+        if self.cycle_worker is not None:
+            self.cycle_worker.start()  # it imports the engine while the provider starts
         if isinstance(self.server, ProviderProcess):
             self.server.wait_ready()
         elif self.provider is not None:
@@ -431,6 +451,27 @@ class Sandbox:
         (`engine.sync`: refused with CycleRunningError, the clock unmoved, while another
         cycle runs)."""
         report = self.engine.sync(1, progress=progress)[0]
+        self.flush_logs()
+        return report
+
+    def run_cycle(self, progress: Progress | None = None) -> dict[str, object]:
+        """The UI's "Next cycle now": `next_cycle_now` run by the cycle process when there is
+        one (this process's interpreter lock stays with the UI: keys are answered at once
+        during a long cycle), else here. Its report as `CycleReport.to_dict`; refused with
+        CycleRunningError while another cycle of the job runs."""
+        if self.cycle_worker is None:
+            return self.next_cycle_now(progress).to_dict()
+        from sandbox.cycle_process import CycleRefused
+        from sandbox.engine.sync.service import CycleRunningError
+
+        if self.engine.local_ready is not None and self.engine.config().is_local:
+            self.engine.local_ready()  # the child sends to this provider: it must answer
+        try:
+            report = self.cycle_worker.run(progress)
+        except CycleRefused as refused:
+            raise CycleRunningError(refused.pid) from None
+        finally:
+            self.engine.clock.reread()  # the child moved the stored clock
         self.flush_logs()
         return report
 

@@ -59,6 +59,17 @@ def test_another_process_advance_is_followed_once_the_copy_is_read_again(
     assert mine.now() == EPOCH + timedelta(days=1)
 
 
+def test_reread_follows_another_process_advance_at_once(store, tmp_path, monkeypatch):
+    """What a sandbox does when its cycle process has just moved the stored clock."""
+    monkeypatch.setattr(clock_module, "REREAD_S", 3600.0)
+    mine = SimClock(store)
+    assert mine.now() == EPOCH
+    SimClock(Store(str(tmp_path / "clock.db"))).advance(timedelta(hours=3))
+    assert mine.now() == EPOCH  # the copy is fresh for an hour
+    mine.reread()
+    assert mine.now() == EPOCH + timedelta(hours=3)
+
+
 def test_the_clock_never_moves_backwards_and_refuses_a_silly_speed(store):
     clock = SimClock(store)
     with pytest.raises(SandboxError, match="only moves forward"):

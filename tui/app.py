@@ -212,8 +212,8 @@ class SandboxApp(App[None]):
             def progress(done: int, total: int, phase: str) -> None:
                 self.post_message(self.CycleProgress(done, total, phase))
 
-            report = sandbox.next_cycle_now(progress)
-            self.post_message(self.CycleFinished(report.to_dict(), scheduled=scheduled))
+            report = sandbox.run_cycle(progress)
+            self.post_message(self.CycleFinished(report, scheduled=scheduled))
         except CycleRunningError as error:  # another process's cycle (or a POD here)
             self.post_message(self.CycleFinished(None, str(error), scheduled, refused=True))
         except SandboxError as error:

@@ -5,6 +5,7 @@ order they happened, a row written late by another process included."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,3 +120,27 @@ async def test_activity_shows_every_row_of_a_batch_whose_order_is_not_its_writin
         table = app.screen.query_one("#http", DataTable)
         shown = [(cells[1], cells[5]) for cells in rows(table)]
         assert shown[-3:] == [("provider", "/early"), ("engine", "/a"), ("engine", "/b")]
+
+
+async def test_a_cycle_runs_in_its_own_process_and_quitting_during_it_ends_that_process(
+    sandbox: Sandbox, settings: Settings
+) -> None:
+    sandbox.engine.app.assign_all_users()
+    sandbox.faults.add(method="POST", latency_ms=400)  # each create is slow: the cycle lasts
+    app = SandboxApp(sandbox, scheduler=False)
+    app.warm_up_delay_s = 0
+    async with app.run_test(size=(140, 45)) as pilot:
+        await go(pilot, "3")  # Provisioning draws the cycle's progress
+        await pilot.press("n")
+        worker = sandbox.cycle_worker
+        assert worker is not None
+        deadline = time.monotonic() + 60
+        label = app.screen.query_one("#progress-phase")
+        while not (label.display and "of" in str(label.render())):
+            assert time.monotonic() < deadline, "no progress came from the cycle process"
+            await asyncio.sleep(0.05)
+        pid = worker.pid
+        assert pid is not None and pid != os.getpid() and alive(pid)
+        assert app.cycle_running
+        await pilot.press("q")
+    assert all_gone([pid])

@@ -125,6 +125,13 @@ class SimClock:
         with stored.lock:  # after the commit: a concurrent re-read cannot undo it
             stored.values[key] = value
 
+    def reread(self) -> None:
+        """Read the stored clock again at the next question (another process has just moved
+        it, and this one knows: the end of a cycle run by a child process)."""
+        stored = _stored_for(self.store)
+        with stored.lock:
+            stored.read_at = float("-inf")
+
     @property
     def speed(self) -> float:
         """Simulated seconds per real second (0: time moves only by hand)."""
