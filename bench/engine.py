@@ -242,6 +242,12 @@ def bench_initial(folder: Path, args: argparse.Namespace) -> None:
                 f"the cycle; target {TARGET_KEY_P95_MS:g} ms)",
                 flush=True,
             )
+            print(
+                f"    UI: a screen switch (3, then 1) in p95 {run.p95_ms(run.switches_ms):.0f} ms,"
+                f" max {max(run.switches_ms, default=0):.0f} ms ({len(run.switches_ms)} during the"
+                f" cycle); q during a cycle, until the app had exited: {run.quit_ms or 0:.0f} ms",
+                flush=True,
+            )
         requests = requests or run.requests
     if not requests:
         return

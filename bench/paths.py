@@ -6,7 +6,10 @@ The default path is `sandbox entra sync`'s: `runtime.running_engine` with the te
 up` path is the terminal UI's: `Sandbox.open` and `SandboxApp` under Textual's Pilot (headless,
 120x40), the cycle started as `n` starts it; while it runs, the help key (`?`) is sent as the
 terminal sends it every KEY_INTERVAL_S, and the time until the UI has answered it (its help
-screen shown or closed) is one sample of how quickly the UI answers a key.
+screen shown or closed) is one sample of how quickly the UI answers a key; between presses, a
+screen switch (`3` Provisioning, which draws the cycle's progress, then `1` Directory) is timed
+the same way. A second session on a fresh tenant presses `q` QUIT_AFTER_S into its cycle and
+times until the app has exited (the cycle's and the provider's processes stopped).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ from sandbox.runtime import open_provisioning, open_sandbox, running_engine
 KEY_INTERVAL_S = 0.1
 """How often the `sandbox up` path presses a key during the cycle."""
 
+QUIT_AFTER_S = 3.0
+"""How far into its cycle the quitting session presses `q`."""
+
 
 @dataclass
 class PathRun:
@@ -36,12 +42,17 @@ class PathRun:
     start_s: float
     """How long the provider's process took to answer, before the cycle (not in `seconds`)."""
     keys_ms: list[float] = field(default_factory=list)
+    switches_ms: list[float] = field(default_factory=list)
+    """Screen switches during the cycle (`3`, then `1`), each until the new screen showed."""
+    quit_ms: float | None = None
+    """`q` pressed during a cycle, until the app had exited (its child processes stopped)."""
 
-    def p95_ms(self) -> float:
-        """The 95th percentile of the key answer times (0 without samples)."""
-        if len(self.keys_ms) < 2:
-            return self.keys_ms[0] if self.keys_ms else 0.0
-        return statistics.quantiles(self.keys_ms, n=20, method="inclusive")[-1]
+    def p95_ms(self, samples: list[float] | None = None) -> float:
+        """The 95th percentile of the key answer times (or of `samples`; 0 without any)."""
+        samples = self.keys_ms if samples is None else samples
+        if len(samples) < 2:
+            return samples[0] if samples else 0.0
+        return statistics.quantiles(samples, n=20, method="inclusive")[-1]
 
 
 def sandbox_for(folder: Path, users: int, concurrency: int, workers: int) -> Settings:
@@ -96,18 +107,28 @@ def up_path(folder: Path, users: int, concurrency: int, workers: int) -> PathRun
 
     sandbox.run_cycle = kept  # type: ignore[method-assign]
     try:
-        seconds, start_s, keys = asyncio.run(_drive(SandboxApp(sandbox, scheduler=False)))
+        seconds, start_s, keys, switches = asyncio.run(_drive(SandboxApp(sandbox, scheduler=False)))
     finally:
         sandbox.close()
     assert reports, "the cycle did not run"
     counts = {k: v for k, v in reports[0]["counts"].items() if v}
-    return PathRun(seconds, reports[0]["requests"], counts, start_s, keys)
+    run = PathRun(seconds, reports[0]["requests"], counts, start_s, keys, switches)
+    (folder / "quit").mkdir()
+    settings = sandbox_for(folder / "quit", users, concurrency, workers)
+    sandbox = Sandbox.open(settings, port=0)
+    try:
+        run.quit_ms = asyncio.run(_quit_during_cycle(SandboxApp(sandbox, scheduler=False)))
+    finally:
+        sandbox.close()
+    return run
 
 
-async def _drive(app: Any) -> tuple[float, float, list[float]]:
-    """(cycle seconds, provider start seconds, key answer times in ms) of one UI session."""
+async def _drive(app: Any) -> tuple[float, float, list[float], list[float]]:
+    """(cycle seconds, provider start seconds, key answer times in ms, screen switch times in
+    ms) of one UI session."""
     app.warm_up_delay_s = 0  # the provider starts at once, as it would before a user's `n`
     keys: list[float] = []
+    switches: list[float] = []
     async with app.run_test(size=(120, 40)) as pilot:
         started = time.perf_counter()
         while not app.sandbox.provider_ready:
@@ -119,9 +140,32 @@ async def _drive(app: Any) -> tuple[float, float, list[float]]:
         while app.cycle_running:
             await asyncio.sleep(KEY_INTERVAL_S)
             keys.append(await _answer_ms(app))
+            if not app.cycle_running:
+                break
+            await asyncio.sleep(KEY_INTERVAL_S)
+            for key in ("3", "1"):
+                pressed = time.perf_counter()
+                await _send(app, key, key, app.screen)
+                switches.append((time.perf_counter() - pressed) * 1000)
         seconds = time.perf_counter() - started
         await pilot.press("q")
-    return seconds, start_s, keys
+    return seconds, start_s, keys, switches
+
+
+async def _quit_during_cycle(app: Any) -> float:
+    """Milliseconds from `q`, pressed QUIT_AFTER_S into a cycle, until the app has exited."""
+    app.warm_up_delay_s = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.sandbox.provider_ready:
+            await pilot.pause(0.02)
+        await pilot.pause(0.2)
+        app.action_cycle()
+        await asyncio.sleep(QUIT_AFTER_S)
+        if not app.cycle_running:
+            raise RuntimeError(f"the cycle ended within {QUIT_AFTER_S:g} s: no quit to time")
+        pressed = time.perf_counter()
+        await _send(app, "q", "q", app.screen, until_exit=True)
+    return (time.perf_counter() - pressed) * 1000
 
 
 async def _answer_ms(app: Any) -> float:
@@ -137,15 +181,18 @@ async def _answer_ms(app: Any) -> float:
     return answered
 
 
-async def _send(app: Any, name: str, char: str | None, showing: Any) -> None:
-    """One key from the terminal; returns once the screen is no longer `showing`."""
+async def _send(
+    app: Any, name: str, char: str | None, showing: Any, until_exit: bool = False
+) -> None:
+    """One key from the terminal; returns once the screen is no longer `showing` (or, with
+    `until_exit`, once the app has stopped running)."""
     from textual import events
 
     key = events.Key(name, char)
     key.set_sender(app)
     app._driver.send_message(key)
     deadline = time.perf_counter() + 30
-    while app.screen is showing:
+    while app.is_running if until_exit else app.screen is showing:
         if time.perf_counter() > deadline:
             raise RuntimeError(f"the UI did not answer {name} within 30 s")
         await asyncio.sleep(0.005)  # fine enough for a 100 ms target, light on the loop

@@ -9,7 +9,7 @@ stdout: progress (at most every PROGRESS_INTERVAL_S, and each phase's first and 
 then the cycle's report (`CycleReport.to_dict`) or the error that stopped it. Everything a
 cycle reads (job, mappings, tenant, clock) is in the database, so a change made on screen
 before `n` is what the child's cycle sees, as a `sandbox entra sync` in another terminal
-would. Run as `python -m sandbox.cycle_process`, it is that child. It ends when its stdin
+would. The child is `python -m sandbox.cycle_child`. It ends when its stdin
 closes, at once on SIGTERM (a cycle it runs stops where it is, as a killed `sandbox entra
 sync` would: each object's writes are whole, the job state is the one saved before), and by
 itself when the process that started it is gone.
@@ -24,7 +24,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import IO
 
@@ -48,7 +47,7 @@ NICENESS = 10
 cycle and the provider's workers fill, the kernel still runs the UI first when a key comes
 (the cycle takes the time the UI leaves, which is nearly all of it)."""
 
-CHILD_COMMAND = (sys.executable, "-m", "sandbox.cycle_process")
+CHILD_COMMAND = (sys.executable, "-m", "sandbox.cycle_child")
 
 ProgressFn = Callable[[int, int, str], None]
 
@@ -180,76 +179,3 @@ def _close_pipes(proc: subprocess.Popen[str]) -> None:
         if pipe is not None:
             with contextlib.suppress(OSError, ValueError):
                 pipe.close()
-
-
-class _Throttled:
-    """Progress written to stdout at most every PROGRESS_INTERVAL_S, and always a phase's
-    first count and its last (done == total)."""
-
-    def __init__(self, write: Callable[[dict[str, object]], None]) -> None:
-        self.write = write
-        self.last = 0.0
-        self.phase: str | None = None
-
-    def __call__(self, done: int, total: int, phase: str) -> None:
-        now = time.monotonic()
-        if phase != self.phase or done >= total or now - self.last >= PROGRESS_INTERVAL_S:
-            self.phase, self.last = phase, now
-            self.write({"progress": [done, total, phase]})
-
-
-def _end_with_parent(parent: int) -> None:
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def main() -> int:
-    """The child: run one cycle for each `cycle` line on stdin, answering in JSON lines."""
-    from sandbox.engine.sync.service import CycleRunningError
-    from sandbox.runtime import open_provisioning, open_store
-
-    with contextlib.suppress(OSError):
-        os.nice(NICENESS)
-    parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
-    if parent:
-        _end_with_parent(parent)
-    out = sys.stdout
-    lock = threading.Lock()
-
-    def write(message: dict[str, object]) -> None:
-        with lock:  # progress comes from the engine's fan-out threads
-            out.write(json.dumps(message) + "\n")
-            out.flush()
-
-    settings = Settings.from_env()
-    store = open_store(settings)
-    engine = open_provisioning(settings, store)
-    engine.url_override = os.environ[URL_ENV]
-    try:
-        for line in sys.stdin:
-            if line.strip() != "cycle":
-                continue
-            try:
-                report = engine.sync(1, progress=_Throttled(write))[0]
-            except CycleRunningError as error:
-                write({"error": str(error), "refused": True, "pid": error.pid})
-            except SandboxError as error:
-                write({"error": str(error)})
-            except Exception as error:  # a broken target must not end the worker: say why
-                write({"error": f"{type(error).__name__}: {error}"})
-            else:
-                engine.request_log.flush()  # Activity reads both sides as soon as it ends
-                write({"report": report.to_dict()})
-            engine.request_log.flush()
-    finally:
-        engine.request_log.close()
-        store.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
