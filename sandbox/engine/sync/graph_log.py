@@ -137,8 +137,13 @@ def error_information(code: str | None) -> tuple[str | None, str | None]:
     return NON_SERVICE_FAILURE, RECOMMENDED_ACTIONS.get(code)
 
 
-def _id(name: str, tenant_domain: str) -> str:
+def object_id(name: str, tenant_domain: str) -> str:
+    """The fixed id of the tenant's object `name` ("tenant", "app", "servicePrincipal",
+    "sourceSystem", "targetSystem"): the same in every run of a sandbox with this domain."""
     return str(uuid.uuid5(_NAMESPACE, f"{name}:{tenant_domain.lower()}"))
+
+
+_id = object_id
 
 
 def tenant_id(tenant_domain: str) -> str:

@@ -30,6 +30,7 @@ from sandbox.engine.sync.cycle import (
     run_on_demand_group,
 )
 from sandbox.engine.sync.duration import Estimate
+from sandbox.engine.sync.graph_job import synchronization_job
 from sandbox.engine.sync.job import JobChanges, JobConfig, JobState, JobStore, forces_initial
 from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
@@ -468,6 +469,17 @@ class Provisioning:
             )
         self.jobs.save_state(state)
         self.request_log.flush()
+
+    def graph_job(self) -> dict[str, object]:
+        """The job as Graph's synchronizationJob (sync/graph_job.py): its schedule, status,
+        last executions (the finished scheduled cycles; provision on demand is not a run of
+        the job) and quarantine."""
+        rows = self.store.query(
+            "SELECT counts, guid FROM cycles WHERE counts IS NOT NULL AND kind != 'pod' ORDER BY id"
+        )
+        cycles = [(json.loads(r["counts"]), str(r["guid"] or "")) for r in rows]
+        entries = {kind: len(self.links.linked_ids(kind)) for kind in ("User", "Group")}
+        return synchronization_job(self.config(), self.state(), cycles, entries, self.tenant_domain)
 
     def cycles(self, limit: int = 50) -> list[dict[str, object]]:
         """The latest cycles' reports, oldest first."""

@@ -1,0 +1,73 @@
+"""The job in Graph's synchronizationJob shape and provision on demand's answer in Graph's
+stringKeyStringValuePair (docs/entra-behaviour.md §1.7), each checked against the engine's own
+state: its status code, its last executions and their counts, the quarantine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox.engine.sync.graph_job import NEVER, on_demand_answer
+from sandbox.provider.faults import Faults
+from tests.engine_env import DOMAIN, EngineEnv
+
+
+@pytest.fixture
+def env(tmp_path):
+    env = EngineEnv(tmp_path)
+    yield env
+    env.close()
+
+
+def test_a_job_that_never_ran_has_no_execution_and_never_reached_steady_state(env):
+    job = env.engine.graph_job()
+    assert job["id"].startswith("scim.") and job["templateId"] == "scim"
+    assert job["schedule"] == {"expiration": None, "interval": "PT40M", "state": "Paused"}
+    status = job["status"]
+    assert status["code"] == "NotRun" and status["lastExecution"] is None
+    assert status["steadyStateFirstAchievedTime"] == NEVER and status["quarantine"] is None
+
+
+def test_executions_count_what_the_cycles_did_and_a_quarantine_is_graphs(env):
+    env.add_user("ada")
+    env.add_user("bob")
+    env.engine.start()
+    first = env.cycle()
+    job = env.engine.graph_job()
+    run = job["status"]["lastExecution"]
+    assert job["status"]["code"] == "Active" and job["schedule"]["state"] == "Active"
+    assert run["state"] == "Succeeded" and run["countExported"] == first.counts["created"] == 2
+    assert run["timeBegan"] == first.started and run["timeEnded"] == first.finished
+    assert job["status"]["lastSuccessfulExecutionWithExports"] == run
+    assert {"key": "User", "value": 2} in job["status"]["synchronizedEntryCountByType"]
+
+    Faults(env.store).add(status=401)
+    env.add_user("cy")
+    failed = env.cycle()
+    job = env.engine.graph_job()
+    status = job["status"]
+    assert status["code"] == "Quarantine" and status["countSuccessiveCompleteFailures"] == 1
+    assert status["lastExecution"]["state"] == "Failed"
+    assert status["lastSuccessfulExecution"] == run  # the failed run is not a success
+    quarantine = status["quarantine"]
+    assert failed.quarantine is not None
+    assert quarantine["reason"] == failed.quarantine.reason == "EncounteredQuarantineException"
+    assert quarantine["currentBegan"] == failed.quarantine.current_began
+    assert quarantine["error"]["code"] == "EncounteredQuarantineException"
+    assert "401" in quarantine["error"]["message"]
+
+
+def test_provision_on_demand_answers_with_json_strings_holding_result_and_steps(env):
+    ada = env.add_user("ada")
+    result = env.engine.provision_on_demand(f"ada@{DOMAIN}")
+    answer = on_demand_answer(result.record, DOMAIN)
+    key, value = json.loads(answer["key"]), json.loads(answer["value"])
+    assert key == {"result": "Success", "details": {}}
+    assert value["statusInfo"]["status"] == "Success" and value["action"] == "Create"
+    assert value["reportableIdentifier"] == f"ada@{DOMAIN}"
+    assert [s["name"] for s in value["provisioningSteps"]] == [s.name for s in result.record.steps]
+    assert {s["type"] for s in value["provisioningSteps"]} <= {
+        "Import", "Scoping", "Matching", "Processing", "ReferenceResolution", "Export"
+    }  # fmt: skip
+    assert value["targetIdentity"]["id"] == env.target_id(ada)
