@@ -71,3 +71,59 @@ def test_provision_on_demand_answers_with_json_strings_holding_result_and_steps(
         "Import", "Scoping", "Matching", "Processing", "ReferenceResolution", "Export"
     }  # fmt: skip
     assert value["targetIdentity"]["id"] == env.target_id(ada)
+
+
+GRAPH_EXAMPLE = 'Replace([preferredLanguage], "-", , , "_", , )'
+"""parseExpression's example on Graph's page."""
+
+
+def test_parse_expression_evaluates_graphs_example_and_gives_its_tree(env):
+    source = {"preferredLanguage": "EN-US", "IsSoftDeleted": "false"}
+    answer = env.engine.parse_expression(GRAPH_EXAMPLE, source)
+    assert answer["parsingSucceeded"] and answer["evaluationSucceeded"]
+    assert answer["evaluationResult"] == ["EN_US"] and answer["error"] is None
+    tree = answer["parsedExpression"]
+    assert tree["type"] == "Function" and tree["name"] == "Replace"
+    assert [p["value"]["expression"] for p in tree["parameters"]] == [
+        "[preferredLanguage]", '"-"', '"_"'
+    ]  # fmt: skip
+    assert tree["parameters"][0] == {
+        "key": "source",
+        "value": {"expression": "[preferredLanguage]", "name": "preferredLanguage",
+                  "parameters": [], "type": "Attribute"},
+    }  # fmt: skip
+
+
+def test_parse_expression_reports_a_syntax_error_and_an_evaluation_error(env):
+    bad = env.engine.parse_expression('Join(" ", [givenName]', None)
+    assert bad["parsingSucceeded"] is False and bad["parsedExpression"] is None
+    assert bad["error"]["code"] == "ExpressionParsingFailed" and bad["error"]["message"]
+    failed = env.engine.parse_expression("DateFromNum([x])", {"x": "not a number"})
+    assert failed["parsingSucceeded"] and failed["evaluationSucceeded"] is False
+    assert failed["error"]["code"] == "ExpressionEvaluationFailed"
+
+
+def test_the_schema_holds_the_jobs_mappings_filters_and_actions(env):
+    from sandbox.engine.mappings.scoping import ScopingFilter, make_clause
+
+    env.engine.configure(
+        delete=False,
+        scoping_filters=(ScopingFilter((make_clause("department", "EQUALS", "Sales"),)),),
+    )
+    schema = env.engine.graph_schema()
+    (rule,) = schema["synchronizationRules"]
+    users, groups = rule["objectMappings"]
+    assert users["flowTypes"] == "Add, Update" and groups["enabled"] is False
+    assert users["scope"]["groups"][0]["clauses"] == [
+        {"operatorName": "EQUALS", "sourceOperandName": "department",
+         "targetOperand": {"values": ["Sales"]}}
+    ]  # fmt: skip
+    config = env.engine.config()
+    assert [m["targetAttributeName"] for m in users["attributeMappings"]] == [
+        m.target for m in config.user_mappings
+    ]
+    matching = [m for m in users["attributeMappings"] if m["matchingPriority"]]
+    assert matching and all(m["source"]["type"] == "Attribute" for m in matching)
+    before = schema["version"]
+    env.engine.configure(delete=True)
+    assert env.engine.graph_schema()["version"] != before

@@ -12,7 +12,7 @@ import json
 import os
 import random
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -31,6 +31,7 @@ from sandbox.engine.sync.cycle import (
 )
 from sandbox.engine.sync.duration import Estimate
 from sandbox.engine.sync.graph_job import synchronization_job
+from sandbox.engine.sync.graph_schema import parse_expression, synchronization_schema
 from sandbox.engine.sync.job import JobChanges, JobConfig, JobState, JobStore, forces_initial
 from sandbox.engine.sync.links import LinkStore
 from sandbox.engine.sync.logs import LogRecord, ProvisioningLogs
@@ -480,6 +481,19 @@ class Provisioning:
         cycles = [(json.loads(r["counts"]), str(r["guid"] or "")) for r in rows]
         entries = {kind: len(self.links.linked_ids(kind)) for kind in ("User", "Group")}
         return synchronization_job(self.config(), self.state(), cycles, entries, self.tenant_domain)
+
+    def graph_schema(self) -> dict[str, object]:
+        """The job's synchronization schema in Graph's shape (sync/graph_schema.py)."""
+        return synchronization_schema(self.config(), self.tenant_domain)
+
+    def parse_expression(
+        self, expression: str, source: Mapping[str, object] | None
+    ) -> dict[str, object]:
+        """Graph's parseExpression: parse `expression` and, given a test object, evaluate it
+        on the simulated clock and the tenant's domain."""
+        return parse_expression(
+            expression, source, clock=self.clock.now(), tenant_domain=self.tenant_domain
+        )
 
     def cycles(self, limit: int = 50) -> list[dict[str, object]]:
         """The latest cycles' reports, oldest first."""
