@@ -32,7 +32,9 @@ MAX_BODY_BYTES = 1_048_576
 
 def blueprints() -> tuple[Blueprint, ...]:
     """The blueprints mounted under /v1.0: one module a resource family (add yours here)."""
-    return ()
+    from sandbox.graph import directory_objects, groups, service_principals, users
+
+    return (users.bp, directory_objects.bp, groups.bp, service_principals.bp)
 
 
 def _request_headers() -> list[tuple[str, str]]:
