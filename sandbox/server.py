@@ -145,9 +145,14 @@ def check_address(host: str, port: int) -> None:
             raise ConfigError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
 
 
-def run_server(settings: Settings, workers: int) -> None:
+PROVIDER_APP = "sandbox.worker:wsgi_app"
+"""The app factory of the provider's workers (`sandbox serve`)."""
+
+
+def run_server(settings: Settings, workers: int, app: str = PROVIDER_APP, threads: int = 1) -> None:
     """Serve the provider with granian until interrupted; each worker builds its own app
-    (`sandbox.worker.wsgi_app`).
+    (`app`, a factory named by string: `sandbox.worker.wsgi_app`, or the Graph surface's
+    `sandbox.graph.worker.wsgi_app`) and runs it on `threads` threads.
     A bind that fails anyway (the port taken since check_address) is one ConfigError."""
     from granian import Granian
 
@@ -155,12 +160,12 @@ def run_server(settings: Settings, workers: int) -> None:
     # every one of them, so a worker's Settings.from_env() is the server's settings.
     os.environ.update(settings.to_env())
     server = Granian(
-        "sandbox.worker:wsgi_app",
+        app,
         factory=True,
         address=settings.host,
         port=settings.port,
         respawn_failed_workers=True,
-        **granian_options(workers),
+        **{**granian_options(workers), "blocking_threads": threads},
     )
     try:
         server.serve()

@@ -10,6 +10,7 @@ from sandbox.cli import (  # noqa: F401  (importing a module registers its comma
     entra,
     entra_app,
     entra_directory,
+    entra_graph,
     entra_provisioning,
     evaluate,
     provider,

@@ -151,6 +151,16 @@ def tenant_id(tenant_domain: str) -> str:
     return _id("tenant", tenant_domain)
 
 
+def service_principal_id(tenant_domain: str) -> str:
+    """The enterprise app's service principal id (Graph servicePrincipal id)."""
+    return _id("servicePrincipal", tenant_domain)
+
+
+def application_id(tenant_domain: str) -> str:
+    """The app's application (client) id (Graph appId)."""
+    return _id("app", tenant_domain)
+
+
 def job_id(tenant_domain: str) -> str:
     """The provisioning job's id as Entra forms it: template, tenant id without dashes, app
     id (`scim.<tenant>.<app>`; Graph's example `aws.74beb175....10a7a801-...`)."""

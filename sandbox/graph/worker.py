@@ -1,0 +1,41 @@
+"""Provides wsgi_app: the Graph app each granian worker of `sandbox entra graph` builds.
+
+Named by string (``sandbox.graph.worker:wsgi_app``), as the provider's worker is. The
+settings come from SANDBOX_* variables; the Graph token and the local provider's SCIM URL
+(where the tenant URL "local" points) from the two variables below, which the command sets.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing.util
+import os
+
+from sandbox.config import Settings
+from sandbox.graph.app import create_graph_app
+from sandbox.graph.context import GraphContext
+from sandbox.requestlog import RequestLog
+from sandbox.server import WsgiApp, whole_bodies
+from sandbox.store import Store
+
+TOKEN_ENV = "SANDBOX_GRAPH_TOKEN"
+"""The one bearer token the Graph surface takes (unset or empty: any)."""
+
+PROVIDER_URL_ENV = "SANDBOX_GRAPH_PROVIDER_URL"
+"""The local provider's SCIM base URL, served by the command for the job's requests."""
+
+
+def wsgi_app() -> WsgiApp:
+    """The Graph app over the database the settings name, each response body whole; the
+    request log's last batch is written when the worker stops (see sandbox.worker)."""
+    from sandbox.engine.sync.service import Provisioning
+
+    settings = Settings.from_env()
+    store = Store(settings.db_path)
+    request_log = RequestLog(store, settings.request_log_limit)
+    engine = Provisioning(store, seed=settings.seed, request_log=request_log)
+    engine.url_override = os.environ.get(PROVIDER_URL_ENV) or None
+    multiprocessing.util.Finalize(None, request_log.close, exitpriority=10)
+    atexit.register(request_log.close)
+    app = create_graph_app(GraphContext(engine), os.environ.get(TOKEN_ENV) or None)
+    return whole_bodies(app)
