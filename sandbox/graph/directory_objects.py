@@ -34,6 +34,7 @@ def _entity(user: DirectoryUser) -> dict[str, object]:
 
 
 @bp.get("/directory/deletedItems/microsoft.graph.user")
+@bp.get("/directory/deletedItems/graph.user")  # the SDK's spelling of the type cast
 def list_deleted_users() -> Response:
     users = [u for u in context().directory.users(limit=None) if u.deleted]
     users.sort(key=lambda u: u.deleted_at or "")
@@ -43,6 +44,7 @@ def list_deleted_users() -> Response:
 
 
 @bp.get("/directory/deletedItems/microsoft.graph.group")
+@bp.get("/directory/deletedItems/graph.group")
 def list_deleted_groups() -> Response:
     return collection((), GROUP_SPEC, "directory/deletedItems/microsoft.graph.group")
 

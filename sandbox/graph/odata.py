@@ -128,7 +128,8 @@ def _top(raw: str | None, spec: ResourceSpec) -> int | None:
     text = raw.strip()
     if not text.isdigit() or not 1 <= int(text) <= spec.max_top:
         raise _option_error(
-            f"Invalid page size specified: '{raw}'. Must be between 1 and {spec.max_top} inclusive."
+            f"Invalid page size specified: '{raw}'. Must be between 1 and {spec.max_top} inclusive.",
+            UNSUPPORTED_QUERY,
         )
     return int(text)
 

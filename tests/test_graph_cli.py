@@ -1,0 +1,98 @@
+"""`sandbox entra graph`: the Graph surface under `sandbox serve`'s server, its base URL
+printed, its token required when given, stopped with Ctrl+C with the local provider."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from sandbox.cli import cli
+from sandbox.store import Store
+from tests.conftest import free_port
+from tests.live_servers import port_closed, wait_for_port
+
+
+def test_it_needs_a_database_file_and_a_token_that_is_not_empty(tmp_path: Path):
+    runner = CliRunner()
+    memory = runner.invoke(cli, ["entra", "graph", "--db", ":memory:"])
+    assert memory.exit_code != 0 and "needs a database file" in memory.output
+    db = str(tmp_path / "sandbox.db")
+    empty = runner.invoke(cli, ["entra", "graph", "--db", db, "--token", " "])
+    assert empty.exit_code != 0 and "token is empty" in empty.output
+
+
+@pytest.mark.slow
+def test_it_serves_graph_at_the_printed_base_url_until_ctrl_c(tmp_path: Path):
+    db, port = str(tmp_path / "sandbox.db"), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "entra", "graph", "--db", db, "--port", str(port),
+         "--token", "T0ken"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any("Ctrl+C" in x for x in lines):
+            lines.append(proc.stdout.readline())
+        assert f"Microsoft Graph base URL: http://127.0.0.1:{port}/v1.0\n" in lines
+        wait_for_port(port)
+        base = f"http://127.0.0.1:{port}/v1.0"
+        refused = httpx.get(f"{base}/servicePrincipals", timeout=10)
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "InvalidAuthenticationToken"
+        auth = {"Authorization": "Bearer T0ken"}
+        body = {"accountEnabled": True, "displayName": "Cli User", "mailNickname": "cli",
+                "userPrincipalName": "cli.user@contoso.onmicrosoft.com",
+                "passwordProfile": {"password": "x"}}  # fmt: skip
+        created = httpx.post(f"{base}/users", json=body, headers=auth, timeout=10)
+        assert created.status_code == 201, created.text
+        user_id = created.json()["id"]
+        assert len(processes_on(db)) >= 3  # the Graph server and the local provider's
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C reaches the terminal's process group
+        proc.wait(30)
+        assert proc.stdout is not None
+        proc.stdout.close()
+    assert port_closed(port)
+    store = Store(db)
+    try:
+        assert store.scalar("SELECT upn FROM entra_users WHERE id = ?", [user_id]) == (
+            "cli.user@contoso.onmicrosoft.com"
+        )
+        # the worker wrote its last batch of the request log as it stopped
+        rows = store.query("SELECT method, path, status, request_headers FROM request_log "
+                           "WHERE side = 'graph' ORDER BY ord")  # fmt: skip
+        assert [(r["method"], r["path"], r["status"]) for r in rows] == [
+            ("GET", "/v1.0/servicePrincipals", 401),
+            ("POST", "/v1.0/users", 201),
+        ]
+        assert json.loads(rows[1]["request_headers"])["Authorization"] == "Bearer [redacted]"
+    finally:
+        store.close()
+    assert processes_on(db) == []  # the local provider and its workers ended with it
+
+
+def processes_on(db: str) -> list[int]:
+    """Processes whose environment names `db` as their database (the command's children)."""
+    mark = f"SANDBOX_DB_PATH={os.path.abspath(db)}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{entry}/environ").read_bytes()
+        except OSError:
+            continue
+        if mark in environ.split(b"\0"):
+            found.append(int(entry))
+    return found
