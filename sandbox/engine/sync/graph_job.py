@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 
-from sandbox.engine.sync.graph_log import SOURCE_SYSTEM_NAME, Record, job_id, object_id
+from sandbox.engine.sync.graph_log import SOURCE_SYSTEM_NAME, Record, job_id
 from sandbox.engine.sync.job import JobConfig, JobState
 from sandbox.scim_names import APP
 
@@ -27,16 +27,6 @@ NEVER = "0001-01-01T00:00:00Z"
 """What Graph gives a steady-state time that was never reached (DateTimeOffset.MinValue)."""
 
 EXPORTS = ("created", "updated", "disabled", "deleted")
-
-
-def service_principal_id(tenant_domain: str) -> str:
-    """The enterprise app's service principal id (Graph servicePrincipal.id)."""
-    return object_id("servicePrincipal", tenant_domain)
-
-
-def application_id(tenant_domain: str) -> str:
-    """The app's application (client) id (Graph servicePrincipal.appId)."""
-    return object_id("app", tenant_domain)
 
 
 def _counts(report: Mapping[str, object]) -> dict[str, int]:
