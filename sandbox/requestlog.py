@@ -192,3 +192,18 @@ class RequestLog:
             [*params, limit],
         )
         return [decode_row(row) for row in rows]
+
+
+def environ_headers(environ: Mapping[str, object]) -> list[tuple[str, str]]:
+    """A WSGI request's headers from its environ, for an Exchange (cheaper than Werkzeug's
+    Headers): the HTTP_* keys, then Content-Type and Content-Length."""
+    headers = [
+        (key[5:].replace("_", "-").title(), str(value))
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    ]
+    if environ.get("CONTENT_TYPE"):
+        headers.append(("Content-Type", str(environ["CONTENT_TYPE"])))
+    if environ.get("CONTENT_LENGTH"):
+        headers.append(("Content-Length", str(environ["CONTENT_LENGTH"])))
+    return headers

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, g, request
 
 from sandbox.graph.context import GraphContext
 from sandbox.graph.errors import INVALID_TOKEN, GraphError, register_error_handlers, request_ids
-from sandbox.requestlog import Exchange
+from sandbox.requestlog import Exchange, environ_headers
 from sandbox.timestamps import utc_now
 
 API_PREFIX = "/v1.0"
@@ -35,20 +35,6 @@ def blueprints() -> tuple[Blueprint, ...]:
     from sandbox.graph import directory_objects, groups, service_principals, users
 
     return (users.bp, directory_objects.bp, groups.bp, service_principals.bp)
-
-
-def _request_headers() -> list[tuple[str, str]]:
-    environ = request.environ
-    headers = [
-        (key[5:].replace("_", "-").title(), value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    ]
-    if environ.get("CONTENT_TYPE"):
-        headers.append(("Content-Type", environ["CONTENT_TYPE"]))
-    if environ.get("CONTENT_LENGTH"):
-        headers.append(("Content-Length", environ["CONTENT_LENGTH"]))
-    return headers
 
 
 def _check_token(token: str) -> None:
@@ -99,7 +85,7 @@ def create_graph_app(context: GraphContext, token: str | None = None) -> Flask:
                 query=request.environ.get("QUERY_STRING", ""),
                 status=response.status_code,
                 latency_ms=(time.perf_counter() - started) * 1000,
-                request_headers=_request_headers(),
+                request_headers=environ_headers(request.environ),
                 request_body=body,
                 response_headers=response.headers.to_wsgi_list(),
                 response_body=None if response.is_streamed else response.get_data(),

@@ -19,7 +19,7 @@ from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository
 from sandbox.provider.views import bp
-from sandbox.requestlog import Exchange, RequestLog
+from sandbox.requestlog import Exchange, RequestLog, environ_headers
 from sandbox.store import Store
 from sandbox.timestamps import utc_now
 
@@ -41,20 +41,6 @@ class ProviderContext:
     faults: Faults
     request_log: RequestLog
     clock: Callable[[], datetime]
-
-
-def _request_headers(environ: dict) -> list[tuple[str, str]]:
-    """The request's headers from the WSGI environ (cheaper than Werkzeug's Headers)."""
-    headers = [
-        (key[5:].replace("_", "-").title(), value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    ]
-    if environ.get("CONTENT_TYPE"):
-        headers.append(("Content-Type", environ["CONTENT_TYPE"]))
-    if environ.get("CONTENT_LENGTH"):
-        headers.append(("Content-Length", environ["CONTENT_LENGTH"]))
-    return headers
 
 
 def _request_body() -> bytes | None:
@@ -121,7 +107,7 @@ def create_app(
                 query=environ.get("QUERY_STRING", ""),
                 status=response.status_code,
                 latency_ms=(time.perf_counter() - started) * 1000,
-                request_headers=_request_headers(environ),
+                request_headers=environ_headers(environ),
                 request_body=body,
                 response_headers=response.headers.to_wsgi_list(),
                 response_body=None if response.is_streamed else response.get_data(),
