@@ -32,9 +32,23 @@ MAX_BODY_BYTES = 1_048_576
 
 def blueprints() -> tuple[Blueprint, ...]:
     """The blueprints mounted under /v1.0: one module a resource family (add yours here)."""
-    from sandbox.graph import directory_objects, groups, service_principals, users
+    from sandbox.graph import (
+        audit_logs,
+        directory_objects,
+        groups,
+        service_principals,
+        synchronization,
+        users,
+    )
 
-    return (users.bp, directory_objects.bp, groups.bp, service_principals.bp)
+    return (
+        users.bp,
+        directory_objects.bp,
+        groups.bp,
+        service_principals.bp,
+        synchronization.bp,
+        audit_logs.bp,
+    )
 
 
 def _check_token(token: str) -> None:

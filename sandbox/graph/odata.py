@@ -52,6 +52,9 @@ class ResourceSpec:
     options: tuple[str, ...] = MODELLED
     count_needs_consistency: bool = True
     """Directory objects: $count needs `ConsistencyLevel: eventual`."""
+    case_sensitive: bool = False
+    """Whether $filter compares strings with their case (the provisioning logs do; the
+    directory does not)."""
 
 
 @dataclass(frozen=True)
@@ -235,7 +238,7 @@ def page(
     follow."""
     rows = list(items)
     if options.filter is not None:
-        test = matcher(options.filter)
+        test = matcher(options.filter, spec.case_sensitive)
         rows = [row for row in rows if test(row)]
     for name, descending in reversed(options.orderby):  # stable sorts, last key first
         rows.sort(key=_key_of(name), reverse=descending)

@@ -296,20 +296,21 @@ def _lookup(item: Mapping[str, object], path: str) -> object:
     return value
 
 
-def _comparable(value: object) -> object:
-    """A value in the form comparisons use: strings folded, timestamps parsed."""
+def _comparable(value: object, fold: bool = True) -> object:
+    """A value in the form comparisons use: strings folded (unless `fold` is false),
+    timestamps parsed."""
     if isinstance(value, str):
         if re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", value):
             try:
                 return datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 pass
-        return value.casefold()
+        return value.casefold() if fold else value
     return value
 
 
-def _compare(op: str, left: object, right: Value) -> bool:
-    a, b = _comparable(left), _comparable(right)
+def _compare(op: str, left: object, right: Value, fold: bool = True) -> bool:
+    a, b = _comparable(left, fold), _comparable(right, fold)
     if op == "eq":
         return a == b
     if op == "ne":
@@ -328,8 +329,10 @@ def _compare(op: str, left: object, right: Value) -> bool:
         return False
 
 
-def matcher(node: Node) -> Callable[[Mapping[str, object]], bool]:
-    """A predicate over a resource's JSON form that is true where `node` holds."""
+def matcher(node: Node, case_sensitive: bool = False) -> Callable[[Mapping[str, object]], bool]:
+    """A predicate over a resource's JSON form that is true where `node` holds; strings are
+    compared without case unless `case_sensitive` (the provisioning logs' filters are)."""
+    fold = not case_sensitive
 
     def test(item: Mapping[str, object], node: Node = node) -> bool:
         if isinstance(node, Logical):
@@ -340,12 +343,12 @@ def matcher(node: Node) -> Callable[[Mapping[str, object]], bool]:
             return not test(item, node.operand)
         value = _lookup(item, node.path)
         if isinstance(node, In):
-            return any(_compare("eq", value, v) for v in node.values)
+            return any(_compare("eq", value, v, fold) for v in node.values)
         if isinstance(node, Comparison):
-            return _compare(node.op, value, node.value)
+            return _compare(node.op, value, node.value, fold)
         if not isinstance(value, str) or not isinstance(node.value, str):
             return False
-        text, needle = value.casefold(), node.value.casefold()
+        text, needle = (value.casefold(), node.value.casefold()) if fold else (value, node.value)
         if node.name == "startswith":
             return text.startswith(needle)
         if node.name == "endswith":

@@ -190,9 +190,10 @@ class ProvisioningLogs:
         source: str | None = None,
         status: str | None = None,
         action: str | None = None,
-        limit: int = 200,
+        limit: int | None = 200,
     ) -> list[LogRecord]:
-        """Records, oldest first, filtered by cycle, source object (id or name), status, action."""
+        """Records, oldest first, filtered by cycle, source object (id or name), status,
+        action; the latest `limit` of them (None: all)."""
         where: list[str] = []
         params: list[object] = []
         if cycle_id is not None:
@@ -211,7 +212,7 @@ class ProvisioningLogs:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY rowid DESC LIMIT ?"
-        rows = self.store.query(sql, [*params, limit])
+        rows = self.store.query(sql, [*params, -1 if limit is None else limit])
         out = []
         for row in reversed(rows):
             data = dict(row)

@@ -328,10 +328,12 @@ class Provisioning:
             rng=rng,
         )
 
-    def test_connection(self) -> ConnectionResult:
-        """Entra's Test Connection with the configured credentials."""
-        with self.target() as target:
-            matching = [m for m in self.config().user_mappings if m.is_matching]
+    def test_connection(self, config: JobConfig | None = None) -> ConnectionResult:
+        """Entra's Test Connection with the configured credentials (or those of `config`,
+        unsaved: Graph's validateCredentials)."""
+        config = config or self.config()
+        with self.target(config) as target:
+            matching = [m for m in config.user_mappings if m.is_matching]
             attribute = matching[0].target if matching else "userName"
             result = target.test_connection(attribute)
         self.request_log.flush()
@@ -340,17 +342,20 @@ class Provisioning:
     # -- the job -------------------------------------------------------------------------
 
     def start(self) -> JobState:
-        """Start provisioning: cycles run on the simulated clock from now."""
+        """Start provisioning: cycles run on the simulated clock from now. A paused job goes
+        on where it stopped; a quarantined one has its quarantine cleared (Graph's Start
+        synchronizationJob, §1.1)."""
         if not self.config().configured:
             raise SandboxError("configure the tenant URL and secret token before starting")
         state = self.state()
         state = replace(
             state,
             running=True,
+            quarantine=None,
             disabled=None,  # Start enables a job the service disabled (§8.2)
             next_cycle=state.next_cycle
-            if state.disabled is None and state.next_cycle
-            else format_time(self.clock.now()),
+            if state.disabled is None and state.quarantine is None and state.next_cycle
+            else format_time(self.clock.now()),  # a lifted quarantine's retry comes now
         )
         return self.jobs.save_state(state)
 
