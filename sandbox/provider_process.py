@@ -1,5 +1,6 @@
 """Provides ProviderProcess: the local provider served out of the engine's process, by the
-server and workers of `sandbox serve` (granian, `sandbox.worker:wsgi_app`), for one command.
+server and workers of `sandbox serve` (granian, `sandbox.worker:wsgi_app`), for one command;
+with `app`, another app on the same terms (`sandbox up`'s Graph surface).
 
 The child runs in a process group of its own on a loopback port chosen before it starts; it
 is stopped with SIGTERM (the whole group: granian's main process and its workers), killed
@@ -37,6 +38,11 @@ PARENT_PID_ENV = "SANDBOX_PARENT_PID"
 """Set in the child's environment: the process whose end ends the child."""
 
 PARENT_POLL_S = 0.5
+
+APP_ENV = "SANDBOX_SERVED_APP"
+THREADS_ENV = "SANDBOX_SERVED_THREADS"
+"""Set in the child's environment when it serves another app than the provider (the Graph
+surface of `sandbox up`): the app factory's name, and the threads of each worker."""
 
 NICENESS_ENV = "SANDBOX_NICENESS"
 """Set in the child's environment when it runs at a lower CPU priority (`sandbox up`'s: the
@@ -96,9 +102,19 @@ class ProviderProcess:
         workers: int | None = None,
         command: list[str] | None = None,
         niceness: int = 0,
+        app: str | None = None,
+        threads: int = 1,
+        name: str = "the local provider",
+        env: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
         self.niceness = niceness
+        self.app = app
+        """The app factory the child serves (None: the provider's, `sandbox.worker:wsgi_app`)."""
+        self.threads = threads
+        self.name = name
+        """What the child serves, in messages ("the local provider", "the Graph surface")."""
+        self.extra_env = env or {}
         """How much lower than this process's the child's CPU priority is (0: the same)."""
         self.host = "127.0.0.1"
         self.port = port or free_port(self.host)
@@ -148,6 +164,10 @@ class ProviderProcess:
         )
         if self.niceness:
             env[NICENESS_ENV] = str(self.niceness)
+        if self.app is not None:
+            env[APP_ENV] = self.app
+            env[THREADS_ENV] = str(self.threads)
+        env.update(self.extra_env)
         return env
 
     def start(self) -> ProviderProcess:
@@ -189,11 +209,11 @@ class ProviderProcess:
             deadline = time.monotonic() + timeout
             while True:
                 if self._stopped.is_set() or self._proc is None:
-                    raise ConfigError("the local provider was stopped before it answered")
+                    raise ConfigError(f"{self.name} was stopped before it answered")
                 status = self._proc.poll()
                 if status is not None:
                     self._failure = ConfigError(
-                        f"the local provider did not start (exit status {status}): "
+                        f"{self.name} did not start (exit status {status}): "
                         f"{self._last_line() or 'no message'}"
                     )
                     break
@@ -206,7 +226,7 @@ class ProviderProcess:
                     return
                 if time.monotonic() > deadline:
                     self._failure = ConfigError(
-                        f"the local provider did not answer on {self.url} within {timeout:g} s"
+                        f"{self.name} did not answer on {self.url} within {timeout:g} s"
                         + (f" (see {self.log_path})" if self.log_path else "")
                     )
                     break
@@ -283,13 +303,19 @@ def main() -> int:
             with contextlib.suppress(OSError):
                 os.nice(niceness)
         check_address(settings.host, settings.port)
+        app = os.environ.get(APP_ENV)
+        what = "provider" if app is None else app
         print(
-            f"provider process {os.getpid()} serving http://{settings.host}:{settings.port}"
+            f"{what} process {os.getpid()} serving http://{settings.host}:{settings.port}"
             f" with {settings.workers} workers",
             file=sys.stderr,
             flush=True,
         )
-        run_server(settings, settings.workers or default_workers())
+        if app is None:
+            run_server(settings, settings.workers or default_workers())
+        else:
+            threads = int(os.environ.get(THREADS_ENV, "1") or 1)
+            run_server(settings, settings.workers or 1, app=app, threads=threads)
     except ConfigError as exc:
         print(f"error: {exc.message}", file=sys.stderr, flush=True)
         return 1

@@ -31,6 +31,11 @@ kept, all 0) in the order they were written."""
 REDACTED = "[redacted]"
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"}
 
+READINESS_HEADER = "X-Sandbox-Readiness"
+"""Sent by the probe that waits for a server process (the provider's, the Graph surface's) to
+answer: its request is not logged."""
+READINESS_ENVIRON = "HTTP_" + READINESS_HEADER.upper().replace("-", "_")
+
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Headers with credentials replaced (the scheme of Authorization is kept)."""

@@ -265,6 +265,29 @@ def serve_locally(app: Flask, settings: Settings, port: int) -> EmbeddedServer:
     return server.start()
 
 
+def graph_process(settings: Settings, port: int, provider_url: str) -> ProviderProcess:
+    """The Microsoft Graph surface served by a child process (granian, one worker, as
+    `sandbox entra graph` serves it) on loopback `port` (a free one if taken), its job's
+    SCIM requests to the local provider at `provider_url`; not started, and not running
+    the job's cycles (the process that starts it does)."""
+    from sandbox.cycle_process import NICENESS
+    from sandbox.graph.worker import APP, PROVIDER_URL_ENV, THREADS, TOKEN_ENV
+    from sandbox.provider_process import ProviderProcess, port_or_free
+    from sandbox.server import server_log_path
+
+    return ProviderProcess(
+        settings,
+        port=port_or_free(port),
+        log_path=server_log_path(settings.db_path),
+        workers=1,
+        niceness=NICENESS,
+        app=APP,
+        threads=THREADS,
+        name="the Microsoft Graph surface",
+        env={PROVIDER_URL_ENV: provider_url, TOKEN_ENV: ""},
+    )
+
+
 class Sandbox:
     """The sandbox of `sandbox up` and the terminal UI: the store, the provider served on a
     loopback port (by a child process, or a thread of this one, or reached in process), and
@@ -300,6 +323,10 @@ class Sandbox:
         self.cycle_worker: CycleWorker | None = None
         """The child process that runs this sandbox's cycles (`run_cycle`), when its provider
         is a child process too (a database file); None: cycles run in this process."""
+        self.graph: ProviderProcess | None = None
+        """The child process serving the Microsoft Graph surface (`sandbox up`), or None."""
+        self.graph_error: str | None = None
+        """Why the Graph surface could not start, once the warm-up has found out."""
 
     @classmethod
     def open(
@@ -311,13 +338,17 @@ class Sandbox:
         token: str | None = None,
         serve: bool = True,
         in_thread: bool = False,
+        graph_port: int | None = None,
     ) -> Sandbox:
         """Open (creating and seeding if missing) the settings' database and point the engine
         at the local provider, or at `target` with `token` when given. The provider is served
         on a loopback port (`port` if free, else any free one) by a child process that
         `warm_up` starts (or the engine's first request: it waits for it to answer);
         `in_thread=True` (or an in-memory database): by a thread of this process, at once;
-        `serve=False`: reached in process, no socket."""
+        `serve=False`: reached in process, no socket. With `graph_port` (and a provider of a
+        child process), the Microsoft Graph surface is served too, by a child process of its
+        own on that loopback port (a free one if taken; 0: any), started by `warm_up`; its
+        scheduled cycles are the caller's (the terminal UI runs them)."""
         from sandbox.provider_process import ProviderProcess, port_or_free
         from sandbox.server import server_log_path
 
@@ -357,6 +388,8 @@ class Sandbox:
             from sandbox.cycle_process import CycleWorker
 
             sandbox.cycle_worker = CycleWorker(settings, engine.url_override)
+            if graph_port is not None:
+                sandbox.graph = graph_process(settings, graph_port, engine.url_override)
         return sandbox
 
     @classmethod
@@ -375,9 +408,20 @@ class Sandbox:
         """Whether the local provider answers (a child process that has not yet is starting)."""
         return self.server is None or getattr(self.server, "ready", True)
 
+    @property
+    def graph_url(self) -> str | None:
+        """The Graph surface's base URL once it answers (`http://127.0.0.1:8001/v1.0`)."""
+        if self.graph is None or not self.graph.ready:
+            return None
+        from sandbox.graph.worker import base_url
+
+        return base_url(self.graph.host, self.graph.port)
+
     def stop_provider(self) -> None:
         """Stop serving the local provider (a child process: it and its workers end), and the
-        cycle process with it."""
+        cycle process and the Graph surface with it."""
+        if self.graph is not None:
+            self.graph.stop()
         if self.cycle_worker is not None:
             self.cycle_worker.stop()
         if self.server is not None:
@@ -401,10 +445,17 @@ class Sandbox:
 
         if self.cycle_worker is not None:
             self.cycle_worker.start()  # it imports the engine while the provider starts
+        if self.graph is not None:
+            self.graph.start()
         if isinstance(self.server, ProviderProcess):
             self.server.wait_ready()
         elif self.provider is not None:
             preload()
+        if self.graph is not None:
+            try:
+                self.graph.wait_ready()
+            except ConfigError as failed:  # the provider serves on: say why Graph does not
+                self.graph_error = failed.message
 
     def flush_logs(self) -> None:
         """Write this process's buffered HTTP exchanges now (before reading the request log;

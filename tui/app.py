@@ -143,7 +143,9 @@ class SandboxApp(App[None]):
             return f"local provider not running · engine -> {target}"
         if not self.sandbox.provider_ready:  # its port is shown once it answers
             return f"provider starting on a loopback port · engine -> {target}"
-        return f"provider {self.sandbox.provider_url} · engine -> {target}"
+        graph = self.sandbox.graph_url
+        shown = f" · Graph {graph}" if graph else ""
+        return f"provider {self.sandbox.provider_url}{shown} · engine -> {target}"
 
     def on_mount(self) -> None:
         if self.scheduler:
@@ -174,6 +176,8 @@ class SandboxApp(App[None]):
         if message.error is not None:
             self.provider_error = message.error
             self.notify(message.error, title="Local provider", severity="error")
+        elif self.sandbox.graph_error is not None:
+            self.notify(self.sandbox.graph_error, title="Microsoft Graph", severity="warning")
         self.sub_title = self.describe_target()
 
     # -- cycles -------------------------------------------------------------------------

@@ -13,21 +13,8 @@ from sandbox.cli.entra import entra
 from sandbox.cli.root import db_option, settings_for
 
 DEFAULT_GRAPH_PORT = 8001
-"""Where the Graph surface listens unless told (beside `sandbox serve`'s 8000)."""
-
-GRAPH_THREADS = 4
-"""Threads of the one worker process that serves Graph: one process, so its lock and the
-job's actions are shared by every request."""
-
-
-def graph_url(host: str, port: int) -> str:
-    """The base URL an SDK needs: `http://HOST:PORT/v1.0` (loopback shown for 0.0.0.0)."""
-    from sandbox.graph.app import API_PREFIX
-
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    if ":" in shown and not shown.startswith("["):
-        shown = f"[{shown}]"
-    return f"http://{shown}:{port}{API_PREFIX}"
+"""sandbox.graph.worker.DEFAULT_PORT, written here so that loading the CLI does not load
+Flask (tests check the two agree)."""
 
 
 @entra.command("graph")
@@ -51,7 +38,14 @@ def graph_url(host: str, port: int) -> str:
 def graph(host: str, port: int, token: str | None) -> None:
     """Serve the mock Entra as Microsoft Graph v1.0 (users, groups, the app's roles and
     assignments) for scripts and SDKs written against the real Graph."""
-    from sandbox.graph.worker import PROVIDER_URL_ENV, TOKEN_ENV
+    from sandbox.graph.worker import (
+        APP,
+        PROVIDER_URL_ENV,
+        SCHEDULE_ENV,
+        THREADS,
+        TOKEN_ENV,
+        base_url,
+    )
     from sandbox.provider_process import ProviderProcess
     from sandbox.runtime import open_provisioning
     from sandbox.server import check_address, exposure_warning, run_server, server_log_path
@@ -75,19 +69,20 @@ def graph(host: str, port: int, token: str | None) -> None:
     engine.store.close()  # the server's worker opens its own connection
     provider = None
     os.environ[TOKEN_ENV] = token or ""
+    os.environ[SCHEDULE_ENV] = "1"  # the started job's cycles run in the server's worker
     try:
         if local:  # the job's SCIM requests go to the local provider, served for this command
             provider = ProviderProcess(settings, log_path=log_path).start()
             provider.wait_ready()
             os.environ[PROVIDER_URL_ENV] = provider.url + settings.base_path
-        click.echo(f"Microsoft Graph base URL: {graph_url(host, port)}")
+        click.echo(f"Microsoft Graph base URL: {base_url(host, port)}")
         if token:
             click.echo("Bearer token: the one given with --token")
         else:
             click.echo("Bearer token: any (none configured; --token sets one)")
         click.echo("Press Ctrl+C to stop.")
         served = replace(settings, host=host, port=port)
-        run_server(served, 1, app="sandbox.graph.worker:wsgi_app", threads=GRAPH_THREADS)
+        run_server(served, 1, app=APP, threads=THREADS)
     finally:
         if provider is not None:
             provider.stop()

@@ -64,7 +64,9 @@ def up(
     scenario: str | None,
 ) -> None:
     """Start the sandbox with its terminal UI: the provider on a loopback port (curl it while
-    the UI runs) and the mock Entra engine against it, or against --target; or a scenario's
+    the UI runs) and the mock Entra engine against it, or against --target, with its
+    Microsoft Graph surface on a second loopback port (8001, a free one if taken; the header
+    shows it); or a scenario's
     world, played step by step (--scenario). --web serves that UI to browsers instead."""
     from sandbox.runtime import Sandbox
 
@@ -88,7 +90,15 @@ def up(
         session = ScenarioSession(resolve(scenario))
         sandbox = Sandbox.from_world(session.world)
     else:
-        sandbox = Sandbox.open(settings_for(seed=seed), port=port, target=target, token=token)
+        from sandbox.cli.entra_graph import DEFAULT_GRAPH_PORT
+
+        sandbox = Sandbox.open(
+            settings_for(seed=seed),
+            port=port,
+            target=target,
+            token=token,
+            graph_port=DEFAULT_GRAPH_PORT,
+        )
     # The core never imports the UI; this command loads it by name when it runs (STYLE B2).
     sandbox_app = importlib.import_module("tui.app").SandboxApp
     app = sandbox_app(sandbox, session=session)

@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, Response, g, request
 
 from sandbox.graph.context import GraphContext
 from sandbox.graph.errors import INVALID_TOKEN, GraphError, register_error_handlers, request_ids
-from sandbox.requestlog import Exchange, environ_headers
+from sandbox.requestlog import READINESS_ENVIRON, Exchange, environ_headers
 from sandbox.timestamps import utc_now
 
 API_PREFIX = "/v1.0"
@@ -85,6 +85,8 @@ def create_graph_app(context: GraphContext, token: str | None = None) -> Flask:
         request_id, client_id = request_ids()
         response.headers["request-id"] = request_id
         response.headers["client-request-id"] = client_id
+        if request.environ.get(READINESS_ENVIRON):  # the probe of a starting process
+            return response
         started = g.get("started", time.perf_counter())
         try:
             body = request.get_data(cache=True) if request.content_length else None

@@ -19,13 +19,15 @@ from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository
 from sandbox.provider.views import bp
-from sandbox.requestlog import Exchange, RequestLog, environ_headers
+from sandbox.requestlog import (
+    READINESS_ENVIRON,
+    READINESS_HEADER,
+    Exchange,
+    RequestLog,
+    environ_headers,
+)
 from sandbox.store import Store
 from sandbox.timestamps import utc_now
-
-READINESS_HEADER = "X-Sandbox-Readiness"
-"""Sent by the probe that waits for a provider process to answer: its request is not logged."""
-READINESS_ENVIRON = "HTTP_" + READINESS_HEADER.upper().replace("-", "_")
 
 
 @dataclass
