@@ -58,6 +58,34 @@ def test_it_serves_graph_at_the_printed_base_url_until_ctrl_c(tmp_path: Path):
         assert created.status_code == 201, created.text
         user_id = created.json()["id"]
         assert len(processes_on(db)) >= 3  # the Graph server and the local provider's
+
+        # a started job's first cycle runs in the server, unasked, and sends the new user
+        sp = httpx.get(f"{base}/servicePrincipals", headers=auth, timeout=10).json()["value"][0]
+        role = next(r["id"] for r in sp["appRoles"] if r["value"] == "USER")
+        grant = {"principalId": user_id, "resourceId": sp["id"], "appRoleId": role}
+        assigned = httpx.post(
+            f"{base}/servicePrincipals/{sp['id']}/appRoleAssignedTo", json=grant, headers=auth
+        )
+        assert assigned.status_code == 201, assigned.text
+        jobs = f"{base}/servicePrincipals/{sp['id']}/synchronization/jobs"
+        job = httpx.get(jobs, headers=auth, timeout=10).json()["value"][0]
+        assert job["status"]["lastExecution"] is None
+        started = httpx.post(f"{jobs}/{job['id']}/start", headers=auth, timeout=10)
+        assert started.status_code == 204, started.text
+        run = None
+        deadline = time.monotonic() + 30
+        while run is None and time.monotonic() < deadline:
+            time.sleep(0.5)
+            run = httpx.get(f"{jobs}/{job['id']}", headers=auth).json()["status"]["lastExecution"]
+        assert run is not None and run["countExported"] == 1, run
+        logs = httpx.get(
+            f"{base}/auditLogs/provisioning",
+            params={"$filter": f"sourceIdentity/id eq '{user_id}'"},
+            headers=auth,
+        ).json()["value"]
+        assert [(r["provisioningAction"], r["provisioningStatusInfo"]["status"]) for r in logs] == [
+            ("create", "success")
+        ]
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C reaches the terminal's process group
         proc.wait(30)
@@ -72,10 +100,14 @@ def test_it_serves_graph_at_the_printed_base_url_until_ctrl_c(tmp_path: Path):
         # the worker wrote its last batch of the request log as it stopped
         rows = store.query("SELECT method, path, status, request_headers FROM request_log "
                            "WHERE side = 'graph' ORDER BY ord")  # fmt: skip
-        assert [(r["method"], r["path"], r["status"]) for r in rows] == [
+        assert [(r["method"], r["path"], r["status"]) for r in rows][:2] == [
             ("GET", "/v1.0/servicePrincipals", 401),
             ("POST", "/v1.0/users", 201),
         ]
+        # the cycle's SCIM requests are logged beside the Graph calls
+        posted = store.query("SELECT side FROM request_log WHERE method = 'POST' AND "
+                             "path LIKE '/scim/v2/Users%'")  # fmt: skip
+        assert {r["side"] for r in posted} == {"engine", "provider"}
         assert json.loads(rows[1]["request_headers"])["Authorization"] == "Bearer [redacted]"
     finally:
         store.close()

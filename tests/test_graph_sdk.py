@@ -4,6 +4,7 @@ side "graph", and the next cycle sends the user it created to the provider over 
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,16 +19,39 @@ from kiota_abstractions.authentication import (
 )
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.audit_logs.provisioning.provisioning_request_builder import (
+    ProvisioningRequestBuilder,
+)
 from msgraph.generated.models.app_role_assignment import AppRoleAssignment
 from msgraph.generated.models.group import Group
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.password_profile import PasswordProfile
+from msgraph.generated.models.provisioning_action import ProvisioningAction
+from msgraph.generated.models.quarantine_reason import QuarantineReason
 from msgraph.generated.models.reference_create import ReferenceCreate
+from msgraph.generated.models.synchronization_job_application_parameters import (
+    SynchronizationJobApplicationParameters,
+)
+from msgraph.generated.models.synchronization_job_restart_criteria import (
+    SynchronizationJobRestartCriteria,
+)
+from msgraph.generated.models.synchronization_job_restart_scope import (
+    SynchronizationJobRestartScope,
+)
+from msgraph.generated.models.synchronization_job_subject import SynchronizationJobSubject
+from msgraph.generated.models.synchronization_status_code import SynchronizationStatusCode
 from msgraph.generated.models.user import User
+from msgraph.generated.service_principals.item.synchronization.jobs.item.provision_on_demand.provision_on_demand_post_request_body import (  # noqa: E501
+    ProvisionOnDemandPostRequestBody,
+)
+from msgraph.generated.service_principals.item.synchronization.jobs.item.restart.restart_post_request_body import (  # noqa: E501
+    RestartPostRequestBody,
+)
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph_core import GraphClientFactory
 
 from sandbox.graph import GraphContext, create_graph_app
+from sandbox.provider.faults import Faults
 from sandbox.server import EmbeddedServer
 from tests.engine_env import CORE_USER, EngineEnv
 
@@ -176,3 +200,68 @@ async def test_the_sdk_pages_filters_groups_and_restores_as_graph_does(
     assert bin_ is not None and [u.id for u in bin_.value or []] == [first.id]
     await client.directory.deleted_items.by_directory_object_id(first.id).restore.post()
     assert not env.engine.directory.get_user(first.id).deleted
+
+
+async def test_the_sdk_starts_the_job_provisions_on_demand_reads_the_logs_and_restarts(
+    env: EngineEnv, client: GraphServiceClient
+):
+    found = await client.service_principals.get()
+    assert found is not None and found.value and found.value[0].id
+    synchronization = client.service_principals.by_service_principal_id(
+        found.value[0].id
+    ).synchronization
+    jobs = await synchronization.jobs.get()
+    assert jobs is not None and jobs.value and jobs.value[0].id
+    job = synchronization.jobs.by_synchronization_job_id(jobs.value[0].id)
+    await job.start.post()
+    assert env.engine.state().running
+    started = await job.get()
+    assert started is not None and started.status is not None
+    assert started.status.code == SynchronizationStatusCode.Active
+
+    schema = await job.schema.get()
+    assert schema is not None and schema.synchronization_rules
+    rule = schema.synchronization_rules[0].id
+    ada = env.add_user("ada")
+    env.mark()
+    subject = SynchronizationJobSubject(object_id=ada, object_type_name="User")
+    answer = await job.provision_on_demand.post(
+        ProvisionOnDemandPostRequestBody(
+            parameters=[SynchronizationJobApplicationParameters(rule_id=rule, subjects=[subject])]
+        )
+    )
+    assert answer is not None and answer.key and answer.value
+    assert json.loads(answer.key)["result"] == "Success"
+    assert [r.path for r in env.sent() if r.method == "POST"] == ["/Users"]
+    assert json.loads(answer.value)["targetIdentity"]["id"] == env.target_id(ada)
+
+    query = ProvisioningRequestBuilder.ProvisioningRequestBuilderGetQueryParameters(
+        filter=f"sourceIdentity/id eq '{ada}'"
+    )
+    logs = await client.audit_logs.provisioning.get(RequestConfiguration(query_parameters=query))
+    assert logs is not None and logs.value
+    assert [r.provisioning_action for r in logs.value] == [ProvisioningAction.Create]
+    assert logs.value[0].target_identity is not None
+    assert logs.value[0].target_identity.id == env.target_id(ada)
+
+    Faults(env.store).add(status=401)  # the provider refuses the token: quarantine
+    env.add_user("bob")
+    env.cycle()
+    failed = await job.get()
+    assert failed is not None and failed.status is not None and failed.status.quarantine
+    assert failed.status.code == SynchronizationStatusCode.Quarantine
+    assert failed.status.quarantine.reason == QuarantineReason.EncounteredQuarantineException
+    assert env.engine.state().quarantine is not None
+
+    Faults(env.store).clear()
+    scope = SynchronizationJobRestartScope.Full
+    await job.restart.post(
+        RestartPostRequestBody(criteria=SynchronizationJobRestartCriteria(reset_scope=scope))
+    )
+    state = env.engine.state()
+    assert state.quarantine is None and state.initial_needed
+    env.cycle()  # every object matched again; bob, refused before, is created now
+    posted = [r.body["userName"] for r in env.sent() if r.method == "POST"]
+    assert posted == ["bob@contoso.onmicrosoft.com"]
+    calls = [(method, path.rsplit("/", 1)[-1]) for method, path, _ in graph_calls(env)]
+    assert ("POST", "provisionOnDemand") in calls and ("POST", "restart") in calls

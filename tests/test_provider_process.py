@@ -277,3 +277,30 @@ def test_a_provider_process_ends_when_the_command_that_started_it_is_killed(sett
             parent.wait()
         parent.stdout.close()
     assert all_gone(pids, timeout=30)
+
+
+def test_sandbox_up_serves_graph_from_a_second_process_stopped_with_the_provider(
+    settings,
+) -> None:
+    from sandbox.cli.entra_graph import DEFAULT_GRAPH_PORT
+    from sandbox.graph.worker import DEFAULT_PORT
+    from sandbox.runtime import Sandbox
+
+    assert DEFAULT_GRAPH_PORT == DEFAULT_PORT  # the CLI's copy of the constant
+    sandbox = Sandbox.open(settings, port=0, graph_port=0)
+    try:
+        assert sandbox.graph is not None and sandbox.graph_url is None  # not yet started
+        sandbox.warm_up()
+        assert sandbox.graph_error is None
+        url = sandbox.graph_url
+        assert url == f"http://127.0.0.1:{sandbox.graph.port}/v1.0"
+        assert sandbox.graph.port != int(sandbox.provider_url.split(":")[2].split("/")[0])
+        listed = httpx.get(f"{url}/servicePrincipals", timeout=10)
+        assert listed.status_code == 200 and listed.json()["value"][0]["appRoles"]
+        pid = sandbox.graph.pid
+        assert pid is not None and alive(pid)
+    finally:
+        sandbox.close()
+    assert all_gone([pid])
+    store_rows = open_sandbox(settings).query("SELECT path FROM request_log WHERE side = 'graph'")
+    assert [r["path"] for r in store_rows] == ["/v1.0/servicePrincipals"]  # not the probe
