@@ -17,19 +17,25 @@ from sandbox.requestlog import HAPPENED, decode_row
 from sandbox.store import Store
 
 FORMATS = ("jsonl", "har")
-SIDES = ("engine", "provider", "both")
+SIDES = ("engine", "provider", "graph", "both", "all")
+"""engine: the mock Entra's SCIM requests; provider: the local provider's record of what it
+served; graph: the calls to the Microsoft Graph surface; both: the two SCIM sides; all: every
+side (a Graph call before the SCIM exchanges it caused)."""
+
+_SIDE_SETS = {"both": ("engine", "provider"), "all": ("engine", "provider", "graph")}
 
 
 def exchanges(store: Store, side: str = "engine", after: int = 0) -> list[dict[str, Any]]:
     """Exchanges from the request log written after seq `after`, in the order they happened
-    ("both": every side, an engine request before the provider's record of it)."""
+    ("both": the SCIM sides, an engine request before the provider's record of it; "all":
+    the Graph calls too)."""
     if side not in SIDES:
         raise SandboxError(f"side must be one of {', '.join(SIDES)}")
     where = ["seq > ?"]
     params: list[Any] = [after]
-    if side != "both":
-        where.append("side = ?")
-        params.append(side)
+    sides = _SIDE_SETS.get(side, (side,))
+    where.append(f"side IN ({', '.join('?' * len(sides))})")
+    params.extend(sides)
     rows = store.query(
         f"SELECT * FROM request_log WHERE {' AND '.join(where)} ORDER BY {HAPPENED}", params
     )

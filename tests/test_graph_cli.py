@@ -128,3 +128,34 @@ def processes_on(db: str) -> list[int]:
         if mark in environ.split(b"\0"):
             found.append(int(entry))
     return found
+
+
+def readme_graph_script() -> tuple[str, list[str]]:
+    """The README's "Drive it with Microsoft Graph" script, and the output it shows."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Drive it with Microsoft Graph\n", 1)[1].split("\n## ", 1)[0]
+    script = section.split("```python\n", 1)[1].split("```\n", 1)[0]
+    shown = section.split("$ python graph_demo.py", 1)[1].split("```", 1)[0]
+    return script, [line for line in shown.splitlines()[1:] if line.strip()]
+
+
+@pytest.mark.slow
+def test_the_readme_graph_script_runs_as_shown(tmp_path: Path):
+    script, expected = readme_graph_script()
+    (tmp_path / "graph_demo.py").write_text(script)
+    db, port = str(tmp_path / "sandbox.db"), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "entra", "graph", "--db", db, "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(port)
+        ran = subprocess.run(
+            [sys.executable, "graph_demo.py", f"http://127.0.0.1:{port}/v1.0"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.splitlines() == expected
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(30)

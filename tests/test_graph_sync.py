@@ -13,6 +13,7 @@ from sandbox.engine.sync.graph_schema import rule_id
 from sandbox.graph import GraphContext, create_graph_app
 from sandbox.graph.synchronization import RateLimit
 from sandbox.provider.faults import Faults
+from sandbox.transcripts import exchanges
 from tests.engine_env import DOMAIN, EngineEnv
 from tests.test_engine_groups import PeerEnv
 from tests.test_graph_api import error_of
@@ -135,6 +136,11 @@ def test_provision_on_demand_creates_the_user_and_answers_graphs_pair(graph, env
     assert value["action"] == "Create" and value["sourceIdentity"]["id"] == ada
     assert value["targetIdentity"]["id"] == env.target_id(ada)
     assert [line[:2] for line in env.lines()][-1] == ("POST", "/Users")
+    env.engine.request_log.flush()
+    everything = [e["side"] for e in exchanges(env.store, "all")]
+    assert everything[0] == "graph" and "engine" in everything  # the call before its SCIM
+    assert [e["side"] for e in exchanges(env.store, "graph")] == ["graph"]
+    assert "graph" not in {e["side"] for e in exchanges(env.store, "both")}
     again = graph.post(f"{JOB_URL}/provisionOnDemand", json=on_demand(ada)).get_json()
     assert json.loads(again["key"])["result"] in ("Success", "Skipped")
 
@@ -199,6 +205,32 @@ def test_provision_on_demand_past_five_in_ten_seconds_is_a_429_with_retry_after(
     assert throttled.headers["Retry-After"] == "5"  # the first call leaves the window at 110
     now[0] = 110.0
     assert graph.post(f"{JOB_URL}/provisionOnDemand", json=on_demand(ada)).status_code == 200
+
+
+def test_provision_on_demand_waits_for_a_running_cycle_then_answers(graph, env, monkeypatch):
+    import threading
+
+    from sandbox.graph import synchronization
+
+    ada = env.add_user("ada")
+    held, release = threading.Event(), threading.Event()
+
+    def cycle_running() -> None:
+        with env.engine.one_cycle():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=cycle_running)
+    holder.start()
+    held.wait(10)
+    monkeypatch.setattr(synchronization, "ON_DEMAND_WAIT_S", 0.3)
+    refused = graph.post(f"{JOB_URL}/provisionOnDemand", json=on_demand(ada))
+    assert "running" in error_of(refused, 409, "Conflict")
+    monkeypatch.setattr(synchronization, "ON_DEMAND_WAIT_S", 10.0)
+    threading.Timer(0.5, release.set).start()
+    waited = graph.post(f"{JOB_URL}/provisionOnDemand", json=on_demand(ada))
+    holder.join(10)
+    assert waited.status_code == 200 and env.engine.links.get("User", ada) is not None
 
 
 # -- credentials -------------------------------------------------------------------------

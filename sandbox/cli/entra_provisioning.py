@@ -576,7 +576,8 @@ def estimate_text(estimate: dict[str, Any]) -> str:
 @entra.command("start")
 @db_option
 def start() -> None:
-    """Start provisioning (Overview > Start provisioning)."""
+    """Start provisioning (Overview > Start provisioning); a quarantined job has its
+    quarantine cleared, as Graph's start does."""
     _engine().start()
     click.echo("Provisioning started: run `sandbox entra sync` to play the cycles.")
 

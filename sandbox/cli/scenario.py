@@ -139,10 +139,11 @@ def transcript() -> None:
 )
 @click.option(
     "--side",
-    type=click.Choice(["engine", "provider", "both"]),
+    type=click.Choice(["engine", "provider", "graph", "both", "all"]),
     default="engine",
     show_default=True,
-    help="Whose side of the exchanges.",
+    help="Whose side of the exchanges: the engine's SCIM requests, the provider's record of "
+    "them, the Graph calls, both SCIM sides, or all.",
 )
 @click.option(
     "--out",

@@ -64,7 +64,7 @@ def _check_token(token: str) -> None:
 
 def create_graph_app(context: GraphContext, token: str | None = None) -> Flask:
     """The Graph app over `context`; `token`: the one bearer token it takes (None: any)."""
-    app = Flask("sandbox.graph")
+    app = Flask("sandbox.graph", static_folder=None)
     app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -52,6 +52,11 @@ ON_DEMAND_WINDOW_S = 10.0
 TOO_MANY_REQUESTS = "TooManyRequests"
 """Graph's code of a throttled request (429, with Retry-After in seconds)."""
 
+ON_DEMAND_WAIT_S = 30.0
+"""How long provisionOnDemand waits for a cycle of the job that is running to finish before it
+answers 409 (the engine runs one cycle or provision on demand at a time; Graph's caller sees a
+slower answer, not a refusal)."""
+
 CONFLICT = "Conflict"
 """The code of a job action refused because a cycle of the job is running (the pages document
 no code for it: the sandbox's)."""
@@ -272,14 +277,19 @@ def provision_on_demand(sp_key: str, by: str, key: str) -> Response:
             {"Retry-After": str(seconds)},
         )
     object_id, kind, members = _subject(read_json())
-    with context().lock:
-        _check_subject(object_id, kind, members)
-        try:
-            result = context().engine.provision_on_demand(object_id, members)
-        except CycleRunningError as running:
-            raise GraphError(409, CONFLICT, str(running)) from None
-        except OnDemandRefused as refused:
-            raise GraphError(400, BAD_REQUEST, refused.message) from None
+    deadline = time.monotonic() + ON_DEMAND_WAIT_S
+    while True:
+        with context().lock:
+            _check_subject(object_id, kind, members)
+            try:
+                result = context().engine.provision_on_demand(object_id, members)
+                break
+            except CycleRunningError as running:
+                if time.monotonic() > deadline:
+                    raise GraphError(409, CONFLICT, str(running)) from None
+            except OnDemandRefused as refused:
+                raise GraphError(400, BAD_REQUEST, refused.message) from None
+        time.sleep(0.2)  # a cycle of the job runs: provision on demand follows it
     answer = on_demand_answer(result.record, context().tenant_domain)
     fragment = "microsoft.graph.stringKeyStringValuePair"
     return respond({"@odata.context": context_url(root(), fragment), **answer})
