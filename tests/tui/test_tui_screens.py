@@ -187,3 +187,23 @@ async def test_the_filter_parser_is_loaded_after_the_first_paint(app: SandboxApp
         await app.workers.wait_for_complete()
         # the first cycle's matching filter will not pay for loading the parser
         assert _parse_template.cache_info().currsize >= 1
+
+
+async def test_activity_shows_the_graph_calls_as_a_side_of_their_own(app: SandboxApp) -> None:
+    from sandbox.graph import GraphContext, create_graph_app
+
+    graph = create_graph_app(GraphContext(app.sandbox.engine)).test_client()
+    assert graph.get("/v1.0/servicePrincipals").status_code == 200
+    async with app.run_test(size=(140, 45)) as pilot:
+        await go(pilot, "5")
+        app.sandbox.flush_logs()
+        pressed = []
+        for _ in range(4):  # all, engine, provider, graph
+            await pilot.press("s")
+            await settle(pilot)
+            await pilot.pause(0.6)  # the next poll of the request log
+            table = app.screen.query_one("#http", DataTable)
+            sides = {str(table.get_row_at(i)[1]) for i in range(table.row_count)}
+            pressed.append((str(app.screen.query_one("#side", Label).render()), sides))
+        assert pressed[2][0] == "graph side" and pressed[2][1] == {"graph"}
+        assert pressed[3][0] == "all sides" and "graph" in pressed[3][1]

@@ -1,4 +1,4 @@
-"""Provides ActivityScreen: the live stream of HTTP exchanges (both sides) and the
+"""Provides ActivityScreen: the live stream of HTTP exchanges (every side) and the
 provisioning logs, each with the selected item's details."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ POLL_S = 0.5
 """How often the request log is polled for exchanges after the last one shown."""
 KEPT = 1000
 """Exchanges kept in the table; older rows are dropped as new ones arrive."""
-SIDES = (None, "engine", "provider")
+SIDES = (None, "engine", "provider", "graph")
 
 
 class ActivityScreen(SandboxScreen):
@@ -32,8 +32,9 @@ class ActivityScreen(SandboxScreen):
     HELP = """\
 **Activity**: every HTTP exchange between the engine and the provider, live (the engine's side
 is what Entra sends, the provider's what it received), newest at the bottom; highlight one to
-see its headers and bodies (Authorization redacted). `s` shows both sides, the engine's or the
-provider's. The arrow keys move in the list at once; `z` zooms the details to the whole screen
+see its headers and bodies (Authorization redacted). `s` shows all sides, the engine's, the
+provider's, or the calls to the Microsoft Graph surface (`graph`, before the SCIM exchanges
+they caused). The arrow keys move in the list at once; `z` zooms the details to the whole screen
 (arrows and page keys scroll them; `z` or escape goes back). The Provisioning logs tab has one record per object and cycle (action, status,
 steps, modified properties, error); filter it by user and cycle.
 """
@@ -66,7 +67,7 @@ steps, modified properties, error); filter it by user and cycle.
     def body(self) -> ComposeResult:
         with TabbedContent(id="activity-tabs"):
             with TabPane("HTTP", id="http-tab"):
-                yield Label("both sides", id="side", classes="summary")
+                yield Label("all sides", id="side", classes="summary")
                 yield from fitted("http", zebra_stripes=True)
                 with VerticalScroll(id="exchange-scroll", classes="detail"):
                     yield Static(id="exchange")
@@ -171,7 +172,7 @@ steps, modified properties, error); filter it by user and cycle.
     def action_side(self) -> None:
         self.side = SIDES[(SIDES.index(self.side) + 1) % len(SIDES)]
         self.query_one("#side", Label).update(
-            f"{self.side or 'both'} side" + ("s" if self.side is None else "")
+            f"{self.side or 'all'} side" + ("s" if self.side is None else "")
         )
         self.query_one("#http", DataTable).clear()
         self.entries.clear()
