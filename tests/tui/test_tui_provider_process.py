@@ -144,3 +144,28 @@ async def test_a_cycle_runs_in_its_own_process_and_quitting_during_it_ends_that_
         assert app.cycle_running
         await pilot.press("q")
     assert all_gone([pid])
+
+
+async def test_the_header_shows_the_graph_surface_once_it_answers(settings: Settings) -> None:
+    import httpx
+
+    sandbox = Sandbox.open(settings, port=0, graph_port=0)
+    try:
+        app = SandboxApp(sandbox, scheduler=False)
+        app.warm_up_delay_s = 0
+        async with app.run_test(size=(160, 40)) as pilot:
+            deadline = time.monotonic() + 60
+            while sandbox.graph_url is None or "Graph" not in app.sub_title:
+                assert time.monotonic() < deadline, "the Graph surface never answered"
+                await pilot.pause(0.05)
+            assert f"Graph {sandbox.graph_url}" in app.sub_title
+            answer = await asyncio.to_thread(
+                httpx.get, f"{sandbox.graph_url}/servicePrincipals", timeout=10
+            )
+            assert answer.status_code == 200
+            assert sandbox.graph is not None
+            pid = sandbox.graph.pid
+            await pilot.press("q")
+        assert pid is not None and all_gone([pid])
+    finally:
+        sandbox.close()
