@@ -184,3 +184,26 @@ def test_snapshot_clear_scoping_dialog(snap_compare, in_process: Sandbox, size: 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_on_demand_group(snap_compare, in_process: Sandbox, size: str) -> None:
+    """A group's members to pick: five picked, one soft-deleted (not selectable)."""
+    app = provisioned(in_process)
+    in_process.engine.configure(groups_enabled=True)
+
+    async def run_before(pilot) -> None:
+        await pilot.app.switch_mode("provisioning")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        pilot.app.screen.query_one("#principal").value = "Nulab Pass Users"
+        await pilot.press("enter")
+        await settle(pilot)
+        for key in ("space", "down", "space", "down", "space", "down", "space", "down", "space"):
+            await pilot.press(key)
+        await settle(pilot)
+        still(pilot.app.screen)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

@@ -19,12 +19,12 @@ from sandbox.engine.sync.clock import parse_duration, parse_time
 from sandbox.engine.sync.job import JobConfig
 from sandbox.engine.sync.scoping_edit import add_scoping_filter, clear_scoping_filters
 from tui.screens.base import SandboxScreen
-from tui.screens.dialogs import MessageDialog, PromptDialog
+from tui.screens.dialogs import MessageDialog
+from tui.screens.on_demand_dialog import OnDemand, OnDemandDialog
 from tui.screens.scoping_clear_dialog import ClearScopingDialog
 from tui.screens.scoping_dialog import NewFilter, ScopingDialog, filters_text
 from tui.widgets.check import Check
 from tui.widgets.cycle_chart import CycleChart
-from tui.widgets.suggest import PrincipalSuggester
 
 if TYPE_CHECKING:
     from sandbox.engine.scim.target_errors import ConnectionResult
@@ -429,20 +429,16 @@ per cycle.
         self.act(f"Clock speed x{speed:g}", self.sandbox.engine.clock.set_speed, speed)
 
     def action_on_demand(self) -> None:
-        def run(user: str | None) -> None:
-            if user:
-                self.act("", self._on_demand, user, outcome=self.ProvisionedOnDemand)
+        def run(chosen: OnDemand | None) -> None:
+            # As `sandbox entra pod USER`, or `sandbox entra pod GROUP --member U ...`.
+            if chosen is not None:
+                self.act("", self._on_demand, *chosen, outcome=self.ProvisionedOnDemand)
 
-        suggester = PrincipalSuggester(self.sandbox.engine.directory, users_only=True)
-        self.app.push_screen(
-            PromptDialog(
-                "Provision on demand: which user?", placeholder="UPN or mail", suggester=suggester
-            ),
-            run,
-        )
+        groups_enabled = self.config.groups_enabled if self.config is not None else True
+        self.app.push_screen(OnDemandDialog(self.sandbox.engine.directory, groups_enabled), run)
 
-    def _on_demand(self, user: str) -> Any:
-        result = self.sandbox.engine.provision_on_demand(user)
+    def _on_demand(self, key: str, members: tuple[str, ...] = ()) -> Any:
+        result = self.sandbox.engine.provision_on_demand(key, members)
         self.sandbox.flush_logs()
         return result
 
@@ -457,5 +453,8 @@ per cycle.
 
     @on(ProvisionedOnDemand)
     def _provisioned(self, message: ProvisionedOnDemand) -> None:
-        lines = message.result.record.describe()
-        self.app.push_screen(MessageDialog("Provision on demand", "\n".join(lines)))
+        # A group's chosen members first, then the group, as `sandbox entra pod` prints them.
+        result = message.result
+        shown = [*result.members, result.record]
+        text = "\n\n".join("\n".join(record.describe()) for record in shown)
+        self.app.push_screen(MessageDialog("Provision on demand", text))
