@@ -230,6 +230,14 @@ async def test_provision_on_demand_refuses_bad_groups_and_a_sixth_member_with_a_
         await settle(pilot)
         assert app.screen is dialog
         assert refusals(app)[-1] == "pick one to 5 members of Nulab Pass Users to provision with it"
+        await pilot.press("escape")
+        await pilot.click("#groups-on")  # group provisioning off
+        await settle(pilot)
+        assert engine.config().groups_enabled is False
+        dialog = await open_on_demand(pilot, "Contractors")
+        assert app.screen is dialog and refusals(app)[-1].startswith(
+            "Contractors is a group and group provisioning is off"
+        )
     assert all(c["kind"] != "pod" for c in engine.cycles(5))  # nothing ran
 
 
