@@ -383,10 +383,6 @@ _GROUPS_OPTION = click.option(
 )
 
 
-def _filters_key(groups: bool) -> str:
-    return "group_scoping_filters" if groups else "scoping_filters"
-
-
 @scoping.command("add")
 @db_option
 @_GROUPS_OPTION
@@ -394,34 +390,12 @@ def _filters_key(groups: bool) -> str:
 def scoping_add(groups: bool, clauses: tuple[str, ...]) -> None:
     """Add one filter of CLAUSES (AND), e.g. 'department EQUALS Sales' 'country IS NOT NULL';
     with --groups a group scoping filter, e.g. 'displayName ENDS_WITH -Nulab'."""
-    from sandbox.engine.mappings.scoping import ScopingFilter, parse_clause
+    from sandbox.engine.mappings.scoping import parse_clause
+    from sandbox.engine.sync.scoping_edit import add_scoping_filter
 
-    engine = _engine()
-    new = ScopingFilter(tuple(parse_clause(c) for c in clauses))
-    for clause in new.clauses:
-        _check_source_attribute(clause.attribute, groups)
-    key = _filters_key(groups)
-    engine.configure(**{key: (*getattr(engine.config(), key), new)})
+    new = add_scoping_filter(_engine(), [parse_clause(c) for c in clauses], groups=groups)
     kind = "group scoping filter" if groups else "scoping filter"
     click.echo(f"Added {kind}: {new}; the next cycle is initial.")
-
-
-def _check_source_attribute(name: str, groups: bool = False) -> None:
-    """Refuse a scoping attribute a tenant user (or group) does not have (it would leave
-    every object out of scope): Entra's scoping editor offers only the source's attributes."""
-    import difflib
-
-    from sandbox.engine.mappings.mapping import ENTRA_GROUP_ATTRIBUTES, ENTRA_USER_ATTRIBUTES
-
-    attributes = ENTRA_GROUP_ATTRIBUTES - {"members", "mail"} if groups else ENTRA_USER_ATTRIBUTES
-    known = {a.lower(): a for a in attributes}
-    if name.lower() in known:
-        return
-    near = [known[m] for m in difflib.get_close_matches(name.lower(), list(known), 3)]
-    hint = f"; did you mean {', '.join(near)}?" if near else ""
-    if groups:
-        hint = hint or f"; a group scoping filter reads {', '.join(sorted(known.values()))}"
-    raise SandboxError(f"a tenant {'group' if groups else 'user'} has no attribute {name!r}{hint}")
 
 
 @scoping.command("list")
@@ -430,7 +404,9 @@ def _check_source_attribute(name: str, groups: bool = False) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def scoping_list(groups: bool, as_json: bool) -> None:
     """List the scoping filters (--groups: the group scoping filters)."""
-    filters = getattr(_engine().config(), _filters_key(groups))
+    from sandbox.engine.sync.scoping_edit import scoping_filters
+
+    filters = scoping_filters(_engine().config(), groups)
     if as_json:
         emit_json([f.to_dict() for f in filters])
         return
@@ -448,7 +424,9 @@ def scoping_list(groups: bool, as_json: bool) -> None:
 @_GROUPS_OPTION
 def scoping_clear(groups: bool) -> None:
     """Remove every scoping filter (--groups: every group scoping filter)."""
-    _engine().configure(**{_filters_key(groups): ()})
+    from sandbox.engine.sync.scoping_edit import clear_scoping_filters
+
+    clear_scoping_filters(_engine(), groups=groups)
     kind = "Group scoping" if groups else "Scoping"
     click.echo(f"{kind} filters removed; the next cycle is initial.")
 

@@ -8,8 +8,9 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 from sandbox.engine.mappings.scoping import ScopingFilter, parse_clause
 from tests.tui.pilot import go, rows, settle
 from tui.app import SandboxApp
-from tui.screens.dialogs import ConfirmDialog, PromptDialog
+from tui.screens.dialogs import PromptDialog
 from tui.screens.mapping_dialog import MappingDialog
+from tui.screens.scoping_clear_dialog import ClearScopingDialog
 
 # Tenant members the seeded organization does not have (mail = UPN): a cycle creates them.
 NAOTO = "naoto.sato@contoso.onmicrosoft.com"  # Engineering
@@ -123,7 +124,8 @@ async def test_a_scoping_filter_added_on_screen_scopes_the_next_cycle(app: Sandb
         records = last_records(app)
         assert records[CLAIRE] == ("Create", "Success") and records[NAOTO][1] == "Skipped"
         await pilot.click("#clear-filters")
-        assert isinstance(app.screen, ConfirmDialog)
+        assert isinstance(app.screen, ClearScopingDialog)
+        assert app.screen.query_one("#objects", Select).value == "users"
         await pilot.click("#ok")
         await settle(pilot)
         assert engine.config().scoping_filters == ()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
+from sandbox.engine.mappings.scoping import parse_clause
+from sandbox.engine.sync.scoping_edit import add_scoping_filter
 from sandbox.runtime import Sandbox
 from tests.tui.pilot import cursor_to, settle
 from tui.app import SandboxApp
@@ -112,13 +114,20 @@ def test_snapshot(
     assert snap_compare(provisioned(in_process), terminal_size=SIZES[size], run_before=SHOTS[shot])
 
 
+async def press_button(pilot, selector: str) -> None:
+    """Press a button of the Provisioning screen's settings (scrolled into view at 80x24)."""
+    pilot.app.screen.query_one(selector).focus()
+    await pilot.pause()
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_snapshot_scoping_dialog(snap_compare, in_process: Sandbox, size: str) -> None:
     async def run_before(pilot) -> None:
         await pilot.app.switch_mode("provisioning")
         await settle(pilot)
-        await pilot.click("#add-filter")
-        await settle(pilot)
+        await press_button(pilot, "#add-filter")
         dialog = pilot.app.screen
         dialog.query_one("#attribute-0").value = "department"
         dialog.query_one("#value-0").value = "Sales"
@@ -130,3 +139,71 @@ def test_snapshot_scoping_dialog(snap_compare, in_process: Sandbox, size: str) -
         await pilot.pause()
 
     assert snap_compare(provisioned(in_process), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_group_scoping_dialog(snap_compare, in_process: Sandbox, size: str) -> None:
+    async def run_before(pilot) -> None:
+        await pilot.app.switch_mode("provisioning")
+        await settle(pilot)
+        await press_button(pilot, "#add-filter")
+        dialog = pilot.app.screen
+        dialog.query_one("#objects").value = "groups"
+        await pilot.pause()
+        dialog.query_one("#attribute-0").value = "displayName"
+        dialog.query_one("#operator-0").value = "ENDS_WITH"
+        dialog.query_one("#value-0").value = "Nulab Pass Users"
+        dialog.query_one("#attribute-1").value = "description"
+        dialog.query_one("#operator-1").value = "NOT REGEX MATCH"
+        dialog.query_one("#value-1").value = "^Archived"
+        dialog.set_focus(None)
+        still(dialog)
+        await pilot.pause()
+
+    assert snap_compare(provisioned(in_process), terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_clear_scoping_dialog(snap_compare, in_process: Sandbox, size: str) -> None:
+    app = provisioned(in_process)
+    engine = in_process.engine
+    add_scoping_filter(
+        engine,
+        [
+            parse_clause("department EQUALS Sales"),
+            parse_clause(f"userPrincipalName EQUALS {GUEST}"),
+        ],
+    )
+    add_scoping_filter(engine, [parse_clause("displayName ENDS_WITH Users")], groups=True)
+
+    async def run_before(pilot) -> None:
+        await pilot.app.switch_mode("provisioning")
+        await settle(pilot)
+        await press_button(pilot, "#clear-filters")
+        pilot.app.screen.set_focus(None)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_on_demand_group(snap_compare, in_process: Sandbox, size: str) -> None:
+    """A group's members to pick: five picked, one soft-deleted (not selectable)."""
+    app = provisioned(in_process)
+    in_process.engine.configure(groups_enabled=True)
+
+    async def run_before(pilot) -> None:
+        await pilot.app.switch_mode("provisioning")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        pilot.app.screen.query_one("#principal").value = "Nulab Pass Users"
+        await pilot.press("enter")
+        await settle(pilot)
+        for key in ("space", "down", "space", "down", "space", "down", "space", "down", "space"):
+            await pilot.press(key)
+        await settle(pilot)
+        still(pilot.app.screen)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)

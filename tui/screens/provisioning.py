@@ -15,16 +15,16 @@ from textual.containers import Grid, Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
-from sandbox.engine.mappings.scoping import Clause
 from sandbox.engine.sync.clock import parse_duration, parse_time
 from sandbox.engine.sync.job import JobConfig
 from sandbox.engine.sync.scoping_edit import add_scoping_filter, clear_scoping_filters
 from tui.screens.base import SandboxScreen
-from tui.screens.dialogs import ConfirmDialog, MessageDialog, PromptDialog
-from tui.screens.scoping_dialog import ScopingDialog
+from tui.screens.dialogs import MessageDialog
+from tui.screens.on_demand_dialog import OnDemand, OnDemandDialog
+from tui.screens.scoping_clear_dialog import ClearScopingDialog
+from tui.screens.scoping_dialog import NewFilter, ScopingDialog, filters_text
 from tui.widgets.check import Check
 from tui.widgets.cycle_chart import CycleChart
-from tui.widgets.suggest import PrincipalSuggester
 
 if TYPE_CHECKING:
     from sandbox.engine.scim.target_errors import ConnectionResult
@@ -201,6 +201,8 @@ per cycle.
                     )
                 yield Label("Scoping filters (users)", classes="section")
                 yield Static(id="scoping", classes="scoping", markup=False)
+                yield Label("Scoping filters (groups)", classes="section")
+                yield Static(id="group-scoping", classes="scoping", markup=False)
                 with Horizontal(classes="buttons"):
                     yield Button("Add filter", id="add-filter", compact=True)
                     yield Button("Clear filters", id="clear-filters", compact=True)
@@ -247,10 +249,9 @@ per cycle.
             speed = self.query_one("#speed", Input)
             if not speed.has_focus:
                 speed.value = f"{data.speed:g}"
-        filters = config.scoping_filters
-        self.query_one("#scoping", Static).update(
-            "\n".join(f"{n}. {f}" for n, f in enumerate(filters, 1))
-            or "none: every assigned user is in scope"
+        self.query_one("#scoping", Static).update(filters_text(config.scoping_filters, "users"))
+        self.query_one("#group-scoping", Static).update(
+            filters_text(config.group_scoping_filters, "groups")
         )
         self.query_one("#job-status", Static).update(job_text(data.status, data.speed))
         self.query_one(CycleChart).cycles = data.cycles
@@ -349,32 +350,36 @@ per cycle.
 
     @on(Button.Pressed, "#add-filter")
     def action_add_filter(self) -> None:
-        def add(clauses: list[Clause] | None) -> None:
-            if clauses:
+        def add(new: NewFilter | None) -> None:
+            # As `sandbox entra scoping add [--groups] CLAUSE...`.
+            if new is not None:
+                kind = "group scoping filter" if new.groups else "scoping filter"
                 self.act(
-                    "Added scoping filter: {result}; the next cycle is initial",
+                    f"Added {kind}: {{result}}; the next cycle is initial",
                     add_scoping_filter,
                     self.sandbox.engine,
-                    clauses,
+                    new.clauses,
+                    groups=new.groups,
                 )
 
         self.app.push_screen(ScopingDialog("users"), add)
 
     @on(Button.Pressed, "#clear-filters")
     def action_clear_filters(self) -> None:
-        def confirmed(yes: bool | None) -> None:
-            if yes:
+        def clear(groups: bool | None) -> None:
+            # As `sandbox entra scoping clear [--groups]`.
+            if groups is not None:
                 self.act(
-                    "Scoping filters removed; the next cycle is initial",
+                    f"{'Group scoping' if groups else 'Scoping'} filters removed; "
+                    "the next cycle is initial",
                     clear_scoping_filters,
                     self.sandbox.engine,
+                    groups=groups,
                 )
 
+        config = self.config or self.sandbox.engine.config()
         self.app.push_screen(
-            ConfirmDialog(
-                "Remove every scoping filter? Every assigned user is then in scope.", ok="Remove"
-            ),  # fmt: skip
-            confirmed,
+            ClearScopingDialog(config.scoping_filters, config.group_scoping_filters), clear
         )
 
     @on(Input.Submitted, "#speed")
@@ -424,20 +429,16 @@ per cycle.
         self.act(f"Clock speed x{speed:g}", self.sandbox.engine.clock.set_speed, speed)
 
     def action_on_demand(self) -> None:
-        def run(user: str | None) -> None:
-            if user:
-                self.act("", self._on_demand, user, outcome=self.ProvisionedOnDemand)
+        def run(chosen: OnDemand | None) -> None:
+            # As `sandbox entra pod USER`, or `sandbox entra pod GROUP --member U ...`.
+            if chosen is not None:
+                self.act("", self._on_demand, *chosen, outcome=self.ProvisionedOnDemand)
 
-        suggester = PrincipalSuggester(self.sandbox.engine.directory, users_only=True)
-        self.app.push_screen(
-            PromptDialog(
-                "Provision on demand: which user?", placeholder="UPN or mail", suggester=suggester
-            ),
-            run,
-        )
+        groups_enabled = self.config.groups_enabled if self.config is not None else True
+        self.app.push_screen(OnDemandDialog(self.sandbox.engine.directory, groups_enabled), run)
 
-    def _on_demand(self, user: str) -> Any:
-        result = self.sandbox.engine.provision_on_demand(user)
+    def _on_demand(self, key: str, members: tuple[str, ...] = ()) -> Any:
+        result = self.sandbox.engine.provision_on_demand(key, members)
         self.sandbox.flush_logs()
         return result
 
@@ -452,5 +453,8 @@ per cycle.
 
     @on(ProvisionedOnDemand)
     def _provisioned(self, message: ProvisionedOnDemand) -> None:
-        lines = message.result.record.describe()
-        self.app.push_screen(MessageDialog("Provision on demand", "\n".join(lines)))
+        # A group's chosen members first, then the group, as `sandbox entra pod` prints them.
+        result = message.result
+        shown = [*result.members, result.record]
+        text = "\n\n".join("\n".join(record.describe()) for record in shown)
+        self.app.push_screen(MessageDialog("Provision on demand", text))
