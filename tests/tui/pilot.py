@@ -15,6 +15,18 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause()
 
 
+async def click_again(pilot: Pilot[None], selector: str) -> None:
+    """Click a button a second time as a user would: once the pressed look of the first click
+    is over (a Button ignores clicks while it shows it, its active_effect_duration, 0.2 s, so a
+    click sooner than that is lost and the test fails now and then)."""
+    button = pilot.app.screen.query_one(selector)
+    for _ in range(100):  # bounded: 1 s at most
+        if not button.has_class("-active"):
+            break
+        await pilot.pause(0.01)
+    await pilot.click(selector)
+
+
 async def go(pilot: Pilot[None], key: str) -> None:
     """Switch to a mode by its number key and wait until it has loaded."""
     await pilot.press(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from sandbox.engine.mappings.scoping import ScopingFilter, parse_clause
-from tests.tui.pilot import go, rows, settle
+from tests.tui.pilot import click_again, go, rows, settle
 from tui.app import SandboxApp
 from tui.screens.dialogs import PromptDialog
 from tui.screens.mapping_dialog import MappingDialog
@@ -151,7 +151,7 @@ async def test_a_scoping_clause_on_an_unknown_attribute_is_refused_in_the_dialog
         dialog.query_one("#attribute-0", Input).value = "departement"
         dialog.query_one("#operator-0", Select).value = "EQUALS"
         dialog.query_one("#value-0", Input).value = "Sales"
-        await pilot.click("#ok")
+        await click_again(pilot, "#ok")  # the same button, pressed a moment ago
         await settle(pilot)
         refusals = [n.message for n in app._notifications if n.severity == "error"]
         assert any("has no attribute 'departement'; did you mean department" in m for m in refusals)
