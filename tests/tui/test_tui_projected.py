@@ -112,6 +112,40 @@ async def test_every_footer_starts_with_help_and_cuts_no_key(app: SandboxApp, si
         assert "m Add member" in footer and "x Remove member" in footer
 
 
+@pytest.mark.parametrize("size", SIZES, ids=["140x45", "80x24"])
+async def test_the_provisioning_blade_reads_whole(in_process: Sandbox, size) -> None:
+    app = provisioned(in_process)
+    async with app.run_test(size=size) as pilot:
+        await go(pilot, "3")
+        settings = "\n".join(text_of(app, app.screen.query_one("#settings")))
+        for text in ("(unchanged)", "assigned users and groups", "e.g. 500 (enter)"):
+            assert text in settings, settings
+        assert text_of(app, app.screen.query_one("#progress"))[0].rstrip().endswith("100%")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["140x45", "80x24"])
+async def test_a_long_upn_reads_whole_in_assignments_and_the_assign_dialog(
+    in_process: Sandbox, size
+) -> None:
+    app = provisioned(in_process)  # the guest is assigned
+    async with app.run_test(size=size) as pilot:
+        await go(pilot, "2")
+        table = app.screen.query_one("#assignments", DataTable)
+        cursor_to(table, GUEST)
+        await settle(pilot)
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # no scrolling
+        lines = screen_text(app)
+        assert "role   assigned" in lines[3]  # every label whole
+        assert words_in_order(GUEST, lines)  # in its row, or (80x24) below the table
+        await go(pilot, "1")
+        users = app.screen.query_one("#users", DataTable)
+        users.focus()
+        cursor_to(users, GUEST)
+        await pilot.press("A")
+        await settle(pilot)
+        assert any(GUEST in line for line in dialog_text(app))
+
+
 async def test_the_header_shows_the_provider_url_whole_at_80_columns(app: SandboxApp) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -36,7 +36,7 @@ class ScopingDialog(Dialog):
             with Grid(classes="clauses"):
                 for number in range(CLAUSES):
                     yield Input(
-                        placeholder="attribute, e.g. department",
+                        placeholder="attribute, e.g. city",  # whole at 80 columns
                         suggester=attributes,
                         id=f"attribute-{number}",
                         compact=True,
