@@ -61,6 +61,32 @@ def test_columns_keep_what_fits_and_share_the_rest() -> None:
     assert share([40, 6, 60], [None, 4, 30], 50) == [40, 5, 5]
 
 
+async def test_rows_drawn_before_a_fit_are_drawn_again_at_its_widths() -> None:
+    # The DataTable caches each row as drawn, keyed on the cursor and a count that its idle
+    # step moves on; a table under a dialog gets no message after a fit, so its rows stayed
+    # drawn at their old widths (the mapping dialog's 140x45 snapshot).
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.fit_table import FitTable
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FitTable(id="table")
+
+    app = One()
+    async with app.run_test(size=(60, 5)):
+        table = app.query_one(FitTable)
+        table.add_fitted("name", None)
+        table.add_fitted("value", 4)
+        table.add_row(Text("guest"), Text("x" * 80))
+        table.add_row(Text("member"), Text("y" * 80))
+        drawn = table.render_line(2).text  # drawn before the fit: at the labels' widths
+        assert "y" * 40 not in drawn, drawn
+        table.fit()  # what the table does next (and on a resize), with no message between
+        assert "y" * 40 in table.render_line(2).text
+
+
 async def test_columns_take_the_width_the_screen_has(sandbox: Sandbox) -> None:
     app = SandboxApp(sandbox, scheduler=False)
     async with app.run_test(size=(140, 45)) as pilot:
