@@ -61,6 +61,32 @@ def test_columns_keep_what_fits_and_share_the_rest() -> None:
     assert share([40, 6, 60], [None, 4, 30], 50) == [40, 5, 5]
 
 
+async def test_rows_drawn_before_a_fit_are_drawn_again_at_its_widths() -> None:
+    # The DataTable caches each row as drawn, keyed on the cursor and a count that its idle
+    # step moves on; a table under a dialog gets no message after a fit, so its rows stayed
+    # drawn at their old widths (the mapping dialog's 140x45 snapshot).
+    from rich.text import Text
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.fit_table import FitTable
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield FitTable(id="table")
+
+    app = One()
+    async with app.run_test(size=(60, 5)):
+        table = app.query_one(FitTable)
+        table.add_fitted("name", None)
+        table.add_fitted("value", 4)
+        table.add_row(Text("guest"), Text("x" * 80))
+        table.add_row(Text("member"), Text("y" * 80))
+        drawn = table.render_line(2).text  # drawn before the fit: at the labels' widths
+        assert "y" * 40 not in drawn, drawn
+        table.fit()  # what the table does next (and on a resize), with no message between
+        assert "y" * 40 in table.render_line(2).text
+
+
 async def test_columns_take_the_width_the_screen_has(sandbox: Sandbox) -> None:
     app = SandboxApp(sandbox, scheduler=False)
     async with app.run_test(size=(140, 45)) as pilot:
@@ -110,6 +136,40 @@ async def test_every_footer_starts_with_help_and_cuts_no_key(app: SandboxApp, si
         await settle(pilot)
         footer = screen_text(app)[-1]
         assert "m Add member" in footer and "x Remove member" in footer
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["140x45", "80x24"])
+async def test_the_provisioning_blade_reads_whole(in_process: Sandbox, size) -> None:
+    app = provisioned(in_process)
+    async with app.run_test(size=size) as pilot:
+        await go(pilot, "3")
+        settings = "\n".join(text_of(app, app.screen.query_one("#settings")))
+        for text in ("(unchanged)", "assigned users and groups", "e.g. 500 (enter)"):
+            assert text in settings, settings
+        assert text_of(app, app.screen.query_one("#progress"))[0].rstrip().endswith("100%")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["140x45", "80x24"])
+async def test_a_long_upn_reads_whole_in_assignments_and_the_assign_dialog(
+    in_process: Sandbox, size
+) -> None:
+    app = provisioned(in_process)  # the guest is assigned
+    async with app.run_test(size=size) as pilot:
+        await go(pilot, "2")
+        table = app.screen.query_one("#assignments", DataTable)
+        cursor_to(table, GUEST)
+        await settle(pilot)
+        assert table.virtual_size.width <= table.scrollable_content_region.width  # no scrolling
+        lines = screen_text(app)
+        assert "role   assigned" in lines[3]  # every label whole
+        assert words_in_order(GUEST, lines)  # in its row, or (80x24) below the table
+        await go(pilot, "1")
+        users = app.screen.query_one("#users", DataTable)
+        users.focus()
+        cursor_to(users, GUEST)
+        await pilot.press("A")
+        await settle(pilot)
+        assert any(GUEST in line for line in dialog_text(app))
 
 
 async def test_the_header_shows_the_provider_url_whole_at_80_columns(app: SandboxApp) -> None:

@@ -97,20 +97,7 @@ SHOTS = {
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("shot", SHOTS)
-def test_snapshot(
-    request: pytest.FixtureRequest, snap_compare, in_process: Sandbox, shot: str, size: str
-) -> None:
-    if (shot, size) == ("edit-mapping", "140x45"):
-        # A known fault, run rather than skipped: the mappings table behind this dialog is
-        # drawn at its columns' label widths in this one case (the 80x24 shot of the same
-        # dialog holds). Strict: once the table is fitted here this fails, and the shot is
-        # recorded as the others are.
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="the table behind the mapping dialog at 140x45 is drawn unfitted",
-            )
-        )
+def test_snapshot(snap_compare, in_process: Sandbox, shot: str, size: str) -> None:
     assert snap_compare(provisioned(in_process), terminal_size=SIZES[size], run_before=SHOTS[shot])
 
 

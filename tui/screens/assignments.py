@@ -45,7 +45,7 @@ mapping's `SingleAppRoleAssignment` then fails for it.
         columns(
             self.query_one(DataTable),
             ("type", None),
-            ("user or group", None),
+            ("user or group", 24),  # a long UPN is cut at 80 columns, and shown whole below
             ("role", None),
             ("assigned", None),
         )

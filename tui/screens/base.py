@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 
 from sandbox.errors import SandboxError
 from tui.widgets.fit_table import FitTable
-from tui.widgets.footer import KeysFooter
+from tui.widgets.footer import COMPACT_BELOW, KeysFooter
 from tui.widgets.mode_bar import ModeBar
 
 if TYPE_CHECKING:
@@ -56,9 +56,17 @@ def reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def width_class(width: int) -> str:
+    """The class a screen `width` columns wide has: -narrow (80 columns) or -wide."""
+    return "-wide" if width >= COMPACT_BELOW else "-narrow"
+
+
 class SandboxScreen(Screen[None]):
     """A screen of one mode. Subclasses implement `body()`, `load()` (runs in a thread and
-    returns plain data) and `show(data)` (runs on the UI thread)."""
+    returns plain data) and `show(data)` (runs on the UI thread). The screen has the class
+    -narrow or -wide for app.tcss (what does not fit 80 columns is laid out otherwise there)."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (COMPACT_BELOW, "-wide")]
 
     MODE: ClassVar[str] = ""
     """The mode name this screen is shown under (for the mode bar)."""
@@ -99,6 +107,11 @@ class SandboxScreen(Screen[None]):
 
         error: str
         reload: bool = True
+
+    def __init__(self) -> None:
+        # Its class from the start, for the terminal's width: set at the first resize, it
+        # would style the whole screen a second time as it is first shown.
+        super().__init__(classes=width_class(self.app.size.width))
 
     @property
     def sandbox(self) -> Sandbox:

@@ -16,14 +16,18 @@ ROLES = ("ADMIN", "USER", "GUEST", "msiam_access")
 """The app roles a principal can be assigned (the guide's three and Default Access)."""
 
 
-def fit_width(text: str, least: int = 40) -> int:
-    """A dialog's width for `text` on one line (with its border and padding), between `least`
-    and the widest a dialog gets; a narrower screen wraps the text instead of cutting it."""
-    return max(least, min(len(text) + 6, WIDEST))
+def fit_width(text: str, least: int = 40, value: str = "") -> int:
+    """A dialog's width for `text` on one line (with its border and padding), and for `value`
+    whole in an Input (a UPN given to the dialog), between `least` and the widest a dialog
+    gets; a narrower screen wraps the text instead of cutting it."""
+    wanted = max(len(text), len(value) + INPUT_CHROME if value else 0)
+    return max(least, min(wanted + 6, WIDEST))
 
 
 WIDEST = 100
 """Columns a dialog sized to its text takes at most (then its text wraps)."""
+INPUT_CHROME = 7
+"""Columns an Input takes besides its value: its border, its padding, the cursor after it."""
 
 
 class Dialog(ModalScreen[Any]):
@@ -31,9 +35,9 @@ class Dialog(ModalScreen[Any]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def sized(self, box: Vertical, text: str) -> Vertical:
-        """`box` as wide as `text` needs (see fit_width)."""
-        box.styles.width = fit_width(text)
+    def sized(self, box: Vertical, text: str, value: str = "", least: int = 40) -> Vertical:
+        """`box` as wide as `text` and an Input holding `value` need (see fit_width)."""
+        box.styles.width = fit_width(text, least, value)
         return box
 
     def action_cancel(self) -> None:
@@ -93,7 +97,7 @@ class PromptDialog(Dialog):
         self.suggester = suggester
 
     def compose(self) -> ComposeResult:
-        with self.sized(Vertical(classes="dialog"), self.title_text):
+        with self.sized(Vertical(classes="dialog"), self.title_text, self.value):
             yield Label(self.title_text, classes="question")
             yield Input(
                 self.value, placeholder=self.placeholder, suggester=self.suggester, id="value"
@@ -149,10 +153,10 @@ class AssignDialog(Dialog):
         """The principal is given (change of role): only the role is asked."""
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Label(
-                "Change role" if self.fixed else "Assign a user or group", classes="question"
-            )
+        question = "Change role" if self.fixed else "Assign a user or group"
+        # as wide as the dialogs are (64), wider for a long UPN: shown whole, not scrolled
+        with self.sized(Vertical(classes="dialog"), question, self.principal, least=64):
+            yield Label(question, classes="question")
             yield Input(
                 self.principal,
                 placeholder="UPN, mail or group name",

@@ -174,7 +174,7 @@ per cycle.
                 yield Check("?aadOptscim062020 (SCIM 2020)", id="flag", compact=True)
                 yield Check("Provision Entra ID Groups", id="groups-on", compact=True)
                 yield Check("Skip out-of-scope deletions", id="skip", compact=True)
-                with Grid(classes="form"):
+                with Grid(classes="form", id="scope-form"):
                     yield Label("Scope")
                     yield Select(
                         [

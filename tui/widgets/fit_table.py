@@ -120,7 +120,10 @@ class FitTable(DataTable[Any]):
                 column.width, column.auto_width = width, False
                 changed = True
         if changed:
-            # rows drawn at the old widths are cached: draw them again at the new ones
+            # Rows drawn at the old widths are cached, keyed on the cursor and a count the
+            # DataTable's idle step moves on: a table under a dialog gets no message after
+            # this, so without a clear the rows whose key did not change stay drawn at the
+            # old widths (the mappings table behind the mapping dialog at 140x45).
             self._clear_caches()
             self._require_update_dimensions = True
             self.refresh()
