@@ -488,14 +488,7 @@ class Sandbox:
 
     def cycle_due(self) -> bool:
         """Whether the started job's next cycle is due on the simulated clock."""
-        from sandbox.engine.sync.clock import parse_time
-
-        state = self.engine.state()
-        return bool(
-            state.running
-            and state.next_cycle
-            and parse_time(state.next_cycle) <= self.engine.clock.now()
-        )
+        return self.engine.cycle_due()
 
     def next_cycle_now(self, progress: Progress | None = None) -> CycleReport:
         """ "Next cycle now": move the simulated clock to the next cycle's time and run it

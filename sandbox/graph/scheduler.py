@@ -14,7 +14,6 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from sandbox.engine.sync.clock import parse_time
 from sandbox.engine.sync.service import CycleRunningError
 from sandbox.errors import SandboxError
 
@@ -38,19 +37,10 @@ class JobScheduler:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def due(self) -> bool:
-        """Whether a started job's next cycle has come on the simulated clock."""
-        state = self.engine.state()
-        return bool(
-            state.running
-            and state.next_cycle
-            and parse_time(state.next_cycle) <= self.engine.clock.now()
-        )
-
     def tick(self) -> CycleReport | None:
         """Run the next cycle if it is due; its report, or None (not due, or another process
         runs one). A cycle that cannot run (no credentials, a disabled job) is logged."""
-        if not self.due():
+        if not self.engine.cycle_due():
             return None
         try:
             report = self.engine.sync(1)[0]

@@ -359,6 +359,13 @@ class Provisioning:
         )
         return self.jobs.save_state(state)
 
+    def cycle_due(self) -> bool:
+        """Whether a started job's next cycle has come on the simulated clock."""
+        state = self.state()
+        return bool(
+            state.running and state.next_cycle and parse_time(state.next_cycle) <= self.clock.now()
+        )
+
     def stop(self) -> JobState:
         """Stop provisioning (the current cycle finishes; no new one starts)."""
         return self.jobs.save_state(replace(self.state(), running=False))
