@@ -310,3 +310,19 @@ def test_provisioning_logs_are_the_engines_records_newest_first_with_filters(gra
     assert len(graph.get(f"/v1.0/auditLogs/provisioning?$filter={status}").get_json()["value"]) == 2
     error_of(graph.get("/v1.0/auditLogs/provisioning?$filter=tenantId gt 'a'"), 400)
     error_of(graph.get("/v1.0/auditLogs/provisioning?$select=id"), 400)
+
+
+def test_input_no_header_or_store_can_take_is_a_400_that_changes_nothing(graph, env):
+    saved = env.engine.config()
+    token = graph.put(f"{BASE}/secrets", json={"value": [{"key": "SecretToken", "value": "tök"}]})
+    assert "printable ASCII" in error_of(token, 400)
+    surrogate = '{"value": [{"key": "BaseAddress", "value": "http://x\\ud800.com/scim"}]}'
+    lone = graph.put(f"{BASE}/secrets", data=surrogate, content_type="application/json")
+    assert "surrogate" in error_of(lone, 400)
+    assert env.engine.config() == saved
+    for query in ("$top=\u00b2", "$top=\u0661"):
+        error_of(graph.get(f"/v1.0/auditLogs/provisioning?{query}"), 400)
+    deep = "(" * 350 + "jobId eq 'a'" + ")" * 350
+    assert "deeper" in error_of(graph.get(f"/v1.0/auditLogs/provisioning?$filter={deep}"), 400)
+    chain = " and ".join(["jobId eq 'a'"] * 1200)
+    error_of(graph.get(f"/v1.0/auditLogs/provisioning?$filter={chain}"), 400)

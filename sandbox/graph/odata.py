@@ -129,7 +129,7 @@ def _top(raw: str | None, spec: ResourceSpec) -> int | None:
     if raw is None:
         return None
     text = raw.strip()
-    if not text.isdigit() or not 1 <= int(text) <= spec.max_top:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= spec.max_top:
         raise _option_error(
             f"Invalid page size specified: '{raw}'. Must be between 1 and {spec.max_top} inclusive.",
             UNSUPPORTED_QUERY,

@@ -207,8 +207,31 @@ class _Parser:
 
 def parse_filter(text: str) -> Node:
     """The tree of a $filter expression; a GraphError 400 (Request_BadRequest) naming what is
-    wrong when it does not parse."""
-    return _Parser(text).parse()
+    wrong when it does not parse, or nests deeper than MAX_DEPTH."""
+    try:
+        node = _Parser(text).parse()
+    except RecursionError:
+        raise invalid(f"the filter nests deeper than {MAX_DEPTH} levels") from None
+    if _depth(node) > MAX_DEPTH:
+        raise invalid(f"the filter nests deeper than {MAX_DEPTH} levels")
+    return node
+
+
+MAX_DEPTH = 100
+"""The deepest $filter taken (parentheses, not, and/or chains): deeper ones are a 400."""
+
+
+def _depth(node: Node) -> int:
+    """How deep `node`'s tree is, without recursion (a long and-chain is deep too)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(current, Logical):
+            stack += [(current.left, level + 1), (current.right, level + 1)]
+        elif isinstance(current, Not):
+            stack.append((current.operand, level + 1))
+    return deepest
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,12 @@ def read_json() -> dict[str, Any]:
         raise GraphError(400, BAD_REQUEST, f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
         raise GraphError(400, BAD_REQUEST, "The request body must be a JSON object.")
+    try:  # a lone surrogate (\ud800) is valid JSON and no text: nothing could store it
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise GraphError(
+            400, BAD_REQUEST, "The request body holds a lone surrogate (\\uD800-\\uDFFF)."
+        ) from None
     return body
 
 

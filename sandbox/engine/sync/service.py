@@ -216,6 +216,10 @@ class Provisioning:
         if unknown:
             raise SandboxError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         token = changes.pop("secret_token", None)
+        if token is not None and not (token.isascii() and token.isprintable()):
+            raise SandboxError(
+                "the secret token must be printable ASCII: it is sent in the Authorization header"
+            )
         config = replace(config, **changes)
         self.jobs.save_config(replace(config, secret_token=""))
         if token is not None:
