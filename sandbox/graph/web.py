@@ -12,6 +12,7 @@ from flask import Response, current_app, request
 from sandbox.graph.context import GraphContext
 from sandbox.graph.errors import BAD_REQUEST, GRAPH_JSON, GraphError
 from sandbox.graph.odata import ResourceSpec, context_url, page, parse_options
+from sandbox.text import is_text
 
 ODATA_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 """The Content-Type of Graph's JSON answers."""
@@ -50,12 +51,10 @@ def read_json() -> dict[str, Any]:
         raise GraphError(400, BAD_REQUEST, f"The request body is not valid JSON: {exc}.") from None
     if not isinstance(body, dict):
         raise GraphError(400, BAD_REQUEST, "The request body must be a JSON object.")
-    try:  # a lone surrogate (\ud800) is valid JSON and no text: nothing could store it
-        json.dumps(body, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
+    if not is_text(json.dumps(body, ensure_ascii=False)):  # a lone \ud800 is valid JSON
         raise GraphError(
             400, BAD_REQUEST, "The request body holds a lone surrogate (\\uD800-\\uDFFF)."
-        ) from None
+        )
     return body
 
 

@@ -16,7 +16,8 @@ from dataclasses import fields, is_dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from sandbox.provider.wirejson import INT64, is_text
+from sandbox.provider.wirejson import INT64
+from sandbox.text import is_text
 
 STRING = re.compile(r'"(?:[^"\\\x00-\x1F]|\\["\\\/bfnrt]|\\u[0-9A-Fa-f]{4})*"')
 """scim2-models' STRING terminal (its grammar.py), decoded as it decodes it: json.loads."""

@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from sandbox.errors import ScimError
+from sandbox.text import is_text
 
 MAX_DEPTH = 32
 """Deepest nesting of arrays and objects accepted. An Entra PATCH nests 6 levels at most
@@ -73,15 +74,6 @@ def strict_loads(raw: bytes | str) -> Any:
             "invalidValue",
         )
     return value
-
-
-def is_text(value: str) -> bool:
-    """Whether `value` is Unicode text UTF-8 can carry (no lone surrogate in it)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _depth(value: Any) -> int:

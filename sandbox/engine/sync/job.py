@@ -20,6 +20,7 @@ from sandbox.engine.mappings.scoping import ScopingFilter, parse_scoping_filters
 from sandbox.engine.scim.tenant_url import TenantUrl
 from sandbox.errors import SandboxError
 from sandbox.store import Store
+from sandbox.text import is_text
 
 DEFAULT_DELETE_THRESHOLD = 500
 """The threshold accidental-deletion prevention takes when it is turned on without one:
@@ -113,15 +114,6 @@ def with_mapping(
     return tuple(mapping if m.target == old_target else m for m in mappings)
 
 
-def _text(value: str) -> bool:
-    """Whether `value` is text that can be stored and sent (no lone surrogate)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class JobConfig:
     """The provisioning configuration (Provisioning > Admin credentials, Mappings, Settings)."""
@@ -198,7 +190,7 @@ class JobConfig:
 
     def check(self) -> None:
         """Refuse a configuration Entra would refuse, with the reason."""
-        if self.tenant_url and not self.tenant_url.isprintable() or not _text(self.tenant_url):
+        if self.tenant_url and not self.tenant_url.isprintable() or not is_text(self.tenant_url):
             raise SandboxError(f"tenant URL {self.tenant_url!r} holds characters a URL cannot")
         if self.tenant_url and not self.is_local:
             example = "such as http://127.0.0.1:8000/scim/v2"
