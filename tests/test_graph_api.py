@@ -296,3 +296,139 @@ def test_the_app_and_its_role_assignments_as_graph_shows_them(graph, engine):
     assert graph.delete(f"{path}/{assignment['id']}").status_code == 204
     assert engine.app.assignments_for_user(ben.id) == []
     error_of(graph.delete(f"{path}/{assignment['id']}"), 404)
+
+
+# -- what Graph refuses and the surface once took ------------------------------------------
+
+
+def test_ids_are_guids_so_their_case_does_not_matter(graph, engine):
+    adele = engine.directory.get_user(f"adele@{DOMAIN}")
+    upper = adele.id.upper()
+    assert graph.get(f"/v1.0/users/{upper}").get_json()["id"] == adele.id
+    assert graph.get(f"/v1.0/directoryObjects/{upper}").get_json()["id"] == adele.id
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/users/{upper}"}
+    ben = engine.directory.get_user(f"ben@{DOMAIN}")
+    assert graph.put(f"/v1.0/users/{ben.id}/manager/$ref", json=ref).status_code == 204
+    assert engine.directory.get_user(ben.id).manager == adele.id
+    [sp] = graph.get("/v1.0/servicePrincipals").get_json()["value"]
+    role = next(r["id"] for r in sp["appRoles"] if r["value"] == "USER")
+    grant = {"principalId": upper, "resourceId": sp["id"], "appRoleId": role.upper()}
+    created = graph.post(f"/v1.0/servicePrincipals/{sp['id']}/appRoleAssignedTo", json=grant)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    assert created.get_json()["principalId"] == adele.id
+    assert [r.value for r in engine.app.assignments_for_user(adele.id)] == ["USER"]
+
+
+def test_the_all_zero_app_role_id_is_refused_because_the_app_declares_roles(graph, engine):
+    [sp] = graph.get("/v1.0/servicePrincipals").get_json()["value"]
+    default_access = next(r["id"] for r in sp["appRoles"] if r["value"] == "msiam_access")
+    ben = engine.directory.get_user(f"ben@{DOMAIN}")
+    grant = {"principalId": ben.id, "resourceId": sp["id"],
+             "appRoleId": "00000000-0000-0000-0000-000000000000"}  # fmt: skip
+    path = f"/v1.0/servicePrincipals/{sp['id']}/appRoleAssignedTo"
+    message = error_of(graph.post(path, json=grant), 400, "Request_BadRequest")
+    assert "not found on application" in message and default_access in message
+    assert engine.app.assignments_for_user(ben.id) == []
+    ok = graph.post(path, json={**grant, "appRoleId": default_access})
+    assert ok.status_code == 201
+    assert [r.value for r in engine.app.assignments_for_user(ben.id)] == ["msiam_access"]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"displayName": None}, "'displayName'"),
+        ({"displayName": ""}, "'displayName'"),
+        ({"accountEnabled": None}, "'accountEnabled'"),
+        ({"accountEnabled": "true"}, "'accountEnabled'"),
+        ({"mailNickname": None}, "'mailNickname'"),
+        ({"userPrincipalName": ""}, "'userPrincipalName'"),
+        ({"jobTitle": 3}, "'jobTitle'"),
+        ({"department": ["IT"]}, "'department'"),
+        ({"employeeHireDate": "yesterday"}, "DateTimeOffset"),
+        ({"employeeHireDate": "2024-13-45T00:00:00Z"}, "'employeeHireDate'"),
+        ({"userPrincipalName": f"ad\u00e8le@{DOMAIN}"}, "alias"),
+        ({"userPrincipalName": f"a b@{DOMAIN}"}, "alias"),
+        ({"userPrincipalName": "adele@elsewhere.example"}, "verified domain"),
+        ({"businessPhones": [5]}, "'businessPhones'"),
+        ({"onPremisesExtensionAttributes": {"extensionAttribute1": 1}}, "extensionAttribute1"),
+    ],
+)
+def test_a_user_update_graph_would_refuse_is_a_400_that_changes_nothing(
+    graph, engine, change, words
+):
+    adele = engine.directory.get_user(f"adele@{DOMAIN}")
+    before = graph.get(f"/v1.0/users/{adele.id}?$select=id,displayName,accountEnabled,"
+                       "userPrincipalName,jobTitle,employeeHireDate").get_json()  # fmt: skip
+    assert words in error_of(graph.patch(f"/v1.0/users/{adele.id}", json=change), 400)
+    after = graph.get(f"/v1.0/users/{adele.id}?$select=id,displayName,accountEnabled,"
+                      "userPrincipalName,jobTitle,employeeHireDate").get_json()  # fmt: skip
+    assert after == before
+
+
+def test_a_user_created_with_graphs_rules_for_the_upn_the_password_and_the_hire_date(graph):
+    body = {"accountEnabled": True, "displayName": "Nia", "mailNickname": "nia",
+            "userPrincipalName": f"nia.o'neil@{DOMAIN}",
+            "passwordProfile": {"password": "x1!Long-enough"},
+            "employeeHireDate": "2024-04-01T00:00:00Z"}  # fmt: skip
+    created = graph.post("/v1.0/users", json=body)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    nia = created.get_json()["id"]
+    hired = graph.get(f"/v1.0/users/{nia}?$select=employeeHireDate").get_json()
+    assert hired["employeeHireDate"].startswith("2024-04-01")
+    for profile in ({}, {"password": ""}, {"password": 5}, "x1!Long-enough"):
+        other = {**body, "userPrincipalName": f"nib@{DOMAIN}", "passwordProfile": profile}
+        assert "passwordProfile" in error_of(graph.post("/v1.0/users", json=other), 400)
+    assert f"nib@{DOMAIN}" not in upns(graph.get("/v1.0/users"))
+
+
+def test_single_object_gets_take_select_and_refuse_what_they_do_not_take(graph, engine):
+    adele, ben = (engine.directory.get_user(f"{a}@{DOMAIN}") for a in ("adele", "ben"))
+    engine.directory.edit_user(adele.id, manager=ben.id)
+    manager = graph.get(f"/v1.0/users/{adele.id}/manager?$select=id,department").get_json()
+    assert {k: v for k, v in manager.items() if not k.startswith("@")} == {
+        "id": ben.id, "department": "Sales"
+    }  # fmt: skip
+    [sp] = graph.get("/v1.0/servicePrincipals").get_json()["value"]
+    picked = graph.get(f"/v1.0/servicePrincipals/{sp['id']}?$select=id,appId").get_json()
+    assert {k for k in picked if not k.startswith("@")} == {"id", "appId"}
+    thing = graph.get(f"/v1.0/directoryObjects/{ben.id}?$select=id,displayName").get_json()
+    assert {k for k in thing if not k.startswith("@")} == {"id", "displayName"}
+    graph.delete(f"/v1.0/users/{ben.id}")
+    binned = graph.get(f"/v1.0/directory/deletedItems/{ben.id}?$select=id").get_json()
+    assert {k for k in binned if not k.startswith("@")} == {"id"}
+    for path in (f"users/{adele.id}/manager?$top=1", f"servicePrincipals/{sp['id']}?$top=1",
+                 f"users/{adele.id}?$select=id&$select=id", f"users/{adele.id}?$select=favourite"):  # fmt: skip
+        error_of(graph.get(f"/v1.0/{path}"), 400)
+
+
+def test_the_service_principal_is_a_directory_object(graph):
+    [sp] = graph.get("/v1.0/servicePrincipals").get_json()["value"]
+    thing = graph.get(f"/v1.0/directoryObjects/{sp['id']}").get_json()
+    assert thing["@odata.type"] == "#microsoft.graph.servicePrincipal"
+    assert thing["appId"] == sp["appId"]
+
+
+def test_groups_refuse_a_repeated_member_bind_and_a_description_of_the_wrong_type(graph, engine):
+    alex = engine.directory.get_user(f"alex@{DOMAIN}")
+    bind = f"https://graph.microsoft.com/v1.0/directoryObjects/{alex.id}"
+    body = {"displayName": "Twice", "mailEnabled": False, "mailNickname": "twice",
+            "securityEnabled": True, "members@odata.bind": [bind, bind.upper()]}  # fmt: skip
+    error_of(graph.post("/v1.0/groups", json=body), 400)
+    error_of(graph.post("/v1.0/groups", json={**body, "members@odata.bind": [bind],
+                                              "description": 7}), 400)  # fmt: skip
+    names = [g["displayName"] for g in graph.get("/v1.0/groups").get_json()["value"]]
+    assert "Twice" not in names  # nothing half-created
+
+
+def test_a_no_content_answer_has_no_content_type_and_the_log_hides_passwords(graph, engine):
+    adele = engine.directory.get_user(f"adele@{DOMAIN}")
+    answer = graph.patch(f"/v1.0/users/{adele.id}", json={"jobTitle": "Lead"})
+    assert answer.status_code == 204 and "Content-Type" not in answer.headers
+    body = {"accountEnabled": True, "displayName": "Pat", "mailNickname": "pat",
+            "userPrincipalName": f"pat@{DOMAIN}",
+            "passwordProfile": {"password": "hunter2-Secret"}}  # fmt: skip
+    assert graph.post("/v1.0/users", json=body).status_code == 201
+    logged = [e["request_body"] or "" for e in engine.request_log.entries(10, side="graph")]
+    assert any("passwordProfile" in text for text in logged)
+    assert not any("hunter2-Secret" in text for text in logged)

@@ -326,3 +326,61 @@ def test_input_no_header_or_store_can_take_is_a_400_that_changes_nothing(graph, 
     assert "deeper" in error_of(graph.get(f"/v1.0/auditLogs/provisioning?$filter={deep}"), 400)
     chain = " and ".join(["jobId eq 'a'"] * 1200)
     error_of(graph.get(f"/v1.0/auditLogs/provisioning?$filter={chain}"), 400)
+
+
+# -- what Graph refuses and the surface once took ------------------------------------------
+
+
+def test_the_job_and_its_schema_take_no_query_option(graph):
+    for path in (f"{JOB_URL}?$select=id", f"{JOB_URL}/schema?$select=id", f"{JOB_URL}?$top=1"):
+        error_of(graph.get(path), 400)
+
+
+@pytest.mark.parametrize("scope", [False, 0, [], {}])
+def test_restart_refuses_a_reset_scope_that_is_not_a_string(graph, env, scope):
+    env.add_user("ada")
+    graph.post(f"{JOB_URL}/start")
+    env.cycle()
+    response = graph.post(f"{JOB_URL}/restart", json={"criteria": {"resetScope": scope}})
+    assert "resetScope" in error_of(response, 400)
+    assert not env.engine.state().initial_needed  # nothing was reset
+
+
+def test_validate_credentials_refuses_a_key_it_does_not_take(graph, env):
+    body = {"credentials": [{"key": "BaseAddress", "value": "local"},
+                            {"key": "SyncAll", "value": "true"}]}  # fmt: skip
+    message = error_of(graph.post(f"{JOB_URL}/validateCredentials", json=body), 400)
+    assert "SyncAll" in message and "BaseAddress" in message
+
+
+def test_provision_on_demand_takes_ids_in_any_case(graph, env):
+    ada = env.add_user("ada")
+    body = on_demand(ada.upper())
+    body["parameters"][0]["ruleId"] = rule_id(DOMAIN).upper()
+    response = graph.post(f"{JOB_URL}/provisionOnDemand", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert env.engine.links.get("User", ada) is not None
+
+
+def test_provision_on_demand_of_a_group_with_more_than_five_members_names_the_field(tmp_path):
+    peer = PeerEnv(tmp_path, flagged=False)
+    graph = create_graph_app(GraphContext(peer.engine)).test_client()
+    names = ("ada", "bob", "cy", "dee", "eve", "fay")
+    group = peer.group("Big", *names)
+    ids = tuple(peer.engine.directory.get_user(f"{n}@{DOMAIN}").id for n in names)
+    response = graph.post(f"{JOB_URL}/provisionOnDemand", json=on_demand(group, "Group", ids))
+    assert "links.members" in error_of(response, 400)
+    unchosen = graph.post(f"{JOB_URL}/provisionOnDemand", json=on_demand(group, "Group"))
+    message = error_of(unchosen, 400)
+    assert "choose up to 5" in message and "links.members" in message
+    assert peer.engine.links.get("Group", group) is None
+    peer.close()
+
+
+def test_secret_tokens_are_redacted_in_the_request_log(graph, env):
+    pairs = [{"key": "SecretToken", "value": "very-secret-t0ken"}]
+    assert graph.put(f"{BASE}/secrets", json={"value": pairs}).status_code == 204
+    env.engine.request_log.flush()
+    logged = [e.get("request_body") or "" for e in exchanges(env.store, "graph")]
+    assert any("SecretToken" in text for text in logged)
+    assert not any("very-secret-t0ken" in text for text in logged)

@@ -615,8 +615,13 @@ def pod(user: str, members: tuple[str, ...], as_json: bool) -> None:
     ?aadOptscim062020).
 
     Exits 1 when it fails, or when a cycle of this job is running."""
+    from sandbox.engine.sync.service import TooManyMembers
+
     with _running() as engine:
-        result = engine.provision_on_demand(user, members)
+        try:
+            result = engine.provision_on_demand(user, members)
+        except TooManyMembers as many:
+            raise SandboxError(f"{many.message}, with --member") from None
     record = result.record
     if as_json:
         data = record.to_dict()

@@ -11,13 +11,14 @@ none) is accepted, as a local emulator should; with one, a request must carry it
 from __future__ import annotations
 
 import hmac
+import json
 import time
 
 from flask import Blueprint, Flask, Response, g, request
 
 from sandbox.graph.context import GraphContext
 from sandbox.graph.errors import INVALID_TOKEN, GraphError, register_error_handlers, request_ids
-from sandbox.requestlog import READINESS_ENVIRON, Exchange, environ_headers
+from sandbox.requestlog import READINESS_ENVIRON, REDACTED, Exchange, environ_headers
 from sandbox.timestamps import utc_now
 
 API_PREFIX = "/v1.0"
@@ -49,6 +50,38 @@ def blueprints() -> tuple[Blueprint, ...]:
         synchronization.bp,
         audit_logs.bp,
     )
+
+
+SECRET_PAIR_KEYS = frozenset({"SecretToken"})
+"""Secret key/value pairs whose value the request log keeps redacted."""
+
+
+def redact_body(raw: bytes | None) -> bytes | None:
+    """A request body as the log keeps it: a user's passwordProfile.password and the
+    SecretToken of secrets or credentials replaced, as the log does with Authorization
+    headers; anything that is not a JSON object as sent."""
+    if not raw:
+        return raw
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return raw
+    if not isinstance(body, dict):
+        return raw
+    changed = False
+    profile = body.get("passwordProfile")
+    if isinstance(profile, dict) and "password" in profile:
+        body["passwordProfile"] = {**profile, "password": REDACTED}
+        changed = True
+    for name in ("value", "credentials"):
+        pairs = body.get(name)
+        if not isinstance(pairs, list):
+            continue
+        for pair in pairs:
+            if isinstance(pair, dict) and pair.get("key") in SECRET_PAIR_KEYS and "value" in pair:
+                pair["value"] = REDACTED
+                changed = True
+    return json.dumps(body).encode() if changed else raw
 
 
 def _check_token(token: str) -> None:
@@ -102,7 +135,7 @@ def create_graph_app(context: GraphContext, token: str | None = None) -> Flask:
                 status=response.status_code,
                 latency_ms=(time.perf_counter() - started) * 1000,
                 request_headers=environ_headers(request.environ),
-                request_body=body,
+                request_body=redact_body(body),
                 response_headers=response.headers.to_wsgi_list(),
                 response_body=None if response.is_streamed else response.get_data(),
                 ord=g.get("received_ns") or time.time_ns(),

@@ -9,12 +9,23 @@ security groups, which are deleted permanently"), so the deleted groups list is 
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
+from sandbox.engine.sync.graph_log import service_principal_id
 from sandbox.engine.tenant.model import DirectoryUser
 from sandbox.graph.errors import not_found
-from sandbox.graph.odata import context_url, project
-from sandbox.graph.shapes import GROUP_SPEC, USER_SPEC, group_json, typed, user_json
+from sandbox.graph.odata import check_select, context_url, project
+from sandbox.graph.shapes import (
+    DIRECTORY_OBJECT_SPEC,
+    GROUP_SPEC,
+    SERVICE_PRINCIPAL_SPEC,
+    USER_SPEC,
+    group_json,
+    object_key,
+    service_principal_json,
+    typed,
+    user_json,
+)
 from sandbox.graph.web import collection, context, respond, root
 
 bp = Blueprint("graph_directory_objects", __name__)
@@ -22,15 +33,16 @@ bp = Blueprint("graph_directory_objects", __name__)
 
 def deleted_user(object_id: str) -> DirectoryUser:
     """A user in the recycle bin, by id; Graph's 404 otherwise."""
-    user = context().directory.find_user(object_id)
-    if user is None or user.id != object_id or not user.deleted:
+    key = object_key(object_id)
+    user = context().directory.find_user(key)
+    if user is None or user.id != key or not user.deleted:
         raise not_found(object_id)
     return user
 
 
-def _entity(user: DirectoryUser) -> dict[str, object]:
-    body = typed(project(user_json(user), (), USER_SPEC), "user")
-    return {"@odata.context": context_url(root(), "directoryObjects/$entity"), **body}
+def _entity(user: DirectoryUser, select: tuple[str, ...] = ()) -> dict[str, object]:
+    body = typed(project(user_json(user), select, USER_SPEC), "user")
+    return {"@odata.context": context_url(root(), "directoryObjects/$entity", select), **body}
 
 
 @bp.get("/directory/deletedItems/microsoft.graph.user")
@@ -51,7 +63,8 @@ def list_deleted_groups() -> Response:
 
 @bp.get("/directory/deletedItems/<object_id>")
 def get_deleted(object_id: str) -> Response:
-    return respond(_entity(deleted_user(object_id)))
+    select = check_select(request, USER_SPEC)
+    return respond(_entity(deleted_user(object_id), select))
 
 
 @bp.post("/directory/deletedItems/<object_id>/restore")
@@ -70,13 +83,21 @@ def delete_for_good(object_id: str) -> Response:
 
 @bp.get("/directoryObjects/<object_id>")
 def get_directory_object(object_id: str) -> Response:
+    """A user, group or the app's service principal by id, with its `@odata.type` (a user
+    with its default properties unless $select names others)."""
+    select = check_select(request, DIRECTORY_OBJECT_SPEC)
+    key = object_key(object_id)
     directory = context().directory
-    user = directory.find_user(object_id)
-    if user is not None and user.id == object_id and not user.deleted:
-        body = typed(project(user_json(user), (), USER_SPEC), "user")
+    user = directory.find_user(key)
+    group = directory.find_group(key)
+    if user is not None and user.id == key and not user.deleted:
+        body = typed(project(user_json(user), select, USER_SPEC), "user")
+    elif group is not None and group.id == key:
+        body = typed(project(group_json(group), select, GROUP_SPEC), "group")
+    elif key == service_principal_id(context().tenant_domain):
+        found = service_principal_json(context().tenant_domain, context().app.roles())
+        body = typed(project(found, select, SERVICE_PRINCIPAL_SPEC), "servicePrincipal")
     else:
-        group = directory.find_group(object_id)
-        if group is None or group.id != object_id:
-            raise not_found(object_id)
-        body = typed(group_json(group), "group")
-    return respond({"@odata.context": context_url(root(), "directoryObjects/$entity"), **body})
+        raise not_found(object_id)
+    fragment = context_url(root(), "directoryObjects/$entity", select)
+    return respond({"@odata.context": fragment, **body})

@@ -22,6 +22,7 @@ from sandbox.graph.shapes import (
     GROUP_SPEC,
     USER_SPEC,
     group_json,
+    object_key,
     typed,
     user_json,
 )
@@ -36,8 +37,9 @@ TAKEN = ("displayName", "description", "mailEnabled", "mailNickname", "securityE
 
 def group_by_id(group_id: str) -> DirectoryGroup:
     """The group `groups/{id}` names (by id only, as in Graph); Graph's 404 otherwise."""
-    group = context().directory.find_group(group_id)
-    if group is None or group.id != group_id:
+    key = object_key(group_id)
+    group = context().directory.find_group(key)
+    if group is None or group.id != key:
         raise not_found(group_id)
     return group
 
@@ -53,6 +55,8 @@ def _check_create(body: dict[str, Any]) -> None:
     for name in ("mailEnabled", "securityEnabled"):
         if not isinstance(body.get(name), bool):
             raise _invalid(name)
+    if body.get("description") is not None and not isinstance(body["description"], str):
+        raise _invalid("description")
     if body["mailEnabled"] or not body["securityEnabled"] or body.get("groupTypes"):
         raise bad_request(
             "The sandbox's tenant has security groups only: mailEnabled false, "
@@ -86,6 +90,11 @@ def create_group() -> Response:
     if not isinstance(members, list):
         raise _invalid("members@odata.bind")
     member_ids = [referenced_id({"@odata.id": url}) for url in members]
+    if len(set(member_ids)) < len(member_ids):  # refused before anything is created
+        raise bad_request(
+            "One or more added object references already exist for the following modified "
+            "properties: 'members'."
+        )
     directory = context().directory
     with context().lock:
         for member_id in member_ids:
@@ -128,6 +137,7 @@ def list_members(group_id: str) -> Response:
 
 
 def _member_exists(member_id: str) -> None:
+    member_id = object_key(member_id)
     directory = context().directory
     user = directory.find_user(member_id)
     if user is not None and user.id == member_id:
@@ -156,6 +166,7 @@ def add_member(group_id: str) -> Response:
 
 @bp.delete("/groups/<group_id>/members/<member_id>/$ref")
 def remove_member(group_id: str, member_id: str) -> Response:
+    member_id = object_key(member_id)
     with context().lock:
         group = group_by_id(group_id)
         if not any(m["id"] == member_id for m in _members(group)):

@@ -102,12 +102,17 @@ def parse_options(request: Request, spec: ResourceSpec) -> QueryOptions:
 
 
 def check_select(request: Request, spec: ResourceSpec) -> tuple[str, ...]:
-    """$select on a single object's GET (the only option it takes here)."""
+    """$select on a single object's GET, the only option it takes here (and none when the
+    resource's collection takes no $select); Graph's 400 for any other, never ignored."""
     for name in request.args:
-        if name.startswith("$") and name != "$select":
+        if not name.startswith("$"):
+            continue  # custom query options are ignored, as OData says
+        if name != "$select" or "$select" not in spec.options:
             raise _option_error(
                 f"Query option '{name}' is not supported on a single {spec.entity}."
             )
+        if len(request.args.getlist(name)) > 1:
+            raise _option_error(f"Query option '{name}' was specified more than once.")
     return _select(request.args.get("$select"), spec)
 
 

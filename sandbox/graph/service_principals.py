@@ -15,18 +15,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from sandbox.engine.sync.graph_log import application_id, service_principal_id
 from sandbox.engine.tenant.app import AppRole, Assignment
 from sandbox.graph.errors import bad_request, not_found
 from sandbox.graph.groups import group_by_id
-from sandbox.graph.odata import context_url
+from sandbox.graph.odata import check_select, context_url, project
 from sandbox.graph.shapes import (
     ASSIGNMENT_SPEC,
     DEFAULT_ACCESS_ROLE_ID,
     SERVICE_PRINCIPAL_SPEC,
     assignment_json,
+    object_key,
     service_principal_json,
 )
 from sandbox.graph.users import live_user
@@ -80,25 +81,34 @@ def list_service_principals() -> Response:
 
 @sp_route("", methods=["GET"])
 def get_service_principal(sp_key: str, by: str) -> Response:
+    select = check_select(request, SERVICE_PRINCIPAL_SPEC)
     check_service_principal(sp_key, by)
-    entity = {"@odata.context": context_url(root(), "servicePrincipals/$entity")}
-    return respond({**entity, **_service_principal()})
+    entity = {"@odata.context": context_url(root(), "servicePrincipals/$entity", select)}
+    return respond({**entity, **project(_service_principal(), select, SERVICE_PRINCIPAL_SPEC)})
 
 
 # -- app role assignments ------------------------------------------------------------------
 
 
-def _role_of(app_role_id: object) -> AppRole:
-    """The app role an appRoleId names (the all-zero GUID: Default Access)."""
+def _role_of(app_role_id: str) -> AppRole:
+    """The app role an appRoleId names; Graph's 400 otherwise. The all-zero GUID is refused:
+    the app declares roles, and Default Access is its msiam_access role (appRoleAssignment
+    resource type: the all-zero id only "if the resource application has not declared any
+    app roles")."""
     app = context().app
-    if app_role_id == DEFAULT_ACCESS_ROLE_ID:
-        return app.role("msiam_access")
+    key = object_key(app_role_id)
     for role in app.roles():
-        if role.id == app_role_id:
+        if role.id == key:
             return role
+    hint = ""
+    if key == DEFAULT_ACCESS_ROLE_ID:
+        hint = (
+            " The application declares app roles, so the default app role id cannot be "
+            f"used: Default Access is appRoleId {app.role('msiam_access').id}."
+        )
     raise bad_request(
         f"Permission being assigned was not found on application "
-        f"'{application_id(context().tenant_domain)}'."
+        f"'{application_id(context().tenant_domain)}'.{hint}"
     )
 
 
@@ -125,7 +135,7 @@ def _assignments(principal_id: str | None = None) -> Iterator[dict[str, object]]
 
 def _principal(principal_id: object) -> tuple[str, str]:
     """(id, "User" or "Group") of an assignable principal; Graph's 404 otherwise."""
-    key = str(principal_id)
+    key = object_key(str(principal_id))
     directory = context().directory
     user = directory.find_user(key)
     if user is not None and user.id == key and not user.deleted:
@@ -144,7 +154,7 @@ def _grant(fragment: str, principal_id: str | None = None) -> Response:
             raise bad_request(
                 f"Invalid value specified for property '{name}' of resource 'AppRoleAssignment'."
             )
-    if principal_id is not None and body["principalId"] != principal_id:
+    if principal_id is not None and object_key(body["principalId"]) != principal_id:
         raise bad_request("The principalId must be the id of the user or group in the path.")
     check_service_principal(body["resourceId"])
     with context().lock:

@@ -12,6 +12,8 @@ not a property.
 
 from __future__ import annotations
 
+import re
+
 from sandbox.engine.sync.graph_log import application_id, service_principal_id, tenant_id
 from sandbox.engine.tenant.app import AppRole, Assignment
 from sandbox.engine.tenant.model import DirectoryGroup, DirectoryUser
@@ -20,6 +22,16 @@ from sandbox.graph.odata_filter import EQUALITY_OPS, STRING_OPS, Filterable
 from sandbox.scim_names import APP
 
 Item = dict[str, object]
+
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def object_key(key: str) -> str:
+    """A path or body key as the tenant stores it: a GUID in lower case (Graph's ids are
+    GUIDs, which compare without case: `users/{ID}` and `users/{id}` are the same user),
+    anything else (a userPrincipalName) as given."""
+    return key.lower() if _GUID.fullmatch(key) else key
+
 
 RENAMED = {
     "mobilePhone": "mobile",
@@ -166,22 +178,15 @@ def group_json(group: DirectoryGroup) -> Item:
     }
 
 
-DIRECTORY_OBJECT_SPEC = ResourceSpec(
-    type_name="microsoft.graph.directoryObject",
-    entity="DirectoryObject",
-    properties=("id", "deletedDateTime", "@odata.type", *USER_PROPERTIES, *GROUP_PROPERTIES),
-    filterable={"id": Filterable("guid", EQUALITY_OPS)},
-)
-"""A collection of users and groups (a group's members)."""
-
-
 def typed(item: Item, kind: str) -> Item:
     """`item` with its `@odata.type` first, as a directoryObject collection carries it."""
     return {"@odata.type": f"#microsoft.graph.{kind}", **item}
 
 
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
-"""Graph's appRoleId for "Default Access" (an assignment without a specific role)."""
+"""Graph's appRoleId for an assignment without a specific role, which the appRoleAssignment
+resource page allows only "if the resource application has not declared any app roles"; the
+guide's app declares its roles, Default Access (msiam_access) among them."""
 
 
 def app_role_json(role: AppRole) -> Item:
@@ -234,6 +239,26 @@ SERVICE_PRINCIPAL_SPEC = ResourceSpec(
     },
     orderable=frozenset({"displayName"}),
 )
+
+DIRECTORY_OBJECT_SPEC = ResourceSpec(
+    type_name="microsoft.graph.directoryObject",
+    entity="DirectoryObject",
+    properties=tuple(
+        dict.fromkeys(
+            (
+                "id",
+                "deletedDateTime",
+                "@odata.type",
+                *USER_PROPERTIES,
+                *GROUP_PROPERTIES,
+                *SERVICE_PRINCIPAL_SPEC.properties,
+            )
+        )
+    ),
+    filterable={"id": Filterable("guid", EQUALITY_OPS)},
+)
+"""Directory objects: a group's members (users and groups), `directoryObjects/{id}` (the
+app's service principal too)."""
 
 ASSIGNMENT_PROPERTIES = (
     "id",

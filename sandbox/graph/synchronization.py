@@ -27,11 +27,12 @@ from flask import Blueprint, Response, request
 from sandbox.engine.sync.graph_job import on_demand_answer
 from sandbox.engine.sync.graph_log import job_id
 from sandbox.engine.sync.graph_schema import rule_id, test_input
-from sandbox.engine.sync.service import CycleRunningError, OnDemandRefused
+from sandbox.engine.sync.service import CycleRunningError, OnDemandRefused, TooManyMembers
 from sandbox.errors import SandboxError
 from sandbox.graph.errors import BAD_REQUEST, GraphError, bad_request, not_found
-from sandbox.graph.odata import ResourceSpec, context_url
+from sandbox.graph.odata import ResourceSpec, check_select, context_url
 from sandbox.graph.service_principals import check_service_principal, sp_route
+from sandbox.graph.shapes import object_key
 from sandbox.graph.web import collection, context, read_json, respond, root
 
 bp = Blueprint("graph_synchronization", __name__)
@@ -44,6 +45,17 @@ JOB_SPEC = ResourceSpec(
     count_needs_consistency=False,
 )
 """The jobs collection takes no query option ("List synchronization jobs": none documented)."""
+
+SCHEMA_SPEC = ResourceSpec(
+    type_name="microsoft.graph.synchronizationSchema",
+    entity="synchronizationSchema",
+    properties=("id", "synchronizationRules", "version", "directories"),
+    options=(),
+)
+"""The job's schema takes no query option ("Get synchronizationSchema": none documented)."""
+
+VALIDATED_KEYS = ("BaseAddress", "SecretToken")
+"""What validateCredentials' `credentials` take: the tenant URL and the secret token."""
 
 ON_DEMAND_LIMIT = 5
 ON_DEMAND_WINDOW_S = 10.0
@@ -143,6 +155,7 @@ def list_jobs(sp_key: str, by: str) -> Response:
 
 @sp_route("/synchronization/jobs/<key>", methods=["GET"])
 def get_job(sp_key: str, by: str, key: str) -> Response:
+    check_select(request, JOB_SPEC)
     sp_id = check_job(sp_key, by, key)
     fragment = f"servicePrincipals('{sp_id}')/synchronization/jobs/$entity"
     return respond({"@odata.context": context_url(root(), fragment), **_job()})
@@ -175,7 +188,9 @@ def restart_job(sp_key: str, by: str, key: str) -> Response:
         criteria = {}
     if not isinstance(criteria, Mapping):
         raise bad_request("The restart's criteria must be an object with a resetScope.")
-    scope = criteria.get("resetScope") or ""
+    scope = criteria.get("resetScope")
+    if scope is None:
+        scope = ""
     if not isinstance(scope, str):
         raise bad_request(
             "The resetScope must be a comma-separated string of None, ConnectorDataStore, "
@@ -203,7 +218,7 @@ def _subject(body: Mapping[str, Any]) -> tuple[str, str, list[str]]:
         if not isinstance(parameter, Mapping):
             raise bad_request("Each of 'parameters' must be an object with ruleId and subjects.")
         rule = parameter.get("ruleId")
-        if rule != expected_rule:
+        if not isinstance(rule, str) or object_key(rule) != expected_rule:
             raise bad_request(
                 f"The ruleId {json.dumps(rule)} is not a rule of this job: its schema's "
                 f"synchronizationRules name one, '{expected_rule}'."
@@ -240,10 +255,10 @@ def _subject(body: Mapping[str, Any]) -> tuple[str, str, list[str]]:
             member_id = member.get("objectId") if isinstance(member, Mapping) else None
             if not isinstance(member_id, str) or not member_id:
                 raise bad_request("Each of links.members needs its objectId.")
-            members.append(member_id)
+            members.append(object_key(member_id))
         if not members:
             raise bad_request("The subject's links.members is empty: name up to 5 members.")
-    return object_id, "User" if kind == "user" else "Group", members
+    return object_key(object_id), "User" if kind == "user" else "Group", members
 
 
 def _check_subject(object_id: str, kind: str, members: list[str]) -> None:
@@ -289,6 +304,8 @@ def provision_on_demand(sp_key: str, by: str, key: str) -> Response:
                     raise GraphError(409, CONFLICT, str(running)) from None
             except OnDemandRefused as refused:
                 raise GraphError(400, BAD_REQUEST, refused.message) from None
+            except TooManyMembers as many:
+                raise bad_request(f"{many.message}, in the subject's links.members") from None
         time.sleep(0.2)  # a cycle of the job runs: provision on demand follows it
     answer = on_demand_answer(result.record, context().tenant_domain)
     fragment = "microsoft.graph.stringKeyStringValuePair"
@@ -365,7 +382,13 @@ def validate_credentials(sp_key: str, by: str, key: str) -> Response:
     config = engine.config()
     if body.get("useSavedCredentials") is not True:
         given = _pairs(body.get("credentials"), "credentials")
-        changes = _changes({k: v for k, v in given.items() if k in ("BaseAddress", "SecretToken")})
+        other = sorted(k for k in given if k not in VALIDATED_KEYS)
+        if other:
+            raise bad_request(
+                f"validateCredentials takes the credentials {' and '.join(VALIDATED_KEYS)}, "
+                f"not {', '.join(other)} (set the job's other secrets with PUT secrets)."
+            )
+        changes = _changes(given)
         config = replace(config, **changes)
         try:
             config.check()
@@ -384,6 +407,7 @@ def validate_credentials(sp_key: str, by: str, key: str) -> Response:
 
 @sp_route("/synchronization/jobs/<key>/schema", methods=["GET"])
 def get_schema(sp_key: str, by: str, key: str) -> Response:
+    check_select(request, SCHEMA_SPEC)
     sp_id = check_job(sp_key, by, key)
     fragment = f"servicePrincipals('{sp_id}')/synchronization/jobs('{key}')/schema/$entity"
     return respond({"@odata.context": context_url(root(), fragment), **_schema()})

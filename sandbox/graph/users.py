@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -19,6 +20,7 @@ from sandbox.graph.shapes import (
     RENAMED,
     SAME,
     USER_SPEC,
+    object_key,
     typed,
     user_json,
 )
@@ -38,10 +40,24 @@ REQUIRED_ON_CREATE = (
 IGNORED = ("passwordProfile", "@odata.type")
 """Taken and not kept: the tenant has no passwords (nobody signs in to it)."""
 
+NOT_NULLABLE = ("accountEnabled", "displayName", "mailNickname", "userPrincipalName")
+"""Required on create, so never cleared by an update ("user resource type": required)."""
+
+_UPN_ALIAS = re.compile(r"[A-Za-z0-9'._!#^~-]+")
+"""The characters a userPrincipalName's alias may hold ("user resource type",
+userPrincipalName: "Only the following characters are allowed A - Z, a - z, 0 - 9, ' . - _ !
+# ^ ~")."""
+
+_DATE_TIME_OFFSET = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
+)
+"""An Edm.DateTimeOffset as Graph takes it (`2014-01-01T00:00:00Z`)."""
+
 
 def live_user(key: str) -> DirectoryUser:
     """The user a `users/{id | userPrincipalName}` segment names, not in the recycle bin;
     Graph's 404 otherwise (a mail is not a key here, as in Graph)."""
+    key = object_key(key)
     user = context().directory.find_user(key)
     if (
         user is None
@@ -56,19 +72,87 @@ def _invalid(name: str) -> Exception:
     return bad_request(f"Invalid value specified for property '{name}' of resource 'User'.")
 
 
+def _check_password_profile(value: object) -> None:
+    """A passwordProfile is an object whose password is a non-empty string (it is not kept)."""
+    password = value.get("password") if isinstance(value, Mapping) else None
+    if not isinstance(password, str) or not password:
+        raise bad_request(
+            "Invalid value specified for property 'passwordProfile' of resource 'User': an "
+            'object with "password" (a string) is required.'
+        )
+    force = value.get("forceChangePasswordNextSignIn") if isinstance(value, Mapping) else None
+    if force is not None and not isinstance(force, bool):
+        raise _invalid("passwordProfile")
+
+
+def verified_domains() -> set[str]:
+    """The tenant's verified domains: its own, and the domains its users' UPNs are in (a
+    seeded tenant's domain), lower case."""
+    rows = context().store.query(
+        "SELECT DISTINCT substr(upn_norm, instr(upn_norm, '@') + 1) AS domain FROM entra_users"
+    )
+    return {context().tenant_domain.lower(), *(str(r["domain"]) for r in rows)}
+
+
+def _check_upn(upn: str) -> None:
+    alias, _, domain = upn.rpartition("@")
+    if not alias or not _UPN_ALIAS.fullmatch(alias) or alias.startswith(".") or ".." in alias:
+        raise bad_request(
+            f"Property userPrincipalName is invalid: '{upn}'. Its alias may hold A - Z, a - z, "
+            "0 - 9 and ' . - _ ! # ^ ~ only (no accents), as alias@domain."
+        )
+    if domain.lower() not in verified_domains():
+        raise bad_request(
+            "The domain portion of the userPrincipalName property is invalid. You must use one "
+            f"of the verified domain names in your organization ({context().tenant_domain})."
+        )
+
+
+def _check_value(name: str, value: object) -> None:
+    """Graph's 400 for a value of the wrong type: accountEnabled a boolean, employeeHireDate a
+    DateTimeOffset, every other property a string or null (never cleared when required)."""
+    if name in NOT_NULLABLE and value in (None, ""):
+        raise _invalid(name)
+    if name == "accountEnabled":
+        if not isinstance(value, bool):
+            raise _invalid(name)
+    elif value is not None and not isinstance(value, str):
+        raise _invalid(name)
+    elif name == "employeeHireDate" and value and not _DATE_TIME_OFFSET.fullmatch(str(value)):
+        raise bad_request(
+            "Invalid value specified for property 'employeeHireDate' of resource 'User': a "
+            f"DateTimeOffset such as 2024-04-01T00:00:00Z, got '{value}'."
+        )
+    elif name == "employeeHireDate" and value:
+        try:
+            datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            raise _invalid(name) from None
+    elif name == "userPrincipalName":
+        _check_upn(str(value))
+
+
 def directory_properties(body: Mapping[str, Any]) -> dict[str, object]:
     """A Graph user body as the tenant's properties; Graph's 400 for a property the surface
     does not have or a value of the wrong shape."""
     out: dict[str, object] = {}
     for name, value in body.items():
+        if name == "passwordProfile":
+            _check_password_profile(value)
         if name in IGNORED:
             continue
         if name in SAME:
+            _check_value(name, value)
             out[name] = value
         elif name in RENAMED:
+            _check_value(name, value)
             out[RENAMED[name]] = value
         elif name == "businessPhones":
-            if not isinstance(value, list) or len(value) > 1:
+            if (
+                not isinstance(value, list)
+                or len(value) > 1
+                or not all(isinstance(v, str) for v in value)
+            ):
                 raise bad_request(
                     "Invalid value specified for property 'businessPhones' of resource 'User': "
                     "a list of at most one phone number."
@@ -83,6 +167,8 @@ def directory_properties(body: Mapping[str, Any]) -> dict[str, object]:
                         f"Property '{attribute}' of onPremisesExtensionAttributes is not "
                         "modelled by the sandbox (it keeps extensionAttribute1 to 5)."
                     )
+                if text is not None and not isinstance(text, str):
+                    raise _invalid(f"onPremisesExtensionAttributes/{attribute}")
                 out[attribute] = text
         else:
             raise bad_request(
@@ -113,7 +199,7 @@ def get_user(key: str) -> Response:
 def create_user() -> Response:
     body = read_json()
     for name in REQUIRED_ON_CREATE:
-        if body.get(name) in (None, ""):
+        if body.get(name) is None or body.get(name) == "":
             raise _invalid(name)
     props = directory_properties(body)
     with context().lock:
@@ -143,12 +229,14 @@ def delete_user(key: str) -> Response:
 
 @bp.get("/users/<key>/manager")
 def get_manager(key: str) -> Response:
+    select = check_select(request, USER_SPEC)
     user = live_user(key)
     manager = context().directory.find_user(user.manager) if user.manager else None
     if manager is None or manager.deleted:
         raise not_found("manager")
-    body = typed(project(user_json(manager), (), USER_SPEC), "user")
-    return respond({"@odata.context": context_url(root(), "directoryObjects/$entity"), **body})
+    body = typed(project(user_json(manager), select, USER_SPEC), "user")
+    fragment = context_url(root(), "directoryObjects/$entity", select)
+    return respond({"@odata.context": fragment, **body})
 
 
 _REFERENCE = re.compile(
@@ -165,7 +253,7 @@ def referenced_id(body: Mapping[str, Any]) -> str:
             'Invalid reference: the body needs "@odata.id" as '
             '"https://graph.microsoft.com/v1.0/directoryObjects/{id}".'
         )
-    return match.group("id")
+    return object_key(match.group("id"))
 
 
 @bp.put("/users/<key>/manager/$ref")

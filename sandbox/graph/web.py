@@ -33,6 +33,7 @@ def respond(body: Mapping[str, Any] | None, status: int = 200, **headers: str) -
     """A Graph JSON answer (None: an empty one, as a 204 is)."""
     if body is None:
         response = Response(status=status)
+        del response.headers["Content-Type"]  # an empty answer has no media type
     else:
         response = Response(json.dumps(body), status=status, content_type=ODATA_JSON)
     for name, value in headers.items():

@@ -93,6 +93,12 @@ class JobDisabledError(SandboxError):
         )
 
 
+class TooManyMembers(SandboxError):
+    """Provision on demand was given a group with more than five selectable members and no
+    choice among them; each front end says how to choose (the CLI's --member, Graph's
+    links.members, the UI's list)."""
+
+
 class OnDemandRefused(SandboxError):
     """Provision on demand cannot select this user: it is soft-deleted or blocked in the
     directory (§1.6)."""
@@ -396,6 +402,8 @@ class Provisioning:
             scopes = {"Escrows", "Watermark", "QuarantineState"}
         if "Full" in scopes:
             scopes |= {"ConnectorDataStore", "Escrows", "Watermark", "QuarantineState"}
+        if "None" in scopes and not self.config().configured:  # None starts the job
+            raise SandboxError("configure the tenant URL and secret token before starting")
         state = replace(self.state(), applied_scope=None, disabled=None)
         if "None" in scopes:
             state = replace(state, running=True)
@@ -624,15 +632,15 @@ class Provisioning:
             left_out = len(direct) - len(selectable)
             if len(selectable) > limit:
                 among = f" ({left_out} soft-deleted or blocked left out)" if left_out else ""
-                raise SandboxError(
+                raise TooManyMembers(
                     f"group {group.display_name!r} has {len(direct)} members, "
                     f"{len(selectable)} that can be selected{among}: provision on demand takes "
-                    f"a group with at most {limit} members (choose up to {limit} with --member)"
+                    f"a group with at most {limit} members (choose up to {limit} of them)"
                 )
             direct = selectable
             return [m.id for m in direct]
         if len(keys) > limit:
-            raise SandboxError(
+            raise TooManyMembers(
                 f"provision on demand takes at most {limit} members of a group, got {len(keys)}"
             )
         ids = {m.id for m in direct}
