@@ -384,3 +384,18 @@ def test_secret_tokens_are_redacted_in_the_request_log(graph, env):
     logged = [e.get("request_body") or "" for e in exchanges(env.store, "graph")]
     assert any("SecretToken" in text for text in logged)
     assert not any("very-secret-t0ken" in text for text in logged)
+
+
+def test_parse_expression_with_a_catastrophic_pattern_answers_within_the_time_limit(graph):
+    import time
+
+    body = {
+        "expression": 'Replace([mail], , "(a|aa)+$", , "x", , )',
+        "testInputObject": {"properties": [{"key": "mail", "value": "a" * 60 + "!"}]},
+    }
+    started = time.monotonic()
+    answer = graph.post(f"{JOB_URL}/schema/parseExpression", json=body)
+    assert time.monotonic() - started < 5
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.get_json()["parsingSucceeded"] and not answer.get_json()["evaluationSucceeded"]
+    assert "took longer than" in json.dumps(answer.get_json())

@@ -4,7 +4,8 @@
     >>> evaluate_text('Join(" ", [givenName], [surname])', {"givenName": "Ada", "surname": "Lovelace"})
     'Ada Lovelace'
 
-The package is pure: it imports only the standard library and `sandbox.errors`.
+The package is pure: it imports only the standard library, `regex` (.NET-like patterns with a
+time limit) and `sandbox.errors`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from sandbox.errors import ExpressionError, ExpressionEvaluationError, Expressio
 from sandbox.expressions.checker import check
 from sandbox.expressions.evaluator import CompiledExpression, lower_source
 from sandbox.expressions.functions import ENUM_IDENTIFIERS, FUNCTIONS
+from sandbox.expressions.functions_replace import (
+    REGEX_TIME_LIMIT_S,
+    compile_dotnet_regex,
+)
 from sandbox.expressions.lexer import MAX_EXPRESSION_LENGTH
 from sandbox.expressions.nodes import (
     Attribute,
@@ -38,6 +43,8 @@ from sandbox.expressions.values import (
 )
 
 __all__ = [
+    "REGEX_TIME_LIMIT_S",
+    "compile_dotnet_regex",
     "ENUM_IDENTIFIERS",
     "FUNCTIONS",
     "IGNORE_FLOW",

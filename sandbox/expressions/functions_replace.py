@@ -20,6 +20,8 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 
+import regex
+
 from sandbox.expressions.nodes import Call, Empty, StringLiteral
 from sandbox.expressions.spec import Compiled, EvaluationContext, make_spec
 from sandbox.expressions.values import ArgumentError, text, text_or_empty
@@ -33,16 +35,48 @@ _NET_NAMED_GROUP = re.compile(r"\(\?(?:<(?![=!])(\w+)>|'(\w+)')")
 _NET_BACKREF = re.compile(r"\\k<(\w+)>")
 _NET_SUBSTITUTION = re.compile(r"\$(?:\{(\w+)\}|(\d+)|(\$)|(&))")
 
+REGEX_TIME_LIMIT_S = 0.5
+"""How long one regex match or replace may run before it fails. Microsoft documents no limit
+for Entra's expressions; this is the sandbox's own guard, so a pattern that backtracks
+catastrophically (`(a|aa)+$`) fails the one evaluation instead of hanging a cycle."""
+
 
 @functools.lru_cache(maxsize=512)
-def compile_dotnet_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a .NET regular expression, translating ``(?<name>...)`` and ``\\k<name>``."""
+def compile_dotnet_regex(pattern: str) -> regex.Pattern[str]:
+    """Compile a .NET regular expression, translating ``(?<name>...)`` and ``\\k<name>``.
+    Raises regex.error for a pattern it cannot compile."""
     translated = _NET_NAMED_GROUP.sub(lambda m: f"(?P<{m.group(1) or m.group(2)}>", pattern)
     translated = _NET_BACKREF.sub(lambda m: f"(?P={m.group(1)})", translated)
-    return re.compile(translated)
+    return regex.compile(translated)
 
 
-def _expand(match: re.Match[str], template: str) -> str:
+def _timed_out(pattern: regex.Pattern[str]) -> ArgumentError:
+    return ArgumentError(
+        _REGEX,
+        f"took longer than {REGEX_TIME_LIMIT_S:g} s on this value (the pattern "
+        f"{pattern.pattern!r} backtracks catastrophically; make its repetitions unambiguous)",
+    )
+
+
+def timed_sub(
+    pattern: regex.Pattern[str], replace: Callable[[regex.Match[str]], str], source: str
+) -> str:
+    """pattern.sub within REGEX_TIME_LIMIT_S; ArgumentError past it."""
+    try:
+        return pattern.sub(replace, source, timeout=REGEX_TIME_LIMIT_S)
+    except TimeoutError:
+        raise _timed_out(pattern) from None
+
+
+def timed_search(pattern: regex.Pattern[str], source: str) -> regex.Match[str] | None:
+    """pattern.search within REGEX_TIME_LIMIT_S; ArgumentError past it."""
+    try:
+        return pattern.search(source, timeout=REGEX_TIME_LIMIT_S)
+    except TimeoutError:
+        raise _timed_out(pattern) from None
+
+
+def _expand(match: regex.Match[str], template: str) -> str:
     """Expand a .NET replacement string: ``${name}``, ``$1``, ``$$``, ``$&``."""
 
     def one(sub: re.Match[str]) -> str:
@@ -85,21 +119,21 @@ def check(call: Call) -> None:
             "replacementValue (and optionally regexGroupName), or regexPattern, regexGroupName "
             "and replacementAttributeName",
         )
-    regex = call.args[_REGEX] if len(call.args) > _REGEX else None
-    if isinstance(regex, StringLiteral):
+    literal = call.args[_REGEX] if len(call.args) > _REGEX else None
+    if isinstance(literal, StringLiteral):
         try:
-            pattern = compile_dotnet_regex(regex.value)
-        except re.error as exc:
+            pattern = compile_dotnet_regex(literal.value)
+        except regex.error as exc:
             raise ArgumentError(_REGEX, f"is not a valid regular expression: {exc}") from None
         group = call.args[_GROUP] if len(call.args) > _GROUP else None
         if isinstance(group, StringLiteral) and group.value not in pattern.groupindex:
             raise ArgumentError(_GROUP, f"names no group of the pattern: {group.value!r}")
 
 
-def _regex(value: object) -> re.Pattern[str]:
+def _regex(value: object) -> regex.Pattern[str]:
     try:
         return compile_dotnet_regex(text_or_empty(value, _REGEX))
-    except re.error as exc:
+    except regex.error as exc:
         raise ArgumentError(_REGEX, f"is not a valid regular expression: {exc}") from None
 
 
@@ -142,7 +176,7 @@ def compile_hook(call: Call, fns: list[Compiled]) -> Compiled:
             replacement = text_or_empty(new_fn(src, ctx), _REPLACEMENT)
             if source is None:
                 return None
-            return pattern.sub(lambda m: _expand(m, replacement), source)
+            return timed_sub(pattern, lambda m: _expand(m, replacement), source)
 
     elif mode == "regex-group":
         regex_fn, group_fn, new_fn = arg(_REGEX), arg(_GROUP), arg(_REPLACEMENT)
@@ -155,14 +189,14 @@ def compile_hook(call: Call, fns: list[Compiled]) -> Compiled:
             if source is None:
                 return None
 
-            def swap(m: re.Match[str]) -> str:
+            def swap(m: regex.Match[str]) -> str:
                 begin, end = m.span(group)
                 if begin < 0:
                     return m.group(0)
                 whole, offset = m.group(0), m.start()
                 return whole[: begin - offset] + replacement + whole[end - offset :]
 
-            return pattern.sub(swap, source)
+            return timed_sub(pattern, swap, source)
 
     else:  # regex-group-attribute
         regex_fn, group_fn, attribute_fn = arg(_REGEX), arg(_GROUP), arg(_ATTRIBUTE)
@@ -174,13 +208,13 @@ def compile_hook(call: Call, fns: list[Compiled]) -> Compiled:
             pattern = _regex(regex_fn(src, ctx))
             group = _group(pattern, group_fn(src, ctx))
             other = text(attribute_fn(src, ctx), _ATTRIBUTE)
-            match = pattern.search(other) if other else None
+            match = timed_search(pattern, other) if other else None
             return match.group(group) if match and match.group(group) is not None else None
 
     return run
 
 
-def _group(pattern: re.Pattern[str], value: object) -> str:
+def _group(pattern: regex.Pattern[str], value: object) -> str:
     name = text_or_empty(value, _GROUP)
     if name not in pattern.groupindex:
         raise ArgumentError(_GROUP, f"names no group of the pattern: {name!r}")

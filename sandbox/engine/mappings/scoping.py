@@ -2,16 +2,26 @@
 
 A scoping filter is a list of clauses joined by AND; several filters are joined by OR. No
 filter means everything assigned is in scope. A clause whose attribute is null or empty is
-false. EQUALS, NOT EQUALS and Includes are case-sensitive, as Entra's are.
+false. EQUALS, NOT EQUALS and Includes are case-sensitive, as Entra's are. REGEX MATCH takes a
+.NET pattern (named groups as `(?<name>...)`) and fails, rather than hangs, past the sandbox's
+time limit.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sandbox.errors import SandboxError
+import regex
+
+from sandbox.errors import MappingError, SandboxError
+from sandbox.expressions import REGEX_TIME_LIMIT_S, compile_dotnet_regex
+
+
+class ScopingError(MappingError):
+    """A scoping clause could not be evaluated for one object (a REGEX MATCH past the time
+    limit): the object fails its step, it is neither in nor out of scope."""
+
 
 OPERATORS = (
     "EQUALS",
@@ -78,8 +88,8 @@ def make_clause(attribute: str, operator: str, value: str = "") -> Clause:
         raise SandboxError(f"scoping filters cannot use {attribute} (Entra does not support it)")
     if canonical in ("REGEX MATCH", "NOT REGEX MATCH"):
         try:
-            re.compile(value)
-        except re.error as exc:
+            compile_dotnet_regex(value)
+        except regex.error as exc:
             raise SandboxError(f"invalid regular expression {value!r}: {exc}") from None
     if canonical in ("Greater_Than", "Greater_Than_OR_EQUALS"):
         try:
@@ -154,10 +164,16 @@ def clause_holds(clause: Clause, source: Mapping[str, object]) -> bool:
         return text in clause.value
     if op == "!&":
         return text not in clause.value
-    if op == "REGEX MATCH":
-        return re.search(clause.value, text) is not None
-    if op == "NOT REGEX MATCH":
-        return re.search(clause.value, text) is None
+    if op in ("REGEX MATCH", "NOT REGEX MATCH"):
+        pattern = compile_dotnet_regex(clause.value)
+        try:
+            found = pattern.search(text, timeout=REGEX_TIME_LIMIT_S) is not None
+        except TimeoutError:
+            raise ScopingError(
+                f"scoping clause {clause} took longer than {REGEX_TIME_LIMIT_S:g} s on "
+                f"{clause.attribute} (its pattern backtracks catastrophically)"
+            ) from None
+        return found if op == "REGEX MATCH" else not found
     try:
         number = int(text)
     except ValueError:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sandbox.engine.mappings.mapping import compute, diff
-from sandbox.engine.mappings.scoping import in_scope
+from sandbox.engine.mappings.scoping import ScopingError, in_scope
 from sandbox.engine.scim.target_errors import TargetError
 from sandbox.engine.scim.wire import group_member_patch, group_patch, group_post
 from sandbox.engine.sync.links import Link
@@ -91,7 +91,11 @@ class GroupProcessor:
         group = self.parts.directory.find_group(group_id)
         if group is None:
             return True
-        return not self._entitled(group)[0] and not self.config.skip_out_of_scope_deletions
+        try:
+            entitled = self._entitled(group)[0]
+        except ScopingError:
+            return False  # it fails its step; nothing is deleted for it
+        return not entitled and not self.config.skip_out_of_scope_deletions
 
     # -- one group -----------------------------------------------------------------------
 
@@ -128,7 +132,11 @@ class GroupProcessor:
             "success",
             f"Retrieved Group '{group.display_name}' from Azure Active Directory",
         )
-        entitled, why = self._entitled(group)
+        try:
+            entitled, why = self._entitled(group)
+        except ScopingError as error:
+            record.fail("MappingEvaluationFailed", f"The group scoping filters failed: {error}")
+            return GroupWork(record)
         record.step(
             "EntrySynchronizationScoping",
             "scoping",

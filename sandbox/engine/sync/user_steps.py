@@ -25,7 +25,7 @@ from sandbox.engine.mappings.mapping import (
     matching_mappings,
 )
 from sandbox.engine.mappings.paths import parse_target_path, to_scim_document
-from sandbox.engine.mappings.scoping import in_scope
+from sandbox.engine.mappings.scoping import ScopingError, in_scope
 from sandbox.engine.scim.target_errors import DuplicateEntries, TargetError
 from sandbox.engine.scim.wire import (
     MANAGER_PATH,
@@ -232,7 +232,11 @@ class UserProcessor:
                 f"Received User '{name}' change of type (Delete) from Azure Active Directory",
             )
             return self._delete(record, link)
-        source, facts = self._source(user)
+        try:
+            source, facts = self._source(user)
+        except ScopingError as error:
+            record.fail("MappingEvaluationFailed", f"The scoping filters failed: {error}")
+            return Outcome(record, counter=Tally.FAILED, escrow=False)
         record.step(
             "EntryImport",
             "import",
