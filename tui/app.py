@@ -188,6 +188,13 @@ class SandboxApp(App[None]):
         if not self.cycle_running and self.session is None:
             self.start_cycle(scheduled=True)
 
+    def switch_mode(self, mode: str) -> Any:
+        """Show `mode`'s screen; one shown before resumes without restyling (SandboxScreen)."""
+        stack = self._screen_stacks.get(mode)
+        if mode != self.current_mode and stack and isinstance(stack[-1], SandboxScreen):
+            stack[-1].quiet_resume = True
+        return super().switch_mode(mode)
+
     def action_cycle(self) -> None:
         """Next cycle now: move the simulated clock to it and run it."""
         if self.cycle_running:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
@@ -131,6 +131,21 @@ class SandboxScreen(Screen[None]):
         yield from ()
 
     # -- loading -------------------------------------------------------------------------
+
+    quiet_resume = False
+    """Set by the app when a mode switch shows this screen again: its styles are current."""
+
+    def post_message(self, message: Message) -> bool:
+        # A mode switch asks Textual to apply every style of the screen again (ScreenResume's
+        # refresh_styles), about 100 ms of a switch to Directory. Nothing on a screen that is
+        # not shown changes its styles unnoticed: a class change applies its styles at once,
+        # and a theme or CSS change is refresh_css, which switch_mode runs itself. So a
+        # screen shown again by a mode switch is only refreshed; anything else (a dialog
+        # closed over it) resumes as Textual does.
+        if self.quiet_resume and isinstance(message, events.ScreenResume):
+            self.quiet_resume = False
+            message = events.ScreenResume(refresh_styles=False)
+        return super().post_message(message)
 
     def on_screen_resume(self) -> None:
         # Another screen (or a cycle, or a scenario's step) may have changed what this one shows.

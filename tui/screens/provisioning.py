@@ -121,14 +121,22 @@ class ProvisioningScreen(SandboxScreen):
     MODE = "provisioning"
     HELP = """\
 **Provisioning**: the app's Provisioning blade. Enter the tenant URL (`local` is this
-sandbox's provider) and secret token, then Save and Test connection. The
+sandbox's provider) and secret token, then Save and Test connection (`t`). The
 `aadOptscim062020` box adds or removes the flag on the tenant URL (the SCIM 2020 PATCH
-dialect). Changing scope or group provisioning makes the next cycle initial. Start runs cycles
-40 simulated minutes after the last one ended while the clock flows (+/- set its speed); `n`
-runs the next cycle now whatever the clock says. Each object a cycle evaluates costs simulated
-time (0.01-0.08 minutes, a create twice a match): the job shows how long the last cycle took
-and what the next one would take. The chart stacks created, updated, disabled and failed objects
-per cycle.
+dialect). "Provision Entra ID Groups" turns the group mappings on; Scope is assigned users
+and groups, or all of them. Changing scope or group provisioning makes the next cycle initial.
+Target object actions say whether a cycle may create, update and delete (disable) in the app.
+"Prevent accidental deletion" holds every deletion of a cycle that would delete or disable
+more than the threshold (enter a number) and quarantines the job; `D` (Allow deletes) sends
+them in the next cycle, `R` (Restart) forgets them and makes the next cycle initial. Scoping filters: Add filter
+picks users or groups, an attribute and one of Entra's operators; a user or group outside
+every filter is out of scope. Start (`s`) runs cycles 40 simulated minutes after the last
+one ended while the clock flows (+/- or Speed set its speed, Advance moves it by 40m, 6h or
+30d); `n` runs the next cycle now whatever the clock says. `o` provisions one user, or one
+group with up to five of its members, on demand. Each object a cycle evaluates costs
+simulated time (0.01-0.08 minutes, a create twice a match): the job shows how long the last
+cycle took and what the next one would take. The chart stacks created, updated, disabled and
+failed objects per cycle.
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start"),

@@ -3,9 +3,12 @@ footer cut by a narrow terminal still says where the other keys are."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.events import Resize
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -18,8 +21,27 @@ class KeysFooter(Footer):
 
     def __init__(self) -> None:
         super().__init__(show_command_palette=False)
+        self._shown: tuple[object, ...] | None = None
+        """The keys composed last: (key, display, description, enabled, tooltip) each."""
+
+    def _keys(self, screen: Screen[Any]) -> tuple[object, ...]:
+        return tuple(
+            (binding.key, self.app.get_key_display(binding), binding.description, enabled, tip)
+            for (_, binding, enabled, tip) in screen.active_bindings.values()
+            if binding.show
+        )
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        # Textual recomposes the footer whenever the bindings may have changed, as on every
+        # mode switch (focus moves): a new widget per key, about 25 ms of a switch. The same
+        # keys are kept as they are.
+        if self._shown is not None and self.children and self._keys(screen) == self._shown:
+            return
+        super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
+        if self._bindings_ready:
+            self._shown = self._keys(self.screen)
         keys = list(super().compose())
         first = [k for k in keys if isinstance(k, FooterKey) and k.action == "help"]
         yield from first
