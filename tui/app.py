@@ -147,6 +147,26 @@ class SandboxApp(App[None]):
         shown = f" · Graph {graph}" if graph else ""
         return f"provider {self.sandbox.provider_url}{shown} · engine -> {target}"
 
+    def compact_target(self) -> str | None:
+        """The header's line for a narrow screen (80 columns): the same addresses without
+        their scheme, and "engine -> provider" when the engine sends to the local one; None
+        when there is nothing shorter to say."""
+        config = self.sandbox.engine.config()
+        if self.session is not None or not self.sandbox.provider_ready:
+            return None
+        if self.provider_error is not None and self.sandbox is self.home:
+            return None
+
+        def bare(url: str) -> str:
+            return url.split("://", 1)[-1]
+
+        provider = bare(self.sandbox.provider_url)
+        graph = self.sandbox.graph_url
+        shown = f" · Graph {bare(graph)}" if graph else ""
+        if config.is_local:
+            return f"engine -> provider {provider}{shown}"
+        return f"provider {provider}{shown} · engine -> {bare(config.url.base)}"
+
     def on_mount(self) -> None:
         if self.scheduler:
             self.set_interval(SCHEDULER_TICK_S, self.check_schedule)
@@ -335,10 +355,12 @@ class SandboxApp(App[None]):
 
     def format_title(self, title: str, sub_title: str) -> Content:
         """The header's line: the title and where the provider is, or only where the provider
-        is when both do not fit (80 columns), so the URL is never cut."""
+        is when both do not fit, and that line without the URLs' schemes when it does not fit
+        alone (80 columns), so the URLs are not cut."""
         width = self.size.width - HEADER_ICONS
         if sub_title and len(title) + 3 + len(sub_title) > width:
-            return Content(sub_title)
+            compact = self.compact_target() if len(sub_title) > width else None
+            return Content(compact if compact is not None else sub_title)
         return super().format_title(title, sub_title)
 
     # -- help ---------------------------------------------------------------------------
