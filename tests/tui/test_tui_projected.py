@@ -185,6 +185,9 @@ async def test_the_last_cycle_shows_in_the_chart_at_80x24(in_process: Sandbox) -
         await go(pilot, "3")
         chart = text_of(app, app.screen.query_one("#chart"))
         assert chart[-1].lstrip().startswith("#12   increm."), chart
+        legend = " ".join(line for line in chart if "■" in line)
+        for name in ("created", "updated", "disabled", "failed"):  # each with its square
+            assert f"■ {name}" in legend, chart
 
 
 async def test_the_provider_screen_shows_team_members_and_the_last_cycles_effects(

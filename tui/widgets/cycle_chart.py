@@ -26,12 +26,21 @@ class CycleChart(Widget):
 
     def render(self) -> Text:
         text = Text()
+        # The legend breaks between its entries on a narrow panel (never between a square
+        # and its name): the bars get the lines it leaves, so the newest cycle (the last
+        # line) is always shown.
+        legend, used = 1, 0
         for name, colour in SERIES:
+            entry = len(name) + 2
+            if used and used + 2 + entry > self.size.width:
+                text.append("\n")
+                legend, used = legend + 1, 0
+            elif used:
+                text.append("  ")
+                used += 2
             text.append("■ ", style=colour)
-            text.append(f"{name}  ", style="dim")
-        # The legend wraps on a narrow panel: the bars get the lines it leaves, so the
-        # newest cycle (the last line) is always shown.
-        legend = max(1, -(-len(text.plain.rstrip()) // max(1, self.size.width)))
+            text.append(name, style="dim")
+            used += entry
         rows = max(1, self.size.height - legend)
         shown = self.cycles[-rows:]
         if not shown:
