@@ -124,7 +124,7 @@ async def test_a_cut_value_reads_whole_below_its_table(sandbox: Sandbox, size) -
 @pytest.mark.parametrize("size", SIZES, ids=["140x45", "80x24"])
 async def test_every_footer_starts_with_help_and_cuts_no_key(app: SandboxApp, size) -> None:
     async with app.run_test(size=size) as pilot:
-        for key in "123456":
+        for key in "1234567":
             await go(pilot, key)
             footer = screen_text(app)[-1]
             assert footer.split()[:2] == ["?", "Help"], footer

@@ -149,7 +149,10 @@ async def test_a_broken_scenario_file_is_a_notification(app: SandboxApp, tmp_pat
         assert any("invalid TOML" in n.message for n in app._notifications)
 
 
-def test_the_scenario_screen_half_way_through_the_happy_path(snap_compare) -> None:
+@pytest.mark.parametrize(
+    "size", [(140, 45), (100, 30), (80, 24)], ids=["140x45", "100x30", "80x24"]
+)
+def test_the_scenario_screen_half_way_through_the_happy_path(snap_compare, size) -> None:
     session = ScenarioSession(HAPPY)
 
     async def seven_steps(pilot) -> None:
@@ -159,7 +162,7 @@ def test_the_scenario_screen_half_way_through_the_happy_path(snap_compare) -> No
             await settle(pilot)
 
     try:
-        assert snap_compare(scenario_app(session), terminal_size=(100, 30), run_before=seven_steps)
+        assert snap_compare(scenario_app(session), terminal_size=size, run_before=seven_steps)
     finally:
         session.close()
 

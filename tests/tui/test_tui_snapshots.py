@@ -194,3 +194,24 @@ def test_snapshot_on_demand_group(snap_compare, in_process: Sandbox, size: str) 
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_activity(snap_compare, in_process: Sandbox, size: str) -> None:
+    """The HTTP pane with the last exchange's request and response, each latency set to 1 ms
+    (the only value on this screen that differs from run to run)."""
+    app = provisioned(in_process)
+    log = in_process.engine.request_log
+    log.flush()
+    with log.store.write() as db:
+        db.execute("UPDATE request_log SET latency_ms = 1.0")
+
+    async def run_before(pilot) -> None:
+        await pilot.app.switch_mode("activity")
+        await settle(pilot)
+        pilot.app.screen.poll()
+        await settle(pilot)
+        still(pilot.app.screen)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
