@@ -351,6 +351,11 @@ def test_the_all_zero_app_role_id_is_refused_because_the_app_declares_roles(grap
         ({"userPrincipalName": f"a b@{DOMAIN}"}, "alias"),
         ({"userPrincipalName": "adele@elsewhere.example"}, "verified domain"),
         ({"businessPhones": [5]}, "'businessPhones'"),
+        ({"department": "d" * 65}, "at most 64 characters, got 65"),
+        ({"displayName": "n" * 257}, "at most 256 characters"),
+        ({"mobilePhone": "1" * 65}, "'mobilePhone'"),
+        ({"officeLocation": "o" * 129}, "'officeLocation'"),
+        ({"employeeId": "E" * 17}, "at most 16 characters"),
         ({"onPremisesExtensionAttributes": {"extensionAttribute1": 1}}, "extensionAttribute1"),
     ],
 )
@@ -379,6 +384,8 @@ def test_a_user_created_with_graphs_rules_for_the_upn_the_password_and_the_hire_
     for profile in ({}, {"password": ""}, {"password": 5}, "x1!Long-enough"):
         other = {**body, "userPrincipalName": f"nib@{DOMAIN}", "passwordProfile": profile}
         assert "passwordProfile" in error_of(graph.post("/v1.0/users", json=other), 400)
+    long_name = {**body, "userPrincipalName": f"nib@{DOMAIN}", "displayName": "N" * 257}
+    assert "at most 256 characters" in error_of(graph.post("/v1.0/users", json=long_name), 400)
     assert f"nib@{DOMAIN}" not in upns(graph.get("/v1.0/users"))
 
 

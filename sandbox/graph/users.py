@@ -48,6 +48,26 @@ _UPN_ALIAS = re.compile(r"[A-Za-z0-9'._!#^~-]+")
 userPrincipalName: "Only the following characters are allowed A - Z, a - z, 0 - 9, ' . - _ !
 # ^ ~")."""
 
+MAX_LENGTH = {
+    "city": 128,
+    "companyName": 64,
+    "country": 128,
+    "department": 64,
+    "displayName": 256,
+    "employeeId": 16,
+    "givenName": 64,
+    "jobTitle": 128,
+    "mailNickname": 64,
+    "mobilePhone": 64,
+    "officeLocation": 128,
+    "postalCode": 40,
+    "state": 128,
+    "streetAddress": 1024,
+    "surname": 64,
+}
+"""The string properties whose length the "user resource type" page caps ("Maximum length is
+64 characters."); Graph refuses a longer value."""
+
 _DATE_TIME_OFFSET = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,7})?)?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
 )
@@ -110,7 +130,8 @@ def _check_upn(upn: str) -> None:
 
 def _check_value(name: str, value: object) -> None:
     """Graph's 400 for a value of the wrong type: accountEnabled a boolean, employeeHireDate a
-    DateTimeOffset, every other property a string or null (never cleared when required)."""
+    DateTimeOffset, every other property a string or null (never cleared when required), no
+    longer than its maximum length (MAX_LENGTH)."""
     if name in NOT_NULLABLE and value in (None, ""):
         raise _invalid(name)
     if name == "accountEnabled":
@@ -118,6 +139,11 @@ def _check_value(name: str, value: object) -> None:
             raise _invalid(name)
     elif value is not None and not isinstance(value, str):
         raise _invalid(name)
+    elif value is not None and len(value) > MAX_LENGTH.get(name, len(value)):
+        raise bad_request(
+            f"Invalid value specified for property '{name}' of resource 'User': at most "
+            f"{MAX_LENGTH[name]} characters, got {len(value)}."
+        )
     elif name == "employeeHireDate" and value and not _DATE_TIME_OFFSET.fullmatch(str(value)):
         raise bad_request(
             "Invalid value specified for property 'employeeHireDate' of resource 'User': a "
