@@ -107,7 +107,7 @@ def test_rules_change_while_the_app_runs(client, faults):
         ({"status": 418}, "status must be one of"),
         ({}, "needs a status, a latency or --drop"),
         ({"status": 500, "retry_after": 3}, "429 or 503"),
-        ({"status": 500, "count": 0}, "at least 1"),
+        ({"status": 500, "count": 0}, "between 1 and"),
         ({"status": 500, "probability": 1.5}, "(0, 1]"),
         ({"status": 500, "count": 2, "probability": 0.5}, "not both"),
         ({"method": "BREW", "status": 500}, "method must be"),

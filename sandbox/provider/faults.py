@@ -28,6 +28,10 @@ FAULT_STATUSES = (401, 403, 404, 409, 429, 500, 502, 503)
 """Statuses a rule may answer."""
 
 MAX_LATENCY_MS = 60_000
+MAX_COUNT = 2**31 - 1
+"""The most times a rule fires (the CLI's --count range; a larger one does not fit SQLite)."""
+MAX_RETRY_AFTER_S = 86_400
+"""The longest Retry-After a rule sends (the CLI's --retry-after range)."""
 """Longest latency a rule may add."""
 
 
@@ -116,14 +120,16 @@ class Faults:
             raise SandboxError(f"status must be one of {', '.join(map(str, FAULT_STATUSES))}")
         if retry_after is not None and (status != 429 and status != 503 or retry_after < 0):
             raise SandboxError("--retry-after goes with status 429 or 503 and is >= 0 seconds")
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER_S:
+            raise SandboxError(f"--retry-after is at most {MAX_RETRY_AFTER_S} seconds (a day)")
         if not 0 <= latency_ms <= MAX_LATENCY_MS:
             raise SandboxError(f"latency must be between 0 and {MAX_LATENCY_MS} ms")
         if status is None and not latency_ms and not drop:
             raise SandboxError("a fault needs a status, a latency or --drop")
         if drop and status is not None:
             raise SandboxError("a dropped connection has no status: give one or the other")
-        if count is not None and count < 1:
-            raise SandboxError("--count must be at least 1")
+        if count is not None and not 1 <= count <= MAX_COUNT:
+            raise SandboxError(f"--count must be between 1 and {MAX_COUNT}")
         if probability is not None and not 0 < probability <= 1:
             raise SandboxError("--probability must be in (0, 1]")
         if count is not None and probability is not None:

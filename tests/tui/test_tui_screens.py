@@ -36,19 +36,19 @@ async def test_the_mapping_dialog_shows_why_a_mapping_is_refused(app: SandboxApp
         dialog = app.screen
         assert isinstance(dialog, MappingDialog)
         dialog.query_one("#kind", Select).value = "Expression"
-        dialog.query_one("#target", Input).value = "title"
+        dialog.query_one("#target", Input).value = "nickName"  # a target with no mapping yet
         dialog.query_one("#source", Input).value = 'Join(" ", [givenName]'
         await pilot.click("#ok")
         await settle(pilot)
         assert app.screen is dialog  # stays open
         error = str(dialog.query_one("#error", Label).render())
-        assert "title: invalid expression at column" in error
+        assert "nickName: invalid expression at column" in error
         dialog.query_one("#source", Input).value = 'Join(" ", [givenName], [jobTitle])'
         await pilot.click("#ok")
         await settle(pilot)
         assert not isinstance(app.screen, MappingDialog)
-        title = next(m for m in app.sandbox.engine.config().user_mappings if m.target == "title")
-        assert title.source == 'Join(" ", [givenName], [jobTitle])'
+        nick = next(m for m in app.sandbox.engine.config().user_mappings if m.target == "nickName")
+        assert nick.source == 'Join(" ", [givenName], [jobTitle])'
 
 
 async def test_the_playground_evaluates_as_you_type_and_marks_the_error_column(

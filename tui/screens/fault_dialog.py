@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Button, Checkbox, Input, Label, Select
 
+from tui.numbers import whole_number
 from tui.screens.dialogs import Dialog, buttons
 from tui.widgets.check import Check
 
@@ -66,16 +67,23 @@ class FaultDialog(Dialog):
         def number(widget_id: str) -> str:
             return self.query_one(f"#{widget_id}", Input).value.strip()
 
+        def whole(widget_id: str, what: str) -> int | None:
+            return whole_number(number(widget_id), what) if number(widget_id) else None
+
         status = str(self.query_one("#status", Select).value)
-        rule: dict[str, Any] = {
-            "method": str(self.query_one("#method", Select).value),
-            "path": self.query_one("#path", Input).value.strip() or "*",
-            "status": int(status) if status else None,
-            "retry_after": int(number("retry")) if number("retry") else None,
-            "latency_ms": int(number("latency") or 0),
-            "drop": self.query_one("#drop", Checkbox).value,
-            "count": int(number("count")) if number("count") else None,
-        }
+        try:  # a pasted 5,000-digit number, or "²", is refused here, the dialog left open
+            rule: dict[str, Any] = {
+                "method": str(self.query_one("#method", Select).value),
+                "path": self.query_one("#path", Input).value.strip() or "*",
+                "status": int(status) if status else None,
+                "retry_after": whole("retry", "Retry-After"),
+                "latency_ms": whole("latency", "latency") or 0,
+                "drop": self.query_one("#drop", Checkbox).value,
+                "count": whole("count", "count"),
+            }
+        except ValueError as error:
+            self.notify(str(error), title="Refused", severity="error")
+            return
         if number("probability"):
             try:
                 rule["probability"] = float(number("probability"))

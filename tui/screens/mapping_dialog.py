@@ -13,6 +13,8 @@ from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from sandbox.engine.mappings.mapping import Mapping
+from sandbox.errors import SandboxError
+from tui.numbers import whole_number
 from tui.screens.base import reason
 from tui.screens.dialogs import Dialog, buttons
 from tui.widgets.check import Check
@@ -110,21 +112,38 @@ class MappingDialog(Dialog):
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:
         matching = self.query_one("#matching", Input).value.strip()
+        try:
+            precedence = whole_number(matching, "matching precedence", 100) if matching else 0
+        except ValueError as error:
+            self.query_one("#error", Label).update(str(error))
+            return
         self.save(
             self.query_one("#target", Input).value.strip(),
             self.query_one("#source", Input).value,
             str(self.query_one("#kind", Select).value),
             self.query_one("#default", Input).value,
             self.query_one("#create-only", Checkbox).value,
-            int(matching) if matching else 0,
+            precedence,
         )
 
     @work(thread=True, exclusive=True)
     def save(
         self, target: str, source: str, kind: str, default: str, create_only: bool, matching: int
     ) -> None:
-        """Validate and store in a thread; stay open with the reason when refused."""
+        """Validate and store in a thread; stay open with the reason when refused. Adding a
+        mapping to a target that already has one is refused (edit that one instead): the
+        sandbox's save replaces it, which Add must not do without a word."""
         try:
+            if self.mapping is None:
+                config = self.sandbox.engine.config()
+                mapped = config.group_mappings if self.groups else config.user_mappings
+                taken = next((m.target for m in mapped
+                              if m.target.lower() == target.strip().lower()), None)  # fmt: skip
+                if taken is not None:
+                    raise SandboxError(
+                        f"{taken} already has a mapping: edit it (e on the Mappings screen) "
+                        "instead of adding another"
+                    )
             save = self.sandbox.set_group_mapping if self.groups else self.sandbox.set_mapping
             save(
                 target,

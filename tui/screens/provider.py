@@ -18,6 +18,7 @@ from sandbox.provider.auth import ProvisioningState
 from sandbox.provider.faults import FaultRule
 from sandbox.provider.org import Member, Team
 from sandbox.runtime import Effect
+from tui.numbers import whole_number
 from tui.screens.base import SandboxScreen, columns, fitted, row
 from tui.screens.dialogs import ConfirmDialog, MessageDialog, PromptDialog
 from tui.screens.fault_dialog import FaultDialog
@@ -216,11 +217,13 @@ seats --limit N` (empty: unlimited).
                 return
             if value.strip().lower() in ("", "unlimited"):
                 self.act("Seat limit: unlimited", self.sandbox.org.set_seat_limit, None)
-            elif value.strip().isdigit():
-                limit = int(value)
-                self.act(f"Seat limit: {limit}", self.sandbox.org.set_seat_limit, limit)
             else:
-                self.notify(f"not a seat count: {value!r}", title="Refused", severity="error")
+                try:
+                    limit = whole_number(value, "the seat limit")
+                except ValueError as error:
+                    self.notify(str(error), title="Refused", severity="error")
+                    return
+                self.act(f"Seat limit: {limit}", self.sandbox.org.set_seat_limit, limit)
 
         limit = self.view.seat_limit if self.view else None
         self.app.push_screen(

@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select,
 from sandbox.engine.sync.clock import parse_duration, parse_time
 from sandbox.engine.sync.job import JobConfig
 from sandbox.engine.sync.scoping_edit import add_scoping_filter, clear_scoping_filters
+from tui.numbers import whole_number
 from tui.screens.base import SandboxScreen
 from tui.screens.dialogs import MessageDialog
 from tui.screens.on_demand_dialog import OnDemand, OnDemandDialog
@@ -156,6 +157,12 @@ failed objects per cycle.
         result: ConnectionResult
 
     @dataclass
+    class CredentialsSaved(Message):
+        """Save stored the tenant URL (and the token, when one was typed)."""
+
+        result: JobConfig
+
+    @dataclass
     class ProvisionedOnDemand(Message):
         """Provision on demand ran: its record, with the steps."""
 
@@ -165,6 +172,9 @@ failed objects per cycle.
         super().__init__()
         self.config: JobConfig | None = None
         self.speed = 0.0
+        self.restore: set[str] = set()
+        """Fields (threshold, speed) whose refused value gives way to the setting in force at
+        the next show, focused or not."""
 
     def body(self) -> ComposeResult:
         with Horizontal(id="blade"):
@@ -250,13 +260,14 @@ failed objects per cycle.
                 self.query_one(f"#action-{action}", Checkbox).value = getattr(config, action)
             self.query_one("#prevent", Checkbox).value = config.delete_threshold is not None
             threshold = self.query_one("#threshold", Input)
-            if not threshold.has_focus:
+            if not threshold.has_focus or "threshold" in self.restore:
                 threshold.value = (
                     "" if config.delete_threshold is None else str(config.delete_threshold)
                 )
             speed = self.query_one("#speed", Input)
-            if not speed.has_focus:
+            if not speed.has_focus or "speed" in self.restore:
                 speed.value = f"{data.speed:g}"
+        self.restore.clear()
         self.query_one("#scoping", Static).update(filters_text(config.scoping_filters, "users"))
         self.query_one("#group-scoping", Static).update(
             filters_text(config.group_scoping_filters, "groups")
@@ -286,8 +297,20 @@ failed objects per cycle.
         changes: dict[str, Any] = {"tenant_url": url}
         if token:
             changes["secret_token"] = token
+        # Refused (a bad URL, a token that cannot go in a header), both fields keep what was
+        # typed; saved, the token field is emptied (the token is never shown again).
+        self.act(
+            "Admin credentials saved",
+            self.sandbox.engine.configure,
+            reload=False,
+            outcome=self.CredentialsSaved,
+            **changes,
+        )
+
+    @on(CredentialsSaved)
+    def _credentials_saved(self, message: CredentialsSaved) -> None:
         self.query_one("#token", Input).value = ""
-        self.act("Admin credentials saved", self.sandbox.engine.configure, **changes)
+        self.reload()
 
     @on(Button.Pressed, "#test")
     def action_test(self) -> None:
@@ -342,14 +365,23 @@ failed objects per cycle.
             self._set_threshold(None)
             return
         typed = self.query_one("#threshold", Input).value.strip()
-        self._set_threshold(int(typed) if typed else DEFAULT_THRESHOLD)
+        self._set_threshold(typed or str(DEFAULT_THRESHOLD))
 
     @on(Input.Submitted, "#threshold")
     def _threshold(self, event: Input.Submitted) -> None:
-        self._set_threshold(int(event.value) if event.value.strip() else None)
+        self._set_threshold(event.value.strip() or None)
 
-    def _set_threshold(self, value: int | None) -> None:
-        """As `sandbox entra configure --delete-threshold N` (None: --no-delete-threshold)."""
+    def _set_threshold(self, typed: str | None) -> None:
+        """As `sandbox entra configure --delete-threshold N` (None: --no-delete-threshold); a
+        refused value is told and the field shows the threshold in force again."""
+        try:
+            value = None if typed is None else whole_number(typed, "the deletion threshold")
+        except ValueError as error:
+            self.restore.add("threshold")
+            self.notify(str(error), title="Refused", severity="error")
+            self.reload()
+            return
+        self.restore.add("threshold")
         self.act(
             "Accidental-deletion threshold: " + ("off" if value is None else str(value)),
             self.sandbox.engine.configure,
@@ -392,10 +424,12 @@ failed objects per cycle.
 
     @on(Input.Submitted, "#speed")
     def _speed(self, event: Input.Submitted) -> None:
+        self.restore.add("speed")  # a refused speed gives way to the one in force
         try:
             speed = float(event.value)
         except ValueError:
             self.notify(f"not a speed: {event.value!r}", title="Refused", severity="error")
+            self.reload()
             return
         self._set_speed(speed)
 

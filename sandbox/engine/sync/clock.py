@@ -8,6 +8,7 @@ is what scenarios use to be reproducible.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import weakref
@@ -68,11 +69,15 @@ def _stored_for(store: Store) -> _Stored:
         return found
 
 
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def parse_duration(text: object) -> timedelta:
     """`40m`, `6h`, `31d` or `90s` as a timedelta; anything else is a SandboxError."""
     units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
     value = str(text).strip().lower()
-    if len(value) < 2 or value[-1] not in units or not value[:-1].isdigit():
+    # ASCII digits: "²".isdigit() is true and int("²") fails
+    if len(value) < 2 or value[-1] not in units or not _DIGITS.fullmatch(value[:-1]):
         raise SandboxError(f"a duration reads like 40m, 6h or 31d, got {text!r}")
     if (
         len(value) > 12
