@@ -108,6 +108,8 @@ def up(
         sandbox.close()
         if app.session is not None:  # the scenario opened last (the app closed the others)
             app.session.close()
+    if app.return_code:  # the UI ended on an error (Textual printed it): not a clean exit
+        raise SystemExit(app.return_code)
 
 
 def _serve_web(

@@ -141,3 +141,20 @@ def test_a_fault_rule_beyond_the_clis_ranges_is_refused_by_the_sandbox(app: Sand
     with pytest.raises(SandboxError, match="--retry-after is at most 86400"):
         faults.add(status=429, retry_after=86401)
     assert faults.list() == []
+
+
+@pytest.mark.parametrize("code", [0, 1])
+def test_up_exits_with_the_uis_return_code(monkeypatch, code: int) -> None:
+    # A UI that ended on an error (Textual prints the traceback and sets return_code 1) is
+    # not a clean exit: a script running `sandbox up` sees it fail.
+    from click.testing import CliRunner
+
+    from sandbox.cli import cli
+    from tests.tui.test_tui_scenario import HAPPY
+
+    def run(self: SandboxApp) -> None:
+        self._return_code = code
+
+    monkeypatch.setattr(SandboxApp, "run", run)
+    result = CliRunner().invoke(cli, ["up", "--scenario", str(HAPPY)])
+    assert result.exit_code == code, result.output
