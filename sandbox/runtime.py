@@ -11,7 +11,7 @@ from flask import Flask
 
 from sandbox.config import Settings
 from sandbox.engine.scim.tenant_url import LOCAL, TenantUrl
-from sandbox.errors import ConfigError
+from sandbox.errors import ConfigError, SandboxError
 from sandbox.provider import create_app
 from sandbox.provider.auth import Credentials
 from sandbox.provider.nulab import NulabRules, nulab_schema
@@ -468,7 +468,12 @@ class Sandbox:
 
     def set_flag(self, on: bool) -> JobConfig:
         """Add or remove ?aadOptscim062020 on the tenant URL (the SCIM 2020 dialect)."""
-        url = TenantUrl.parse(self.engine.config().tenant_url).with_flag(on)
+        current = self.engine.config().tenant_url
+        if on and not current.strip():
+            raise SandboxError(
+                "enter a Tenant URL first: ?aadOptscim062020 is a query parameter of it"
+            )
+        url = TenantUrl.parse(current).with_flag(on)
         return self.engine.configure(tenant_url=str(url))
 
     def test_connection(self) -> ConnectionResult:

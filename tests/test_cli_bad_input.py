@@ -56,6 +56,7 @@ def db(tmp_path: Path) -> str:
         (["scenario", "list", "--dir", "/nonexistent-folder"], 2, "does not exist"),
         (["entra", "configure", "--tenant-url", "http://[::1"], 1, "is not a valid URL"),
         (["entra", "configure", "--tenant-url", "http://[zz]/scim"], 1, "is not a valid URL"),
+        (["entra", "configure", "--tenant-url", "http://exa mple.com/scim"], 1, "holds a space"),
         (
             ["entra", "configure", "--tenant-url", "http://127.0.0.1:99999/scim"],
             1,

@@ -158,3 +158,13 @@ def test_up_exits_with_the_uis_return_code(monkeypatch, code: int) -> None:
     monkeypatch.setattr(SandboxApp, "run", run)
     result = CliRunner().invoke(cli, ["up", "--scenario", str(HAPPY)])
     assert result.exit_code == code, result.output
+
+
+async def test_the_flag_box_with_no_tenant_url_says_to_enter_one(app: SandboxApp) -> None:
+    app.sandbox.engine.configure(tenant_url="")
+    async with app.run_test(size=(140, 45)) as pilot:
+        await go(pilot, "3")
+        await pilot.click("#flag")
+        await settle(pilot)
+        assert any("enter a Tenant URL first" in m for m in refusals(app))
+        assert app.sandbox.engine.config().tenant_url == ""

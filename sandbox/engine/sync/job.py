@@ -201,6 +201,10 @@ class JobConfig:
                 raise SandboxError(
                     f"tenant URL {self.tenant_url!r} is not a valid URL ({exc}); use one {example}"
                 ) from None
+            if any(c.isspace() for c in self.tenant_url.strip()):
+                raise SandboxError(
+                    f"tenant URL {self.tenant_url!r} holds a space; use one {example}"
+                )
             if parts.scheme not in ("http", "https") or not parts.netloc or not parts.hostname:
                 raise SandboxError(
                     f"tenant URL must be an http(s) URL {example}, got {self.tenant_url!r}"
