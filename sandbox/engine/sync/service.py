@@ -302,8 +302,9 @@ class Provisioning:
         config = config or self.config()
         if not config.configured:
             raise SandboxError(
-                "provisioning is not configured: run `sandbox entra configure "
-                "--tenant-url URL --secret-token TOKEN`"
+                "provisioning is not configured: enter the Tenant URL and Secret token (the "
+                "Provisioning screen's Admin credentials, or `sandbox entra configure "
+                "--tenant-url URL --secret-token TOKEN`)"
             )
         url = config.tenant_url
         if config.is_local:
