@@ -374,14 +374,13 @@ failed objects per cycle.
     def _set_threshold(self, typed: str | None) -> None:
         """As `sandbox entra configure --delete-threshold N` (None: --no-delete-threshold); a
         refused value is told and the field shows the threshold in force again."""
+        self.restore.add("threshold")  # a refused value gives way to the one in force
         try:
             value = None if typed is None else whole_number(typed, "the deletion threshold")
         except ValueError as error:
-            self.restore.add("threshold")
             self.notify(str(error), title="Refused", severity="error")
             self.reload()
             return
-        self.restore.add("threshold")
         self.act(
             "Accidental-deletion threshold: " + ("off" if value is None else str(value)),
             self.sandbox.engine.configure,
