@@ -26,7 +26,14 @@ from typing import IO
 from sandbox.config import Settings
 from sandbox.errors import ConfigError
 from sandbox.provider import READINESS_HEADER
-from sandbox.server import SERVER_LOG_BYTES, check_address, default_workers, run_server
+from sandbox.server import (
+    PARENT_PID_ENV,
+    SERVER_LOG_BYTES,
+    WORKER_READY,
+    check_address,
+    default_workers,
+    run_server,
+)
 
 READY_TIMEOUT_S = 60.0
 """How long the engine waits for the child to answer its first HTTP request."""
@@ -34,10 +41,14 @@ READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 8.0
 """How long a stop waits after SIGTERM before killing the group (granian gives its workers 5 s)."""
 
-PARENT_PID_ENV = "SANDBOX_PARENT_PID"
-"""Set in the child's environment: the process whose end ends the child."""
-
 PARENT_POLL_S = 0.5
+"""How often the child checks that the process that started it still runs."""
+
+WORKERS_START_S = 10.0
+"""How long a stop waits for workers still starting (their app not built yet) before it
+signals the child: granian's worker that gets SIGTERM while it starts does not stop until
+granian kills it, 5 s later, so a command that ends soon after the provider answered (`sandbox
+entra test-connection`) waited those 5 s; a worker starts in about 1 s."""
 
 APP_ENV = "SANDBOX_SERVED_APP"
 THREADS_ENV = "SANDBOX_SERVED_THREADS"
@@ -47,7 +58,6 @@ surface of `sandbox up`): the app factory's name, and the threads of each worker
 NICENESS_ENV = "SANDBOX_NICENESS"
 """Set in the child's environment when it runs at a lower CPU priority (`sandbox up`'s: the
 terminal UI's process answers keys first while the provider serves a cycle)."""
-"""How often the child checks that the process that started it still runs."""
 
 
 CHILD_COMMAND = (sys.executable, "-m", "sandbox.provider_process")
@@ -109,13 +119,14 @@ class ProviderProcess:
     ) -> None:
         self.settings = settings
         self.niceness = niceness
+        """How much lower than this process's the child's CPU priority is (0: the same)."""
         self.app = app
         """The app factory the child serves (None: the provider's, `sandbox.worker:wsgi_app`)."""
         self.threads = threads
         self.name = name
         """What the child serves, in messages ("the local provider", "the Graph surface")."""
         self.extra_env = env or {}
-        """How much lower than this process's the child's CPU priority is (0: the same)."""
+        """More variables for the child's environment."""
         self.host = "127.0.0.1"
         self.port = port or free_port(self.host)
         self.log_path = log_path
@@ -254,10 +265,31 @@ class ProviderProcess:
         with self._lock:
             proc, self._proc = self._proc, None
             if proc is not None:
-                self._end(proc, timeout)
+                try:
+                    if self._ready:
+                        self._await_workers(proc)
+                finally:
+                    self._end(proc, timeout)
             if self._log is not None:
                 self._log.close()
                 self._log = None
+
+    def _await_workers(self, proc: subprocess.Popen[bytes]) -> None:
+        """Wait until every worker has written its ready line (at most WORKERS_START_S, and
+        not once the child has ended): one still starting would hold the stop for 5 s."""
+        if self._log is None:
+            return
+        deadline = time.monotonic() + WORKERS_START_S
+        fd = self._log.fileno()
+        while proc.poll() is None and time.monotonic() < deadline:
+            try:
+                written = os.fstat(fd).st_size - self._log_start
+                text = os.pread(fd, min(written, 1 << 20), self._log_start)
+            except OSError:
+                return
+            if len(WORKER_READY.findall(text)) >= self.workers:
+                return
+            time.sleep(0.02)
 
     @staticmethod
     def _end(proc: subprocess.Popen[bytes], timeout: float) -> None:

@@ -11,7 +11,9 @@ import errno
 import ipaddress
 import logging
 import os
+import re
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -28,6 +30,20 @@ def default_workers() -> int:
 
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+PARENT_PID_ENV = "SANDBOX_PARENT_PID"
+"""Set in the environment of a command's child server: the process whose end ends it."""
+
+WORKER_READY = re.compile(rb"^\S+ worker \d+ ready$", re.M)
+"""The line each worker of a command's child server writes to its log once its app is built."""
+
+
+def announce_worker(what: str) -> None:
+    """Write a worker's ready line to the server log (a worker of a command's child only:
+    `sandbox serve` and `sandbox entra graph` print nothing of the kind)."""
+    if os.environ.get(PARENT_PID_ENV):
+        print(f"{what} worker {os.getpid()} ready", file=sys.stderr, flush=True)
 
 
 def whole_bodies(app: WsgiApp) -> WsgiApp:

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing.util
-import os
-import sys
 
 from sandbox.config import Settings
 from sandbox.provider.syntax import preload
-from sandbox.provider_process import PARENT_PID_ENV
 from sandbox.runtime import build_provider, open_store
-from sandbox.server import WsgiApp, whole_bodies
+from sandbox.server import WsgiApp, announce_worker, whole_bodies
 
 
 def wsgi_app() -> WsgiApp:
@@ -31,6 +28,5 @@ def wsgi_app() -> WsgiApp:
     multiprocessing.util.Finalize(None, request_log.close, exitpriority=10)
     atexit.register(request_log.close)
     preload()  # before the first request, not during it
-    if os.environ.get(PARENT_PID_ENV):  # the local provider of a command: say who serves
-        print(f"provider worker {os.getpid()} ready", file=sys.stderr, flush=True)
+    announce_worker("provider")  # the local provider of a command: say who serves
     return whole_bodies(app)

@@ -105,6 +105,22 @@ def test_an_exception_in_the_command_stops_the_provider_process(settings) -> Non
     assert all_gone(pids)
 
 
+def test_a_command_ended_as_the_provider_answers_stops_every_worker_gracefully(
+    settings,
+) -> None:
+    # Test connection ends as soon as the first worker answers, while the second may still be
+    # building its app: a worker signalled then does not stop until granian kills it, 5 s
+    # later. The stop waits for it to be ready instead, so nothing is killed.
+    settings = Settings(db_path=settings.db_path, workers=2)
+    for _ in range(3):
+        with running_engine(settings) as engine:
+            assert engine.test_connection().ok
+    log = Path(server_log_path(settings.db_path) or "").read_text()
+    assert log.count("provider process ") == 3
+    assert len(re.findall(r"provider worker \d+ ready", log)) == 6, log
+    assert "Killing worker" not in log and "refused to gracefully stop" not in log, log
+
+
 @pytest.mark.slow
 def test_ctrl_c_during_entra_sync_leaves_no_provider_process(settings) -> None:
     # A slow provider (every POST 300 ms late) keeps the cycle running when SIGINT comes.
