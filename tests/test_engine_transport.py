@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -21,6 +22,7 @@ import trustme
 from sandbox.engine.scim.target import ScimTarget
 from sandbox.engine.scim.target_errors import ErrorCode
 from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
+from sandbox.engine.scim.wire import encode_query, filter_params
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -327,3 +329,78 @@ def test_ssl_cert_file_names_the_cas_to_trust(tls_server, tmp_path, monkeypatch)
     monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
     with ScimTarget.over_http(f"{url}/scim/v2", "t0ken", timeout=5) as target:
         assert target.get_user("7")["path"] == "/scim/v2/Users/7"
+
+
+class Delegating(httpx.BaseTransport):
+    """The same keep-alive transport behind httpx's models: ScimTarget's httpx path."""
+
+    def __init__(self) -> None:
+        self.inner = KeepAliveTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class Rows:
+    """A request log that keeps what the target appends."""
+
+    def __init__(self) -> None:
+        self.rows: list = []
+
+    def append(self, exchange) -> None:
+        self.rows.append(exchange)
+
+
+def drive(target: ScimTarget) -> None:
+    """Requests as the target's methods build them, and paths httpx would rewrite."""
+    query = encode_query(filter_params("userName", 'ann "the" ö@example.com', resource="Users"))
+    target._send("GET", "/Users", query)
+    target._send("GET", "/Users/plain-id")
+    target._send("GET", f"/Users/{quote('a b/é..', safe='')}")
+    target._send("GET", "/Users/a b")  # httpx percent-encodes the space
+    target._send("GET", "/Users/./x/../y")  # and removes the dot segments
+    target._send("GET", "/Users", "attributes=id&x=a b")
+    target._send("POST", "/Users", body={"userName": "é@example.com", "active": True})
+    target._send("PATCH", "/Users/x.y", body={"Operations": [{"op": "remove", "path": "title"}]})
+    target._send("DELETE", f"/Users/{quote('../x', safe='')}")
+
+
+@pytest.mark.parametrize("base", ["/scim/v2", "", "/scim/", "/scim/v2?aadOptscim062020"])
+def test_the_engines_wire_path_sends_and_records_what_httpxs_path_does(server, base):
+    seen = {}
+    for name, transport in (("wire", KeepAliveTransport()), ("httpx", Delegating())):
+        Recorder.seen = []
+        log = Rows()
+        target = ScimTarget(transport, server + base, "t0ken", request_log=log,
+                            owns_transport=True)  # fmt: skip
+        assert (target._wire is not None) is (name == "wire")
+        with target, target.recording() as exchanges:
+            drive(target)
+        seen[name] = (
+            list(Recorder.seen),
+            [(e.method, e.path, e.query, e.status, e.request_body, e.response_body)
+             for e in exchanges],
+            [(r.path, r.query, r.status, r.request_headers, r.request_body, r.response_headers,
+              r.response_body) for r in log.rows],
+        )  # fmt: skip
+    wire, plain = seen["wire"], seen["httpx"]
+    assert len(wire[0]) == 9
+    assert wire[0] == plain[0]  # the same requests arrived: lines, headers in order, bodies
+    assert wire[1] == plain[1]  # the same exchanges recorded
+    assert [r[:5] + r[6:] for r in wire[2]] == [r[:5] + r[6:] for r in plain[2]]  # the log's
+    # Response headers: the same names and values (Date may tick between the two runs).
+    strip = [[(k, v) for k, v in r[5] if k != "date"] for r in wire[2]]
+    assert strip == [[(k, v) for k, v in r[5] if k != "date"] for r in plain[2]]
+
+
+def test_a_204_with_a_repeated_header_reads_as_httpx_reads_it(server):
+    with ScimTarget.over_http(f"{server}/no-content", "t0ken") as target:
+        response, _, failure = target._send("GET", "/Users")
+    assert failure is None and response is not None
+    expected = httpx.Response(204, headers=[(b"X-Note", b"one"), (b"X-Note", b"two")])
+    assert response.status_code == 204 and response.content == b""
+    assert response.headers.get("x-note") == expected.headers.get("x-note") == "one, two"
+    assert response.headers.items() == list(expected.headers.items())

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -56,7 +57,13 @@ from sandbox.engine.scim.target_errors import (
     status_phrase,
 )
 from sandbox.engine.scim.tenant_url import TenantUrl
-from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
+from sandbox.engine.scim.transport import (
+    KeepAliveTransport,
+    WireResponse,
+    header_ok,
+    proxy_for,
+    request_head,
+)
 from sandbox.engine.scim.wire import encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
 
@@ -68,11 +75,31 @@ class _HasNow(Protocol):
     def now(self) -> datetime: ...
 
 
-def _text(response: httpx.Response) -> str:
+Response = httpx.Response | WireResponse
+"""A response as the target reads it: httpx's (any httpx transport) or the engine transport's."""
+
+SCIM_JSON_BYTES = SCIM_JSON.encode()
+
+_PLAIN = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/\[\]]|%[0-9A-Fa-f]{2})*")
+"""A path that httpx sends as it is: no character it would percent-encode."""
+_PLAIN_QUERY = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?\[\]]|%[0-9A-Fa-f]{2})*")
+
+
+def _raw_target(base: bytes, path: str, query: str) -> bytes | None:
+    """The request target httpx would send for base + path (+ ?query), or None where it
+    would change them (percent-encode a character, remove a dot segment): then httpx's own
+    URL is used."""
+    if not _PLAIN.fullmatch(path) or "/." in path or (query and not _PLAIN_QUERY.fullmatch(query)):
+        return None
+    target = base + path.encode("ascii")
+    return target + b"?" + query.encode("ascii") if query else target
+
+
+def _text(response: Response) -> str:
     """The response body as text. SCIM bodies are UTF-8 JSON (RFC 7644 §3.8): decoded as such
     unless the Content-Type names another charset (httpx's charset lookup, which parses the
     header with the email package, is then used)."""
-    content_type = response.headers.get("content-type", "")
+    content_type = response.headers.get("content-type") or ""
     if "charset" in content_type.lower() and "utf-8" not in content_type.lower():
         return response.text
     return response.content.decode("utf-8", "replace")
@@ -122,6 +149,7 @@ class ScimTarget:
         self._count = 0
         self._journal: deque[EngineExchange] = deque(maxlen=_JOURNAL)
         self._local = threading.local()
+        self._wire = self._wire_path()
 
     @classmethod
     def over_http(
@@ -153,6 +181,26 @@ class ScimTarget:
             rng=rng,
             owns_transport=True,
         )
+
+    def _wire_path(self) -> tuple[KeepAliveTransport, httpx.URL, bytes, bytes] | None:
+        """With the engine's own transport: (transport, base URL, its raw path, Host), what
+        `_send` needs to write requests as bytes without httpx's models (their URL parsing and
+        headers cost about a third of the engine's CPU in an initial cycle). None for other
+        transports (WSGI, mock, a proxy) and for a token that cannot be sent as a header."""
+        if not isinstance(self.transport, KeepAliveTransport):
+            return None
+        if not header_ok(b"Authorization", f"Bearer {self._token}".encode()):
+            return None  # httpx's path refuses it with its own error
+        if "/." in self.base_url or "?" in self.base_url or "#" in self.base_url:
+            return None  # httpx would rewrite it (dot segments) or it ends early
+        try:
+            probe = httpx.Request("GET", self.base_url + "/x")  # the path as httpx joins it
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol):
+            return None
+        host = probe.headers.raw[0]
+        if host[0] != b"Host" or not probe.url.raw_path.endswith(b"/x"):
+            return None
+        return self.transport, probe.url, probe.url.raw_path[:-2], host[1]
 
     def close(self) -> None:
         """Close the transport if this target created it."""
@@ -210,13 +258,52 @@ class ScimTarget:
 
     def _send(
         self, method: str, path: str, query: str = "", body: dict[str, object] | None = None
-    ) -> tuple[httpx.Response | None, EngineExchange, Exception | None]:
-        url = self.base_url + path + (f"?{query}" if query else "")
+    ) -> tuple[Response | None, EngineExchange, Exception | None]:
         content = None
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": SCIM_JSON}
         if body is not None:
             # Compact JSON, as Entra's captured bodies are written.
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        wire = self._wire
+        target = None if wire is None else _raw_target(wire[2], path, query)
+        if wire is None or target is None:
+            return self._send_httpx(method, path, query, content)
+        transport, url, _, host = wire
+        # The headers httpx writes for the same request, in its order (Host first).
+        headers = [
+            (b"Host", host),
+            (b"Authorization", b"Bearer " + self._token.encode()),
+            (b"Accept", SCIM_JSON_BYTES),
+        ]
+        if content is not None:
+            headers += [(b"Content-Type", SCIM_JSON_BYTES),
+                        (b"Content-Length", str(len(content)).encode())]  # fmt: skip
+        head = request_head(method, target, headers)
+        with self._lock:
+            self._count += 1
+            number = self._count
+        at = self.clock()
+        response: Response | None = None
+        failure: Exception | None = None
+        started = time.perf_counter()
+        with self._slots:
+            sent_ns = time.time_ns()  # before the provider stamps its record of it
+            try:
+                response = transport.send(url, method, head, content or b"", self._timeouts)
+            except httpx.TransportError as exc:
+                failure = exc
+        latency = (time.perf_counter() - started) * 1000
+        sent_path, _, sent_query = target.decode("ascii").partition("?")
+        logged = [(name.decode().lower(), value.decode()) for name, value in headers]
+        return self._exchanged(method, number, at, sent_ns, latency, sent_path, sent_query,
+                               logged, content, response, failure)  # fmt: skip
+
+    def _send_httpx(
+        self, method: str, path: str, query: str, content: bytes | None
+    ) -> tuple[Response | None, EngineExchange, Exception | None]:
+        """`_send` through any httpx transport (WSGI, mock, a proxy's), with httpx's models."""
+        url = self.base_url + path + (f"?{query}" if query else "")
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": SCIM_JSON}
+        if content is not None:
             headers["Content-Type"] = SCIM_JSON
         request = httpx.Request(
             method, url, headers=headers, content=content,
@@ -238,6 +325,24 @@ class ScimTarget:
                 failure = exc
         latency = (time.perf_counter() - started) * 1000
         sent_path, _, sent_query = request.url.raw_path.decode("ascii").partition("?")
+        return self._exchanged(method, number, at, sent_ns, latency, sent_path, sent_query,
+                               list(request.headers.items()), content, response, failure)  # fmt: skip
+
+    def _exchanged(
+        self,
+        method: str,
+        number: int,
+        at: datetime,
+        sent_ns: int,
+        latency: float,
+        sent_path: str,
+        sent_query: str,
+        request_headers: list[tuple[str, str]],
+        content: bytes | None,
+        response: Response | None,
+        failure: Exception | None,
+    ) -> tuple[Response | None, EngineExchange, Exception | None]:
+        """One exchange recorded: the journal, the calling thread's recordings, the log."""
         exchange = EngineExchange(
             number=number,
             ref=f"{self._name}-{number}",
@@ -263,7 +368,7 @@ class ScimTarget:
                     query=exchange.query,
                     status=exchange.status or 0,
                     latency_ms=latency,
-                    request_headers=list(request.headers.items()),
+                    request_headers=request_headers,
                     request_body=content,
                     response_headers=list(response.headers.items()) if response else [],
                     response_body=response.content if response is not None else None,
@@ -280,7 +385,7 @@ class ScimTarget:
 
     def _request(
         self, kind: RequestKind, method: str, path: str, query: str = "", body: dict | None = None
-    ) -> tuple[httpx.Response, EngineExchange]:
+    ) -> tuple[Response, EngineExchange]:
         """Send and classify: `kind` is "query", "read" (by id), "write" (by id) or "create"."""
         response, exchange, failure = self._send(method, path, query, body)
         if response is None:
@@ -297,7 +402,7 @@ class ScimTarget:
         raise self._fail(self._status_error(kind, response, exchange))
 
     def _status_error(
-        self, kind: RequestKind, response: httpx.Response, exchange: EngineExchange
+        self, kind: RequestKind, response: Response, exchange: EngineExchange
     ) -> TargetError:
         verdict = classify_status(response.status_code, response.text, kind=kind,
                                   path=exchange.path)  # fmt: skip
@@ -316,13 +421,13 @@ class ScimTarget:
             retryable=verdict.retryable,
         )
 
-    def _json(self, response: httpx.Response, exchange: EngineExchange) -> object:
+    def _json(self, response: Response, exchange: EngineExchange) -> object:
         try:
             return response.json()
         except ValueError:
             raise self._incompatible(response, exchange) from None
 
-    def _incompatible(self, response: httpx.Response, exchange: EngineExchange) -> TargetError:
+    def _incompatible(self, response: Response, exchange: EngineExchange) -> TargetError:
         reason = INCOMPATIBLE_REASON + response.text[:BODY_CHARS]
         return self._fail(
             TargetError(

@@ -17,6 +17,7 @@ own transport through it), HTTP/2 (Entra speaks HTTP/1.1) and HEAD (Entra sends 
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import socket
@@ -128,6 +129,82 @@ class _NoAnswer(Exception):
         super().__init__(str(cause))
         self.cause = cause
         self.unsent = unsent
+
+
+class WireHeaders:
+    """A response's headers as httpx.Headers reads them (names case-insensitive, `items()` with
+    lower-case names and a repeated header's values joined by ", ", decoded as ASCII, else
+    UTF-8, else Latin-1), without building httpx's model."""
+
+    __slots__ = ("raw", "_merged")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.raw = raw
+        self._merged: dict[str, str] | None = None
+
+    def _items(self) -> dict[str, str]:
+        if self._merged is None:
+            encoding = _header_encoding(self.raw)
+            merged: dict[str, str] = {}
+            for name, value in self.raw:
+                key, text = name.decode(encoding).lower(), value.decode(encoding)
+                merged[key] = f"{merged[key]}, {text}" if key in merged else text
+            self._merged = merged
+        return self._merged
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self._items().get(name.lower(), default)
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items().items())
+
+
+def _header_encoding(raw: list[tuple[bytes, bytes]]) -> str:
+    for encoding in ("ascii", "utf-8"):
+        try:
+            for name, value in raw:
+                name.decode(encoding)
+                value.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return "iso-8859-1"
+
+
+class WireResponse:
+    """A response as the engine reads it off its own transport: what the engine uses of
+    httpx.Response (status_code, headers, content, text, json, is_success), built for a few
+    microseconds where httpx's models cost tens per exchange (`KeepAliveTransport.send`)."""
+
+    __slots__ = ("status_code", "reason_phrase", "headers", "content")
+
+    def __init__(
+        self, status: int, reason: bytes, headers: list[tuple[bytes, bytes]], content: bytes
+    ) -> None:
+        self.status_code = status
+        self.reason_phrase = reason
+        self.headers = WireHeaders(headers)
+        self.content = content
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def text(self) -> str:
+        """The body as text, decoded as httpx decodes it (the Content-Type's charset, else
+        UTF-8 with replacement)."""
+        content_type = (self.headers.get("content-type") or "").lower()
+        if "charset" in content_type and "utf-8" not in content_type:
+            return httpx.Response(self.status_code, headers=self.headers.raw,
+                                  content=self.content).text  # fmt: skip
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> object:
+        return json.loads(self.content)
+
+    def read(self) -> bytes:
+        return self.content
 
 
 class _Connection:
@@ -276,10 +353,28 @@ class KeepAliveTransport(httpx.BaseTransport):
     # -- the transport -----------------------------------------------------------------------
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
         body = request.read()
         head = _request_head(request, body)
         timeouts: Timeouts = request.extensions.get("timeout", {})
+        try:
+            response = self.send(request.url, request.method, head, body, timeouts)
+        except httpx.TransportError as exc:
+            exc.request = request
+            raise
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers.raw,
+            content=response.content,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason_phrase},
+        )
+
+    def send(
+        self, url: httpx.URL, method: str, head: bytes, body: bytes, timeouts: Timeouts
+    ) -> WireResponse:
+        """One exchange with `url`'s origin: the request's head (request line and headers, as
+        `request_head` writes them) and body as bytes; the engine's own path, with no httpx
+        model in between (ScimTarget). Failures are httpx's transport errors."""
         conn = self._connection(url, timeouts)
         try:
             try:
@@ -289,7 +384,7 @@ class KeepAliveTransport(httpx.BaseTransport):
                 # on a new one when that cannot repeat what the server did (as HTTP clients
                 # do); otherwise, and on a new connection, the failure is the answer.
                 self._drop(url)
-                if not conn.used or not (failure.unsent or request.method in RETRIED_METHODS):
+                if not conn.used or not (failure.unsent or method in RETRIED_METHODS):
                     raise failure.cause from None
                 conn = self._connection(url, timeouts)
                 try:
@@ -298,23 +393,17 @@ class KeepAliveTransport(httpx.BaseTransport):
                     raise again.cause from None
         except TimeoutError as exc:
             self._drop(url)
-            raise httpx.ReadTimeout(str(exc) or "read timed out", request=request) from exc
+            raise httpx.ReadTimeout(str(exc) or "read timed out") from exc
         except httptools.HttpParserError as exc:  # no status line, a cut body, bad framing
             self._drop(url)
-            raise httpx.RemoteProtocolError(
-                str(exc) or type(exc).__name__, request=request
-            ) from exc
+            raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__) from exc
         except OSError as exc:  # reset, refused, broken pipe
             self._drop(url)
-            raise httpx.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
         if not keep_alive:
             self._drop(url)
-        return httpx.Response(
-            response.status,
-            headers=response.headers,
-            content=b"".join(response.body),
-            request=request,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": response.reason},
+        return WireResponse(
+            response.status, response.reason, response.headers, b"".join(response.body)
         )
 
     def open_connections(self) -> int:
@@ -330,6 +419,20 @@ class KeepAliveTransport(httpx.BaseTransport):
             conn.close()
 
 
+def request_head(method: str, target: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """The request line and headers as sent, from headers already checked (`header_ok`)."""
+    lines = [b"%s %s HTTP/1.1" % (method.encode("ascii"), target)]
+    lines.extend(name + b": " + value for name, value in headers)
+    lines.append(b"\r\n")
+    return b"\r\n".join(lines)
+
+
+def header_ok(name: bytes, value: bytes) -> bool:
+    """Whether a header can be sent as it is: a line break would end it early and smuggle in
+    another (refused, as http.client refuses it)."""
+    return not (b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name)
+
+
 def _request_head(request: httpx.Request, body: bytes) -> bytes:
     """The request line and headers as sent (httpx's own headers: Host, Content-Length...).
 
@@ -338,7 +441,7 @@ def _request_head(request: httpx.Request, body: bytes) -> bytes:
     lines = [b"%s %s HTTP/1.1" % (request.method.encode("ascii"), request.url.raw_path)]
     length_sent = False
     for name, value in request.headers.raw:
-        if b"\r" in value or b"\n" in value or b"\r" in name or b"\n" in name or b":" in name:
+        if not header_ok(name, value):
             raise httpx.LocalProtocolError(f"invalid header {name!r}", request=request)
         if name.lower() == b"content-length":
             length_sent = True
