@@ -35,6 +35,7 @@ import argparse
 import contextlib
 import cProfile
 import io
+import os
 import pstats
 import sys
 import tempfile
@@ -46,7 +47,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from loopback import HOST, free_port, running  # noqa: E402  (bench/, the script's folder)
+from loopback import HOST, free_port, group_cpu_seconds, running  # noqa: E402  (bench/, the script's folder)
 from paths import default_path, up_path  # noqa: E402
 
 from sandbox.config import Settings  # noqa: E402
@@ -77,8 +78,9 @@ PATH_RUNS = {"default": default_path, "up": up_path}
 
 
 @contextlib.contextmanager
-def provider(folder: Path, workers: int) -> Iterator[tuple[str, str]]:
-    """`sandbox serve` on a fresh database: yields (tenant URL, secret token)."""
+def provider(folder: Path, workers: int) -> Iterator[tuple[str, str, int]]:
+    """`sandbox serve` on a fresh database: yields (tenant URL, secret token, the process
+    group of the server and its workers)."""
     db_path = str(folder / "provider.db")
     store = Store(db_path)
     token = bootstrap_provider(store, Settings(db_path=db_path)).token
@@ -88,8 +90,8 @@ def provider(folder: Path, workers: int) -> Iterator[tuple[str, str]]:
     cmd = [sys.executable, "-m", "sandbox", "serve", "--db", db_path, "--port", str(port)]
     if workers:
         cmd += ["--workers", str(workers)]
-    with running(cmd, port):
-        yield f"http://{HOST}:{port}/scim/v2", token
+    with running(cmd, port) as proc:
+        yield f"http://{HOST}:{port}/scim/v2", token, proc.pid
 
 
 # -- the engine ----------------------------------------------------------------------------
@@ -167,6 +169,16 @@ def show(label: str, seconds: float, report: Any, target: float | None) -> None:
         print(f"    quarantined: {report.quarantine.reason}: {report.quarantine.error[:200]}")
 
 
+def _cpu() -> float:
+    """This process's user + system CPU seconds (every thread)."""
+    times = os.times()
+    return times.user + times.system
+
+
+def _less(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
 def http_floor(requests: int, concurrency: int, workers: int) -> float:
     """Wall seconds for `requests` empty exchanges: a hello-world Flask app under the same
     server and worker count, sent by the engine's own transport from `concurrency` threads.
@@ -205,17 +217,28 @@ def bench_initial(folder: Path, args: argparse.Namespace) -> None:
     seconds = requests = 0.0
     if "serve" in paths:
         print("  `sandbox serve` path (the engine on its own database, a separate server):")
-        with provider(folder / "a", args.workers) as (url, token):
+        with provider(folder / "a", args.workers) as (url, token, server):
             engine = engine_for(
                 folder / "a", "engine", args.initial_users, url, token, args.concurrency
             )
+            server_cpu, engine_cpu = group_cpu_seconds(server), _cpu()
             seconds, report, profile = timed_cycle(engine, args.profile)
+            server_cpu = _less(group_cpu_seconds(server), server_cpu)
+            engine_cpu = _cpu() - engine_cpu
             # The target is for 10k users; a smaller run is held to its share of it.
             show("initial", seconds, report, TARGET_INITIAL_S * args.initial_users / TARGET_USERS)
             print(
                 f"    per user {seconds / max(1, args.initial_users) * 1000:.2f} ms; "
                 f"requests/user {report.requests / max(1, args.initial_users):.2f}"
             )
+            users = max(1, args.initial_users)
+            print(
+                f"    CPU per user: engine {engine_cpu / users * 1e6:,.0f} us, provider (server "
+                "and workers) "
+                + ("not measured (no /proc)" if server_cpu is None else
+                   f"{server_cpu / users * 1e6:,.0f} us; {(engine_cpu + server_cpu) / seconds:.2f}"
+                   " cores busy")
+            )  # fmt: skip
             if profile:
                 print(profile)
             engine.request_log.close()
@@ -294,7 +317,7 @@ def bench_incremental(folder: Path, args: argparse.Namespace) -> None:
         f" ({args.assigned or args.tenant_users:,} assigned)",
         flush=True,
     )
-    with provider(folder / "b", args.workers) as (url, token):
+    with provider(folder / "b", args.workers) as (url, token, _):
         engine = engine_for(
             folder / "b", "engine", args.tenant_users, url, token, args.concurrency, args.assigned
         )

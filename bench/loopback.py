@@ -38,7 +38,9 @@ def wait_for_port(port: int, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def running(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[None]:
+def running(
+    cmd: list[str], port: int, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """A server subprocess in its own process group, killed with its workers on exit."""
     proc = subprocess.Popen(
         cmd,
@@ -50,7 +52,7 @@ def running(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Ite
     )
     try:
         wait_for_port(port)
-        yield
+        yield proc
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -59,3 +61,23 @@ def running(cmd: list[str], port: int, env: dict[str, str] | None = None) -> Ite
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=15)
+
+
+def group_cpu_seconds(pgid: int) -> float | None:
+    """User + system CPU seconds of every live process in process group `pgid` (a server
+    and its workers), read from /proc; None where there is no /proc."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
