@@ -83,6 +83,7 @@ SCIM_JSON_BYTES = SCIM_JSON.encode()
 _PLAIN = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/\[\]]|%[0-9A-Fa-f]{2})*")
 """A path that httpx sends as it is: no character it would percent-encode."""
 _PLAIN_QUERY = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?\[\]]|%[0-9A-Fa-f]{2})*")
+"""A query that httpx sends as it is ("?" allowed as well)."""
 
 
 def _raw_target(base: bytes, path: str, query: str) -> bytes | None:
@@ -278,24 +279,11 @@ class ScimTarget:
             headers += [(b"Content-Type", SCIM_JSON_BYTES),
                         (b"Content-Length", str(len(content)).encode())]  # fmt: skip
         head = request_head(method, target, headers)
-        with self._lock:
-            self._count += 1
-            number = self._count
-        at = self.clock()
-        response: Response | None = None
-        failure: Exception | None = None
-        started = time.perf_counter()
-        with self._slots:
-            sent_ns = time.time_ns()  # before the provider stamps its record of it
-            try:
-                response = transport.send(url, method, head, content or b"", self._timeouts)
-            except httpx.TransportError as exc:
-                failure = exc
-        latency = (time.perf_counter() - started) * 1000
+        timed = self._timed(lambda: transport.send(url, method, head, content or b"",
+                                                   self._timeouts))  # fmt: skip
         sent_path, _, sent_query = target.decode("ascii").partition("?")
         logged = [(name.decode().lower(), value.decode()) for name, value in headers]
-        return self._exchanged(method, number, at, sent_ns, latency, sent_path, sent_query,
-                               logged, content, response, failure)  # fmt: skip
+        return self._exchanged(method, *timed, sent_path, sent_query, logged, content)
 
     def _send_httpx(
         self, method: str, path: str, query: str, content: bytes | None
@@ -309,24 +297,36 @@ class ScimTarget:
             method, url, headers=headers, content=content,
             extensions={"timeout": self._timeouts},
         )  # fmt: skip
+
+        def send() -> Response:
+            response = self.transport.handle_request(request)
+            response.read()
+            return response
+
+        timed = self._timed(send)
+        sent_path, _, sent_query = request.url.raw_path.decode("ascii").partition("?")
+        return self._exchanged(method, *timed, sent_path, sent_query,
+                               list(request.headers.items()), content)  # fmt: skip
+
+    def _timed(
+        self, send: Callable[[], Response]
+    ) -> tuple[int, datetime, int, float, Response | None, Exception | None]:
+        """Number the exchange, then send it within the concurrency slots: (number, at,
+        sent_ns, latency_ms, response, failure), a transport error being the failure."""
         with self._lock:
             self._count += 1
             number = self._count
         at = self.clock()
-        response: httpx.Response | None = None
+        response: Response | None = None
         failure: Exception | None = None
         started = time.perf_counter()
         with self._slots:
             sent_ns = time.time_ns()  # before the provider stamps its record of it
             try:
-                response = self.transport.handle_request(request)
-                response.read()
+                response = send()
             except httpx.TransportError as exc:
                 failure = exc
-        latency = (time.perf_counter() - started) * 1000
-        sent_path, _, sent_query = request.url.raw_path.decode("ascii").partition("?")
-        return self._exchanged(method, number, at, sent_ns, latency, sent_path, sent_query,
-                               list(request.headers.items()), content, response, failure)  # fmt: skip
+        return number, at, sent_ns, (time.perf_counter() - started) * 1000, response, failure
 
     def _exchanged(
         self,
@@ -335,12 +335,12 @@ class ScimTarget:
         at: datetime,
         sent_ns: int,
         latency: float,
+        response: Response | None,
+        failure: Exception | None,
         sent_path: str,
         sent_query: str,
         request_headers: list[tuple[str, str]],
         content: bytes | None,
-        response: Response | None,
-        failure: Exception | None,
     ) -> tuple[Response | None, EngineExchange, Exception | None]:
         """One exchange recorded: the journal, the calling thread's recordings, the log."""
         exchange = EngineExchange(
