@@ -15,7 +15,7 @@ import re
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
 from flask import Flask
@@ -44,6 +44,41 @@ def announce_worker(what: str) -> None:
     `sandbox serve` and `sandbox entra graph` print nothing of the kind)."""
     if os.environ.get(PARENT_PID_ENV):
         print(f"{what} worker {os.getpid()} ready", file=sys.stderr, flush=True)
+
+
+CGI_VARIABLES = frozenset(
+    "AUTH_TYPE CONTENT_LENGTH CONTENT_TYPE GATEWAY_INTERFACE HTTPS PATH_INFO PATH_TRANSLATED"
+    " QUERY_STRING RAW_URI REMOTE_ADDR REMOTE_HOST REMOTE_IDENT REMOTE_USER REQUEST_METHOD"
+    " REQUEST_URI SCRIPT_NAME SERVER_NAME SERVER_PORT SERVER_PROTOCOL SERVER_SOFTWARE".split()
+)
+"""The request's meta-variables of a WSGI environ (RFC 3875 §4.1 and what servers add), each
+also a valid name for an environment variable."""
+
+
+def is_request_variable(name: str) -> bool:
+    """Whether an environment variable `name` would mean something of the request in a WSGI
+    environ: a header (HTTP_*), a CGI meta-variable, a wsgi.* key."""
+    return name.startswith(("HTTP_", "wsgi.")) or name in CGI_VARIABLES
+
+
+def drop_request_variables(environ: MutableMapping[str, str]) -> list[str]:
+    """Remove from a server's process environment (before granian starts its workers) every
+    variable named like a part of a request; returns their names.
+
+    granian builds each request's environ over a copy of the worker's os.environ, so such a
+    variable reached the app as if every client had sent it: `HTTP_X_ANYTHING=1 sandbox
+    serve` logged an `X-Anything` header on every request, a token in HTTP_AUTHORIZATION
+    authenticated requests that carried none, CONTENT_LENGTH gave a body length no client
+    sent. HTTP_PROXY, the one such name with a meaning of its own, is kept as http_proxy
+    (which urllib and httpx read first) where the environment tells the two apart.
+    """
+    dropped = [name for name in environ if is_request_variable(name)]
+    proxy = environ.get("HTTP_PROXY")
+    for name in dropped:
+        del environ[name]
+    if proxy and os.name != "nt" and not environ.get("http_proxy"):
+        environ["http_proxy"] = proxy
+    return dropped
 
 
 def whole_bodies(app: WsgiApp) -> WsgiApp:
@@ -175,6 +210,7 @@ def run_server(settings: Settings, workers: int, app: str = PROVIDER_APP, thread
     # Workers read the settings from the environment, the one way they are passed down:
     # every one of them, so a worker's Settings.from_env() is the server's settings.
     os.environ.update(settings.to_env())
+    drop_request_variables(os.environ)
     server = Granian(
         app,
         factory=True,

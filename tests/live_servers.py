@@ -23,16 +23,22 @@ def stop_embedded(server: EmbeddedServer, timeout: float = 10) -> None:
 
 
 def start_serve(
-    db_path: str, port: int, *extra: str, new_session: bool = False
+    db_path: str,
+    port: int,
+    *extra: str,
+    new_session: bool = False,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """Start `sandbox serve` in a subprocess; return it and the token it printed once.
-    `new_session`: a process group of its own, so os.killpg reaches granian's workers too."""
+    `new_session`: a process group of its own, so os.killpg reaches granian's workers too.
+    `env`: variables added to the server's environment."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "serve", "--db", db_path, "--port", str(port), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=new_session,
+        env={**os.environ, **(env or {})},
     )
     token = ""
     assert proc.stdout is not None

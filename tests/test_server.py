@@ -13,8 +13,11 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sandbox.config import Settings
 from sandbox.provider.faults import Faults
-from sandbox.server import whole_bodies
+from sandbox.requestlog import RequestLog
+from sandbox.runtime import bootstrap_provider
+from sandbox.server import drop_request_variables, whole_bodies
 from sandbox.store import Store
 from tests.conftest import free_port, start_serve
 from tests.live_servers import kill_group, stop_embedded
@@ -62,6 +65,70 @@ def test_a_body_that_fails_is_replayed_up_to_the_failure_then_fails_the_same_way
     with pytest.raises(ConnectionAbortedError, match="cut"):
         next(stream)
     assert body.closed == 1
+
+
+def test_a_servers_environment_keeps_no_variable_named_like_a_part_of_a_request():
+    environ = {
+        "HTTP_X_SHELL": "1",
+        "HTTP_AUTHORIZATION": "Bearer t",
+        "CONTENT_LENGTH": "5",
+        "REMOTE_USER": "admin",
+        "wsgi.input": "x",
+        "HTTP_PROXY": "http://proxy.example:3128",
+        "HTTPS_PROXY": "http://proxy.example:3128",
+        "PATH": "/bin",
+        "SANDBOX_DB": "s.db",
+    }
+    dropped = drop_request_variables(environ)
+    assert set(dropped) == {
+        "HTTP_X_SHELL", "HTTP_AUTHORIZATION", "CONTENT_LENGTH", "REMOTE_USER", "wsgi.input",
+        "HTTP_PROXY",
+    }  # fmt: skip
+    # the proxy still applies to the server's own requests (the engine of the Graph surface)
+    assert environ == {
+        "HTTPS_PROXY": "http://proxy.example:3128",
+        "PATH": "/bin",
+        "SANDBOX_DB": "s.db",
+        "http_proxy": "http://proxy.example:3128",
+    }
+
+
+def test_a_lower_case_proxy_variable_is_not_overwritten():
+    environ = {"HTTP_PROXY": "http://a.example", "http_proxy": "http://b.example"}
+    drop_request_variables(environ)
+    assert environ == {"http_proxy": "http://b.example"}
+
+
+@pytest.mark.slow
+def test_sandbox_serve_takes_no_request_header_from_its_own_environment(tmp_path):
+    # granian builds each request's environ over the worker's os.environ: a shell variable
+    # named like a header was a header of every request, a token in HTTP_AUTHORIZATION
+    # authenticated requests that sent none.
+    db_path = str(tmp_path / "sandbox.db")
+    store = Store(db_path)
+    token = bootstrap_provider(store, Settings(db_path=db_path)).token
+    store.close()
+    port = free_port()
+    proc, _ = start_serve(
+        db_path,
+        port,
+        new_session=True,
+        env={"HTTP_X_FROM_THE_SHELL": "leaked", "HTTP_AUTHORIZATION": f"Bearer {token}"},
+    )
+    try:
+        url = f"http://127.0.0.1:{port}{BASE}/Users"
+        anonymous = httpx.get(url)
+        assert anonymous.status_code == 401, anonymous.text[:200]
+        sent = httpx.get(url, headers={"Authorization": f"Bearer {token}", "X-Own": "1"})
+        assert sent.status_code == 200
+    finally:
+        kill_group(proc, signal.SIGTERM)
+    store = Store(db_path)
+    logged = [e["request_headers"] for e in RequestLog(store).entries(side="provider")]
+    store.close()
+    assert len(logged) == 2
+    assert all("X-From-The-Shell" not in headers for headers in logged), logged
+    assert "Authorization" not in logged[0] and logged[1]["X-Own"] == "1"
 
 
 @pytest.mark.slow
