@@ -1,7 +1,8 @@
 """Provides the engine benchmark: provisioning cycles over loopback HTTP, by each path a user runs.
 
     python bench/engine.py [--initial-users 10000] [--tenant-users 100000] [--changes 100]
-                           [--concurrency 8] [--paths serve,default,up] [--quick] [--profile]
+                           [--concurrency 8] [--paths serve,default,up] [--rounds 3] [--quick]
+                           [--profile]
 
 (a) An initial cycle of `--initial-users` assigned tenant users (the default mappings, group
     provisioning off) into a fresh provider: GET filter + POST per user, and a PATCH once the
@@ -12,10 +13,12 @@
              (bench/paths.py). Target 1.2x the serve path.
     up       `sandbox up`'s: the terminal UI under Pilot, the cycle started with `n`, and how
              quickly the UI answers a key during it (p95 of `?` presses; target 100 ms).
-    Then the HTTP floor: the same number of requests as empty exchanges (a hello-world app
-    under the same server, sent by the engine's transport at the same concurrency), measured
-    in the same run; the ratios default/serve and serve/floor, and what the target leaves for
-    the SCIM work of both sides.
+    The serve path runs `--rounds` times, each cycle followed by its HTTP floor: the same
+    number of requests as empty exchanges (a hello-world app under the same server, sent by
+    the engine's transport at the same concurrency), so each ratio compares two moments of the
+    same machine speed; the medians are compared with the other paths. Printed: each round's
+    serve/floor, the ratios default/serve and serve/floor, and what the target leaves for the
+    SCIM work of both sides.
 (b) A tenant of `--tenant-users` users, `--assigned` of them assigned and provisioned by an
     initial cycle first (timed too), then `--changes` users edited and one incremental cycle
     run: GET by id + PATCH per change, nothing for the rest. Target 1 s, and requests
@@ -37,6 +40,7 @@ import cProfile
 import io
 import os
 import pstats
+import statistics
 import sys
 import tempfile
 import time
@@ -211,38 +215,69 @@ def http_floor(requests: int, concurrency: int, workers: int) -> float:
     return seconds
 
 
+def serve_round(folder: Path, args: argparse.Namespace) -> tuple[float, int]:
+    """One initial cycle by the serve path on fresh databases in `folder`, its figures
+    printed: (wall seconds, requests)."""
+    with provider(folder, args.workers) as (url, token, server):
+        engine = engine_for(folder, "engine", args.initial_users, url, token, args.concurrency)
+        server_cpu, engine_cpu = group_cpu_seconds(server), _cpu()
+        seconds, report, profile = timed_cycle(engine, args.profile)
+        server_cpu = _less(group_cpu_seconds(server), server_cpu)
+        engine_cpu = _cpu() - engine_cpu
+        # The target is for 10k users; a smaller run is held to its share of it.
+        show("initial", seconds, report, TARGET_INITIAL_S * args.initial_users / TARGET_USERS)
+        users = max(1, args.initial_users)
+        print(
+            f"    per user {seconds / users * 1000:.2f} ms; "
+            f"requests/user {report.requests / users:.2f}"
+        )
+        print(
+            f"    CPU per user: engine {engine_cpu / users * 1e6:,.0f} us, provider (server "
+            "and workers) "
+            + ("not measured (no /proc)" if server_cpu is None else
+               f"{server_cpu / users * 1e6:,.0f} us; {(engine_cpu + server_cpu) / seconds:.2f}"
+               " cores busy")
+        )  # fmt: skip
+        if profile:
+            print(profile)
+        engine.request_log.close()
+    return seconds, report.requests
+
+
 def bench_initial(folder: Path, args: argparse.Namespace) -> None:
     print(f"(a) initial cycle, {args.initial_users:,} assigned users", flush=True)
     paths = args.paths
     seconds = requests = 0.0
+    floor = 0.0
     if "serve" in paths:
-        print("  `sandbox serve` path (the engine on its own database, a separate server):")
-        with provider(folder / "a", args.workers) as (url, token, server):
-            engine = engine_for(
-                folder / "a", "engine", args.initial_users, url, token, args.concurrency
-            )
-            server_cpu, engine_cpu = group_cpu_seconds(server), _cpu()
-            seconds, report, profile = timed_cycle(engine, args.profile)
-            server_cpu = _less(group_cpu_seconds(server), server_cpu)
-            engine_cpu = _cpu() - engine_cpu
-            # The target is for 10k users; a smaller run is held to its share of it.
-            show("initial", seconds, report, TARGET_INITIAL_S * args.initial_users / TARGET_USERS)
+        # Each round a serve cycle, then the floor of as many requests: a ratio of two moments
+        # of the same machine speed (a shared machine's speed drifts between runs). Medians.
+        rounds: list[tuple[float, float]] = []
+        for n in range(1, args.rounds + 1):
             print(
-                f"    per user {seconds / max(1, args.initial_users) * 1000:.2f} ms; "
-                f"requests/user {report.requests / max(1, args.initial_users):.2f}"
+                f"  `sandbox serve` path (the engine on its own database, a separate server),"
+                f" round {n} of {args.rounds}:",
+                flush=True,
             )
-            users = max(1, args.initial_users)
+            (folder / f"a{n}").mkdir()
+            cycle, requests = serve_round(folder / f"a{n}", args)
+            round_floor = http_floor(int(requests), args.concurrency, args.workers)
+            rounds.append((cycle, round_floor))
             print(
-                f"    CPU per user: engine {engine_cpu / users * 1e6:,.0f} us, provider (server "
-                "and workers) "
-                + ("not measured (no /proc)" if server_cpu is None else
-                   f"{server_cpu / users * 1e6:,.0f} us; {(engine_cpu + server_cpu) / seconds:.2f}"
-                   " cores busy")
-            )  # fmt: skip
-            if profile:
-                print(profile)
-            engine.request_log.close()
-            requests = report.requests
+                f"    HTTP floor of this round: the same {int(requests):,} requests as empty "
+                f"exchanges: {round_floor:.2f} s; serve/floor {cycle / round_floor:.2f}x",
+                flush=True,
+            )
+        seconds = statistics.median(cycle for cycle, _ in rounds)
+        floor = statistics.median(f for _, f in rounds)
+        if len(rounds) > 1:
+            ratios = sorted(cycle / f for cycle, f in rounds)
+            print(
+                f"  serve path over {len(rounds)} rounds: median {seconds:.2f} s, floor median "
+                f"{floor:.2f} s; serve/floor per round {', '.join(f'{r:.2f}x' for r in ratios)}"
+                f" (median {statistics.median(ratios):.2f}x)",
+                flush=True,
+            )
     runs = {}
     for name in ("default", "up"):
         if name not in paths:
@@ -275,17 +310,20 @@ def bench_initial(folder: Path, args: argparse.Namespace) -> None:
     if not requests:
         return
     scale = TARGET_USERS / max(1, args.initial_users)
-    floor = http_floor(int(requests), args.concurrency, args.workers)
+    if not floor:
+        floor = http_floor(int(requests), args.concurrency, args.workers)
     print(
         f"    HTTP floor: the same {int(requests):,} requests as empty exchanges (hello world, "
         f"same server and workers, the engine's transport, {args.concurrency} at once): "
-        f"{floor:.2f} s",
+        f"{floor:.2f} s" + (" (median of the rounds)" if seconds and args.rounds > 1 else ""),
         flush=True,
     )
     print("  side by side (one run):")
     if seconds:
         print(
-            f"    serve/floor {seconds / floor:.2f}x (target {TARGET_SERVE_FLOOR:g}x)", flush=True
+            f"    serve/floor {seconds / floor:.2f}x, the medians' ratio (target "
+            f"{TARGET_SERVE_FLOOR:g}x)",
+            flush=True,
         )
     for name, run in runs.items():
         line = f"    {name}/floor {run.seconds / floor:.2f}x"
@@ -353,6 +391,12 @@ def main() -> None:
         "first takes minutes on a small machine)",
     )
     parser.add_argument("--concurrency", type=int, default=8, help="engine requests at once")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="(a): serve-path cycles, each followed by its HTTP floor; medians reported",
+    )
     parser.add_argument("--workers", type=int, default=0, help="server workers (0: default)")
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 users")
     parser.add_argument("--profile", action="store_true", help="cProfile the timed cycles")
@@ -369,6 +413,8 @@ def main() -> None:
     unknown = set(args.paths) - set(PATHS)
     if unknown:
         parser.error(f"--paths: unknown path(s) {', '.join(sorted(unknown))}")
+    if args.rounds < 1:
+        parser.error("--rounds: at least 1")
     if args.quick:
         args.initial_users, args.tenant_users, args.assigned = 1_000, 10_000, 1_000
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
