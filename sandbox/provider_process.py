@@ -275,7 +275,7 @@ class ProviderProcess:
                 self._log = None
 
     def _await_workers(self, proc: subprocess.Popen[bytes]) -> None:
-        """Wait until every worker has written its ready line (at most WORKERS_START_S, and
+        """Wait until granian has logged every worker as started (WORKER_READY) (at most WORKERS_START_S, and
         not once the child has ended): one still starting would hold the stop for 5 s."""
         if self._log is None:
             return

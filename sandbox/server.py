@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import socket
-import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
@@ -35,15 +34,11 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 PARENT_PID_ENV = "SANDBOX_PARENT_PID"
 """Set in the environment of a command's child server: the process whose end ends it."""
 
-WORKER_READY = re.compile(rb"^\S+ worker \d+ ready$", re.M)
-"""The line each worker of a command's child server writes to its log once its app is built."""
-
-
-def announce_worker(what: str) -> None:
-    """Write a worker's ready line to the server log (a worker of a command's child only:
-    `sandbox serve` and `sandbox entra graph` print nothing of the kind)."""
-    if os.environ.get(PARENT_PID_ENV):
-        print(f"{what} worker {os.getpid()} ready", file=sys.stderr, flush=True)
+WORKER_READY = re.compile(rb"\bStarted worker-\d+$", re.M)
+"""The line granian writes to a command's child server's log for each worker once it serves
+(its app built and its signal handlers in place: a worker stopped before that ignores the
+stop until granian kills it, 5 s later). Logged at granian's info level, which a command's
+child server runs at (`sandbox serve` at warning)."""
 
 
 CGI_VARIABLES = frozenset(
@@ -211,13 +206,18 @@ def run_server(settings: Settings, workers: int, app: str = PROVIDER_APP, thread
     # every one of them, so a worker's Settings.from_env() is the server's settings.
     os.environ.update(settings.to_env())
     drop_request_variables(os.environ)
+    options = {**granian_options(workers), "blocking_threads": threads}
+    if os.environ.get(PARENT_PID_ENV):  # a command's child: its log shows workers starting
+        from granian.log import LogLevels
+
+        options["log_level"] = LogLevels.info
     server = Granian(
         app,
         factory=True,
         address=settings.host,
         port=settings.port,
         respawn_failed_workers=True,
-        **{**granian_options(workers), "blocking_threads": threads},
+        **options,
     )
     try:
         server.serve()

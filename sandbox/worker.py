@@ -12,7 +12,7 @@ import multiprocessing.util
 from sandbox.config import Settings
 from sandbox.provider.syntax import preload
 from sandbox.runtime import build_provider, open_store
-from sandbox.server import WsgiApp, announce_worker, whole_bodies
+from sandbox.server import WsgiApp, whole_bodies
 
 
 def wsgi_app() -> WsgiApp:
@@ -28,5 +28,4 @@ def wsgi_app() -> WsgiApp:
     multiprocessing.util.Finalize(None, request_log.close, exitpriority=10)
     atexit.register(request_log.close)
     preload()  # before the first request, not during it
-    announce_worker("provider")  # the local provider of a command: say who serves
     return whole_bodies(app)

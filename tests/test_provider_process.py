@@ -32,12 +32,13 @@ PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 
 def provider_pids(settings: Settings) -> list[int]:
-    """The provider's processes (granian's main process and its workers), as they say in the
-    server log."""
+    """The provider's processes (granian's main process and its workers), as the server log
+    names them: the process's own line, then granian's for each worker it spawns."""
     log_path = server_log_path(settings.db_path)
     assert log_path is not None
     text = Path(log_path).read_text() if os.path.exists(log_path) else ""
-    return [int(pid) for pid in re.findall(r"provider (?:process|worker) (\d+)", text)]
+    found = re.findall(r"provider process (\d+)|Spawning worker-\d+ with PID: (\d+)", text)
+    return [int(main or worker) for main, worker in found]
 
 
 def wait_for_pids(settings: Settings, count: int, timeout: float = 60) -> list[int]:
@@ -117,7 +118,7 @@ def test_a_command_ended_as_the_provider_answers_stops_every_worker_gracefully(
             assert engine.test_connection().ok
     log = Path(server_log_path(settings.db_path) or "").read_text()
     assert log.count("provider process ") == 3
-    assert len(re.findall(r"provider worker \d+ ready", log)) == 6, log
+    assert len(re.findall(r"Started worker-\d+", log)) == 6, log
     assert "Killing worker" not in log and "refused to gracefully stop" not in log, log
 
 

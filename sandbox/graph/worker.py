@@ -16,7 +16,7 @@ from sandbox.config import Settings
 from sandbox.graph.app import create_graph_app
 from sandbox.graph.context import GraphContext
 from sandbox.requestlog import RequestLog
-from sandbox.server import WsgiApp, announce_worker, whole_bodies
+from sandbox.server import WsgiApp, whole_bodies
 from sandbox.store import Store
 
 APP = "sandbox.graph.worker:wsgi_app"
@@ -69,5 +69,4 @@ def wsgi_app() -> WsgiApp:
         scheduler = JobScheduler(engine).start()
         app.extensions["graph.scheduler"] = scheduler
         atexit.register(scheduler.stop)
-    announce_worker("graph")  # the Graph process of `sandbox up`: say who serves
     return whole_bodies(app)
