@@ -28,11 +28,11 @@ FAULT_STATUSES = (401, 403, 404, 409, 429, 500, 502, 503)
 """Statuses a rule may answer."""
 
 MAX_LATENCY_MS = 60_000
+"""Longest latency a rule may add."""
 MAX_COUNT = 2**31 - 1
 """The most times a rule fires (the CLI's --count range; a larger one does not fit SQLite)."""
 MAX_RETRY_AFTER_S = 86_400
 """The longest Retry-After a rule sends (the CLI's --retry-after range)."""
-"""Longest latency a rule may add."""
 
 
 @dataclass(frozen=True)
