@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox import jsontext
 from sandbox.store import Store
 from sandbox.timestamps import format_timestamp
 
@@ -94,11 +95,11 @@ class Exchange:
             self.query,
             self.status,
             round(self.latency_ms, 3),
-            json.dumps(redact_headers(self.request_headers)),
+            jsontext.dumps(redact_headers(self.request_headers)),
             _cut(_text(self.request_body)),
-            json.dumps(redact_headers(self.response_headers)),
+            jsontext.dumps(redact_headers(self.response_headers)),
             _cut(_text(self.response_body)),
-            json.dumps(self.notes) if self.notes else None,
+            jsontext.dumps(self.notes) if self.notes else None,
             self.ord,
         )
 

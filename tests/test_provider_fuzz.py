@@ -575,6 +575,8 @@ POISONS = {  # JSON text put where a value goes in an otherwise good body
     "NaN": "NaN",
     "Infinity": "Infinity",
     "-Infinity": "-Infinity",
+    "a number beyond a double": "1e400",
+    "a negative number beyond a double": "-1e400",
     "a lone high surrogate": '"\\ud800"',
     "a lone low surrogate": '"x\\udfffy"',
 }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import uuid
@@ -11,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sandbox import jsontext
 from sandbox.errors import ScimError, UniquenessError
 from sandbox.provider.resources import compact_json, multi_value_rows
 from sandbox.provider.schema import UserSchema
@@ -110,7 +110,7 @@ SORT_COLUMNS = {
 def _row(row: Any, columns: tuple[str, ...]) -> StoredUser:
     return StoredUser(
         row[0],
-        json.loads(row[1]),
+        jsontext.loads(row[1]),
         row[2],
         row[3],
         row[4],
@@ -340,7 +340,7 @@ class UserRepository:
             row = db.execute("SELECT doc FROM users WHERE id = ?", [user_id]).fetchone()
             if row is None:
                 raise ScimError(404, f"User {user_id} not found")
-            self._delete_values(db, user_id, json.loads(row[0]))
+            self._delete_values(db, user_id, jsontext.loads(row[0]))
             if self.storage.on_delete is not None:
                 self.storage.on_delete(db, user_id)
             cursor = db.execute("DELETE FROM users WHERE id = ?", [user_id])

@@ -7,12 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from sandbox import jsontext
 from sandbox.errors import ScimError
 from sandbox.provider.discovery import resource_types, service_provider_config
 from sandbox.provider.errors import SCIM_JSON
 from sandbox.provider.filters import compile_filter
 from sandbox.provider.patch import Patcher, parse_patch_request
-from sandbox.provider.resources import compact_json, etag, normalize_payload, project, render
+from sandbox.provider.resources import etag, normalize_payload, project, render
 from sandbox.provider.users import ConcurrentUpdate, StoredUser
 from sandbox.provider.wirejson import INT64, body_json
 from sandbox.scim_names import LIST_RESPONSE, SEARCH_REQUEST
@@ -47,7 +48,7 @@ class ScimResponse(Response):
 def scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON body served as application/scim+json (RFC 7644 §3.1)."""
     response = ScimResponse(
-        compact_json(body),
+        jsontext.dumps_bytes(body),
         status=status,
         mimetype=SCIM_JSON,
     )

@@ -1,17 +1,24 @@
 """Provides the JSON the provider accepts on the wire: RFC 8259 text and nothing looser.
 
-Python's json module reads more than JSON: `NaN` and `Infinity` literals, lone UTF-16
+Python's json module reads more than JSON: `NaN` and `Infinity` literals, numbers beyond a
+double's range (`1e400`, read as infinity and written back as `Infinity`), lone UTF-16
 surrogates (`"\\ud800"`, which no UTF-8 text can hold, so SQLite refuses them) and nesting
 deep enough to exhaust the interpreter's recursion. Each of these is a 400 here, before any
 of it reaches the rules or the store (RFC 7644 §3.12; I-JSON, RFC 7493 §2.1 and RFC 7493 §2.2).
+
+A body is read by orjson first (sandbox.jsontext), which refuses all of these but deep
+nesting; what it refuses is read again by the standard library's reader below, whose error
+the client gets.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
+from sandbox import jsontext
 from sandbox.errors import ScimError
 from sandbox.text import is_text
 
@@ -40,12 +47,32 @@ def _no_constant(name: str) -> Any:
     raise NotJson(f"{name} is not a JSON number (RFC 8259 §6)")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise NotJson(
+            f"{text[:40]} is beyond the range of a double (I-JSON, RFC 7493 §2.2)", "invalidValue"
+        )
+    return number
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 
 
 def strict_loads(raw: bytes | str) -> Any:
     """The JSON value of `raw`; raises NotJson for anything but RFC 8259 JSON of at most
-    MAX_DEPTH levels whose strings are all text (no lone surrogates)."""
+    MAX_DEPTH levels whose strings are all text (no lone surrogates) and whose numbers fit
+    a double."""
+    value = jsontext.loads(raw, _stdlib_loads)
+    # Cheap test first: a body can only nest as deep as it has brackets.
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        raise NotJson(f"nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _stdlib_loads(raw: bytes | str) -> Any:
+    """strict_loads on the standard library's reader: the text orjson refused, and its error."""
     if isinstance(raw, bytes):
         encoding = json.detect_encoding(raw)  # UTF-8 as RFC 8259 §8.1 asks, or a BOM's
         try:
@@ -64,10 +91,8 @@ def strict_loads(raw: bytes | str) -> Any:
         raise
     except ValueError as exc:
         raise NotJson(str(exc)) from None
-    # Cheap tests first: a body can only nest as deep as it has brackets, and hold a
-    # surrogate only through an escape (the text itself holds none, checked above).
-    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
-        raise NotJson(f"nested deeper than {MAX_DEPTH} levels")
+    # Cheap test first: a string holds a surrogate only through an escape (the text itself
+    # holds none, checked above).
     if "\\u" in text and _SURROGATE_ESCAPE.search(text) and not is_text(_TEXT.encode(value)):
         raise NotJson(
             "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character",

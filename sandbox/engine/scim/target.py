@@ -26,7 +26,6 @@ the target never sleeps.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import threading
@@ -41,6 +40,7 @@ from urllib.parse import quote
 
 import httpx
 
+from sandbox import jsontext
 from sandbox.engine.scim.status import RequestKind, classify_status, retry_after_seconds
 from sandbox.engine.scim.target_errors import (
     BODY_CHARS,
@@ -263,7 +263,7 @@ class ScimTarget:
         content = None
         if body is not None:
             # Compact JSON, as Entra's captured bodies are written.
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = jsontext.dumps_bytes(body)
         wire = self._wire
         target = None if wire is None else _raw_target(wire[2], path, query)
         if wire is None or target is None:

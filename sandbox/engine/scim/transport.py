@@ -17,7 +17,6 @@ own transport through it), HTTP/2 (Entra speaks HTTP/1.1) and HEAD (Entra sends 
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import socket
@@ -29,6 +28,8 @@ from collections.abc import Mapping
 
 import httptools
 import httpx
+
+from sandbox import jsontext
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -201,7 +202,7 @@ class WireResponse:
         return self.content.decode("utf-8", "replace")
 
     def json(self) -> object:
-        return json.loads(self.content)
+        return jsontext.loads(self.content)
 
     def read(self) -> bytes:
         return self.content

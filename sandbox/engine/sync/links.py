@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sandbox import jsontext
 from sandbox.engine.sync.clock import CYCLE_INTERVAL, format_time, parse_time
 from sandbox.store import Store
 
@@ -51,7 +51,7 @@ class LinkStore:
             "SELECT target_id, exported FROM links WHERE object_type = ? AND source_id = ?",
             [object_type, source_id],
         ).fetchone()
-        return None if row is None else Link(object_type, source_id, row[0], json.loads(row[1]))
+        return None if row is None else Link(object_type, source_id, row[0], jsontext.loads(row[1]))
 
     def linked_ids(self, object_type: str) -> set[str]:
         """Every linked source id of a type."""
@@ -88,7 +88,7 @@ class LinkStore:
                         k.object_type,
                         k.source_id,
                         k.target_id,
-                        json.dumps(k.exported),
+                        jsontext.dumps(k.exported),
                         format_time(now),
                     )
                     for k in links

@@ -16,6 +16,7 @@ import random
 import uuid
 from dataclasses import asdict, dataclass, field
 
+from sandbox import jsontext
 from sandbox.engine.sync.graph_log import SYSTEM, error_information, job_id
 from sandbox.store import Store
 
@@ -160,9 +161,9 @@ class ProvisioningLogs:
                     record.error_code,
                     record.reason,
                     # vars(), not asdict(): no deep copy of every step's details (hot path)
-                    json.dumps([vars(s) for s in record.steps]),
-                    json.dumps(record.modified),
-                    json.dumps(record.exchanges),
+                    jsontext.dumps([vars(s) for s in record.steps]),
+                    jsontext.dumps(record.modified),
+                    jsontext.dumps(record.exchanges),
                     round(record.duration_ms, 3),
                     record.job_id,
                     record.cycle_guid,

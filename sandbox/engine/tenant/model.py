@@ -7,13 +7,13 @@ attribute mappings read (`DirectoryUser.source()`), so they use exactly the name
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sandbox import jsontext
 from sandbox.errors import SandboxError
 
 PROPERTY_NAMES: tuple[str, ...] = tuple(
@@ -57,12 +57,10 @@ FIELDS: dict[str, str] = {name: _snake(name) for name in PROPERTY_NAMES}
 Property = str | bool | None
 """A user property's value: accountEnabled is a bool, the others strings (None clears one)."""
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
 
 def to_json(value: object) -> str:
-    """Compact JSON as stored (one shared encoder: json.dumps with options builds one a call)."""
-    return _ENCODER.encode(value)
+    """Compact JSON as stored."""
+    return jsontext.dumps(value)
 
 
 def random_id() -> str:
@@ -165,7 +163,7 @@ class DirectoryUser:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> DirectoryUser:
         """Build from an entra_users row (its `props` JSON holds the Entra properties)."""
-        props = json.loads(row["props"])
+        props = jsontext.loads(row["props"])
         values = {FIELDS[name]: value for name, value in props.items() if name in FIELDS}
         return cls(id=row["id"], created=row["created"], deleted_at=row["deleted_at"], **values)
 
