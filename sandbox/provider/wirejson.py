@@ -32,8 +32,6 @@ INT64 = range(-(2**63), 2**63)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 """A \\uD800-\\uDFFF escape: half of a pair (fine) or a lone surrogate (refused)."""
 
-_TEXT = json.JSONEncoder(ensure_ascii=False, check_circular=False)
-
 
 class NotJson(ValueError):
     """Text the provider does not take as JSON; `scim_type` is the RFC 7644 §3.12 scimType."""
@@ -93,7 +91,7 @@ def _stdlib_loads(raw: bytes | str) -> Any:
         raise NotJson(str(exc)) from None
     # Cheap test first: a string holds a surrogate only through an escape (the text itself
     # holds none, checked above).
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and not is_text(_TEXT.encode(value)):
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and not is_text(jsontext.dumps(value)):
         raise NotJson(
             "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character",
             "invalidValue",
