@@ -300,10 +300,15 @@ def bench_initial(folder: Path, args: argparse.Namespace) -> None:
                 f"the cycle; target {TARGET_KEY_P95_MS:g} ms)",
                 flush=True,
             )
+            quit_shown = (
+                "not measured (the cycle ended first)"
+                if run.quit_ms is None
+                else f"{run.quit_ms:.0f} ms"
+            )
             print(
                 f"    UI: a screen switch (3, then 1) in p95 {run.p95_ms(run.switches_ms):.0f} ms,"
                 f" max {max(run.switches_ms, default=0):.0f} ms ({len(run.switches_ms)} during the"
-                f" cycle); q during a cycle, until the app had exited: {run.quit_ms or 0:.0f} ms",
+                f" cycle); q during a cycle, until the app had exited: {quit_shown}",
                 flush=True,
             )
         requests = requests or run.requests
