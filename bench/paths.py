@@ -8,9 +8,10 @@ up` path is the terminal UI's: `Sandbox.open` and `SandboxApp` under Textual's P
 terminal sends it every KEY_INTERVAL_S, and the time until the UI has answered it (its help
 screen shown or closed) is one sample of how quickly the UI answers a key; between presses, a
 screen switch (`3` Provisioning, which draws the cycle's progress, then `1` Directory) is timed
-the same way. A second session on a fresh tenant presses `q` QUIT_AFTER_S into its cycle (half the first
-session's cycle, when that was shorter) and times until the app has exited (the cycle's and
-the provider's processes stopped); a cycle that ends before the press leaves it unmeasured.
+the same way. A second session on a fresh tenant presses `q` QUIT_AFTER_S into its cycle
+(half the first session's cycle, when that was shorter) and times until the app has exited
+(the cycle's and the provider's processes stopped); a cycle that ends before the press leaves
+it unmeasured.
 """
 
 from __future__ import annotations

@@ -20,11 +20,6 @@ from sandbox.scim_names import CORE_USER_SCHEMA, ENTERPRISE_USER_SCHEMA
 TRUE_STRINGS = {"true": True, "false": False}
 
 
-def compact_json(value: Any) -> str:
-    """JSON text without spaces or escapes of non-ASCII characters, as stored and served."""
-    return jsontext.dumps(value)
-
-
 def coerce_boolean(value: Any, where: str) -> bool:
     """A JSON boolean, or the strings "True"/"False" in any case (Entra's PATCH and primary)."""
     if isinstance(value, bool):
@@ -334,7 +329,7 @@ def multi_value_rows(schema: UserSchema, user_id: str, doc: dict[str, Any]) -> l
                     kind.casefold() if isinstance(kind, str) else None,
                     value,
                     1 if item.get("primary") is True else 0,
-                    compact_json(item),
+                    jsontext.dumps(item),
                 )
             )
     return rows

@@ -12,7 +12,7 @@ from typing import Any
 
 from sandbox import jsontext
 from sandbox.errors import ScimError, UniquenessError
-from sandbox.provider.resources import compact_json, multi_value_rows
+from sandbox.provider.resources import multi_value_rows
 from sandbox.provider.schema import UserSchema
 from sandbox.scim_names import CORE_USER_SCHEMA
 from sandbox.store import Store
@@ -272,7 +272,7 @@ class UserRepository:
                 db.execute(
                     f"INSERT INTO users (id, {names}, created, last_modified, version, doc)"
                     f" VALUES (?, {marks}, ?, ?, 1, ?)",
-                    [user_id, *columns.values(), *org.values(), now, now, compact_json(doc)],
+                    [user_id, *columns.values(), *org.values(), now, now, jsontext.dumps(doc)],
                 )
                 self._write_values(db, user_id, doc)
                 if effects is not None:
@@ -314,7 +314,7 @@ class UserRepository:
                 cursor = db.execute(
                     f"UPDATE users SET {assignments}last_modified = ?, version = version + 1,"
                     " doc = ? WHERE id = ? AND version = ?",
-                    [*changed.values(), now, compact_json(doc), current.id, current.version],
+                    [*changed.values(), now, jsontext.dumps(doc), current.id, current.version],
                 )
                 if cursor.rowcount == 0:  # changed or deleted since it was read
                     raise ConcurrentUpdate(current.id)

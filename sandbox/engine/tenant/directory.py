@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 
+from sandbox import jsontext
 from sandbox.engine.tenant.groups import DirectoryGroups
 from sandbox.engine.tenant.model import (
     PROPERTY_NAMES,
@@ -23,7 +24,6 @@ from sandbox.engine.tenant.model import (
     check_upn,
     clean_properties,
     random_id,
-    to_json,
     user_row,
 )
 from sandbox.errors import NotFoundError, SandboxError
@@ -74,7 +74,13 @@ class Directory(DirectoryGroups):
         db.conn.executemany(
             "INSERT INTO changes (at, object_type, object_id, change, detail) VALUES (?, ?, ?, ?, ?)",
             [
-                (stamp, kind, oid, change, detail if isinstance(detail, str) else to_json(detail))
+                (
+                    stamp,
+                    kind,
+                    oid,
+                    change,
+                    detail if isinstance(detail, str) else jsontext.dumps(detail),
+                )
                 for kind, oid, change, detail in rows
             ],
         )

@@ -58,11 +58,6 @@ Property = str | bool | None
 """A user property's value: accountEnabled is a bool, the others strings (None clears one)."""
 
 
-def to_json(value: object) -> str:
-    """Compact JSON as stored."""
-    return jsontext.dumps(value)
-
-
 def random_id() -> str:
     """A new objectId (GUID)."""
     return str(uuid.uuid4())
@@ -183,7 +178,7 @@ def user_row(
         props.get("userType", "Member"),
         created,
         deleted_at,
-        to_json(props),
+        jsontext.dumps(props),
     )
 
 

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from faker import Faker
 
-from sandbox.engine.tenant.model import USER_INSERT, Property, to_json, user_row
+from sandbox import jsontext
+from sandbox.engine.tenant.model import USER_INSERT, Property, user_row
 from sandbox.errors import SandboxError
 from sandbox.store import Transaction
 from sandbox.timestamps import format_timestamp
@@ -306,7 +307,7 @@ def seed_tenant(
             "INSERT INTO entra_group_members (group_id, user_id) VALUES (?, ?)", memberships
         )
         changes: list[tuple[str, str, str, Mapping[str, object] | str]] = [
-            ("User", r[0], "add", f'{{"userPrincipalName":{to_json(r[1])}}}')
+            ("User", r[0], "add", f'{{"userPrincipalName":{jsontext.dumps(r[1])}}}')
             for r in zip(user_ids, (row[1] for row in rows), strict=True)
         ]
         changes += [("Group", g[0], "add", {"displayName": g[1]}) for g in group_rows]
