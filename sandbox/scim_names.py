@@ -23,6 +23,8 @@ SEARCH_REQUEST = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 """A query sent by POST to /.search (RFC 7644 §3.4.3)."""
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 """An error response body (RFC 7644 §3.12)."""
+SCIM_JSON = "application/scim+json"
+"""The SCIM media type (RFC 7644 §8.1)."""
 
 # Graph "synchronizationQuarantine resource type", reason: EncounteredBaseEscrowThreshold,
 # EncounteredTotalEscrowThreshold, EncounteredEscrowProportionThreshold,

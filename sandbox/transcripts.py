@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from sandbox import __version__
 from sandbox.errors import SandboxError
 from sandbox.requestlog import HAPPENED, decode_row
+from sandbox.scim_names import SCIM_JSON
 from sandbox.store import Store
 
 FORMATS = ("jsonl", "har")
@@ -110,7 +111,7 @@ def to_har(
             "bodySize": len(e["request_body"] or ""),
         }
         if e["request_body"]:
-            mime = e["request_headers"].get("Content-Type", "application/scim+json")
+            mime = e["request_headers"].get("Content-Type", SCIM_JSON)
             request["postData"] = {"mimeType": mime, "text": e["request_body"]}
         response_headers = [
             {"name": k, "value": v}
@@ -118,7 +119,7 @@ def to_har(
             if not (stable and _volatile_header(k))
         ]
         text = e["response_body"] or ""
-        mime = e["response_headers"].get("Content-Type", "application/scim+json")
+        mime = e["response_headers"].get("Content-Type", SCIM_JSON)
         time_ms = 0 if stable else float(e["latency_ms"] or 0)
         har_entries.append(
             {

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from sandbox.provider import create_app
+from sandbox.provider.handlers import MAX_PATCH_RETRIES
 from sandbox.provider.rules import OrgRules, WritePlan
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import StoredUser, UserRepository
-from sandbox.provider.views import MAX_PATCH_RETRIES
 from tests.conftest import assert_scim_error, patch_body, user_body
 
 BASE = "/scim/v2"

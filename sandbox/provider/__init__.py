@@ -1,11 +1,13 @@
-"""Provides create_app(store, settings): the Flask SCIM 2.0 service provider (RFC 7643/7644)."""
+"""Provides create_app(store, settings): the Flask SCIM 2.0 service provider (RFC 7643/7644).
+
+Its WSGI entry is the front (sandbox.provider.front), which answers the /Users endpoints
+itself and hands every other request to Flask; both route to the same handlers.
+"""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Flask, Response, g, request
@@ -13,36 +15,17 @@ from werkzeug.exceptions import HTTPException
 
 from sandbox.config import Settings
 from sandbox.provider.auth import Credentials
+from sandbox.provider.context import NOTES_HEADER, ProviderContext, notes_header
 from sandbox.provider.errors import error_response, register_error_handlers
 from sandbox.provider.faults import Faults
+from sandbox.provider.front import ScimFront
 from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository
 from sandbox.provider.views import bp
-from sandbox.requestlog import (
-    READINESS_ENVIRON,
-    READINESS_HEADER,
-    Exchange,
-    RequestLog,
-    environ_headers,
-)
+from sandbox.requestlog import READINESS_HEADER, RequestLog
 from sandbox.store import Store
 from sandbox.timestamps import utc_now
-
-
-@dataclass
-class ProviderContext:
-    """The collaborators the views use, reachable as app.extensions["sandbox"]."""
-
-    store: Store
-    settings: Settings
-    schema: UserSchema
-    users: UserRepository
-    credentials: Credentials
-    rules: OrgRules
-    faults: Faults
-    request_log: RequestLog
-    clock: Callable[[], datetime]
 
 
 def _request_body() -> bytes | None:
@@ -86,6 +69,7 @@ def create_app(
     app.extensions["sandbox"] = ctx
     app.register_blueprint(bp, url_prefix=settings.base_path)
     register_error_handlers(app)
+    app.wsgi_app = ScimFront(app.wsgi_app, ctx)  # type: ignore[method-assign]
 
     @app.before_request
     def _start_timer() -> None:
@@ -94,32 +78,21 @@ def create_app(
 
     @app.after_request
     def _log_exchange(response: Response) -> Response:
-        started = g.get("started", time.perf_counter())
         environ = request.environ
-        if environ.get(READINESS_ENVIRON):  # no exchange of the engine or of a client
-            return response
-        body = _request_body() if environ.get("CONTENT_LENGTH") else None
-        # Raw pieces only: the log formats and redacts them off the request path.
-        ctx.request_log.append(
-            Exchange(
-                at=clock(),
-                side="provider",
-                method=environ["REQUEST_METHOD"].upper(),
-                path=request.path,
-                query=environ.get("QUERY_STRING", ""),
-                status=response.status_code,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                request_headers=environ_headers(environ),
-                request_body=body,
-                response_headers=response.headers.to_wsgi_list(),
-                response_body=None if response.is_streamed else response.get_data(),
-                notes=list(g.get("log_notes", ())),
-                ord=g.get("received_ns") or time.time_ns(),
-            )
+        notes = g.get("log_notes") or []
+        ctx.log_exchange(
+            environ,
+            path=request.path,
+            status=response.status_code,
+            started=g.get("started", time.perf_counter()),
+            received_ns=g.get("received_ns") or time.time_ns(),
+            request_body=_request_body() if environ.get("CONTENT_LENGTH") else None,
+            response_headers=response.headers.to_wsgi_list(),
+            response_body=None if response.is_streamed else response.get_data(),
+            notes=notes,
         )
-        notes = g.get("log_notes")
         if notes:  # what the organization's rules did, for the client to see too
-            response.headers["X-Sandbox-Notes"] = json.dumps(notes)
+            response.headers[NOTES_HEADER] = notes_header(notes)
         return response
 
     @app.route("/")

@@ -20,8 +20,7 @@ from typing import Any
 from flask import Response
 
 from sandbox.errors import SandboxError
-from sandbox.provider.errors import SCIM_JSON
-from sandbox.scim_names import ERROR
+from sandbox.scim_names import ERROR, SCIM_JSON
 from sandbox.store import Store
 
 FAULT_STATUSES = (401, 403, 404, 409, 429, 500, 502, 503)
@@ -229,9 +228,13 @@ class Faults:
         self._rngs[rule.id] = (rng, draws)
         return rng.random()
 
+    def any(self) -> bool:
+        """Whether any rule is in force (one query, for every request to ask first)."""
+        return self.store.db.execute("SELECT 1 FROM faults LIMIT 1").fetchone() is not None
+
     def apply(self, method: str, path: str, notes: builtins.list[str]) -> Response | None:
         """Apply the first matching rule: sleep, then a response to send instead (or None)."""
-        if not self.store.db.execute("SELECT 1 FROM faults LIMIT 1").fetchone():
+        if not self.any():
             return None
         for rule in self.list():
             if rule.method not in ("*", method.upper()):

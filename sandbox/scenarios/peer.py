@@ -20,7 +20,14 @@ from typing import Any
 from flask import Flask, Response, json, request
 
 from sandbox.engine.scim.wire import ADSCIM_GROUP_SCHEMA
-from sandbox.scim_names import CORE_GROUP_SCHEMA, CORE_USER_SCHEMA, ERROR, LIST_RESPONSE, PATCH_OP
+from sandbox.scim_names import (
+    CORE_GROUP_SCHEMA,
+    CORE_USER_SCHEMA,
+    ERROR,
+    LIST_RESPONSE,
+    PATCH_OP,
+    SCIM_JSON,
+)
 
 GROUP_SCHEMAS = {CORE_GROUP_SCHEMA, ADSCIM_GROUP_SCHEMA}
 
@@ -43,7 +50,7 @@ class ScimError(Exception):
 
 def _answer(status: int, body: object | None = None) -> Response:
     text = "" if body is None else json.dumps(body)
-    return Response(text, status=status, content_type="application/scim+json")
+    return Response(text, status=status, content_type=SCIM_JSON)
 
 
 def create_peer_app(seed: int = 0) -> Flask:

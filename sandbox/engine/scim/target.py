@@ -47,7 +47,6 @@ from sandbox.engine.scim.target_errors import (
     CONNECTION_OK,
     INCOMPATIBLE_REASON,
     INVALID_CREDENTIALS,
-    SCIM_JSON,
     ConnectionResult,
     DuplicateEntries,
     EngineExchange,
@@ -66,6 +65,7 @@ from sandbox.engine.scim.transport import (
 )
 from sandbox.engine.scim.wire import encode_query, filter_params
 from sandbox.requestlog import Exchange, RequestLog
+from sandbox.scim_names import SCIM_JSON
 
 _JOURNAL = 10_000
 _NAME = random.Random(0).getrandbits(32)

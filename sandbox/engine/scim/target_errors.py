@@ -9,7 +9,6 @@ from http import HTTPStatus
 
 from sandbox.errors import SandboxError
 
-SCIM_JSON = "application/scim+json"
 CONNECTION_OK = "The specified credentials have permission to enable provisioning."
 """Test Connection's success text as the Nulab guide quotes it (Microsoft Learn only
 paraphrases it, docs/entra-behaviour.md §2.2)."""

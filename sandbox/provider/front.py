@@ -1,0 +1,141 @@
+"""Provides ScimFront: the provider's WSGI entry, answering the /Users endpoints itself.
+
+The /Users endpoints carry nearly all of a provisioning cycle's traffic (Entra's filter GET,
+POST, GET and PATCH by id). Flask's request machinery (contexts, proxies, URL matching,
+hooks, Werkzeug's request and response objects) cost a POST as much CPU as the provider's
+own work, so the front routes these requests to the handlers straight from the WSGI environ
+and sends their Reply as it is. It passes a request on to Flask, untouched, whenever its
+answer could differ from Flask's: a fault rule in force (faults apply before anything else),
+another path or method (HEAD, OPTIONS, 405s), a body without a usable Content-Length or
+larger than the limit (413), a path or query string that is not ASCII, a script root.
+Either way the exchange is logged once, the same way (ProviderContext.log_exchange).
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.http import HTTP_STATUS_CODES
+
+from sandbox.provider import handlers
+from sandbox.provider.calls import Call, Reply, reply_for
+from sandbox.provider.context import NOTES_HEADER, ProviderContext, notes_header
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+COLLECTION: dict[str, Callable[[Call], Reply]] = {
+    "GET": handlers.list_users,
+    "POST": handlers.create_user,
+}
+"""The front's handlers of /Users, by method."""
+RESOURCE: dict[str, Callable[[Call, str], Reply]] = {
+    "GET": handlers.get_user,
+    "PUT": handlers.replace_user,
+    "PATCH": handlers.patch_user,
+    "DELETE": handlers.delete_user,
+}
+"""The front's handlers of /Users/{id}, by method."""
+WITH_BODY = ("POST", "PUT", "PATCH")
+
+STATUS_LINES = {code: f"{code} {phrase.upper()}" for code, phrase in HTTP_STATUS_CODES.items()}
+"""Status lines as Werkzeug writes them ("201 CREATED"), so both entries send the same."""
+
+
+def _args(query: str) -> dict[str, str]:
+    """Query parameters as Werkzeug parses them (invalid UTF-8 stays percent-encoded), the
+    first value of each name."""
+    args: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True, errors="werkzeug.url_quote"):
+        args.setdefault(name, value)
+    return args
+
+
+class ScimFront:
+    """The provider's WSGI app: /Users requests answered here, every other one by `flask`
+    (the Flask app's own wsgi_app)."""
+
+    def __init__(self, flask: WsgiApp, ctx: ProviderContext) -> None:
+        self.flask = flask
+        self.ctx = ctx
+        self.collection = ctx.settings.base_path + "/Users"
+        self.resource_prefix = self.collection + "/"
+        self.max_body = ctx.settings.max_payload_bytes
+
+    def _handler(self, method: str, path: str) -> Callable[[Call], Reply] | None:
+        """The handler the request goes to here, or None for Flask."""
+        if path == self.collection:
+            return COLLECTION.get(method)
+        if not path.startswith(self.resource_prefix):
+            return None
+        user_id = path[len(self.resource_prefix) :]
+        # "/Users/.search" is a search (POST) or a 405 (others): Flask's routing tells them
+        if not user_id or "/" in user_id or user_id.startswith("."):
+            return None
+        by_id = RESOURCE.get(method)
+        if by_id is None:
+            return None
+        return lambda call: by_id(call, user_id)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        received_ns = time.time_ns()
+        started = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "")
+        path = environ.get("PATH_INFO", "")
+        query = environ.get("QUERY_STRING", "")
+        handler = self._handler(method, path)
+        if (
+            handler is None
+            or environ.get("SCRIPT_NAME")
+            or not path.isascii()
+            or not query.isascii()
+            or self.ctx.faults.any()
+        ):
+            return self.flask(environ, start_response)
+        body = self._body(environ, method)
+        if body is None:
+            return self.flask(environ, start_response)
+        call = Call(self.ctx, environ, _args(query) if query else {}, lambda: body)
+        try:
+            handlers.authenticate(call)
+            reply = handler(call)
+        except Exception as exc:  # noqa: BLE001  (every failure is answered, as Flask's)
+            reply = reply_for(exc)
+        headers = reply.wire_headers()
+        self.ctx.log_exchange(
+            environ,
+            path=path,
+            status=reply.status,
+            started=started,
+            received_ns=received_ns,
+            request_body=body if environ.get("CONTENT_LENGTH") else None,
+            response_headers=headers,
+            response_body=reply.body,
+            notes=call.notes,
+        )
+        if call.notes:  # what the organization's rules did, for the client to see too
+            headers.append((NOTES_HEADER, notes_header(call.notes)))
+        start_response(STATUS_LINES.get(reply.status) or str(reply.status), headers)
+        return [reply.body] if reply.body else []
+
+    def _body(self, environ: dict[str, Any], method: str) -> bytes | None:
+        """The request body, read here; None when Flask should read it (and answer): no
+        usable Content-Length, a body over the limit, one cut short (put back for Flask to
+        find short), a body on a GET or DELETE."""
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if method not in WITH_BODY:
+            return b"" if declared in ("", "0") else None
+        try:
+            length = int(declared)
+        except ValueError:
+            return None
+        if not 0 <= length <= self.max_body:
+            return None
+        data: bytes = environ["wsgi.input"].read(length) if length else b""
+        if len(data) != length:
+            environ["wsgi.input"] = io.BytesIO(data)
+            return None
+        return data
