@@ -88,6 +88,8 @@ def whole_bodies(app: WsgiApp) -> WsgiApp:
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         result = app(environ, start_response)
+        if type(result) is list and len(result) <= 1:  # the provider's front answers so
+            return result
         chunks: list[bytes] = []
         try:
             for chunk in result:

@@ -7,7 +7,7 @@ own work, so the front routes these requests to the handlers straight from the W
 and sends their Reply as it is. It passes a request on to Flask, untouched, whenever its
 answer could differ from Flask's: a fault rule in force (faults apply before anything else),
 another path or method (HEAD, OPTIONS, 405s), a body without a usable Content-Length or
-larger than the limit (413), a path or query string that is not ASCII, a script root.
+larger than the limit (413), a path, query string or Host that is not ASCII, a script root.
 Either way the exchange is logged once, the same way (ProviderContext.log_exchange).
 """
 
@@ -92,6 +92,7 @@ class ScimFront:
             or environ.get("SCRIPT_NAME")
             or not path.isascii()
             or not query.isascii()
+            or not environ.get("HTTP_HOST", "").isascii()  # Flask writes it in Location as a URI
             or self.ctx.faults.any()
         ):
             return self.flask(environ, start_response)

@@ -8,7 +8,6 @@ fault rule in force, an unusual body or path), to the same handlers.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.datastructures import Headers
@@ -26,25 +25,9 @@ def provider() -> ProviderContext:
     return ctx
 
 
-class ScimResponse(Response):
-    """A response whose Location, when it is already plain ASCII (our ids and the request's
-    own host), is sent as it is: Werkzeug re-encodes it as an IRI on every response, a
-    measurable share of a POST."""
-
-    def get_wsgi_headers(self, environ: Any) -> Any:
-        location = self.headers.get("Location")
-        if location is None or not location.isascii():
-            return super().get_wsgi_headers(environ)
-        del self.headers["Location"]
-        headers = super().get_wsgi_headers(environ)
-        headers["Location"] = location
-        self.headers["Location"] = location
-        return headers
-
-
 def to_response(reply: Reply) -> Response:
     """A handler's Reply as a Flask response, with the headers the front would send."""
-    response = ScimResponse(reply.body or None, status=reply.status)
+    response = Response(reply.body or None, status=reply.status)
     response.headers = Headers(reply.wire_headers())
     return response
 

@@ -1,0 +1,300 @@
+"""The provider's WSGI front answers the /Users endpoints without Flask, and answers them as
+Flask does: the same requests sent through the front and straight to Flask get the same
+statuses, headers, bodies and request-log rows; whatever the front cannot answer alike it
+hands to Flask untouched."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from sandbox.config import Settings
+from sandbox.provider import create_app
+from sandbox.provider.front import ScimFront
+from sandbox.provider.nulab import NulabRules, nulab_schema
+from sandbox.provider.org import Organization
+from sandbox.store import Store
+from tests.conftest import CORE, assert_scim_error, patch_body
+from tests.nulab_org import add_member
+
+BASE = "/scim/v2"
+NOW = datetime(2026, 2, 5, 9, 40, 8, 209000, tzinfo=UTC)
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+def nulab_app(tmp_path, name: str, *, through_front: bool):
+    settings = Settings(db_path=str(tmp_path / f"{name}.db"))
+    store = Store(settings.db_path)
+    owner = add_member(
+        store, "owner@example.com", role="ADMIN", language="ja", timezone="Asia/Tokyo"
+    )
+    seeded = {owner: "OWNER", add_member(store, "taken@example.com"): "TAKEN"}
+    counter = itertools.count(1)
+    app = create_app(
+        store,
+        settings,
+        rules=NulabRules(Organization(store)),
+        schema=nulab_schema(),
+        clock=lambda: NOW,
+        new_id=lambda: f"00000000-0000-4000-8000-{next(counter):012d}",
+    )
+    if not through_front:  # Flask's own entry, the front left out
+        app.wsgi_app = app.wsgi_app.flask
+    ctx = app.extensions["sandbox"]
+    ctx.credentials.set_enabled(True)
+    token = ctx.credentials.issue("2026-01-01T00:00:00.000Z", owner)
+    return app, store, token, seeded
+
+
+def alike(value: Any, seeded: dict[str, str]) -> Any:
+    """`value` with what differs between two databases by design (the seeded members' ids
+    and the times they were stored) written as placeholders."""
+    text = value.decode() if isinstance(value, bytes) else json.dumps(value)
+    for user_id, name in seeded.items():
+        text = text.replace(user_id, name)
+    return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "TIME", text)
+
+
+def full_user(name: str, **extra: Any) -> dict:
+    return {
+        "schemas": [CORE, ENTERPRISE],
+        "externalId": name,
+        "userName": f"{name}@example.com",
+        "active": True,
+        "displayName": f"{name.title()} Person",
+        "name": {"givenName": name.title(), "familyName": "Person"},
+        "emails": [{"primary": True, "type": "work", "value": f"{name}@example.com"}],
+        "preferredLanguage": "en-US",
+        "roles": [{"primary": "True", "value": "USER"}],
+        ENTERPRISE: {"department": "R&D"},
+        **extra,
+    }
+
+
+ID1 = "00000000-0000-4000-8000-000000000001"
+ID2 = "00000000-0000-4000-8000-000000000002"
+
+REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/Users", {"json": full_user("ann")}),
+    ("POST", "/Users", {"json": full_user("bob", timezone="Mars/Olympus")}),  # notes
+    ("POST", "/Users", {"json": full_user("ann")}),  # 409
+    ("POST", "/Users", {"data": b'{"userName": ', "content_type": "application/scim+json"}),
+    ("POST", "/Users", {"data": b"[1, 2]", "content_type": "application/scim+json"}),
+    ("POST", "/Users", {"json": {"schemas": [CORE]}}),  # no userName
+    ("POST", "/Users", {"json": full_user("jos\u00e9")}),  # non-ASCII in the body
+    ("GET", "/Users", {"query_string": {"filter": 'userName eq "ann@example.com"'}}),
+    ("GET", "/Users", {"query_string": {"filter": 'userName eq "nobody@example.com"'}}),
+    ("GET", "/Users", {"query_string": {"filter": "userName eq"}}),  # 400 invalidFilter
+    ("GET", "/Users", {"query_string": "filter=userName%20eq%20%22ann%40example.com%22&filter=x"}),
+    ("GET", "/Users", {"query_string": {"startIndex": "x"}}),
+    (
+        "GET",
+        "/Users",
+        {"query_string": {"count": "1", "sortBy": "userName", "attributes": "userName"}},
+    ),
+    ("GET", "/Users", {"query_string": "filter=userName+eq+%22%FF%22"}),  # invalid UTF-8
+    ("GET", "/Users", {}),
+    ("GET", f"/Users/{ID1}", {}),
+    ("GET", f"/Users/{ID1}", {"query_string": {"excludedAttributes": "emails,name"}}),
+    ("GET", f"/Users/{ID1}", {"headers": {"If-None-Match": 'W/"1"'}}),  # 304
+    ("GET", "/Users/no-such-id", {}),
+    (
+        "PATCH",
+        f"/Users/{ID1}",
+        {"json": patch_body({"op": "replace", "path": "displayName", "value": "A"})},
+    ),
+    (
+        "PATCH",
+        f"/Users/{ID1}",
+        {"json": patch_body({"op": "Replace", "value": {"active": "False"}})},
+    ),
+    ("PATCH", f"/Users/{ID1}", {"json": patch_body({"op": "remove", "path": "userName"})}),  # 400
+    (
+        "PATCH",
+        f"/Users/{ID1}",
+        {
+            "json": patch_body({"op": "add", "path": "title", "value": "T"}),
+            "headers": {"If-Match": 'W/"99"'},
+        },
+    ),  # 412
+    ("PATCH", f"/Users/{ID1}", {"data": b"", "content_type": "application/scim+json"}),
+    ("PUT", f"/Users/{ID2}", {"json": full_user("bob", displayName="Robert")}),
+    ("DELETE", f"/Users/{ID2}", {}),
+    ("DELETE", f"/Users/{ID2}", {}),  # 404
+    ("GET", "/Users", {"headers": {"Authorization": "Bearer wrong"}}),  # 401
+    ("POST", "/Users", {"json": full_user("cy"), "headers": {"Authorization": "Basic abc"}}),
+    ("GET", "/Users/.search", {}),  # Flask's: a 405 or 404
+    ("POST", "/Users/.search", {"json": {"filter": 'userName eq "ann@example.com"'}}),
+    ("HEAD", "/Users", {}),
+    ("POST", f"/Users/{ID1}", {"json": {}}),  # 405 with Allow
+    ("GET", "/Users/", {}),
+    ("GET", "//Users", {}),
+    ("GET", "/ServiceProviderConfig", {}),
+    ("POST", "/Users", {"data": b"x" * 2_000_000, "content_type": "application/scim+json"}),
+]
+
+
+def exchange(client, token: str, method: str, path: str, options: dict[str, Any]):
+    headers = {"Authorization": f"Bearer {token}", **options.pop("headers", {})}
+    return client.open(f"{BASE}{path}" if path.startswith("/") and path[:2] != "//" else BASE + path,
+                       method=method, headers=headers, **options)  # fmt: skip
+
+
+def logged(store: Store) -> list[dict[str, Any]]:
+    rows = store.query("SELECT * FROM request_log ORDER BY seq")
+    keep = ("method", "path", "query", "status", "request_headers", "request_body",
+            "response_headers", "response_body", "notes")  # fmt: skip
+    return [{k: row[k] for k in keep} for row in rows]
+
+
+def test_the_front_and_flask_answer_every_request_alike(tmp_path):
+    answered = {}
+    for through_front in (True, False):
+        app, store, token, seeded = nulab_app(
+            tmp_path, str(through_front), through_front=through_front
+        )
+        client = app.test_client()
+        replies = []
+        for method, path, options in REQUESTS:
+            response = exchange(client, token, method, path, dict(options))
+            replies.append((method, path, response.status_code, list(response.headers),
+                            alike(response.get_data(), seeded)))  # fmt: skip
+        app.extensions["sandbox"].request_log.flush()
+        answered[through_front] = (replies, alike(logged(store), seeded))
+        app.extensions["sandbox"].request_log.close()
+        store.close()
+    (front, front_log), (flask, flask_log) = answered[True], answered[False]
+    for ours, theirs in zip(front, flask, strict=True):
+        assert ours == theirs
+    assert front_log == flask_log
+    statuses = [status for _, _, status, _, _ in front]
+    assert statuses == [  # each request did what it is there for
+        201, 201, 409, 400, 400, 400, 201,
+        200, 200, 400, 200, 400, 200, 200, 200,
+        200, 200, 304, 404,
+        200, 200, 400, 412, 400,
+        200, 204, 404,
+        401, 401,
+        404, 200, 200, 405, 404, 404, 200, 413,
+    ]  # fmt: skip
+
+
+class Recorder:
+    """Flask's entry, recording what reaches it."""
+
+    def __init__(self, flask):
+        self.flask = flask
+        self.paths: list[str] = []
+
+    def __call__(self, environ, start_response):
+        self.paths.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        return self.flask(environ, start_response)
+
+
+@pytest.fixture
+def recorded(app, client):
+    front = app.wsgi_app
+    assert isinstance(front, ScimFront)
+    front.flask = Recorder(front.flask)
+    return front.flask
+
+
+def test_the_users_endpoints_are_answered_without_flask(client, recorded):
+    created = client.post(f"{BASE}/Users", json={"schemas": [CORE], "userName": "a@example.com"})
+    assert created.status_code == 201
+    user = f"{BASE}/Users/{created.get_json()['id']}"
+    assert (
+        client.get(
+            f"{BASE}/Users", query_string={"filter": 'userName eq "a@example.com"'}
+        ).status_code
+        == 200
+    )
+    assert client.get(user).status_code == 200
+    op = {"op": "replace", "path": "displayName", "value": "A"}
+    assert client.patch(user, json=patch_body(op)).status_code == 200
+    assert (
+        client.put(user, json={"schemas": [CORE], "userName": "a@example.com"}).status_code == 200
+    )
+    assert client.delete(user).status_code == 204
+    assert_scim_error(client.get(user), 404)
+    assert recorded.paths == []
+
+
+def test_what_the_front_cannot_answer_alike_goes_to_flask(client, recorded, app):
+    client.get(f"{BASE}/ServiceProviderConfig")
+    client.head(f"{BASE}/Users")
+    client.post(f"{BASE}/Users/.search", json={})
+    client.get(f"{BASE}/Users", data=b"{}")  # a GET with a body
+    client.post(f"{BASE}/Users", data=b"x" * 2_000_000)  # over the limit: Flask's 413
+    client.get(f"{BASE}/Users/jos\u00e9")  # not ASCII
+    app.extensions["sandbox"].faults.add(path="/Groups*", status=503)
+    client.get(f"{BASE}/Users")  # a fault rule in force, whatever its path
+    assert recorded.paths == [
+        f"GET {BASE}/ServiceProviderConfig",
+        f"HEAD {BASE}/Users",
+        f"POST {BASE}/Users/.search",
+        f"GET {BASE}/Users",
+        f"POST {BASE}/Users",
+        f"GET {BASE}/Users/jos\u00c3\u00a9",  # the WSGI environ's Latin-1 form
+        f"GET {BASE}/Users",
+    ]
+
+
+def test_a_fault_rule_still_comes_first(client):
+    client.application.extensions["sandbox"].faults.add(path="/Users", status=503, retry_after=7)
+    response = client.post(f"{BASE}/Users", json={"schemas": [CORE], "userName": "a@example.com"})
+    assert_scim_error(response, 503)
+    assert response.headers["Retry-After"] == "7"
+    assert json.loads(response.headers["X-Sandbox-Notes"])[0].startswith("injected fault #1")
+
+
+def wsgi(app, method: str, path: str, body: bytes, length: str, token: str):
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
+        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1:8000", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr, "wsgi.version": (1, 0), "wsgi.multithread": True,
+        "wsgi.multiprocess": False, "wsgi.run_once": False,
+        "HTTP_AUTHORIZATION": f"Bearer {token}", "CONTENT_LENGTH": length,
+        "CONTENT_TYPE": "application/scim+json",
+    }  # fmt: skip
+    answer: dict[str, Any] = {}
+
+    def start_response(status, headers, exc_info=None):
+        answer.update(status=status, headers=headers)
+
+    answer["body"] = b"".join(app(environ, start_response))
+    return answer
+
+
+@pytest.mark.parametrize("length", ["100", "abc", "-1"])
+def test_a_body_cut_short_or_a_bad_length_is_flasks_400_and_nothing_is_stored(app, token, length):
+    body = json.dumps({"schemas": [CORE], "userName": "short@example.com"}).encode()
+    answer = wsgi(app, "POST", f"{BASE}/Users", body[:20], length, token)
+    assert answer["status"].startswith("400"), answer
+    assert json.loads(answer["body"])["status"] == "400"
+    assert app.extensions["sandbox"].store.scalar("SELECT count(*) FROM users") == 0
+
+
+def test_a_bug_in_a_handler_is_a_plain_500_logged_with_its_traceback(client, app, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    app.extensions["sandbox"].users.create = broken
+    response = client.post(f"{BASE}/Users", json={"schemas": [CORE], "userName": "b@example.com"})
+    error = assert_scim_error(response, 500)
+    assert error["detail"] == "internal error: RuntimeError"
+    assert "a bug" not in response.get_data(as_text=True)
+    record = next(
+        r for r in caplog.records if r.getMessage() == "unhandled error in the SCIM provider"
+    )
+    assert record.exc_info and record.exc_info[1].args == ("a bug",)
+    log = app.extensions["sandbox"].request_log.entries()
+    assert [(e["method"], e["status"]) for e in log] == [("POST", 500)]
