@@ -228,13 +228,13 @@ class Faults:
         self._rngs[rule.id] = (rng, draws)
         return rng.random()
 
-    def any(self) -> bool:
+    def in_force(self) -> bool:
         """Whether any rule is in force (one query, for every request to ask first)."""
         return self.store.db.execute("SELECT 1 FROM faults LIMIT 1").fetchone() is not None
 
     def apply(self, method: str, path: str, notes: builtins.list[str]) -> Response | None:
         """Apply the first matching rule: sleep, then a response to send instead (or None)."""
-        if not self.any():
+        if not self.in_force():
             return None
         for rule in self.list():
             if rule.method not in ("*", method.upper()):

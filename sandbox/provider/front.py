@@ -93,7 +93,7 @@ class ScimFront:
             or not path.isascii()
             or not query.isascii()
             or not environ.get("HTTP_HOST", "").isascii()  # Flask writes it in Location as a URI
-            or self.ctx.faults.any()
+            or self.ctx.faults.in_force()
         ):
             return self.flask(environ, start_response)
         body = self._body(environ, method)
