@@ -137,6 +137,8 @@ REQUESTS: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/Users/", {}),
     ("GET", "//Users", {}),
     ("GET", "/ServiceProviderConfig", {}),
+    ("POST", "/Users", {"json": full_user("dee"), "headers": {"Host": "SCIM.Example:"}}),
+    ("POST", "/Users", {"json": full_user("eve"), "headers": {"Host": "[::1]:8000"}}),
     ("POST", "/Users", {"data": b"x" * 2_000_000, "content_type": "application/scim+json"}),
 ]
 
@@ -182,7 +184,7 @@ def test_the_front_and_flask_answer_every_request_alike(tmp_path):
         200, 200, 400, 412, 400,
         200, 204, 404,
         401, 401,
-        404, 200, 200, 405, 404, 404, 200, 413,
+        404, 200, 200, 405, 404, 404, 200, 201, 201, 413,
     ]  # fmt: skip
 
 
@@ -298,3 +300,25 @@ def test_a_bug_in_a_handler_is_a_plain_500_logged_with_its_traceback(client, app
     assert record.exc_info and record.exc_info[1].args == ("a bug",)
     log = app.extensions["sandbox"].request_log.entries()
     assert [(e["method"], e["status"]) for e in log] == [("POST", 500)]
+
+
+@pytest.mark.parametrize("host", ["h:abc", "a:1:2", "[::1", "a..b", ".a", "a" * 64, "h:123456"])
+@pytest.mark.parametrize("through_front", [True, False])
+def test_a_host_header_that_is_no_host_is_a_400_on_every_endpoint(app, client, host, through_front):
+    if not through_front:  # a fault rule in force: the front would hand the request to Flask
+        app.extensions["sandbox"].faults.add(path="/Nothing*", latency_ms=1)
+    body = {"schemas": [CORE], "userName": "host@example.com"}
+    created = client.post(f"{BASE}/Users", json=body, headers={"Host": host})
+    assert "Host header" in assert_scim_error(created, 400)["detail"]
+    discovery = client.get(f"{BASE}/ServiceProviderConfig", headers={"Host": host})
+    assert_scim_error(discovery, 400)
+    assert app.extensions["sandbox"].store.scalar("SELECT count(*) FROM users") == 0
+    logged = app.extensions["sandbox"].request_log.entries()
+    assert [(e["method"], e["status"]) for e in logged] == [("POST", 400), ("GET", 400)]
+
+
+def test_the_location_of_a_201_is_its_meta_location_as_the_client_named_the_host(client):
+    body = {"schemas": [CORE], "userName": "loc@example.com"}
+    created = client.post(f"{BASE}/Users", json=body, headers={"Host": "SCIM.Example:"})
+    assert created.headers["Location"] == created.get_json()["meta"]["location"]
+    assert created.headers["Location"].startswith("http://SCIM.Example:/scim/v2/Users/")

@@ -7,13 +7,15 @@ own work, so the front routes these requests to the handlers straight from the W
 and sends their Reply as it is. It passes a request on to Flask, untouched, whenever its
 answer could differ from Flask's: a fault rule in force (faults apply before anything else),
 another path or method (HEAD, OPTIONS, 405s), a body without a usable Content-Length or
-larger than the limit (413), a path, query string or Host that is not ASCII, a script root.
+larger than the limit (413), a path or query string that is not ASCII, a script root. A
+Host header that is no host[:port] is answered 400 here, whatever the endpoint.
 Either way the exchange is logged once, the same way (ProviderContext.log_exchange).
 """
 
 from __future__ import annotations
 
 import io
+import re
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -22,7 +24,7 @@ from urllib.parse import parse_qsl
 from werkzeug.http import HTTP_STATUS_CODES
 
 from sandbox.provider import handlers
-from sandbox.provider.calls import Call, Reply, reply_for
+from sandbox.provider.calls import Call, Reply, error_reply, reply_for
 from sandbox.provider.context import NOTES_HEADER, ProviderContext, notes_header
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -40,6 +42,13 @@ RESOURCE: dict[str, Callable[[Call, str], Reply]] = {
 }
 """The front's handlers of /Users/{id}, by method."""
 WITH_BODY = ("POST", "PUT", "PATCH")
+
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+VALID_HOST = re.compile(rf"(?:\[[0-9A-Fa-f:.]+\]|{_LABEL}(?:\.{_LABEL})*\.?)(?::[0-9]{{0,5}})?")
+"""A Host header's value (RFC 9112 §3.2, RFC 3986 §3.2.2): a name of labels (as IDNA takes
+them: 1 to 63 characters, no empty one), an IPv4 address or an IP literal, and a port of
+digits. Any other is answered 400 here, for every endpoint: Flask refused some (empty labels)
+and failed on others with a 500 (a port not of digits, in the Location of a 201)."""
 
 STATUS_LINES = {code: f"{code} {phrase.upper()}" for code, phrase in HTTP_STATUS_CODES.items()}
 """Status lines as Werkzeug writes them ("201 CREATED"), so both entries send the same."""
@@ -86,13 +95,18 @@ class ScimFront:
         method = environ.get("REQUEST_METHOD", "")
         path = environ.get("PATH_INFO", "")
         query = environ.get("QUERY_STRING", "")
+        host = environ.get("HTTP_HOST")
+        if host and not VALID_HOST.fullmatch(host):  # empty: the server name stands in
+            reply = error_reply(
+                400, f"the Host header is not a host[:port]: {host!r} (RFC 9112 §3.2)"
+            )
+            return self._send(environ, start_response, reply, path, started, received_ns)
         handler = self._handler(method, path)
         if (
             handler is None
             or environ.get("SCRIPT_NAME")
             or not path.isascii()
             or not query.isascii()
-            or not environ.get("HTTP_HOST", "").isascii()  # Flask writes it in Location as a URI
             or self.ctx.faults.in_force()
         ):
             return self.flask(environ, start_response)
@@ -105,7 +119,24 @@ class ScimFront:
             reply = handler(call)
         except Exception as exc:  # noqa: BLE001  (every failure is answered, as Flask's)
             reply = reply_for(exc)
+        return self._send(
+            environ, start_response, reply, path, started, received_ns, body, call.notes
+        )
+
+    def _send(
+        self,
+        environ: dict[str, Any],
+        start_response: Callable[..., Any],
+        reply: Reply,
+        path: str,
+        started: float,
+        received_ns: int,
+        body: bytes | None = None,
+        notes: list[str] | None = None,
+    ) -> list[bytes]:
+        """Log the exchange, then send the reply (the rules' notes in X-Sandbox-Notes)."""
         headers = reply.wire_headers()
+        notes = notes or []
         self.ctx.log_exchange(
             environ,
             path=path,
@@ -115,10 +146,10 @@ class ScimFront:
             request_body=body if environ.get("CONTENT_LENGTH") else None,
             response_headers=headers,
             response_body=reply.body,
-            notes=call.notes,
+            notes=notes,
         )
-        if call.notes:  # what the organization's rules did, for the client to see too
-            headers.append((NOTES_HEADER, notes_header(call.notes)))
+        if notes:  # what the organization's rules did, for the client to see too
+            headers.append((NOTES_HEADER, notes_header(notes)))
         start_response(STATUS_LINES.get(reply.status) or str(reply.status), headers)
         return [reply.body] if reply.body else []
 

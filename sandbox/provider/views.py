@@ -8,6 +8,7 @@ fault rule in force, an unusual body or path), to the same handlers.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.datastructures import Headers
@@ -25,9 +26,22 @@ def provider() -> ProviderContext:
     return ctx
 
 
+class ScimResponse(Response):
+    """A response whose Location is sent as the handler wrote it, as the front sends it (the
+    resource's meta.location): Werkzeug rewrites it as a URI, which lowercases the host and
+    drops an empty port."""
+
+    def get_wsgi_headers(self, environ: Any) -> Any:
+        headers = super().get_wsgi_headers(environ)
+        location = self.headers.get("Location")
+        if location is not None and location.isascii():
+            headers["Location"] = location  # in place
+        return headers
+
+
 def to_response(reply: Reply) -> Response:
     """A handler's Reply as a Flask response, with the headers the front would send."""
-    response = Response(reply.body or None, status=reply.status)
+    response = ScimResponse(reply.body or None, status=reply.status)
     response.headers = Headers(reply.wire_headers())
     return response
 
