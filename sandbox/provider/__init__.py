@@ -29,7 +29,14 @@ from sandbox.timestamps import utc_now
 
 
 def _request_body() -> bytes | None:
-    """The request body for the log; one too large or cut short is logged without it."""
+    """The request body for the log: as the handler read it, or (a request answered before
+    its body was read) what Werkzeug reads of it; one too large or cut short is logged
+    without it."""
+    body: bytes | None = g.get("request_body")
+    if body is not None:
+        return body
+    if not (request.environ.get("CONTENT_LENGTH") or request.environ.get("wsgi.input_terminated")):
+        return None
     try:
         return request.get_data(cache=True)
     except HTTPException:
@@ -86,7 +93,7 @@ def create_app(
             status=response.status_code,
             started=g.get("started", time.perf_counter()),
             received_ns=g.get("received_ns") or time.time_ns(),
-            request_body=_request_body() if environ.get("CONTENT_LENGTH") else None,
+            request_body=_request_body() or None,
             response_headers=response.headers.to_wsgi_list(),
             response_body=None if response.is_streamed else response.get_data(),
             notes=notes,

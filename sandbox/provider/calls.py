@@ -81,6 +81,44 @@ class Reply:
         return [*first, ("Content-Length", str(len(self.body))), *rest]
 
 
+def read_body(environ: Mapping[str, Any], limit: int) -> bytes:
+    """The request body, read from the WSGI input: Content-Length bytes, or (a chunked body,
+    the server marking its input terminated) up to its end. 413 tooMany past `limit`, 400
+    when the body ends before its Content-Length or the length is no number: a request cut
+    short is never applied, and a chunked one is never cut to the limit and applied."""
+    declared = environ.get("CONTENT_LENGTH")
+    stream = environ["wsgi.input"]
+    if declared:
+        try:
+            length = int(declared)
+        except ValueError:
+            raise ScimError(400, f"Content-Length is not a number: {declared!r}") from None
+        if length < 0:
+            raise ScimError(400, f"Content-Length is not a number: {declared!r}")
+        if length > limit:
+            raise ScimError(413, "request body too large", "tooMany")
+        data = stream.read(length) if length else b""
+        if len(data) < length:
+            raise ScimError(
+                400,
+                f"the body ended after {len(data)} of the {length} bytes its Content-Length gives",
+            )
+        return data
+    if not environ.get("wsgi.input_terminated"):
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise ScimError(413, "request body too large", "tooMany")
+    return b"".join(chunks)
+
+
 def json_reply(body: Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Reply:
     """A JSON body served as application/scim+json (RFC 7644 §3.1)."""
     return Reply(

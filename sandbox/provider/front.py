@@ -6,15 +6,15 @@ hooks, Werkzeug's request and response objects) cost a POST as much CPU as the p
 own work, so the front routes these requests to the handlers straight from the WSGI environ
 and sends their Reply as it is. It passes a request on to Flask, untouched, whenever its
 answer could differ from Flask's: a fault rule in force (faults apply before anything else),
-another path or method (HEAD, OPTIONS, 405s), a body without a usable Content-Length or
-larger than the limit (413), a path or query string that is not ASCII, a script root. A
-Host header that is no host[:port] is answered 400 here, whatever the endpoint.
+another path or method (HEAD, OPTIONS, 405s), a GET or DELETE with a body, a path or query
+string that is not ASCII, a script root. A Host header that is no host[:port] is answered
+400 here, whatever the endpoint. Bodies are read as calls.read_body reads them, here and
+in Flask's routes alike.
 Either way the exchange is logged once, the same way (ProviderContext.log_exchange).
 """
 
 from __future__ import annotations
 
-import io
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -23,8 +23,9 @@ from urllib.parse import parse_qsl
 
 from werkzeug.http import HTTP_STATUS_CODES
 
+from sandbox.errors import ScimError
 from sandbox.provider import handlers
-from sandbox.provider.calls import Call, Reply, error_reply, reply_for
+from sandbox.provider.calls import Call, Reply, error_reply, read_body, reply_for
 from sandbox.provider.context import NOTES_HEADER, ProviderContext, notes_header
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -110,15 +111,22 @@ class ScimFront:
             or self.ctx.faults.in_force()
         ):
             return self.flask(environ, start_response)
-        body = self._body(environ, method)
-        if body is None:
-            return self.flask(environ, start_response)
+        if method not in WITH_BODY and (environ.get("CONTENT_LENGTH") or "0") != "0":
+            return self.flask(environ, start_response)  # a GET or DELETE with a body
+        body = b""
         call = Call(self.ctx, environ, _args(query) if query else {}, lambda: body)
         try:
             handlers.authenticate(call)
+            if method in WITH_BODY:
+                body = read_body(environ, self.max_body)
             reply = handler(call)
         except Exception as exc:  # noqa: BLE001  (every failure is answered, as Flask's)
             reply = reply_for(exc)
+            if not body and method in WITH_BODY:  # refused before its body was read: log it
+                try:
+                    body = read_body(environ, self.max_body)
+                except ScimError:
+                    pass  # too large or cut short: logged without it
         return self._send(
             environ, start_response, reply, path, started, received_ns, body, call.notes
         )
@@ -143,7 +151,7 @@ class ScimFront:
             status=reply.status,
             started=started,
             received_ns=received_ns,
-            request_body=body if environ.get("CONTENT_LENGTH") else None,
+            request_body=body or None,
             response_headers=headers,
             response_body=reply.body,
             notes=notes,
@@ -152,22 +160,3 @@ class ScimFront:
             headers.append((NOTES_HEADER, notes_header(notes)))
         start_response(STATUS_LINES.get(reply.status) or str(reply.status), headers)
         return [reply.body] if reply.body else []
-
-    def _body(self, environ: dict[str, Any], method: str) -> bytes | None:
-        """The request body, read here; None when Flask should read it (and answer): no
-        usable Content-Length, a body over the limit, one cut short (put back for Flask to
-        find short), a body on a GET or DELETE."""
-        declared = environ.get("CONTENT_LENGTH") or ""
-        if method not in WITH_BODY:
-            return b"" if declared in ("", "0") else None
-        try:
-            length = int(declared)
-        except ValueError:
-            return None
-        if not 0 <= length <= self.max_body:
-            return None
-        data: bytes = environ["wsgi.input"].read(length) if length else b""
-        if len(data) != length:
-            environ["wsgi.input"] = io.BytesIO(data)
-            return None
-        return data

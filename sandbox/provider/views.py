@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
 from sandbox.provider import handlers
-from sandbox.provider.calls import Call, Reply
+from sandbox.provider.calls import Call, Reply, read_body
 from sandbox.provider.context import ProviderContext
 
 bp = Blueprint("scim", __name__)
@@ -47,7 +47,11 @@ def to_response(reply: Reply) -> Response:
 
 
 def _read_body() -> bytes:
-    return request.get_data(cache=True)
+    """The body as the front reads it (calls.read_body), kept for the request log."""
+    body: bytes | None = g.get("request_body")
+    if body is None:
+        body = g.request_body = read_body(request.environ, provider().settings.max_payload_bytes)
+    return body
 
 
 def flask_call() -> Call:
