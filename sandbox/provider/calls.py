@@ -65,8 +65,9 @@ class Call:
 
 @dataclass(slots=True)
 class Reply:
-    """A response: status, headers (Content-Type among them when there is a body; the
-    entry that sends it adds Content-Length) and body."""
+    """A response: status, headers and body. A reply with a body has its Content-Type as
+    its first header (json_reply and error_reply write it so); the entry that sends it adds
+    Content-Length."""
 
     status: int
     headers: list[tuple[str, str]]
@@ -75,10 +76,9 @@ class Reply:
     def wire_headers(self) -> list[tuple[str, str]]:
         """The headers as sent: Content-Type and Content-Length first, where there is a body."""
         if self.status in NO_BODY_STATUSES:
-            return [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
-        first = [(k, v) for k, v in self.headers if k == "Content-Type"]
-        rest = [(k, v) for k, v in self.headers if k not in ("Content-Type", "Content-Length")]
-        return [*first, ("Content-Length", str(len(self.body))), *rest]
+            return list(self.headers)
+        content_type, *rest = self.headers
+        return [content_type, ("Content-Length", str(len(self.body))), *rest]
 
 
 def read_body(environ: Mapping[str, Any], limit: int) -> bytes:
@@ -91,10 +91,10 @@ def read_body(environ: Mapping[str, Any], limit: int) -> bytes:
     if declared:
         try:
             length = int(declared)
+            if length < 0:
+                raise ValueError(declared)
         except ValueError:
             raise ScimError(400, f"Content-Length is not a number: {declared!r}") from None
-        if length < 0:
-            raise ScimError(400, f"Content-Length is not a number: {declared!r}")
         if length > limit:
             raise ScimError(413, "request body too large", "tooMany")
         data = stream.read(length) if length else b""
@@ -127,7 +127,7 @@ def json_reply(body: Any, status: int = 200, headers: list[tuple[str, str]] | No
 
 
 def empty_reply(status: int, headers: list[tuple[str, str]] | None = None) -> Reply:
-    """A reply without a body (204, 304)."""
+    """A reply without a body (204, 304), so without Content-Type."""
     return Reply(status, list(headers or ()))
 
 
