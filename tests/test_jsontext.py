@@ -101,3 +101,27 @@ def test_loads_hands_what_orjson_refuses_to_the_fallback(raw: bytes) -> None:
 def test_loads_takes_a_string_holding_a_lone_surrogate_to_the_fallback() -> None:
     raw = '"a\ud800"'
     assert jsontext.loads(raw, lambda text: ("fallback", text)) == ("fallback", raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "by_fallback"),
+    [
+        (b'{"n":' + b"1" * 18 + b"}", False),
+        (b'{"n":' + b"1" * 19 + b"}", True),
+        (b'{"id":"x' + b"9" * 19 + b'x"}', True),  # in a string too: the check reads bytes
+        (b'{"id":"' + b"12345678-" * 6 + b'"}', False),  # many short runs
+        ('{"n":"' + "\u0661" * 30 + '"}', False),  # Arabic-Indic digits are not ASCII digits
+    ],
+    ids=["18 digits", "19 digits", "19 in a string", "short runs", "non-ASCII digits"],
+)
+def test_loads_leaves_to_the_standard_library_exactly_text_with_19_digits_in_a_row(
+    raw: bytes | str, by_fallback: bool
+) -> None:
+    handed: list[object] = []
+
+    def fallback(text: bytes | str) -> object:
+        handed.append(text)
+        return json.loads(text)
+
+    assert jsontext.loads(raw, fallback) == json.loads(raw)
+    assert bool(handed) is by_fallback

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Unpack
 from sandbox.engine.scim.target_errors import ConnectionResult
 from sandbox.engine.sync.changes import ChangeFeed
 from sandbox.engine.sync.clock import SimClock, format_time, parse_time
+from sandbox.engine.sync.collector import fewer_collections
 from sandbox.engine.sync.cycle import (
     CycleReport,
     ScopeInputs,
@@ -553,7 +554,7 @@ class Provisioning:
             raise JobDisabledError(state.disabled)
         self.directory.purge_expired(self.clock.now())  # 30 days in the recycle bin (§2.7)
         kind = "initial" if state.initial_needed else "incremental"
-        with self.target(config) as target:
+        with self.target(config) as target, fewer_collections():
             cycle_id = self._record_start(kind)
             report = run_cycle(
                 self.parts(target, config, state), cycle_id, kind=kind, progress=progress
