@@ -2,7 +2,7 @@
 
     python bench/engine.py [--initial-users 10000] [--tenant-users 100000] [--changes 100]
                            [--concurrency 8] [--paths serve,default,up] [--rounds 3] [--quick]
-                           [--profile]
+                           [--profile] [--floor-variants]
 
 (a) An initial cycle of `--initial-users` assigned tenant users (the default mappings, group
     provisioning off) into a fresh provider: GET filter + POST per user, and a PATCH once the
@@ -14,11 +14,14 @@
     up       `sandbox up`'s: the terminal UI under Pilot, the cycle started with `n`, and how
              quickly the UI answers a key during it (p95 of `?` presses; target 100 ms).
     The serve path runs `--rounds` times, each cycle followed by its HTTP floor: the same
-    number of requests as empty exchanges (a hello-world app under the same server, sent by
-    the engine's transport at the same concurrency), so each ratio compares two moments of the
-    same machine speed; the medians are compared with the other paths. Printed: each round's
-    serve/floor, the ratios default/serve and serve/floor, and what the target leaves for the
-    SCIM work of both sides.
+    number of requests as empty exchanges (a bare WSGI app under the same server, sent by the
+    engine's transport as the cycle sends, at the same concurrency), so each ratio compares two
+    moments of the same machine speed; the medians are compared with the other paths.
+    Printed: each round's serve/floor, the ratios default/serve and serve/floor, and what the
+    target leaves for the SCIM work of both sides. `--floor-variants` also measures the floor
+    with a hello-world Flask app, sent the same way and through httpx's models (the floor the
+    figures before 2026-12-07 were measured against, which cost more than the cycle's own
+    exchanges on the engine's side).
 (b) A tenant of `--tenant-users` users, `--assigned` of them assigned and provisioned by an
     initial cycle first (timed too), then `--changes` users edited and one incremental cycle
     run: GET by id + PATCH per change, nothing for the rest. Target 1 s, and requests
@@ -55,6 +58,7 @@ from loopback import HOST, free_port, group_cpu_seconds, running  # noqa: E402  
 from paths import default_path, up_path  # noqa: E402
 
 from sandbox.config import Settings  # noqa: E402
+from sandbox.engine.sync.fanout import in_order  # noqa: E402
 from sandbox.engine.sync.service import Provisioning  # noqa: E402
 from sandbox.engine.tenant.seed import seed_tenant  # noqa: E402
 from sandbox.runtime import bootstrap_provider  # noqa: E402
@@ -183,28 +187,60 @@ def _less(after: float | None, before: float | None) -> float | None:
     return None if after is None or before is None else after - before
 
 
-def http_floor(requests: int, concurrency: int, workers: int) -> float:
-    """Wall seconds for `requests` empty exchanges: a hello-world Flask app under the same
-    server and worker count, sent by the engine's own transport from `concurrency` threads.
-    What the cycle's requests cost before either side does any SCIM work. Sent as the cycle
-    sends (threads looping over the work), but from fresh threads: a connection each, opened
-    in the timed part as a cycle opens them."""
+FLOORS = {
+    "bare": ("--serve-bare", "wire"),
+    "flask-wire": ("--serve-hello", "wire"),
+    "flask-httpx": ("--serve-hello", "httpx"),
+}
+"""The floors `http_floor` can measure: (the server app of bench/provider.py, how the engine
+sends). "bare" is the floor: a WSGI app that does nothing, sent as the cycle sends (request
+bytes written by the engine's wire path, the response parsed into its own response type).
+The others show what a floor with more in it costs: a hello-world Flask app, sent the same
+way or through httpx's Request and Response models. Figures before 2026-12-07 were measured
+against "flask-httpx", a floor that cost more per request than the cycle's own exchanges
+(`--floor-variants` measures all three)."""
+FLOOR_LABELS = {
+    "bare": "a bare WSGI app, the engine's wire path",
+    "flask-wire": "a hello-world Flask app, the engine's wire path",
+    "flask-httpx": "a hello-world Flask app, through httpx's Request and Response",
+}
+
+
+def http_floor(requests: int, concurrency: int, workers: int, kind: str = "bare") -> float:
+    """Wall seconds for `requests` empty exchanges under the same server and worker count,
+    sent by the engine's own transport from `concurrency` threads (FLOORS: by default a bare
+    WSGI app, written and read as the cycle's requests are). What the cycle's requests cost
+    before either side does any SCIM work. Sent as the cycle sends (threads looping over the
+    work), but from fresh threads: a connection each, opened in the timed part as a cycle
+    opens them. Each request carries the headers a cycle's GET carries."""
     import httpx
 
-    from sandbox.engine.scim.transport import KeepAliveTransport
-    from sandbox.engine.sync.fanout import in_order
+    from sandbox.engine.scim.transport import KeepAliveTransport, request_head
+    from sandbox.scim_names import SCIM_JSON
 
+    server, send = FLOORS[kind]
     port = free_port()
-    cmd = [sys.executable, str(REPO / "bench" / "provider.py"), "--serve-hello", str(port)]
+    cmd = [sys.executable, str(REPO / "bench" / "provider.py"), server, str(port)]
     if workers:
         cmd += ["--workers", str(workers)]
     transport = KeepAliveTransport()
     url = f"http://{HOST}:{port}/hello"
+    token = "floor-token-" + "x" * 32
+    headers = {"Authorization": f"Bearer {token}", "Accept": SCIM_JSON}
+    parsed = httpx.URL(url)
+    head = request_head(
+        "GET", b"/hello", [(b"Host", f"{HOST}:{port}".encode())]
+        + [(name.encode(), value.encode()) for name, value in headers.items()],
+    )  # fmt: skip
 
-    def one(_: int) -> int:
-        response = transport.handle_request(httpx.Request("GET", url))
+    def wire(_: int) -> int:
+        return transport.send(parsed, "GET", head, b"", {}).status_code
+
+    def models(_: int) -> int:
+        response = transport.handle_request(httpx.Request("GET", url, headers=headers))
         return response.status_code
 
+    one = wire if send == "wire" else models
     with running(cmd, port, {"PYTHONPATH": str(REPO / "bench")}):
         assert set(in_order(one, range(concurrency * 20), concurrency)) == {200}  # warm
         started = time.perf_counter()
@@ -318,11 +354,18 @@ def bench_initial(folder: Path, args: argparse.Namespace) -> None:
     if not floor:
         floor = http_floor(int(requests), args.concurrency, args.workers)
     print(
-        f"    HTTP floor: the same {int(requests):,} requests as empty exchanges (hello world, "
-        f"same server and workers, the engine's transport, {args.concurrency} at once): "
+        f"    HTTP floor: the same {int(requests):,} requests as empty exchanges "
+        f"({FLOOR_LABELS['bare']}, same server and workers, {args.concurrency} at once): "
         f"{floor:.2f} s" + (" (median of the rounds)" if seconds and args.rounds > 1 else ""),
         flush=True,
     )
+    if args.floor_variants:
+        for kind in ("flask-wire", "flask-httpx"):
+            other = http_floor(int(requests), args.concurrency, args.workers, kind)
+            line = f"    floor with {FLOOR_LABELS[kind]}: {other:.2f} s, {other / floor:.2f}x the floor"
+            if seconds:
+                line += f"; serve/this {seconds / other:.2f}x"
+            print(line, flush=True)
     print("  side by side (one run):")
     if seconds:
         print(
@@ -396,6 +439,12 @@ def main() -> None:
         "first takes minutes on a small machine)",
     )
     parser.add_argument("--concurrency", type=int, default=8, help="engine requests at once")
+    parser.add_argument(
+        "--floor-variants",
+        action="store_true",
+        help="(a): also measure the floor with a hello-world Flask app, sent through the wire "
+        "path and through httpx's models (the floor of figures before 2026-12-07)",
+    )
     parser.add_argument(
         "--rounds",
         type=int,

@@ -73,6 +73,21 @@ def hello_app() -> Any:
     return app
 
 
+def bare_app() -> Any:
+    """The least a WSGI app can do (granian factory target): the same 17-byte JSON answer to
+    every request, no framework. The engine benchmark's floor: the provider's /Users
+    endpoints are answered by its own WSGI front, not by Flask, so Flask's per-request work
+    is no part of what an exchange has to cost."""
+    body = b'{"hello":"world"}'
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", headers)
+        return [body]
+
+    return app
+
+
 def serve(factory: str, port: int, workers: int) -> None:
     """Serve a WSGI app factory of this file ("provider:hello_app") as
     sandbox.server.run_server serves the provider: granian, the same options."""
@@ -469,6 +484,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1k and 10k users, fewer requests")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--serve-hello", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--serve-peer", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument(
         "--no-peer", action="store_true", help="skip the scim2-server baseline (a dev extra)"
@@ -481,6 +497,9 @@ def main() -> None:
     workers = args.workers or default_workers()
     if args.serve_hello:
         serve("provider:hello_app", args.serve_hello, workers)
+        return
+    if args.serve_bare:
+        serve("provider:bare_app", args.serve_bare, workers)
         return
     if args.serve_peer:
         serve("provider:peer_app", args.serve_peer, 1)  # its storage is one process's memory

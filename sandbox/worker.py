@@ -7,6 +7,7 @@ imports the composition root that starts the server.
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing.util
 
 from sandbox.config import Settings
@@ -28,4 +29,10 @@ def wsgi_app() -> WsgiApp:
     multiprocessing.util.Finalize(None, request_log.close, exitpriority=10)
     atexit.register(request_log.close)
     preload()  # before the first request, not during it
+    # What the worker has built lives as long as it does: moved out of the collector's
+    # generations (gc.freeze), the objects of the app and its imports are no longer walked by
+    # every full collection, which the requests' garbage triggers now and then (in process,
+    # collection time per filter GET 17-23 us -> 7-9 us, per POST 14-16 -> 3 us).
+    gc.collect()
+    gc.freeze()
     return whole_bodies(app)

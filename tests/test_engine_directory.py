@@ -183,6 +183,14 @@ def test_a_user_is_found_by_object_id_upn_or_mail_in_any_case(directory):
         directory.get_user("nobody@example.com")
 
 
+def test_a_cycle_reads_a_user_by_object_id_alone(directory):
+    object_id = add(directory, "adele", mail="Adele.V@example.com")
+    found = directory.user_by_id(object_id)
+    assert found is not None and found == directory.get_user(object_id)
+    for key in ("adele@contoso.onmicrosoft.com", "Adele.V@example.com", object_id.upper()):
+        assert directory.user_by_id(key) is None
+
+
 def test_edit_refuses_unknown_and_read_only_properties_naming_them(directory):
     object_id = add(directory, "adele")
     with pytest.raises(SandboxError, match="unknown user properties: colour, shoeSize"):

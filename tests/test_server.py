@@ -301,3 +301,23 @@ def test_sandbox_up_with_a_port_that_is_not_one_is_a_config_error(app, settings,
 
     with pytest.raises(ConfigError, match=f"--port must be between 0 and 65535, not {port}"):
         serve_locally(app, settings, port)
+
+
+def test_a_worker_moves_what_it_built_out_of_the_collectors_way(tmp_path):
+    settings = Settings(db_path=str(tmp_path / "sandbox.db"))
+    store = Store(settings.db_path)
+    bootstrap_provider(store, settings)
+    store.close()
+    script = (
+        "import gc\n"
+        "from sandbox.worker import wsgi_app\n"
+        "assert gc.get_freeze_count() == 0\n"
+        "app = wsgi_app()\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    env = {**os.environ, **settings.to_env()}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) > 10_000  # the app, Flask, the store and their modules

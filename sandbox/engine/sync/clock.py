@@ -55,6 +55,16 @@ class _Stored:
         self.values: dict[str, str | None] = {}
         self.read_at = float("-inf")
         self.lock = threading.Lock()
+        self.base = EPOCH
+        self.speed = 0.0
+        """The two keys read as values (`parse`): a cycle asks the time for every request."""
+
+    def parse(self) -> None:
+        """Read `values` into `base` and `speed` (under `lock`)."""
+        raw = self.values.get("clock.now")
+        self.base = parse_time(raw) if raw else EPOCH
+        raw = self.values.get("clock.speed")
+        self.speed = float(raw) if raw else 0.0
 
 
 _STORED: weakref.WeakKeyDictionary[Store, _Stored] = weakref.WeakKeyDictionary()
@@ -97,6 +107,7 @@ class SimClock:
     def __init__(self, store: Store, real: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.real = real
+        self._shared = _stored_for(store)
         # The anchor is per process: simulated time only flows while a process runs it.
         self._anchor_real = real()
         self._anchor_sim = self._stored_base()
@@ -104,11 +115,12 @@ class SimClock:
         """Serializes advances: a cycle's threads spend simulated time concurrently (§1.5)."""
 
     def _stored_base(self) -> datetime:
-        raw = self._get("clock.now")
-        return parse_time(raw) if raw else EPOCH
+        return self._stored()[0]
 
-    def _get(self, key: str) -> str | None:
-        stored = _stored_for(self.store)
+    def _stored(self) -> tuple[datetime, float]:
+        """The stored (simulated time, speed), read again when this process's copy is older
+        than REREAD_S."""
+        stored = self._shared
         with stored.lock:
             if time.monotonic() - stored.read_at > REREAD_S:
                 rows = self.store.db.execute(
@@ -116,8 +128,9 @@ class SimClock:
                 ).fetchall()
                 found = {str(k): str(v) for k, v in rows}
                 stored.values = {k: found.get(k) for k in ("clock.now", "clock.speed")}
+                stored.parse()
                 stored.read_at = time.monotonic()
-            return stored.values.get(key)
+            return stored.base, stored.speed
 
     def _set(self, key: str, value: str) -> None:
         with self.store.write() as db:
@@ -126,22 +139,22 @@ class SimClock:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [key, value],
             )
-        stored = _stored_for(self.store)
+        stored = self._shared
         with stored.lock:  # after the commit: a concurrent re-read cannot undo it
             stored.values[key] = value
+            stored.parse()
 
     def reread(self) -> None:
         """Read the stored clock again at the next question (another process has just moved
         it, and this one knows: the end of a cycle run by a child process)."""
-        stored = _stored_for(self.store)
+        stored = self._shared
         with stored.lock:
             stored.read_at = float("-inf")
 
     @property
     def speed(self) -> float:
         """Simulated seconds per real second (0: time moves only by hand)."""
-        raw = self._get("clock.speed")
-        return float(raw) if raw else 0.0
+        return self._stored()[1]
 
     def set_speed(self, speed: float) -> None:
         """Run the clock at `speed` (0 stops it flowing)."""
@@ -152,8 +165,8 @@ class SimClock:
 
     def now(self) -> datetime:
         """The simulated time now."""
-        elapsed = (self.real() - self._anchor_real) * self.speed
-        stored = self._stored_base()
+        stored, speed = self._stored()
+        elapsed = (self.real() - self._anchor_real) * speed
         if stored > self._anchor_sim:  # another process advanced it: follow
             self._anchor_sim, self._anchor_real = stored, self.real()
             elapsed = 0.0

@@ -111,6 +111,9 @@ class Outcome:
     escrow: bool = True
     """Whether a failure is escrowed and retried in later cycles (§8.1): not when retrying
     cannot help (the mappings fail, no matching attribute has a value)."""
+    manager: str | None = None
+    """A created user's manager (its objectId) as the import read it: the users pass sets it
+    by a separate PATCH once the manager is in the target (§1.2 step 6)."""
 
 
 def _flat_from_resource(resource: Resource, paths: list[str]) -> dict[str, object]:
@@ -211,7 +214,7 @@ class UserProcessor:
         return outcome
 
     def _process(self, user_id: str) -> Outcome | None:
-        user = self.parts.directory.find_user(user_id)
+        user = self.parts.directory.user_by_id(user_id)
         link = self.parts.links.get("User", user_id)
         name = (
             user.user_principal_name
@@ -265,7 +268,7 @@ class UserProcessor:
                         record.step("EntrySynchronizationSkip", "export", "skipped", record.reason)
                         return Outcome(record)
                     return None
-                return self._match_or_create(record, source)
+                return self._match_or_create(record, source, user.manager)
             return self._update_linked(record, source, link, facts)
         except (MappingError, ExpressionError) as error:
             record.fail(
@@ -279,7 +282,7 @@ class UserProcessor:
             record.fail(error.error_code, error.reason)
             return Outcome(record, counter=Tally.FAILED, failure=error)
 
-    def _match_or_create(self, record: LogRecord, source: Source) -> Outcome:
+    def _match_or_create(self, record: LogRecord, source: Source, manager: str | None) -> Outcome:
         flat = self._compute(source, on_create=True)
         matched = None
         for mapping in matching_mappings(self.config.user_mappings):
@@ -329,6 +332,7 @@ class UserProcessor:
                 record,
                 link=Link("User", record.source_id, record.target_id, flat),
                 counter=Tally.CREATED,
+                manager=manager,
             )
         target_id = str(matched.get("id"))
         record.target_id = target_id
@@ -395,7 +399,7 @@ class UserProcessor:
             for m in self.config.user_mappings
         ):
             return []
-        user = self.parts.directory.find_user(record.source_id)
+        user = self.parts.directory.user_by_id(record.source_id)
         if user is None or user.manager:
             return []
         return [Change(MANAGER_PATH, current[MANAGER_PATH], None)]

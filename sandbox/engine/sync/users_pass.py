@@ -139,17 +139,21 @@ def _references(run: CycleRun, outcomes: list[Outcome]) -> None:
     if not any(m.target == MANAGER_PATH for m in parts.config.user_mappings):
         return
     dialect = user_dialect(run)
-    target, directory, links = parts.target, parts.directory, parts.links
-    pending: list[tuple[Outcome, Link, str]] = []
-    for outcome in outcomes:
-        if outcome.counter != Tally.CREATED or outcome.link is None:
-            continue
-        user = directory.find_user(outcome.record.source_id)
-        if user is None or not user.manager or outcome.link.exported.get(MANAGER_PATH):
-            continue
-        manager = links.target_ids("User", [user.manager]).get(user.manager)
-        if manager is not None:
-            pending.append((outcome, outcome.link, manager))
+    target, links = parts.target, parts.links
+    waiting = [
+        (outcome, outcome.link, outcome.manager)
+        for outcome in outcomes
+        if outcome.counter == Tally.CREATED
+        and outcome.link is not None
+        and outcome.manager
+        and not outcome.link.exported.get(MANAGER_PATH)
+    ]
+    in_target = links.target_ids("User", sorted({manager for _, _, manager in waiting}))
+    pending = [
+        (outcome, link, in_target[manager])
+        for outcome, link, manager in waiting
+        if manager in in_target
+    ]
 
     def send(item: tuple[Outcome, Link, str]) -> tuple[TargetError | None, list[str]]:
         _outcome, link, manager = item

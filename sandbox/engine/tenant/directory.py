@@ -131,6 +131,12 @@ class Directory(DirectoryGroups):
         best = min(rows, key=lambda r: (r["id"] != key, r["upn_norm"] != key.casefold()))
         return DirectoryUser.from_row(best)
 
+    def user_by_id(self, object_id: str) -> DirectoryUser | None:
+        """A user by objectId alone, or None: how a cycle reads the users it is given (by
+        objectId), one indexed lookup where `find_user` tries UPN and mail too."""
+        rows = self.store.query("SELECT * FROM entra_users WHERE id = ?", [object_id])
+        return DirectoryUser.from_row(rows[0]) if rows else None
+
     def get_user(self, key: str) -> DirectoryUser:
         """A user by objectId, UPN or mail (case-insensitive); NotFoundError otherwise."""
         user = self.find_user(key)
