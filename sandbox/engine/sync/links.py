@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,6 +53,23 @@ class LinkStore:
             [object_type, source_id],
         ).fetchone()
         return None if row is None else Link(object_type, source_id, row[0], jsontext.loads(row[1]))
+
+    def get_many(self, object_type: str, source_ids: Sequence[str]) -> dict[str, Link]:
+        """`get` of many source objects at once (a query per 500): source id -> link, for
+        the linked ones."""
+        out: dict[str, Link] = {}
+        ids = list(dict.fromkeys(source_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.store.db.execute(
+                "SELECT source_id, target_id, exported FROM links WHERE object_type = ? AND "
+                f"source_id IN ({marks})",
+                [object_type, *chunk],
+            ).fetchall()
+            for source_id, target_id, exported in rows:
+                out[source_id] = Link(object_type, source_id, target_id, jsontext.loads(exported))
+        return out
 
     def linked_ids(self, object_type: str) -> set[str]:
         """Every linked source id of a type."""

@@ -706,9 +706,10 @@ class Provisioning:
         """What the attribute mappings read for one tenant user, as a cycle builds it: its
         Entra properties plus IsSoftDeleted and appRoleAssignments (the expression playground
         evaluates against this)."""
+        from sandbox.engine.sync.read_ahead import UserReads
         from sandbox.engine.sync.user_steps import entra_source
 
         user = self.directory.get_user(user_key)
         config = self.config()
         config = replace(config, scope=self.state().scope(config))
-        return entra_source(self.app, self.links, config, user)[0]
+        return entra_source(UserReads(self.directory, self.app, self.links), config, user)[0]

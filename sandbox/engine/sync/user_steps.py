@@ -35,10 +35,10 @@ from sandbox.engine.scim.wire import (
     user_patch,
 )
 from sandbox.engine.sync.job import JobConfig
-from sandbox.engine.sync.links import Link, LinkStore
+from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.parts import CycleRun, Resource
-from sandbox.engine.tenant.app import EnterpriseApp
+from sandbox.engine.sync.read_ahead import UserReads
 from sandbox.engine.tenant.model import DirectoryUser
 from sandbox.errors import ExpressionError, MappingError
 from sandbox.scim_names import APP
@@ -147,22 +147,21 @@ def _flat_from_resource(resource: Resource, paths: list[str]) -> dict[str, objec
 
 
 def entra_source(
-    app: EnterpriseApp, links: LinkStore, config: JobConfig, user: DirectoryUser
+    reads: UserReads, config: JobConfig, user: DirectoryUser
 ) -> tuple[Source, ScopeFacts]:
     """What the attribute mappings read for one tenant user (its Entra properties plus
     IsSoftDeleted and appRoleAssignments), and the scoping facts behind IsSoftDeleted."""
-    assignments = app.assignments_for_user(user.id)
+    assignments = reads.roles(user.id)
     assigned = bool(assignments) if config.scope == "assigned" else True
     source: Source = user.source()
     scoped, why = in_scope(config.scoping_filters, source)
     active = not user.deleted and bool(user.account_enabled)
     source["IsSoftDeleted"] = "False" if (assigned and scoped and active) else "True"
     source["appRoleAssignments"] = [a.to_dict() for a in assignments]
-    manager = source.get("manager")
-    if manager:
+    if source.get("manager"):
         # A reference flows as the referenced user's id in the target, once it is linked
         # there; never as the Entra objectId (§1.2 step 6, §2.4 "271").
-        linked = links.target_ids("User", [str(manager)]).get(str(manager))
+        linked = reads.manager_target(user)
         if linked:
             source["manager"] = linked
         else:
@@ -179,9 +178,11 @@ def user_dialect(run: CycleRun) -> Dialect:
 class UserProcessor:
     """Processes users for one cycle, with the cycle's parts."""
 
-    def __init__(self, run: CycleRun) -> None:
+    def __init__(self, run: CycleRun, reads: UserReads | None = None) -> None:
         self.run = run
         self.parts = run.parts
+        self.reads = reads or UserReads(run.parts.directory, run.parts.app, run.parts.links)
+        """Where the users' rows come from (read ahead for a pass)."""
         self.config = run.parts.config
         self.target = run.parts.target
         self.dialect = user_dialect(run)
@@ -189,7 +190,7 @@ class UserProcessor:
     # -- the source side ---------------------------------------------------------------
 
     def _source(self, user: DirectoryUser) -> tuple[Source, ScopeFacts]:
-        return entra_source(self.parts.app, self.parts.links, self.config, user)
+        return entra_source(self.reads, self.config, user)
 
     def _compute(self, source: Source, on_create: bool) -> dict[str, object]:
         flat = compute(
@@ -214,8 +215,8 @@ class UserProcessor:
         return outcome
 
     def _process(self, user_id: str) -> Outcome | None:
-        user = self.parts.directory.user_by_id(user_id)
-        link = self.parts.links.get("User", user_id)
+        user = self.reads.user(user_id)
+        link = self.reads.link(user_id)
         name = (
             user.user_principal_name
             if user
@@ -399,7 +400,7 @@ class UserProcessor:
             for m in self.config.user_mappings
         ):
             return []
-        user = self.parts.directory.user_by_id(record.source_id)
+        user = self.reads.user(record.source_id)
         if user is None or user.manager:
             return []
         return [Change(MANAGER_PATH, current[MANAGER_PATH], None)]
@@ -433,9 +434,7 @@ class UserProcessor:
         if any(c.path == SINGLE_ROLE_PATH for c in changes):
             # The role travels as the assignment's {id, value, displayName}, stringified
             # without the flag (§5.4), not as the bare value SingleAppRoleAssignment returns.
-            roles = {
-                a.value: a.to_dict() for a in self.parts.app.assignments_for_user(record.source_id)
-            }
+            roles = {a.value: a.to_dict() for a in self.reads.roles(record.source_id)}
             wire = [
                 c._replace(new=roles.get(str(c.new), c.new)) if c.path == SINGLE_ROLE_PATH else c
                 for c in changes

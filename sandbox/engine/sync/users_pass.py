@@ -22,6 +22,7 @@ from sandbox.engine.sync.deletions import DeletionGate
 from sandbox.engine.sync.job import Quarantine
 from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.parts import CycleRun, Quarantined
+from sandbox.engine.sync.read_ahead import UserReads
 from sandbox.engine.sync.user_steps import Outcome, Tally, UserProcessor, user_dialect
 
 PHASE_USERS = "users"
@@ -61,7 +62,8 @@ def run_users_pass(run: CycleRun, user_ids: list[str], *, group_deletions: int =
 
 
 def _process(run: CycleRun, user_ids: list[str]) -> list[Outcome]:
-    processor = UserProcessor(run)
+    parts = run.parts
+    processor = UserProcessor(run, UserReads(parts.directory, parts.app, parts.links, user_ids))
 
     def one(user_id: str) -> Outcome | None:
         outcome = processor.process(user_id)
