@@ -4,17 +4,18 @@ for a users pass.
 
 A pass's threads each read four things before their user's first request; read one user at a
 time, those were some six queries a user, and every query lets the interpreter lock go to
-another of the cycle's threads and come back. With the fake transport of a 5,000-user initial
-cycle (no server, 8 threads) the reads ahead took the engine from about 800 to 570 us of CPU
-a user. The threads take the users in order, so a chunk is read once, by the first thread
-that needs it, and dropped a few chunks later.
+another of the cycle's threads and come back, which cost more than the query. With a
+transport answering in process (no server, 8 threads, 5,000 users) the engine's CPU per user
+went from about 800 to 480 us; in `python bench/engine.py --only a --initial-users 10000`,
+together with the concurrency slots of scim/target.py as tokens, from 832-973 to 707-731 us.
+The threads take the users in order, so a chunk is read once, by the first thread that needs
+it, and dropped a few chunks later.
 
 What is read ahead is what the user's own reads would have found: the pass writes none of it
 (links are saved, and escrows kept, once every user is through, sync/users_pass.py), so only
 another process's change between the chunk's read and the user's turn, a few hundred
-milliseconds at most, would be seen later than before, as Entra itself works from what it
-read at the cycle's start. A user outside the pass, or in a chunk already dropped, is read on
-its own, as without a pass.
+milliseconds at most, is seen later than before. A user outside the pass, or in a chunk
+already dropped, is read on its own, as without a pass.
 """
 
 from __future__ import annotations
