@@ -34,6 +34,19 @@ the checkpoint thread cannot keep up or cannot finish (a long reader)."""
 _memory_names = itertools.count(1)
 
 
+IN_LIST = 500
+"""Values per `IN (...)` list of `in_lists` (SQLite allows 32,766 parameters a statement)."""
+
+
+def in_lists(values: Sequence[str], size: int = IN_LIST) -> Iterator[tuple[list[str], str]]:
+    """The distinct values in their order, `size` at a time, each chunk with the placeholders
+    of its `IN (...)` list ("?, ?, ?"): how a bulk read by key is written."""
+    distinct = list(dict.fromkeys(values))
+    for start in range(0, len(distinct), size):
+        chunk = distinct[start : start + size]
+        yield chunk, ", ".join("?" * len(chunk))
+
+
 class LeaseHeld(StoreError):
     """A lease of the database (see `Store.lease`) is held by someone else: `pid` (0 when
     it could not be read)."""

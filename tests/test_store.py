@@ -9,7 +9,7 @@ import pytest
 
 import sandbox.store as store_module
 from sandbox.errors import StoreError, UniquenessError
-from sandbox.store import AUTOCHECKPOINT_PAGES, MIGRATIONS, Store
+from sandbox.store import AUTOCHECKPOINT_PAGES, MIGRATIONS, Store, in_lists
 
 
 def test_a_new_database_gets_every_migration_recorded(tmp_path):
@@ -131,3 +131,12 @@ def test_memory_stores_have_no_checkpoint_thread():
     with store.write() as db:
         db.execute("CREATE TABLE t (n INTEGER)")
     assert store._checkpointer is None
+
+
+def test_in_lists_gives_the_distinct_values_in_order_with_their_placeholders():
+    assert list(in_lists(["b", "a", "b", "c", "d"], size=2)) == [
+        (["b", "a"], "?, ?"),
+        (["c", "d"], "?, ?"),
+    ]
+    assert list(in_lists(["x"])) == [(["x"], "?")]
+    assert list(in_lists([])) == []

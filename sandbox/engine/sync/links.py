@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sandbox import jsontext
 from sandbox.engine.sync.clock import CYCLE_INTERVAL, format_time, parse_time
-from sandbox.store import Store
+from sandbox.store import Store, in_lists
 
 MAX_ESCROW_BACKOFF = timedelta(hours=24)
 """Escrowed retries come at decreasing frequency, at most a day apart (§8.1, §8.2)."""
@@ -55,13 +55,10 @@ class LinkStore:
         return None if row is None else Link(object_type, source_id, row[0], jsontext.loads(row[1]))
 
     def get_many(self, object_type: str, source_ids: Sequence[str]) -> dict[str, Link]:
-        """`get` of many source objects at once (a query per 500): source id -> link, for
-        the linked ones."""
+        """`get` of many source objects at once (a query per IN_LIST of them): source id ->
+        link, for the linked ones."""
         out: dict[str, Link] = {}
-        ids = list(dict.fromkeys(source_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_lists(source_ids):
             rows = self.store.db.execute(
                 "SELECT source_id, target_id, exported FROM links WHERE object_type = ? AND "
                 f"source_id IN ({marks})",
@@ -81,9 +78,7 @@ class LinkStore:
     def target_ids(self, object_type: str, source_ids: list[str]) -> dict[str, str]:
         """source id -> target id for the linked ones among `source_ids`."""
         out: dict[str, str] = {}
-        for start in range(0, len(source_ids), 500):
-            chunk = source_ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_lists(source_ids):
             rows = self.store.db.execute(
                 f"SELECT source_id, target_id FROM links WHERE object_type = ? AND source_id IN ({marks})",
                 [object_type, *chunk],

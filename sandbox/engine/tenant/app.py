@@ -17,7 +17,7 @@ from datetime import datetime
 from sandbox.engine.tenant.directory import Directory
 from sandbox.engine.tenant.model import random_id
 from sandbox.errors import NotFoundError, SandboxError
-from sandbox.store import Store
+from sandbox.store import Store, in_lists
 from sandbox.timestamps import format_timestamp
 
 _ROLE_NAMESPACE = uuid.UUID("6f1c6c52-3b7e-4d3e-9a51-5a0f5c1e2b7d")
@@ -268,13 +268,10 @@ class EnterpriseApp:
         return self.assignments_for_users([user_id]).get(user_id, [])
 
     def assignments_for_users(self, user_ids: Sequence[str]) -> dict[str, list[AppRoleAssignment]]:
-        """`assignments_for_user` of many users at once (a query per 400 of them): user id ->
-        its roles, for the users that hold one."""
+        """`assignments_for_user` of many users at once (a query per IN_LIST of them): user id
+        -> its roles, for the users that hold one."""
         rows: list[tuple[str, str, str, str, int, int]] = []
-        ids = list(dict.fromkeys(user_ids))
-        for start in range(0, len(ids), 400):
-            chunk = ids[start : start + 400]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_lists(user_ids):
             rows += self.store.db.execute(
                 "SELECT a.principal_id AS user_id, a.role, 'User', a.principal_id, 0 AS via_group,"
                 f" a.rowid AS ord FROM app_assignments a WHERE a.principal_id IN ({marks}) "

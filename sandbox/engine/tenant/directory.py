@@ -27,7 +27,7 @@ from sandbox.engine.tenant.model import (
     user_row,
 )
 from sandbox.errors import NotFoundError, SandboxError
-from sandbox.store import Store, Transaction
+from sandbox.store import Store, Transaction, in_lists
 from sandbox.timestamps import format_timestamp, utc_now
 
 __all__ = ["Change", "Directory", "DirectoryGroup", "DirectoryUser", "PROPERTY_NAMES"]
@@ -137,13 +137,10 @@ class Directory(DirectoryGroups):
         return self.users_by_ids([object_id]).get(object_id)
 
     def users_by_ids(self, object_ids: Sequence[str]) -> dict[str, DirectoryUser]:
-        """Users by objectId alone (a query per 500 of them): objectId -> user, for the ids
-        that name one."""
+        """Users by objectId alone (a query per IN_LIST of them): objectId -> user, for the
+        ids that name one."""
         out: dict[str, DirectoryUser] = {}
-        ids = list(dict.fromkeys(object_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in in_lists(object_ids):
             for row in self.store.query(f"SELECT * FROM entra_users WHERE id IN ({marks})", chunk):
                 out[row["id"]] = DirectoryUser.from_row(row)
         return out
