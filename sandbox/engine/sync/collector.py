@@ -5,10 +5,11 @@ A cycle keeps what it decides until its end: every user's outcome, log record, s
 wait for the accidental-deletion gate and the link save (sync/users_pass.py), so the heap
 grows by some 17 tracked objects a user. With the default thresholds (700, 10, 10) the
 collector examines the young objects every 700 allocations and, each time the survivors have
-grown the old generation by a quarter, the whole heap: measured in a 10,000-user initial cycle
-(`python bench/engine.py --only a --initial-users 10000`), 9 full collections and about 1,100
-young ones cost 1.1-1.3 s of the engine's ~11 s of CPU. With the first threshold at
-CYCLE_THRESHOLD the same cycle ran one full collection and 54 young ones, 0.4 s in all.
+grown the old generation by a quarter, the whole heap. Timed with `gc.callbacks` around the
+10,000-user initial cycle of `python bench/engine.py --only a --initial-users 10000`, 9 full
+collections and about 1,100 young ones cost 1.1-1.3 s of the engine's ~11 s of CPU; with the
+first threshold at CYCLE_THRESHOLD the same cycle ran one full collection and 54 young ones,
+0.4 s in all.
 
 Nothing is kept from the collector: reference cycles made during the cycle (a caught error's
 traceback, say) are still found, by the collections that do run and by the first ones after.
