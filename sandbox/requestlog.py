@@ -34,8 +34,21 @@ SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie"
 
 READINESS_HEADER = "X-Sandbox-Readiness"
 """Sent by the probe that waits for a server process (the provider's, the Graph surface's) to
-answer: its request is not logged."""
+answer, a GET of the root with no credentials: that request is not logged."""
 READINESS_ENVIRON = "HTTP_" + READINESS_HEADER.upper().replace("-", "_")
+
+
+def is_readiness_probe(environ: Mapping[str, object]) -> bool:
+    """Whether a request is the readiness probe's, the one exchange the log leaves out: the
+    header alone is not enough (any client could send it with its requests and keep them
+    out of the log), the request must also be the probe's GET of the root, without an
+    Authorization header."""
+    return (
+        bool(environ.get(READINESS_ENVIRON))
+        and environ.get("REQUEST_METHOD") == "GET"
+        and environ.get("PATH_INFO") == "/"
+        and not environ.get("HTTP_AUTHORIZATION")
+    )
 
 
 def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -111,6 +111,17 @@ def test_every_graph_exchange_is_in_the_request_log_with_its_own_side(graph, eng
     assert (second["path"], second["status"]) == ("/v1.0/nothingHere", 404)
 
 
+def test_only_the_readiness_probe_itself_is_left_out_of_the_request_log(graph, engine):
+    probe = {"X-Sandbox-Readiness": "1"}
+    graph.get("/", headers=probe)  # the probe: its GET of the root, no credentials
+    graph.get("/v1.0/users?$top=1", headers={**probe, "Authorization": "Bearer t"})
+    graph.get("/", headers={**probe, "Authorization": "Bearer t"})
+    graph.post("/", headers=probe)
+    logged = engine.request_log.entries(10, side="graph")
+    assert [(e["method"], e["path"]) for e in logged] == [
+        ("GET", "/v1.0/users"), ("GET", "/"), ("POST", "/")]  # fmt: skip
+
+
 # -- OData query options ---------------------------------------------------------------------
 
 

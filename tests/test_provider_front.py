@@ -255,7 +255,7 @@ def test_a_fault_rule_still_comes_first(client):
     assert json.loads(response.headers["X-Sandbox-Notes"])[0].startswith("injected fault #1")
 
 
-def wsgi(app, method: str, path: str, body: bytes, length: str | None, token: str):
+def wsgi(app, method: str, path: str, body: bytes, length: str | None, token: str, **over: Any):
     environ = {
         "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SCRIPT_NAME": "",
         "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
@@ -267,6 +267,8 @@ def wsgi(app, method: str, path: str, body: bytes, length: str | None, token: st
     }  # fmt: skip
     if length is not None:  # None: a chunked body, read to its end
         environ["CONTENT_LENGTH"] = length
+    environ.update(over)
+    environ = {k: v for k, v in environ.items() if v is not None}  # None: left out
     answer: dict[str, Any] = {}
 
     def start_response(status, headers, exc_info=None):
@@ -347,6 +349,53 @@ def test_a_host_header_that_is_no_host_is_a_400_on_every_endpoint(app, client, h
     assert app.extensions["sandbox"].store.scalar("SELECT count(*) FROM users") == 0
     logged = app.extensions["sandbox"].request_log.entries()
     assert [(e["method"], e["status"]) for e in logged] == [("POST", 400), ("GET", 400)]
+
+
+@pytest.mark.parametrize("host", [None, ""], ids=["absent", "empty"])  # granian: "" for both
+def test_an_http11_request_without_a_host_is_a_400_and_an_http10_one_is_served(entry, token, host):
+    for method, path, body in [("POST", "/Users", USER), ("GET", "/ServiceProviderConfig", b"")]:
+        length = str(len(body)) if body else None
+        answer = wsgi(entry, method, BASE + path, body, length, token, HTTP_HOST=host)
+        assert answer["status"].startswith("400"), answer
+        assert "must carry a Host header" in json.loads(answer["body"])["detail"]
+    assert entry.extensions["sandbox"].store.scalar("SELECT count(*) FROM users") == 0
+    old = wsgi(entry, "POST", f"{BASE}/Users", USER, str(len(USER)), token,
+               HTTP_HOST=host, SERVER_PROTOCOL="HTTP/1.0")  # fmt: skip
+    assert old["status"].startswith("201"), old
+    assert json.loads(old["body"])["meta"]["location"].startswith("http://127.0.0.1:8000/")
+    logged = entry.extensions["sandbox"].request_log.entries()
+    assert [(e["method"], e["status"]) for e in logged] == [("POST", 400), ("GET", 400),
+                                                            ("POST", 201)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path", [f"/{BASE}/Users", f"{BASE}//Users", f"/{BASE}/ServiceProviderConfig"]
+)
+def test_a_path_with_an_empty_segment_is_a_404_a_leading_one_too(entry, token, path):
+    # Werkzeug's router merges a leading "//": unrefused, "//scim/v2/Users" was served
+    for method, body in [("GET", b""), ("POST", USER)]:
+        answer = wsgi(entry, method, path, body, str(len(body)) if body else None, token)
+        assert answer["status"].startswith("404"), answer
+        assert json.loads(answer["body"])["detail"] == "no such resource or endpoint"
+    assert entry.extensions["sandbox"].store.scalar("SELECT count(*) FROM users") == 0
+    logged = entry.extensions["sandbox"].request_log.entries()
+    assert [(e["method"], e["path"], e["status"]) for e in logged] == [
+        ("GET", path, 404), ("POST", path, 404)]  # fmt: skip
+
+
+def test_only_the_readiness_probe_itself_is_left_out_of_the_request_log(entry, token):
+    # the header alone does not keep a client's requests out of the log
+    probe = {"HTTP_X_SANDBOX_READINESS": "1"}
+    assert wsgi(entry, "GET", "/", b"", None, token, HTTP_AUTHORIZATION=None, **probe)[
+        "status"
+    ].startswith("404")  # the probe: any answer is the server serving
+    created = wsgi(entry, "POST", f"{BASE}/Users", USER, str(len(USER)), token, **probe)
+    assert created["status"].startswith("201"), created
+    wsgi(entry, "GET", f"{BASE}/Users", b"", None, token, **probe)
+    wsgi(entry, "GET", "/", b"", None, token, **probe)  # with credentials: no probe
+    logged = entry.extensions["sandbox"].request_log.entries()
+    assert [(e["method"], e["path"]) for e in logged] == [
+        ("POST", f"{BASE}/Users"), ("GET", f"{BASE}/Users"), ("GET", "/")]  # fmt: skip
 
 
 def test_the_location_of_a_201_is_its_meta_location_as_the_client_named_the_host(client):

@@ -18,7 +18,7 @@ from flask import Blueprint, Flask, Response, g, request
 
 from sandbox.graph.context import GraphContext
 from sandbox.graph.errors import INVALID_TOKEN, GraphError, register_error_handlers, request_ids
-from sandbox.requestlog import READINESS_ENVIRON, REDACTED, Exchange, environ_headers
+from sandbox.requestlog import REDACTED, Exchange, environ_headers, is_readiness_probe
 from sandbox.timestamps import utc_now
 
 API_PREFIX = "/v1.0"
@@ -118,7 +118,7 @@ def create_graph_app(context: GraphContext, token: str | None = None) -> Flask:
         request_id, client_id = request_ids()
         response.headers["request-id"] = request_id
         response.headers["client-request-id"] = client_id
-        if request.environ.get(READINESS_ENVIRON):  # the probe of a starting process
+        if is_readiness_probe(request.environ):  # the probe of a starting process
             return response
         started = g.get("started", time.perf_counter())
         try:

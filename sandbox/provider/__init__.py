@@ -56,7 +56,8 @@ def create_app(
     """Build the provider app over `store`; every collaborator can be injected by tests."""
     app = Flask("sandbox.provider")
     # No 308 redirect (with an HTML body, before authentication) for "//" in a path: such a
-    # path is a 404 in SCIM error JSON like any other unknown endpoint (RFC 7644 §3.12).
+    # path is a 404 in SCIM error JSON like any other unknown endpoint (RFC 7644 §3.12); the
+    # front answers it, a leading "//" included, which Werkzeug's router would merge.
     app.url_map.merge_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_payload_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -131,6 +131,10 @@ def empty_reply(status: int, headers: list[tuple[str, str]] | None = None) -> Re
     return Reply(status, list(headers or ()))
 
 
+NO_ENDPOINT = "no such resource or endpoint"
+"""The detail of a 404 for a path that names no endpoint (the front's and Flask's)."""
+
+
 def error_reply(
     status: int,
     detail: str,

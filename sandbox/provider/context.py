@@ -16,7 +16,7 @@ from sandbox.provider.faults import Faults
 from sandbox.provider.rules import OrgRules
 from sandbox.provider.schema import UserSchema
 from sandbox.provider.users import UserRepository
-from sandbox.requestlog import READINESS_ENVIRON, Exchange, RequestLog, environ_headers
+from sandbox.requestlog import Exchange, RequestLog, environ_headers, is_readiness_probe
 from sandbox.store import Store
 
 
@@ -51,7 +51,7 @@ class ProviderContext:
         only: the log formats and redacts them off the request path. `started` is the
         perf_counter reading when the request arrived, `received_ns` the wall clock's (the
         log's order across processes, requestlog.HAPPENED)."""
-        if environ.get(READINESS_ENVIRON):  # no exchange of the engine or of a client
+        if is_readiness_probe(environ):  # no exchange of the engine or of a client
             return
         self.request_log.append(
             Exchange(

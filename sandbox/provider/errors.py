@@ -7,7 +7,7 @@ from flask import Flask, Response
 from werkzeug.exceptions import HTTPException
 
 from sandbox.errors import SandboxError
-from sandbox.provider.calls import error_reply, reply_for
+from sandbox.provider.calls import NO_ENDPOINT, error_reply, reply_for
 from sandbox.provider.views import to_response
 
 
@@ -27,7 +27,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
         detail = {
-            404: "no such resource or endpoint",
+            404: NO_ENDPOINT,
             405: "method not allowed on this endpoint",
             413: "request body too large",
         }.get(status, exc.description or exc.name)

@@ -7,9 +7,10 @@ own work, so the front routes these requests to the handlers straight from the W
 and sends their Reply as it is. It passes a request on to Flask, untouched, whenever its
 answer could differ from Flask's: a fault rule in force (faults apply before anything else),
 another path or method (HEAD, OPTIONS, 405s), a GET or DELETE with a body, a path or query
-string that is not ASCII, a script root. A Host header that is no host[:port] is answered
-400 here, whatever the endpoint. Bodies are read as calls.read_body reads them, here and
-in Flask's routes alike.
+string that is not ASCII, a script root. Whatever the endpoint, a Host header that is no
+host[:port], or none in an HTTP/1.1 request, is answered 400 here, and a path with an empty
+segment ("//") 404. Bodies are read as calls.read_body reads them, here and in Flask's
+routes alike.
 Either way the exchange is logged once, the same way (ProviderContext.log_exchange).
 """
 
@@ -25,7 +26,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from sandbox.errors import ScimError
 from sandbox.provider import handlers
-from sandbox.provider.calls import Call, Reply, error_reply, read_body, reply_for
+from sandbox.provider.calls import NO_ENDPOINT, Call, Reply, error_reply, read_body, reply_for
 from sandbox.provider.context import NOTES_HEADER, ProviderContext, notes_header
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -90,18 +91,42 @@ class ScimFront:
             return None
         return lambda call: by_id(call, user_id)
 
+    @staticmethod
+    def _refused(environ: dict[str, Any], path: str) -> Reply | None:
+        """The answer to a request no endpoint takes, whatever its path names, or None.
+
+        The Host header: HTTP/1.1 requires one (RFC 9112 §3.2: "A server MUST respond with a
+        400 ... to any HTTP/1.1 request message that lacks a Host header field"), and an http
+        URI has no empty host (RFC 9110 §4.2.1); granian hands a missing header in as an
+        empty one, so both are refused. An HTTP/1.0 request without one is served (the
+        server's own name stands in, as it does in the resources' locations).
+        A "//" in a path: Werkzeug's router merges a leading "//" into "/" (an inner one is
+        no route of the app), so "//scim/v2/Users" would be served as "/scim/v2/Users"
+        where "/scim//v2/Users" is a 404; both are 404s here, as for any other unknown path.
+        """
+        host = environ.get("HTTP_HOST")
+        if host:
+            if not VALID_HOST.fullmatch(host):
+                detail = f"the Host header is not a host[:port]: {host!r} (RFC 9112 §3.2)"
+                return error_reply(400, detail)
+        elif environ.get("SERVER_PROTOCOL") == "HTTP/1.1":
+            detail = (
+                "an HTTP/1.1 request must carry a Host header naming the server (RFC 9112 §3.2)"
+            )
+            return error_reply(400, detail)
+        if "//" in path:
+            return error_reply(404, NO_ENDPOINT)
+        return None
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         received_ns = time.time_ns()
         started = time.perf_counter()
         method = environ.get("REQUEST_METHOD", "")
         path = environ.get("PATH_INFO", "")
         query = environ.get("QUERY_STRING", "")
-        host = environ.get("HTTP_HOST")
-        if host and not VALID_HOST.fullmatch(host):  # empty: the server name stands in
-            reply = error_reply(
-                400, f"the Host header is not a host[:port]: {host!r} (RFC 9112 §3.2)"
-            )
-            return self._send(environ, start_response, reply, path, started, received_ns)
+        refused = self._refused(environ, path)
+        if refused is not None:
+            return self._send(environ, start_response, refused, path, started, received_ns)
         handler = self._handler(method, path)
         if (
             handler is None

@@ -33,10 +33,13 @@ LONE_SURROGATE = "a value holds a lone UTF-16 surrogate, which is not a characte
 
 
 class ConcurrentUpdate(ScimError):
-    """The user changed between read and write; the caller re-reads and retries."""
+    """The user changed between read and write; the caller re-reads and retries.
+
+    Answered (once the retries are spent) as a 409 with no scimType: RFC 7644 §3.12's
+    `uniqueness` says an attribute value is already in use, which is not what happened."""
 
     def __init__(self, user_id: str) -> None:
-        super().__init__(409, f"User {user_id} was modified concurrently; retry", "uniqueness")
+        super().__init__(409, f"User {user_id} was modified concurrently; retry")
 
 
 @dataclass(frozen=True, slots=True)
