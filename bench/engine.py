@@ -113,11 +113,12 @@ def engine_for(
     token: str,
     concurrency: int,
     assign: int | None = None,
+    transport: Any = None,
 ) -> Provisioning:
     """A tenant of `users` seeded users, all assigned (or the first `assign`), configured
-    against `url`."""
+    against `url` (through `transport`, by default the engine's own over HTTP)."""
     store = Store(str(folder / f"{name}.db"))
-    engine = Provisioning(store, seed=1)
+    engine = Provisioning(store, seed=1, transport=transport)
     started = time.perf_counter()
     seed_tenant(engine.directory, seed=1, users=users, groups=0, guests=0)
     if assign is None or assign >= users:
@@ -207,8 +208,15 @@ FLOOR_LABELS = {
 
 
 def http_floor(requests: int, concurrency: int, workers: int, kind: str = "bare") -> float:
-    """Wall seconds for `requests` empty exchanges under the same server and worker count,
-    sent by the engine's own transport from `concurrency` threads (FLOORS: by default a bare
+    """Wall seconds of `floor_exchanges` (the floor's figure the ratios use)."""
+    return floor_exchanges(requests, concurrency, workers, kind)[0]
+
+
+def floor_exchanges(
+    requests: int, concurrency: int, workers: int, kind: str = "bare"
+) -> tuple[float, float | None, float]:
+    """(wall seconds, server CPU seconds, this process's CPU seconds) for `requests` empty
+    exchanges under the same server and worker count, sent by the engine's own transport from `concurrency` threads (FLOORS: by default a bare
     WSGI app, written and read as the cycle's requests are). What the cycle's requests cost
     before either side does any SCIM work. Sent as the cycle sends (threads looping over the
     work), but from fresh threads: a connection each, opened in the timed part as a cycle
@@ -241,14 +249,17 @@ def http_floor(requests: int, concurrency: int, workers: int, kind: str = "bare"
         return response.status_code
 
     one = wire if send == "wire" else models
-    with running(cmd, port, {"PYTHONPATH": str(REPO / "bench")}):
+    with running(cmd, port, {"PYTHONPATH": str(REPO / "bench")}) as proc:
         assert set(in_order(one, range(concurrency * 20), concurrency)) == {200}  # warm
+        server_cpu, client_cpu = group_cpu_seconds(proc.pid), _cpu()
         started = time.perf_counter()
         statuses = set(in_order(one, range(requests), concurrency))
         seconds = time.perf_counter() - started
+        server_cpu = _less(group_cpu_seconds(proc.pid), server_cpu)
+        client_cpu = _cpu() - client_cpu
     transport.close()
     assert statuses == {200}, statuses
-    return seconds
+    return seconds, server_cpu, client_cpu
 
 
 def serve_round(folder: Path, args: argparse.Namespace) -> tuple[float, int]:
