@@ -158,6 +158,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="the floor's requests at once")
     parser.add_argument("--workers", type=int, default=0, help="the floor's server workers")
     args = parser.parse_args()
+    if args.users < 100 or args.concurrency < 1:
+        parser.error("--users must be at least 100 and --concurrency at least 1")
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as folder:
         created, requests, wall, engine_cpu, provider_cpu = work(Path(folder), args.users)
