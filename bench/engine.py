@@ -216,8 +216,9 @@ def floor_exchanges(
     requests: int, concurrency: int, workers: int, kind: str = "bare"
 ) -> tuple[float, float | None, float]:
     """(wall seconds, server CPU seconds, this process's CPU seconds) for `requests` empty
-    exchanges under the same server and worker count, sent by the engine's own transport from `concurrency` threads (FLOORS: by default a bare
-    WSGI app, written and read as the cycle's requests are). What the cycle's requests cost
+    exchanges under the same server and worker count, sent by the engine's own transport from
+    `concurrency` threads (FLOORS: by default a bare WSGI app, written and read as the cycle's
+    requests are). What the cycle's requests cost
     before either side does any SCIM work. Sent as the cycle sends (threads looping over the
     work), but from fresh threads: a connection each, opened in the timed part as a cycle
     opens them. Each request carries the headers a cycle's GET carries."""
