@@ -88,5 +88,6 @@ def test_a_scenario_mapping_step_is_checked_the_same_way_unless_forced(tmp_path)
     with pytest.raises(ScenarioError) as error:
         run_scenario(str(scenario))
     assert "nonsense: the target has no such attribute" in str(error.value)
-    scenario.write_text(ASSIGN_ADA + step + "force = true\n")
+    checked = '\n[[step]]\naction = "expect"\njob = { initial_needed = true }\n'
+    scenario.write_text(ASSIGN_ADA + step + "force = true\n" + checked)
     assert run_scenario(str(scenario)).passed

@@ -122,7 +122,7 @@ def test_cli_lists_and_runs_with_transcripts(tmp_path):
     assert {Path(r["file"]).name for r in listed} == {p.name for p in SHIPPED}
     assert all(r["description"] for r in listed)
     scenario = tmp_path / "minimal.toml"
-    scenario.write_text(MINIMAL)
+    scenario.write_text(MINIMAL + '\n[[step]]\naction = "expect"\nrequests = { method = "POST" }\n')
     out = tmp_path / "run.har"
     result = runner.invoke(
         cli, ["scenario", "run", str(scenario), "--transcript", str(out), "--json"]

@@ -25,6 +25,24 @@ BAD_FILES = [
         "expect.requests.count must be an integer",
     ),
     (expect('log = { min = "x" }'), 32, "expect.log.min must be an integer"),
+    # a path glob that can match no path the engine calls would make count = 0 hold
+    (
+        expect('requests = { path = "/scim/v2/Users", count = 0 }'),
+        32,
+        "expect.requests.path must be a path glob below the tenant URL's base path, starting "
+        "with one of /Users, /Groups",
+    ),
+    (
+        expect('requests = { path = "/users/*", max = 0 }'),
+        32,
+        "expect.requests.path must be a case-sensitive path glob (/Users, not /users)",
+    ),
+    (expect('requests = { path = "/Nope/*" }'), 32, "expect.requests.path must be a path glob"),
+    (
+        expect('requests = { method = "GET", since = "yesterday" }'),
+        32,
+        "expect.requests.since must be one of",
+    ),
     (
         ASSIGN_ADA + '\n[[step]]\naction = "sync"\ncycles = "many"\n',
         29,
@@ -214,14 +232,37 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(tmp_path):
             "requests {'method': 'DELETE'}: expected at least 1, got 0",
         ),
         (
-            'requests = { path = "/Nope/*" }',
-            "requests {'path': '/Nope/*'}: expected at least 1, got 0",
+            'requests = { path = "/Groups*" }',
+            "requests {'path': '/Groups*'}: expected at least 1, got 0",
         ),
         (
             'requests = { method = "GET", max = 0 }',
             "requests {'method': 'GET'}: expected at most 0, got 1",
         ),
         ("log = { cycle = 7 }", "log {'cycle': 7}: cycle 7 has not run (last cycle: 1)"),
+        # a stored name compares exactly: a change of case alone is a change
+        (
+            'member = { email = "ada@example.com", username = "ADA" }',
+            "member ada@example.com username: expected 'ADA', got 'Ada'",
+        ),
+        # an absence or a count of 0 on a name the world never had would hold whatever happened
+        (
+            'member = { email = "adda@example.com", exists = false }',
+            "member adda@example.com: no tenant user, organization member or request sent has "
+            "this email, so its absence holds whatever happened (a typo?)",
+        ),
+        (
+            'log = { user = "adda@contoso.onmicrosoft.com", count = 0 }',
+            "log {'user': 'adda@contoso.onmicrosoft.com'}: no tenant user or group has this "
+            "objectId, UPN, mail or name, and no record names it, so the check holds whatever "
+            "happened (a typo?)",
+        ),
+        # a mail finds its user's records (they name the user by UPN)
+        (
+            'log = { user = "ada@example.com", action = "Create", count = 0 }',
+            "log {'user': 'ada@example.com', 'action': 'Create'}: expected 0 record(s), found 1"
+            " (last records: ada@contoso.onmicrosoft.com Create/Success)",
+        ),
         (
             'log = { action = "Delete" }',
             "log {'action': 'Delete'}: expected at least 1 record(s), found 0"
@@ -277,3 +318,48 @@ def test_up_with_a_bad_scenario_is_one_line_and_exit_1(tmp_path, tail):
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {path}:") and result.output.count("\n") == 1
     assert "must be an integer" in result.output
+
+
+def test_a_run_with_no_expect_step_does_not_pass(tmp_path):
+    path = tmp_path / "unchecked.toml"
+    path.write_text(MINIMAL)
+    result = run_scenario(str(path))
+    assert not result.passed and result.checks == 0
+    assert result.failures == [
+        f"{path}: the file has no expect step: the run checked nothing, so it cannot pass"
+    ]
+    run = CliRunner().invoke(cli, ["scenario", "run", str(path)])
+    assert run.exit_code == 1 and "FAIL" in run.output
+
+
+def test_requests_since_the_previous_expect_step_leave_out_earlier_traffic(tmp_path):
+    second = (
+        '\n[[step]]\naction = "expect"\nrequests = { method = "POST", count = 1 }\n'
+        '\n[[step]]\naction = "sync"\n'
+        '\n[[step]]\naction = "expect"\nrequests = [\n'
+        '  { method = "POST", count = 1 },\n'
+        '  { method = "POST", since = "expect", count = 1 },\n'
+        '  { method = "POST", since = "start", count = 1 },\n]\n'
+    )
+    path = tmp_path / "since.toml"
+    path.write_text(MINIMAL + second)
+    result = run_scenario(str(path))
+    assert result.failures == [
+        f"{path}:37 (step 5): requests {{'method': 'POST', 'since': 'expect'}}: expected 1, got 0"
+    ]
+    assert (result.checks, result.held) == (4, 3)
+
+
+def test_the_peer_refuses_what_reads_the_nulab_provider_when_loaded(tmp_path):
+    peer = MINIMAL.replace('mappings = "nulab"', 'mappings = "nulab"\nprovider = "scim"')
+    for fields, problem in [
+        ('member = { email = "ada@example.com" }', "a member expectation reads"),
+        ('team = { name = "Sales" }', "a team expectation reads"),
+        ('requests = { side = "provider", method = "POST" }', "a requests expectation on the"),
+    ]:
+        path = tmp_path / "peer.toml"
+        path.write_text(peer + f'\n[[step]]\naction = "expect"\n{fields}\n')
+        with pytest.raises(ScenarioError, match=f'provider = "scim" plays .*{problem}'):
+            load(path)
+    path.write_text(peer + '\n[[step]]\naction = "expect"\nrequests = { method = "POST" }\n')
+    assert run_scenario(str(path)).passed

@@ -114,6 +114,7 @@ REQUESTS = Table(
         "path": glob,
         "status": status_code,
         "body": NAME,
+        "since": text(choices=("start", "expect")),
         "count": integer(0, MAX_INT),
         "min": integer(1, MAX_INT),
         "max": integer(0, MAX_INT),
@@ -122,7 +123,9 @@ REQUESTS = Table(
     empty="nothing to compare",
     rules=(_alone("count", "min", "max"), _min_max),
 )
-"""HTTP exchanges matching the filters: `count` exactly, else between `min` (1) and `max`."""
+"""HTTP exchanges matching the filters, since the run began (`since = "start"`, the default) or
+the previous expect step (`since = "expect"`): `count` exactly, else between `min` (1) and
+`max`."""
 JOB = Table(
     {
         "status": text(choices=JOB_STATUSES, fold=True),

@@ -3,14 +3,17 @@
 - member: the provider's member state (role, active, label, language, timezone, teams, exists)
 - team: a team's members and admins
 - log: provisioning-log entries (user, action, status, error_code, cycle "last" or N, count/min)
-- requests: HTTP exchanges (side, method, path glob, status, body, count / min / max)
+- requests: HTTP exchanges (side, method, path glob, status, body, count / min / max), over the
+  whole run or (`since = "expect"`) since the previous expect step
 - job: the job (status, quarantined, quarantine_reason, initial_needed, linked_users, running,
   schedule)
 - connection: the last test-connection (ok, message contains)
 
 The fields were checked when the file was loaded (`sandbox.scenarios.actions`). A count
 expectation without a bound means "at least one", and a log expectation on a cycle that has
-not run fails, so no check holds because nothing happened.
+not run fails, so no check holds because nothing happened. A member expected not to exist and
+a log record's user must be an address or an object the world has had: an absence check on a
+typo would hold whatever happened.
 """
 
 from __future__ import annotations
@@ -40,14 +43,23 @@ def check(world: Any, step: dict[str, Any], result: Any, where: str) -> None:
             failures = checker(world, item)
             result.held += not failures
             result.failures.extend(f"{where}: {failure}" for failure in failures)
+    newest = world.log.entries(limit=1)
+    world.requests_checked = newest[-1]["seq"] if newest else 0
 
 
-def _compare(what: str, expected: Any, got: Any) -> list[str]:
+def _compare(what: str, expected: Any, got: Any, fold: bool = True) -> list[str]:
+    """Failures of `got` against `expected`: lists as sets of their texts, a string of a field
+    with set values (a role, a status) in any case when `fold`, anything else exactly."""
     if isinstance(expected, list) and isinstance(got, list):
         if sorted(map(str, expected)) != sorted(map(str, got)):
             return [f"{what}: expected {sorted(expected)}, got {sorted(got)}"]
         return []
-    if isinstance(expected, str) and isinstance(got, str) and expected.lower() == got.lower():
+    if (
+        fold
+        and isinstance(expected, str)
+        and isinstance(got, str)
+        and expected.lower() == got.lower()
+    ):
         return []
     return [] if expected == got else [f"{what}: expected {expected!r}, got {got!r}"]
 
@@ -59,14 +71,40 @@ def _member(world: Any, item: dict[str, Any]) -> list[str]:
     except NotFoundError:
         if item.get("exists", True):
             return [f"member {email}: expected to exist, it does not"]
+        if not _known_email(world, email):
+            return [
+                f"member {email}: no tenant user, organization member or request sent has "
+                "this email, so its absence holds whatever happened (a typo?)"
+            ]
         return []
     if item.get("exists") is False:
         return [f"member {email}: expected not to exist, it does ({member.label})"]
     failures: list[str] = []
     for key in ("role", "active", "label", "language", "timezone", "teams", "kind", "username"):
         if key in item:
-            failures += _compare(f"member {email} {key}", item[key], getattr(member, key))
+            # a stored name is compared as stored: a change of case alone is a change
+            fold = key != "username"
+            failures += _compare(f"member {email} {key}", item[key], getattr(member, key), fold)
     return failures
+
+
+def _known_email(world: Any, email: str) -> bool:
+    """Whether `email` is an address the scenario's world has had: a tenant user's UPN or mail,
+    an organization member's, or one the engine sent in a request body."""
+    if world.engine.directory.find_user(email) is not None:
+        return True
+    folded = email.casefold()
+    if any(m.get("email", "").casefold() == folded for m in _declared_members(world)):
+        return True
+    return any(
+        folded in (entry["request_body"] or "").casefold()
+        for entry in world.log.entries(limit=1_000_000, side="engine")
+    )
+
+
+def _declared_members(world: Any) -> list[dict[str, Any]]:
+    members = world.scenario.organization.get("member", [])
+    return members if isinstance(members, list) else [members]
 
 
 def _team(world: Any, item: dict[str, Any]) -> list[str]:
@@ -96,7 +134,15 @@ def _log(world: Any, item: dict[str, Any]) -> list[str]:
         "SELECT count(*) FROM cycles WHERE id = ?", [cycle]
     ):
         return [f"log {want}: cycle {cycle} has not run (last cycle: {last or 'none'})"]
-    records = world.engine.logs.query(cycle_id=cycle, source=item.get("user"), limit=100_000)
+    source = item.get("user")
+    if source is not None:
+        source = _log_source(world, source)
+        if source is None:
+            return [
+                f"log {want}: no tenant user or group has this objectId, UPN, mail or name, "
+                "and no record names it, so the check holds whatever happened (a typo?)"
+            ]
+    records = world.engine.logs.query(cycle_id=cycle, source=source, limit=100_000)
     matching = [
         r
         for r in records
@@ -121,6 +167,16 @@ def _log(world: Any, item: dict[str, Any]) -> list[str]:
     return []
 
 
+def _log_source(world: Any, key: str) -> str | None:
+    """What the log's records are looked up by for a `user` of a log expectation: the objectId
+    of the tenant user (by objectId, UPN or mail) or group (by id or name) it names, else `key`
+    itself when a record names it (an object since deleted), else None."""
+    found = world.engine.directory.find_user(key) or world.engine.directory.find_group(key)
+    if found is not None:
+        return str(found.id)
+    return key if world.engine.logs.query(source=key, limit=1) else None
+
+
 def _seen(records: list[Any]) -> str:
     if not records:
         return " (no records)"
@@ -132,7 +188,8 @@ def _seen(records: list[Any]) -> str:
 
 
 def _requests(world: Any, item: dict[str, Any]) -> list[str]:
-    entries = world.log.entries(limit=1_000_000, side=item.get("side", "engine"))
+    after = world.requests_checked if item.get("since") == "expect" else 0
+    entries = world.log.entries(limit=1_000_000, side=item.get("side", "engine"), after=after)
     base = world.settings.base_path
     matching = []
     for entry in entries:
@@ -146,7 +203,7 @@ def _requests(world: Any, item: dict[str, Any]) -> list[str]:
         if "body" in item and item["body"] not in (entry["request_body"] or ""):
             continue
         matching.append(entry)
-    want = {k: item[k] for k in ("side", "method", "path", "status", "body") if k in item}
+    want = {k: item[k] for k in ("side", "method", "path", "status", "body", "since") if k in item}
     n = len(matching)
     if "count" in item:
         return [] if n == item["count"] else [f"requests {want}: expected {item['count']}, got {n}"]

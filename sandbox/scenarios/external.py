@@ -5,6 +5,10 @@ scenario's tenant and job are the same, and its `requests`, `log`, `job` and `co
 expectations apply; what reads or drives the local Nulab provider (`member` and `team`
 expectations, provider-side requests, faults, admin edits, token reissues) cannot, and is
 refused before anything is sent.
+
+A scenario played against the plain SCIM peer (`provider = "scim"`) is in the same case: the
+peer is not the Nulab provider, whose organization and request log would then be read
+untouched, so the same expectations and steps are refused when the file is loaded.
 """
 
 from __future__ import annotations
@@ -59,6 +63,20 @@ def external_problems(scenario: Scenario) -> list[str]:
         if _provider_side(step):
             problems.append(f"{where}: a requests expectation on the provider's side")
     return problems
+
+
+def refuse_if_peer(scenario: Scenario) -> None:
+    """ScenarioError when a scenario played against the plain SCIM peer (`provider =
+    "scim"`) checks or drives the Nulab provider, which that world leaves untouched."""
+    if scenario.provisioning.get("provider") != "scim":
+        return
+    problems = external_problems(scenario)
+    if problems:
+        raise ScenarioError(
+            f'{scenario.at("provisioning", key="provider")}: provider = "scim" plays the '
+            "scenario against a plain SCIM peer, which has no Nulab organization and logs only "
+            "the engine's side, so these would read state nothing changed: " + "; ".join(problems)
+        )
 
 
 def refuse_if_local_only(scenario: Scenario, target: ExternalTarget) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from sandbox.scenarios.external import refuse_if_peer
 from sandbox.scenarios.locate import Locator
 from sandbox.scenarios.model import Scenario, ScenarioError
 from sandbox.scenarios.validate import validate
@@ -42,7 +43,7 @@ def load(path: str | Path) -> Scenario:
         for i in range(min(len(headers), len(steps) if isinstance(steps, list) else 0))
     }
     validate(data, path, locator, lines)
-    return Scenario(
+    scenario = Scenario(
         path,
         str(data.get("name", path.stem)),
         str(data.get("description", "")),
@@ -54,3 +55,5 @@ def load(path: str | Path) -> Scenario:
         lines,
         locator,
     )
+    refuse_if_peer(scenario)
+    return scenario

@@ -137,6 +137,11 @@ def run_scenario(
             outcome = session.next_step()
             if outcome.error is not None:
                 raise ScenarioError(outcome.error)
+        if not session.result.checks:
+            session.result.failures.append(
+                f"{session.scenario.path}: the file has no expect step: the run checked "
+                "nothing, so it cannot pass"
+            )
         if transcript_format:
             session.result.transcript = export(
                 session.world.store,

@@ -7,6 +7,7 @@ is a ScenarioError naming the file, the line and the field, never an exception i
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -107,11 +108,29 @@ def fault_status(value: Any) -> None:
         raise Invalid(f"one of {', '.join(map(str, FAULT_STATUSES))}")
 
 
+SCIM_ENDPOINTS = ("Users", "Groups", "Schemas", "ServiceProviderConfig", "ResourceTypes")
+"""The first segment of every path a request expectation can see, below the tenant URL's
+base path (the engine calls nothing else)."""
+
+
 def glob(value: Any) -> None:
-    """A path glob as request expectations match it (/Users, /Users/*)."""
+    """A path glob as request expectations match it (/Users, /Users/*): case-sensitive, below
+    the tenant URL's base path, and able to match a path the engine calls (one that cannot
+    would make `count = 0` or `max = 0` hold whatever was sent)."""
     text()(value)
     if not value.startswith(("/", "*")):
         raise Invalid("a path glob starting with / or * (such as /Users/*)")
+    first = value.lstrip("/").split("/", 1)[0]
+    if value.startswith("*") or any(fnmatch.fnmatchcase(e, first) for e in SCIM_ENDPOINTS):
+        return
+    folded = [e for e in SCIM_ENDPOINTS if fnmatch.fnmatch(e.lower(), first.lower())]
+    if folded:
+        raise Invalid(f"a case-sensitive path glob (/{folded[0]}, not /{first})")
+    raise Invalid(
+        "a path glob below the tenant URL's base path, starting with one of "
+        + ", ".join(f"/{e}" for e in SCIM_ENDPOINTS)
+        + " (/Users/*, not /scim/v2/Users/*)"
+    )
 
 
 def _entra(name: str) -> Check:

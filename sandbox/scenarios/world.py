@@ -70,6 +70,9 @@ class World:
         self.faults: Faults = self.provider_app.extensions["sandbox"].faults
         self.last_connection: Any = None
         """The result of the last test-connection step."""
+        self.requests_checked = 0
+        """The request log's newest seq when the last expect step was checked (where a
+        `since = "expect"` requests expectation starts)."""
         self.peer_app = None
         target_app = self.provider_app
         if scenario.provisioning.get("provider") == "scim":
