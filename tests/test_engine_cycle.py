@@ -11,9 +11,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from sandbox.engine.mappings.mapping import expression
 from sandbox.engine.mappings.presets import PRESETS, default_user_mappings
 from sandbox.engine.mappings.scoping import ScopingFilter, make_clause
 from sandbox.engine.scim.target_errors import CONNECTION_OK, INVALID_CREDENTIALS
+from sandbox.engine.scim.wire import ROLE_TYPE
 from sandbox.engine.sync.users_pass import PHASE_REFERENCES, PHASE_USERS
 from sandbox.provider.faults import Faults
 from tests.engine_env import CORE_USER, DOMAIN, ENTERPRISE, EngineEnv, patch, user_query
@@ -313,6 +315,44 @@ def test_the_same_source_change_in_each_dialect(env):
             {"op": "Replace", "path": "active", "value": "True"},
             {"op": "Replace", "path": "displayName", "value": "Ada L."},
             {"op": "Replace", "path": f"{ENTERPRISE}:department", "value": "Retail"},
+        )
+
+
+def test_complex_roles_are_patched_with_each_app_roles_id_through_a_cycle(core_env):
+    """§5.5: AppRoleAssignmentsComplex's POST has no `id`; its PATCH without the flag sends each
+    role as stringified {id, value, displayName} (Microsoft's example), the id the app role's;
+    with the flag the role objects of the POST. Checked on what a cycle sends, not on
+    user_patch fed an id."""
+    env = core_env
+    env.engine.configure(
+        user_mappings=(
+            *default_user_mappings(),
+            expression("roles", "AppRoleAssignmentsComplex([appRoleAssignments])"),
+        )
+    )
+    ada = env.add_user("ada", role="USER")
+    env.cycle()
+    (post,) = [r.body for r in writes(env) if r.method == "POST"]
+    user_role = {"primary": False, "type": ROLE_TYPE, "displayName": "User", "value": "USER"}
+    assert post["roles"] == [user_role]  # no id in the POST, as Microsoft's example
+    env.engine.app.assign(ada, "ADMIN")
+    env.cycle()
+    (sent,) = [r for r in writes(env) if r.method == "PATCH"]
+    assert sent.path == f"/Users/{env.target_id(ada)}"
+    admin_role = {"primary": False, "type": ROLE_TYPE, "displayName": "Admin", "value": "ADMIN"}
+    if env.flagged:
+        assert sent.body == patch({"op": "add", "path": "roles", "value": [user_role, admin_role]})
+    else:
+        ids = {r.value: r.id for r in env.engine.app.roles()}
+        assert sent.body == patch(
+            {
+                "op": "Add",
+                "path": "roles",
+                "value": [
+                    {"value": f'{{"id":"{ids["USER"]}","value":"USER","displayName":"User"}}'},
+                    {"value": f'{{"id":"{ids["ADMIN"]}","value":"ADMIN","displayName":"Admin"}}'},
+                ],
+            }
         )
 
 

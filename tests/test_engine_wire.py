@@ -281,7 +281,9 @@ USER_PATCH_EXAMPLES = [
         id="5.4-role-type-never-sent",
     ),
     pytest.param(
-        # §5.5: AppRoleAssignmentsComplex, add-only, one stringified JSON per role.
+        # §5.5: AppRoleAssignmentsComplex, add-only, one stringified JSON per role. The ids are
+        # put in by the cycle (`_with_role_ids` in sync/user_steps.py; the expression's entries
+        # have none): test_engine_cycle's complex-roles test checks that path.
         [
             Change(
                 "roles",
@@ -358,6 +360,15 @@ def test_complex_roles_with_the_flag_are_sent_as_their_post_entries():
     roles = [{"primary": False, "type": "WindowsAzureActiveDirectoryRole", "displayName": "Admin", "value": "Admin"}]  # fmt: skip
     assert user_patch([Change("roles", None, roles)], FLAG) == ops(
         {"op": "add", "path": "roles", "value": roles}
+    )
+
+
+def test_complex_roles_with_the_flag_leave_out_the_id_the_legacy_form_carries():
+    # The cycle gives each role its app role's id (§5.5, for the legacy stringified form); with
+    # the flag the entries stay the POST's, which have none.
+    role = {"primary": False, "type": "WindowsAzureActiveDirectoryRole", "displayName": "Admin", "value": "Admin"}  # fmt: skip
+    assert user_patch([Change("roles", None, [{"id": "a1", **role}])], FLAG) == ops(
+        {"op": "add", "path": "roles", "value": [role]}
     )
 
 

@@ -105,10 +105,12 @@ def _role_ops(change: Change, dialect: Dialect) -> list[dict[str, object]]:
         # AssertiveAppRoleAssignmentsComplex: one replace of the whole list with real objects,
         # written lower-case in the docs' example whatever the flag (§5.5).
         return [{"op": "replace", "path": "roles", "value": list(roles)}]
-    # AppRoleAssignmentsComplex: add-only, every assigned role (§5.5).
+    # AppRoleAssignmentsComplex: add-only, every assigned role (§5.5), each with its app role's
+    # id without the flag (Microsoft's example); with the flag, the POST's entries (no id).
     if dialect is Dialect.LEGACY:
         return [{"op": "Add", "path": "roles", "value": [_stringified(_role(r)) for r in roles]}]
-    return [{"op": "add", "path": "roles", "value": list(roles)}]
+    entries = [{k: v for k, v in r.items() if k != "id"} for r in roles]
+    return [{"op": "add", "path": "roles", "value": entries}]
 
 
 def _is_role(path: str) -> bool:

@@ -39,6 +39,7 @@ from sandbox.engine.sync.links import Link
 from sandbox.engine.sync.logs import LogRecord
 from sandbox.engine.sync.parts import CycleRun, Resource
 from sandbox.engine.sync.read_ahead import UserReads
+from sandbox.engine.tenant.app import AppRoleAssignment
 from sandbox.engine.tenant.model import DirectoryUser
 from sandbox.errors import ExpressionError, MappingError
 from sandbox.scim_names import APP
@@ -431,14 +432,8 @@ class UserProcessor:
             record.status, record.reason = "Skipped", "the Update target object action is off"
             return Outcome(record)
         wire = changes
-        if any(c.path == SINGLE_ROLE_PATH for c in changes):
-            # The role travels as the assignment's {id, value, displayName}, stringified
-            # without the flag (§5.4), not as the bare value SingleAppRoleAssignment returns.
-            roles = {a.value: a.to_dict() for a in self.reads.roles(record.source_id)}
-            wire = [
-                c._replace(new=roles.get(str(c.new), c.new)) if c.path == SINGLE_ROLE_PATH else c
-                for c in changes
-            ]
+        if any(c.path in (SINGLE_ROLE_PATH, "roles") for c in changes):
+            wire = _with_role_ids(changes, self.reads.roles(record.source_id))
         body = user_patch(wire, self.dialect, on_demand=self.run.on_demand)
         if not body["Operations"]:
             record.status, record.reason = "Skipped", "nothing Entra flows changed"
@@ -520,6 +515,30 @@ class UserProcessor:
         return Outcome(
             record, drop_link=True, counter=Tally.DELETED, deferred=delete, deferred_action="Delete"
         )
+
+
+def _with_role_ids(changes: list[Change], held: list[AppRoleAssignment]) -> list[Change]:
+    """The changes as the PATCH carries them: a role travels with its app role's id, as
+    ``{id, value, displayName}`` (stringified without the flag), which the mappings' values
+    lack. SingleAppRoleAssignment returns the bare value (§5.4); AppRoleAssignmentsComplex
+    returns the POST's entries, which have no id (§5.5). The roles of
+    AssertiveAppRoleAssignmentsComplex (``display``) are sent as they are (§5.5)."""
+    by_value = {a.value: a.to_dict() for a in held}
+
+    def with_id(role: object) -> object:
+        if not isinstance(role, dict) or "display" in role or role.get("id") is not None:
+            return role
+        assignment = by_value.get(str(role.get("value")))
+        return role if assignment is None else {"id": assignment["id"], **role}
+
+    out: list[Change] = []
+    for change in changes:
+        if change.path == SINGLE_ROLE_PATH:
+            change = change._replace(new=by_value.get(str(change.new), change.new))
+        elif change.path == "roles" and isinstance(change.new, list):
+            change = change._replace(new=[with_id(role) for role in change.new])
+        out.append(change)
+    return out
 
 
 def _logged(change: Change) -> object:
