@@ -12,6 +12,7 @@ import pytest
 from sandbox.engine.sync.clock import parse_time
 from sandbox.engine.sync.quarantine import EscrowCounts, escrow_verdict
 from sandbox.engine.sync.service import JobDisabledError, OnDemandRefused
+from sandbox.errors import SandboxError
 from sandbox.provider.faults import Faults
 from tests.engine_env import DOMAIN, ENTERPRISE, EngineEnv, patch, user_query
 
@@ -194,6 +195,44 @@ def test_after_28_days_in_quarantine_the_job_is_disabled_and_its_escrows_removed
     legacy.engine.start()
     assert legacy.engine.status()["schedule"] == "Active"
     assert legacy.cycle().quarantine is None
+
+
+def test_a_restart_after_28_days_in_quarantine_enables_the_job_and_its_cycles_run_again(legacy):
+    # §8.2 "a restart enables it again"; Graph's restart: "Restart a stopped synchronization
+    # job, forcing it to reprocess all the objects in the directory" (§1.4).
+    legacy.add_user("ada")
+    legacy.engine.start()
+    faults = Faults(legacy.store)
+    faults.add(status=401)
+    legacy.engine.sync(60)
+    assert legacy.engine.status()["schedule"] == "Disabled"
+    faults.clear()
+    state = legacy.engine.restart()
+    assert state.running and state.disabled is None and state.initial_needed
+    status = legacy.engine.status()
+    assert (status["status"], status["schedule"], status["running"]) == ("Active", "Active", True)
+    assert legacy.engine.cycle_due()  # the next cycle is now, not only after a Start
+    assert legacy.engine.graph_job()["schedule"]["state"] == "Active"
+    report = legacy.cycle()
+    assert report.kind == "initial" and report.quarantine is None
+
+
+def test_a_restart_starts_a_stopped_job(legacy):
+    legacy.add_user("ada")
+    legacy.engine.start()
+    legacy.cycle()
+    legacy.engine.stop()
+    assert not legacy.engine.cycle_due()
+    state = legacy.engine.restart("Watermark")
+    assert state.running and legacy.engine.cycle_due()
+    assert legacy.engine.status()["schedule"] == "Active"
+
+
+def test_a_restart_before_the_credentials_is_refused(legacy):
+    legacy.engine.configure(tenant_url="")
+    with pytest.raises(SandboxError, match="tenant URL"):
+        legacy.engine.restart()
+    assert not legacy.engine.state().running
 
 
 # -- §8.1, §8.2: failure caps and reference failures --------------------------------------------

@@ -122,6 +122,21 @@ def test_restart_takes_graphs_criteria_and_refuses_an_unknown_scope(graph, env):
     error_of(graph.post(f"{JOB_URL}/restart", json={"criteria": {"resetScope": 3}}), 400)
 
 
+def test_restart_starts_a_paused_job_and_is_refused_before_the_credentials(graph, env):
+    # Graph: "Restart a stopped synchronization job, forcing it to reprocess all the objects".
+    env.add_user("ada")
+    graph.post(f"{JOB_URL}/start")
+    env.cycle()
+    assert graph.post(f"{JOB_URL}/pause").status_code == 204
+    assert graph.get(JOB_URL).get_json()["schedule"]["state"] == "Paused"
+    assert graph.post(f"{JOB_URL}/restart").status_code == 204
+    job = graph.get(JOB_URL).get_json()
+    assert (job["schedule"]["state"], job["status"]["code"]) == ("Active", "Active")
+    assert env.engine.cycle_due()
+    env.engine.configure(tenant_url="")
+    assert "tenant URL" in error_of(graph.post(f"{JOB_URL}/restart"), 400)
+
+
 # -- provision on demand -----------------------------------------------------------------
 
 

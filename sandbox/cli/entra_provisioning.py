@@ -577,12 +577,13 @@ def stop() -> None:
     help="Graph resetScope, a comma list of: Escrows (stop retrying failures), Watermark "
     "(evaluate every object), QuarantineState (lift quarantine), ConnectorDataStore (forget "
     "the links: every object is matched again), Full (all four), ForceDeletes (send staged "
-    "deletions), None (start, reset nothing). Default: the portal's Restart provisioning "
+    "deletions), None (reset nothing). Default: the portal's Restart provisioning "
     "(Escrows, Watermark, QuarantineState).",
 )
 def restart(reset_scope: str) -> None:
     """Restart provisioning: by default clears the watermark, escrows and quarantine and keeps
-    the links; applies a scope switch that waits for a restart."""
+    the links; starts the job (stopped or disabled) with its next cycle now; applies a scope
+    switch that waits for a restart."""
     state = _engine().restart(reset_scope)
     click.echo(
         "Provisioning restarted: the next cycle is "

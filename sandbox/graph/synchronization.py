@@ -180,7 +180,8 @@ def pause_job(sp_key: str, by: str, key: str) -> Response:
 @sp_route("/synchronization/jobs/<key>/restart", methods=["POST"])
 def restart_job(sp_key: str, by: str, key: str) -> Response:
     """Restart with `criteria.resetScope` (empty or absent: the portal's Restart
-    provisioning)."""
+    provisioning); the job is started, as Graph's page says ("Restart a stopped
+    synchronization job")."""
     check_job(sp_key, by, key)
     body = _optional_json()
     criteria = body.get("criteria", {})

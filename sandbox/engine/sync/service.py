@@ -390,8 +390,10 @@ class Provisioning:
         retried. Watermark: the next cycle evaluates every object (initial). QuarantineState:
         the quarantine is lifted. ConnectorDataStore: the links are forgotten and the next
         cycle reprocesses every object, matching each again. Full: all four. ForceDeletes: the
-        staged deletions go through. None: starts the job, resets nothing. Every restart
-        applies a scope switch waiting for it and enables a job the service disabled."""
+        staged deletions go through. None: resets nothing. Every restart starts the job
+        (Graph: "Restart a stopped synchronization job, forcing it to reprocess all the
+        objects"), a stopped one or one the service disabled after 28 days in quarantine
+        alike, with its next cycle now, and applies a scope switch waiting for it."""
         scopes = {s.strip() for s in reset_scope.split(",") if s.strip()}
         unknown = {s for s in scopes if s.lower() not in RESET_SCOPES}
         if unknown:
@@ -404,11 +406,9 @@ class Provisioning:
             scopes = {"Escrows", "Watermark", "QuarantineState"}
         if "Full" in scopes:
             scopes |= {"ConnectorDataStore", "Escrows", "Watermark", "QuarantineState"}
-        if "None" in scopes and not self.config().configured:  # None starts the job
-            raise SandboxError("configure the tenant URL and secret token before starting")
-        state = replace(self.state(), applied_scope=None, disabled=None)
-        if "None" in scopes:
-            state = replace(state, running=True)
+        if not self.config().configured:  # a restart starts the job
+            raise SandboxError("configure the tenant URL and secret token before restarting")
+        state = replace(self.state(), applied_scope=None, disabled=None, running=True)
         if "Escrows" in scopes:
             self.links.clear_escrows()
         if scopes & {"Watermark", "ConnectorDataStore"}:
