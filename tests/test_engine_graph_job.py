@@ -29,6 +29,20 @@ def test_a_job_that_never_ran_has_no_execution_and_never_reached_steady_state(en
     assert status["steadyStateFirstAchievedTime"] == NEVER and status["quarantine"] is None
 
 
+def test_a_started_job_is_not_run_until_its_first_cycle_completes(env):
+    # Graph synchronizationStatusCode: "NotRun: Job was configured, and possibly started, but
+    # hasn't completed its first run."; "Active: Job is running periodically."
+    env.add_user("ada")
+    env.engine.start()
+    job = env.engine.graph_job()
+    assert (job["status"]["code"], job["schedule"]["state"]) == ("NotRun", "Active")
+    assert env.engine.status()["status"] == "NotRun"
+    env.cycle()
+    assert env.engine.graph_job()["status"]["code"] == "Active"
+    env.engine.stop()
+    assert env.engine.graph_job()["status"]["code"] == "Paused"
+
+
 def test_executions_count_what_the_cycles_did_and_a_quarantine_is_graphs(env):
     env.add_user("ada")
     env.add_user("bob")

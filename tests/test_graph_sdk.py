@@ -217,7 +217,8 @@ async def test_the_sdk_starts_the_job_provisions_on_demand_reads_the_logs_and_re
     assert env.engine.state().running
     started = await job.get()
     assert started is not None and started.status is not None
-    assert started.status.code == SynchronizationStatusCode.Active
+    # Started but no run completed: NotRun (Graph's synchronizationStatusCode).
+    assert started.status.code == SynchronizationStatusCode.NotRun
 
     schema = await job.schema.get()
     assert schema is not None and schema.synchronization_rules

@@ -78,10 +78,11 @@ def test_unknown_service_principal_job_and_query_options_are_graph_errors(graph)
 def test_start_runs_cycles_pause_stops_them_and_start_clears_a_quarantine(graph, env):
     env.add_user("ada")
     assert graph.post(f"{JOB_URL}/start").status_code == 204
-    assert env.engine.state().running and env.engine.graph_job()["status"]["code"] == "Active"
+    assert env.engine.state().running and env.engine.graph_job()["status"]["code"] == "NotRun"
     env.mark()
     env.cycle()
     assert ("POST", "/Users", "") in env.lines()
+    assert graph.get(JOB_URL).get_json()["status"]["code"] == "Active"
     assert graph.post(f"{JOB_URL}/pause").status_code == 204
     assert graph.get(JOB_URL).get_json()["status"]["code"] == "Paused"
     assert not env.engine.state().running

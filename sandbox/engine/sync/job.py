@@ -295,14 +295,16 @@ class JobState:
     to "assigned" takes effect only after a restart (§1.4, §7); None: the configured one."""
 
     def status(self, config: JobConfig) -> str:
-        """Graph job status code."""
+        """Graph job status code (§1.1): NotRun until a cycle has completed, started or not
+        (Graph: "Job was configured, and possibly started, but hasn't completed its first
+        run"), then Active when started and Paused when stopped; Quarantine first."""
         if not config.configured:
             return "NotConfigured"
         if self.quarantine is not None:
             return "Quarantine"
-        if self.running:
-            return "Active"
-        return "NotRun" if self.last_cycle_id is None else "Paused"
+        if self.last_cycle_id is None:
+            return "NotRun"
+        return "Active" if self.running else "Paused"
 
     def schedule(self) -> str:
         """Graph synchronizationSchedule.state: Active, Paused (stopped) or Disabled."""
