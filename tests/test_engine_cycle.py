@@ -625,6 +625,17 @@ def test_too_many_deletes_are_staged_and_quarantined_until_deletes_are_allowed(e
     assert env.engine.links.staged() == []
 
 
+def test_as_many_deletes_as_the_threshold_go_through_only_more_are_held(env):
+    # §8.3: the page says both "Anything above the threshold" and "When the deletion threshold
+    # is met"; the engine holds strictly more than the threshold.
+    ids = provisioned(env, "ada", "bob", "cy")
+    env.engine.configure(delete_threshold=3)
+    for user_id in ids:
+        env.engine.app.unassign(user_id)
+    report = env.cycle()
+    assert report.quarantine is None and report.counts["disabled"] == 3
+
+
 # -- runner-up: group provisioning against a provider without /Groups --------------------------
 
 

@@ -33,6 +33,7 @@ from sandbox.engine.mappings.presets import (
     default_user_mappings,
     nulab_user_mappings,
 )
+from sandbox.engine.mappings.scoping import clause_holds, make_clause
 from sandbox.errors import MappingError, MappingEvaluationError
 from sandbox.expressions import EvaluationContext
 
@@ -441,3 +442,27 @@ def test_select_unique_value_is_refused_for_a_scim_app():
     )
     with pytest.raises(MappingError, match="not supported for SCIM apps"):
         validate_mappings(mappings)
+
+
+# --- scoping clauses on null and empty values (§7) ----------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, ""])
+@pytest.mark.parametrize(
+    ("operator", "operand", "holds"),
+    [
+        # The operators' own definitions: IS NULL is "true" if the attribute is empty...
+        ("IS NULL", "", True),
+        ("IS NOT NULL", "", False),
+        # ...and every other clause is false ("Scoping filters will return 'false' if the
+        # value is null / empty"), negative operators included.
+        ("EQUALS", "Sales", False),
+        ("NOT EQUALS", "Sales", False),
+        ("!&", "Sales", False),
+        ("NOT REGEX MATCH", "^x$", False),
+        ("IS FALSE", "", False),
+    ],
+)
+def test_a_null_or_empty_value_fails_every_clause_but_is_null(value, operator, operand, holds):
+    clause = make_clause("department", operator, operand)
+    assert clause_holds(clause, {"department": value}) is holds
