@@ -266,11 +266,26 @@ def _schema_v5(db: sqlite_utils.Database) -> None:
     db.table("faults").add_column("draws", int, not_null_default=0)
 
 
+def _schema_v6(db: sqlite_utils.Database) -> None:
+    """The connector data store's entries, apart from the links: every object linked since the
+    store was last reset. A delete drops the link but keeps the entry, so the count Microsoft
+    shows does not go down (docs/entra-behaviour.md §1.7). A database from before gets an
+    entry for each object linked now (the ones deleted earlier are not known any more)."""
+    db.table("connector_entries").create(
+        {"object_type": str, "source_id": str}, pk=("object_type", "source_id")
+    )
+    db.execute(
+        "INSERT INTO connector_entries (object_type, source_id)"
+        " SELECT object_type, source_id FROM links"
+    )
+
+
 MIGRATIONS: Sequence[Callable[[sqlite_utils.Database], None]] = (
     _schema_v1,
     _schema_v2,
     _schema_v3,
     _schema_v4,
     _schema_v5,
+    _schema_v6,
 )
 """Schema steps in order; the schema version is the number of steps applied."""

@@ -141,3 +141,33 @@ def test_the_schema_holds_the_jobs_mappings_filters_and_actions(env):
     before = schema["version"]
     env.engine.configure(delete=True)
     assert env.engine.graph_schema()["version"] != before
+
+
+def _entries(env) -> dict[str, int]:
+    status = env.engine.graph_job()["status"]
+    return {pair["key"]: pair["value"] for pair in status["synchronizedEntryCountByType"]}
+
+
+def test_the_synchronized_count_does_not_go_down_when_a_user_is_deleted(env):
+    # Check the status of user provisioning: "The count doesn't go down if a user is
+    # soft-deleted or hard-deleted because the operation doesn't remove the object from the
+    # connector data store. The count is recalculated the first sync after the CDS is reset."
+    ada = env.add_user("ada")
+    bob = env.add_user("bob")
+    env.cycle()
+    assert _entries(env)["User"] == 2
+    env.engine.directory.soft_delete(bob)
+    env.cycle()  # bob disabled
+    env.engine.directory.hard_delete(bob)
+    target = env.target_id(bob)
+    env.cycle()  # bob deleted in the target: its link is gone, its entry is not
+    assert ("DELETE", f"/Users/{target}", "") in env.lines()
+    assert env.engine.links.linked_ids("User") == {ada}
+    assert _entries(env)["User"] == 2
+    status = env.engine.status()
+    assert status["synchronized_entries"] == {"User": 2, "Group": 0}
+    assert status["linked_users"] == 1  # the links themselves are gone
+    env.engine.restart("ConnectorDataStore")
+    assert _entries(env)["User"] == 0
+    env.cycle()  # recalculated: only ada is in the connector data store again
+    assert _entries(env)["User"] == 1

@@ -538,6 +538,8 @@ def status(as_json: bool) -> None:
             value = f"{value:.2f} simulated minutes"
         if key == "next_cycle_estimate":
             value = estimate_text(value)
+        if key == "synchronized_entries":
+            value = f"{value['User']} users, {value['Group']} groups (deletes do not lower it)"
         click.echo(f"{key.replace('_', ' ')}: {'-' if value is None else value}")
 
 

@@ -91,7 +91,8 @@ def synchronization_job(
 ) -> dict[str, object]:
     """The job as Graph's synchronizationJob. `cycles` are the finished scheduled cycles'
     reports with their GUIDs, oldest first (provision on demand is not a run of the job);
-    `entry_counts` the objects linked in the target per type ("User", "Group")."""
+    `entry_counts` the connector data store's entries per type ("User", "Group"): the objects
+    linked since it was last reset, deleted ones included (`LinkStore.entry_counts`, §1.7)."""
     executions = [task_execution(report, guid) for report, guid in cycles]
     succeeded = [run for run in executions if run["state"] == "Succeeded"]
     with_exports = [run for run in succeeded if run["countExported"]]

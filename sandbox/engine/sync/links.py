@@ -87,10 +87,15 @@ class LinkStore:
         return out
 
     def save(self, links: list[Link], now: datetime) -> None:
-        """Create or update links (one transaction)."""
+        """Create or update links (one transaction); each linked object is an entry of the
+        connector data store from now on (`entry_counts`)."""
         if not links:
             return
         with self.store.write() as db:
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO connector_entries (object_type, source_id) VALUES (?, ?)",
+                [(k.object_type, k.source_id) for k in links],
+            )
             db.conn.executemany(
                 "INSERT INTO links (object_type, source_id, target_id, exported, updated)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT(object_type, source_id) DO UPDATE SET"
@@ -109,7 +114,9 @@ class LinkStore:
             )
 
     def drop(self, object_type: str, source_ids: list[str]) -> None:
-        """Forget links (after a DELETE, or when the connector data store is reset)."""
+        """Forget links (after a DELETE, or for a user no longer managed that is gone). The
+        objects stay entries of the connector data store: Microsoft's count of them "doesn't go
+        down if a user is soft-deleted or hard-deleted" (§1.7)."""
         if not source_ids:
             return
         with self.store.write() as db:
@@ -119,9 +126,23 @@ class LinkStore:
             )
 
     def clear(self) -> None:
-        """Reset the connector data store: the next cycle re-matches everything."""
+        """Reset the connector data store: the next cycle re-matches everything, and its
+        entries are counted again from none ("recalculated the first sync after the CDS is
+        reset", §1.7)."""
         with self.store.write() as db:
             db.execute("DELETE FROM links")
+            db.execute("DELETE FROM connector_entries")
+
+    def entry_counts(self) -> dict[str, int]:
+        """The connector data store's entries by object type, User and Group: the objects linked
+        since it was last reset, those deleted since included (Graph's
+        synchronizedEntryCountByType, §1.7)."""
+        rows = self.store.db.execute(
+            "SELECT object_type, count(*) FROM connector_entries GROUP BY object_type"
+        ).fetchall()
+        counts = {"User": 0, "Group": 0}
+        counts.update({str(r[0]): int(r[1]) for r in rows})
+        return counts
 
     # -- escrows -------------------------------------------------------------------------
 

@@ -265,6 +265,9 @@ class Provisioning:
             "escrows": self.links.escrow_count(),
             "staged_deletes": len(self.links.staged()),
             "linked_users": len(self.links.linked_ids("User")),
+            # The portal's Users and Groups "in the connector data store": a delete does not
+            # lower them, unlike the links (§1.7).
+            "synchronized_entries": self.links.entry_counts(),
         }
 
     def _last_cycle_minutes(self) -> float | None:
@@ -505,7 +508,7 @@ class Provisioning:
             "SELECT counts, guid FROM cycles WHERE counts IS NOT NULL AND kind != 'pod' ORDER BY id"
         )
         cycles = [(json.loads(r["counts"]), str(r["guid"] or "")) for r in rows]
-        entries = {kind: len(self.links.linked_ids(kind)) for kind in ("User", "Group")}
+        entries = self.links.entry_counts()  # not the links: a delete keeps its entry (§1.7)
         return synchronization_job(self.config(), self.state(), cycles, entries, self.tenant_domain)
 
     def graph_schema(self) -> dict[str, object]:
