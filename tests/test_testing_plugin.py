@@ -48,3 +48,23 @@ def test_at_a_url_the_engine_sends_real_http(tmp_path):
     finally:
         tenant.close()
         stop_embedded(server)
+
+
+def test_the_examples_run_with_pytest_alone_as_docs_check_says():
+    """docs/check.md: `pytest examples` needs pytest and the web framework, not the dev extras.
+    Without pytest-asyncio and xdist, the project's own settings (asyncio_mode under
+    filterwarnings = error) stopped the run before any test: the examples have their own."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "examples", "-q", "-p", "no:asyncio", "-p", "no:xdist"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "8 passed" in run.stdout
