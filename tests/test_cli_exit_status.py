@@ -103,3 +103,12 @@ def test_everything_ran_and_nothing_failed_exits_0(db: Path) -> None:
 def test_a_usage_mistake_exits_2(db: Path) -> None:
     assert run(db, "entra", "sync", "--cycles", "many").exit_code == 2
     assert run(db, "entra", "pod").exit_code == 2
+
+
+def test_objects_failing_in_several_cycles_are_counted_per_cycle(closed: Path) -> None:
+    """The same objects retried and failing again are not added up into more objects."""
+    result = run(closed, "entra", "sync", "--cycles", "2")
+    line = one_error_line(result)
+    assert line.startswith(
+        "Error: 38 objects failed in cycle #1, 38 objects failed in cycle #2 (escrowed"
+    ), line

@@ -153,3 +153,12 @@ def test_transcript_export_from_a_sandbox_database(tmp_path):
         "engine",
         "provider",
     }
+
+
+def test_a_mistyped_scenario_name_is_one_line_naming_the_closest_shipped_ones():
+    result = CliRunner().invoke(cli, ["scenario", "run", "happy-pat"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: happy-pat: no such file, and no shipped scenario of that name; did you mean "
+        "happy-path? `sandbox scenario list` shows them"
+    )

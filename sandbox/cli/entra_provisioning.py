@@ -463,10 +463,11 @@ def _trouble(reports: list[Any]) -> str | None:
     (escrowed, retried by later cycles); None when nothing failed."""
     quarantine = reports[-1].quarantine if reports else None
     failed = [(r.id, r.counts["failed"]) for r in reports if r.counts["failed"]]
-    total = sum(count for _cycle, count in failed)
-    failures = (
-        f"{total} object{'s' if total != 1 else ''} failed in cycle"
-        f"{'s' if len(failed) > 1 else ''} " + ", ".join(f"#{cycle}" for cycle, _count in failed)
+    # each cycle's own count: an object still failing is counted again by every cycle that
+    # retries it, so the counts are not added up
+    failures = ", ".join(
+        f"{count} object{'s' if count != 1 else ''} failed in cycle #{cycle}"
+        for cycle, count in failed
     )
     if quarantine is not None:
         error = _line(quarantine.error.strip().splitlines()[0]) if quarantine.error.strip() else ""

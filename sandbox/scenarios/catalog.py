@@ -7,8 +7,11 @@ the current directory.
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 from pathlib import Path
+
+from sandbox.scenarios.model import ScenarioError
 
 PACKAGE = "sandbox.scenarios.shipped"
 
@@ -29,11 +32,20 @@ def shipped_files() -> list[Path]:
 
 def resolve(name: str) -> Path:
     """A scenario file: `name` itself when it exists, else the shipped scenario of that name
-    (with or without .toml); else `name` (loading it then says it cannot be read)."""
+    (with or without .toml); else ScenarioError: a bare name that is neither names the closest
+    shipped scenarios, and a path is returned as it is (loading it says it cannot be read)."""
     path = Path(name)
     if path.exists() or path.parent != Path("."):
         return path
-    for candidate in shipped_files():
+    files = shipped_files()
+    for candidate in files:
         if name in (candidate.name, candidate.stem):
             return candidate
-    return path
+    if path.suffix == ".toml":
+        return path
+    close = difflib.get_close_matches(name, [f.stem for f in files], n=2)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise ScenarioError(
+        f"{name}: no such file, and no shipped scenario of that name; {hint}"
+        "`sandbox scenario list` shows them"
+    )
