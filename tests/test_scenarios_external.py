@@ -79,3 +79,28 @@ def test_the_cli_takes_target_and_token_together():
     assert ran.exit_code == 1
     assert ran.output.startswith("Error: ") and "a member expectation" in ran.output
     assert len(ran.output.strip().splitlines()) == 1
+
+
+def test_a_target_that_fails_test_connection_is_one_error_before_any_step():
+    """A wrong token or an unreachable endpoint failed every expectation without saying why;
+    Entra's Test Connection now runs first, outside the run (nothing of it is logged)."""
+    app = broken_app(None)
+    wrong = ExternalTarget("https://app.example/scim/v2", "wrong", httpx.WSGITransport(app=app))
+    with pytest.raises(ScenarioError) as refused:
+        run_scenario(str(resolve("entra-patch-dialects")), target=wrong)
+    assert "cannot be played against https://app.example/scim/v2: Test Connection failed" in str(
+        refused.value
+    )
+    assert "invalid credentials" in str(refused.value)
+    closed = CliRunner().invoke(
+        cli,
+        ["scenario", "run", "entra-patch-dialects", "--target", "http://127.0.0.1:9/scim/v2",
+         "--token", "t"],
+    )  # fmt: skip
+    assert closed.exit_code == 1
+    assert "Test Connection failed before the first step: Unable to connect" in closed.output
+    transcript = run_scenario(
+        str(resolve("entra-matching-no-duplicates")), transcript_format="jsonl", target=target()
+    ).transcript
+    first = transcript.splitlines()[0]
+    assert '"method": "GET"' in first or '"method":"GET"' in first

@@ -79,6 +79,29 @@ def refuse_if_peer(scenario: Scenario) -> None:
         )
 
 
+def refuse_if_unreachable(scenario: Scenario, target: ExternalTarget) -> None:
+    """ScenarioError, before the first step, when Entra's Test Connection cannot reach the
+    target or its credentials are refused (401, 403): every expectation would then fail, none
+    saying why. An endpoint that answers, wrongly, is left to the scenario's own checks. The
+    probe is not part of the run (not logged, not in the transcript)."""
+    from sandbox.engine.scim.target import ScimTarget
+
+    if target.transport is None:
+        probe = ScimTarget.over_http(target.url, target.token, timeout=10.0)
+    else:
+        probe = ScimTarget(target.transport, target.url, target.token)
+    try:
+        result = probe.test_connection()
+    finally:
+        probe.close()
+    error = result.error
+    if not result.ok and error is not None and error.status in (None, 401, 403):
+        raise ScenarioError(
+            f"{scenario.path}: cannot be played against {target.url}: Test Connection failed "
+            f"before the first step: {result.message}"
+        )
+
+
 def refuse_if_local_only(scenario: Scenario, target: ExternalTarget) -> None:
     """ScenarioError, before anything is sent, when the scenario needs the local provider."""
     problems = external_problems(scenario)

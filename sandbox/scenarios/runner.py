@@ -14,7 +14,11 @@ from typing import Any
 
 from sandbox.engine.sync.clock import parse_duration
 from sandbox.errors import SandboxError
-from sandbox.scenarios.external import ExternalTarget, refuse_if_local_only
+from sandbox.scenarios.external import (
+    ExternalTarget,
+    refuse_if_local_only,
+    refuse_if_unreachable,
+)
 from sandbox.scenarios.loader import load
 from sandbox.scenarios.model import Scenario, ScenarioError
 from sandbox.scenarios.world import World, camel
@@ -75,6 +79,7 @@ class ScenarioSession:
         self.scenario = load(self.path)
         if target is not None:
             refuse_if_local_only(self.scenario, target)
+            refuse_if_unreachable(self.scenario, target)
         self.world = World(self.scenario, target)
         self.result = ScenarioResult(self.scenario)
         self.outcomes: list[StepOutcome] = []
