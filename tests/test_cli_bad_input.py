@@ -174,3 +174,27 @@ def test_expression_errors_speak_of_the_expression_not_of_python(db):
     assert result.exit_code == 1
     assert "DateAdd failed: a value is out of range" in result.output
     assert "OverflowError" not in result.output and "Python" not in result.output
+
+
+def test_a_seed_domain_that_is_no_domain_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from sandbox.cli import cli
+
+    db = str(tmp_path / "d.db")
+    for command in (["entra", "users", "seed"], ["provider", "seed"]):
+        result = CliRunner().invoke(cli, ["--db", db, *command, "--domain", "bad domain"])
+        assert result.exit_code == 2
+        assert "'bad domain' is not a domain such as contoso.onmicrosoft.com" in result.output
+
+
+def test_a_fault_seed_without_a_probability_is_refused(tmp_path):
+    from click.testing import CliRunner
+
+    from sandbox.cli import cli
+
+    db = str(tmp_path / "d.db")
+    args = ["--db", db, "provider", "faults", "add", "--status", "429"]
+    result = CliRunner().invoke(cli, [*args, "--seed", "3"])
+    assert result.exit_code == 2 and "--seed seeds --probability" in result.output
+    assert CliRunner().invoke(cli, [*args, "--probability", "0.5", "--seed", "3"]).exit_code == 0

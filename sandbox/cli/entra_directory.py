@@ -10,6 +10,7 @@ import click
 from sandbox.cli.entra import entra
 from sandbox.cli.root import (
     COUNT,
+    DOMAIN,
     SEED,
     SandboxGroup,
     db_option,
@@ -81,7 +82,11 @@ def users() -> None:
     help="Tenant users in total: organization members first, then others, guests last.",
 )
 @click.option(
-    "--domain", default="contoso.onmicrosoft.com", show_default=True, help="The UPN domain."
+    "--domain",
+    type=DOMAIN,
+    default="contoso.onmicrosoft.com",
+    show_default=True,
+    help="The UPN domain.",
 )
 @click.option("--groups", type=COUNT, default=3, show_default=True, help="Security groups.")
 @click.option(

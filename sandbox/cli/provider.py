@@ -8,6 +8,7 @@ import click
 
 from sandbox.cli.root import (
     COUNT,
+    DOMAIN,
     PORT,
     SEED,
     SandboxGroup,
@@ -182,7 +183,9 @@ def provider_edit(
     "--seed", "seed_value", type=SEED, default=None, help="Random seed (default SANDBOX_SEED or 1)."
 )
 @click.option("--members", type=COUNT, default=24, show_default=True, help="How many members.")
-@click.option("--domain", default="example.com", show_default=True, help="Email domain.")
+@click.option(
+    "--domain", type=DOMAIN, default="example.com", show_default=True, help="Email domain."
+)
 @click.option("--replace", is_flag=True, help="Remove the current members and teams first.")
 def provider_seed(seed_value: int | None, members: int, domain: str, replace: bool) -> None:
     """Fill the organization with Faker members of every kind and teams (same seed, same org)."""
@@ -350,6 +353,9 @@ def provider_faults_add(
     as_json: bool,
 ) -> None:
     """Add a fault rule; it applies at once, even to a running server."""
+    source = click.get_current_context().get_parameter_source("seed_value")
+    if probability is None and source is click.core.ParameterSource.COMMANDLINE:
+        raise click.UsageError("--seed seeds --probability: give --probability too")
     rule = _faults().add(
         method=method,
         path=path,

@@ -46,6 +46,27 @@ PORT = click.IntRange(0, 65535)
 """A TCP port (0: any free one)."""
 
 
+class _Domain(click.ParamType):
+    """A DNS domain for generated UPNs and emails (contoso.onmicrosoft.com): the shape a
+    tenant user's UPN and mail must have after the @, so seeding cannot make users that
+    `users add` would refuse."""
+
+    name = "domain"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        from sandbox.engine.tenant.model import UPN_SHAPE
+
+        text = str(value).strip()
+        if not UPN_SHAPE.match(f"user@{text}"):
+            self.fail(f"{value!r} is not a domain such as contoso.onmicrosoft.com", param, ctx)
+        return text
+
+
+DOMAIN = _Domain()
+
+
 _DB = click.option(
     "--db",
     "db_path",
