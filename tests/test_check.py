@@ -81,6 +81,8 @@ SURPRISES = [
      {("any", "scim.filter-externalId")}),
     ("member-value-list-refused", ("legacy", "group.member-remove"), "members[value eq",
      {("legacy", "group.member-remove")}),
+    ("empty-pages", ("any", "scim.paging"), "gave 0 resource(s), totalResults",
+     {("any", "scim.paging")}),
 ]  # fmt: skip
 
 
