@@ -83,6 +83,9 @@ SURPRISES = [
      {("legacy", "group.member-remove")}),
     ("empty-pages", ("any", "scim.paging"), "gave 0 resource(s), totalResults",
      {("any", "scim.paging")}),
+    # the second dialect's group is matched to the first's (which is never unassigned)
+    ("groups-filter-ignored", ("legacy", "group.create"), "the filter is not applied",
+     {(d, c) for d in ("legacy", "aadOptscim062020") for c in ("group.create", "group.delete")}),
 ]  # fmt: skip
 
 
@@ -154,3 +157,44 @@ def test_groups_can_be_forced_off_or_on():
     assert result(on, "legacy", "group.create").status == "fail"
     assert "404" in result(on, "legacy", "group.create").reason
     store.close()
+
+
+def test_a_group_rename_the_endpoint_ignores_is_not_passed_for_a_filter_it_ignores():
+    """With the filter ignored, the one group on the endpoint was "found" under any name."""
+    report = check(broken_app("groups-filter-ignored", "group-rename-ignored"), dialect="legacy")
+    create = result(report, "legacy", "group.create")
+    assert create.status == "fail" and "(no such group) returned 1 result(s)" in create.reason
+    assert result(report, "legacy", "group.rename").status == "skipped"
+
+
+class _Answer:
+    """A probe answering every request with one ListResponse."""
+
+    def __init__(self, *resources: dict) -> None:
+        self.body = {"totalResults": len(resources), "Resources": list(resources)}
+
+    def send(self, method, path, query="", body=None):
+        return 200, self.body, ""
+
+
+@pytest.mark.parametrize(
+    ("resource", "found", "passes"),
+    [
+        ({"id": "g1", "displayName": "Sales-renamed"}, "Sales-renamed", True),
+        ({"id": "g1", "displayName": "SALES-RENAMED"}, "Sales-renamed", True),  # caseExact false
+        ({"id": "g1", "displayName": "Sales"}, "Sales-renamed", False),  # the old name
+        ({"id": "g1"}, "Sales-renamed", False),
+    ],
+)
+def test_the_object_a_filter_finds_must_have_the_value_filtered_on(resource, found, passes):
+    from types import SimpleNamespace
+
+    from sandbox.check.model import CheckFailed
+    from sandbox.check.steps import expect_found
+
+    session = SimpleNamespace(probe=_Answer(resource))
+    if passes:
+        expect_found(session, "Groups", "displayName", found, "g1")
+        return
+    with pytest.raises(CheckFailed, match="the filter was not applied"):
+        expect_found(session, "Groups", "displayName", found, "g1")

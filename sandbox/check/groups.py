@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sandbox.check.model import SILENT, CheckFailed
 from sandbox.check.session import Session
-from sandbox.check.steps import Check, State, expect_found, expect_record
+from sandbox.check.steps import Check, State, expect_found, expect_no_match, expect_record
 from sandbox.check.users import _main, _target
 
 
@@ -35,6 +35,7 @@ def create(session: Session, state: State) -> None:
     expect_found(
         session, "Groups", "displayName", group.display_name, _group_target(session, state)
     )
+    expect_no_match(session, "Groups", "displayName")  # the one group here is no proof
 
 
 def rename(session: Session, state: State) -> None:

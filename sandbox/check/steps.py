@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sandbox.check.model import ESCROW, QUARANTINE, CheckFailed, Exchange
-from sandbox.check.readback import listed
+from sandbox.check.readback import listed, same, value_at
 from sandbox.check.session import Session
 from sandbox.engine.scim.target_errors import ErrorCode
 from sandbox.engine.sync.logs import LogRecord
@@ -149,10 +149,16 @@ def query(session: Session, resource: str, attribute: str, value: str) -> tuple[
     return status, body
 
 
-def expect_found(
-    session: Session, resource: str, attribute: str, value: str, target_id: str | None
-) -> None:
-    """The filter finds exactly the object with `target_id`; else CheckFailed."""
+MATCHING = (
+    "Entra matches on this filter: no result creates a duplicate, several fail the object "
+    "with DuplicateTargetEntries, another object's answer links the wrong one (§4)."
+)
+
+
+def _listing(
+    session: Session, resource: str, attribute: str, value: str
+) -> tuple[int, list[dict[str, object]]]:
+    """The filter's ListResponse (totalResults, Resources); else CheckFailed."""
     status, body = query(session, resource, attribute, value)
     result = listed(body) if status == 200 else None
     if result is None:
@@ -161,12 +167,41 @@ def expect_found(
             "with a ListResponse",
             QUARANTINE if status == 404 else ESCROW,
         )
-    total, items = result
+    return result
+
+
+def expect_found(
+    session: Session, resource: str, attribute: str, value: str, target_id: str | None
+) -> None:
+    """The filter finds exactly the object with `target_id`, and it has `value` at
+    `attribute` (an endpoint that ignores the filter returns an object all the same when it
+    holds only one); else CheckFailed."""
+    total, items = _listing(session, resource, attribute, value)
     ids = [str(i.get("id")) for i in items]
     if total != 1 or ids != [target_id]:
         raise CheckFailed(
             f'filter {attribute} eq "{value}" returned {total} result(s) {ids}, expected '
             f"exactly the one with id {target_id}",
-            "Entra matches on this filter: no result creates a duplicate, several fail the "
-            "user with DuplicateTargetEntries (§4).",
+            MATCHING,
+        )
+    got = value_at(items[0], attribute)
+    if not same(got, value):  # RFC 7644 §3.4.2.2: eq, case-insensitive unless caseExact
+        raise CheckFailed(
+            f'filter {attribute} eq "{value}" returned {target_id} with {attribute} {got!r}: '
+            "the filter was not applied, or the value sent was not kept",
+            MATCHING,
+        )
+
+
+def expect_no_match(session: Session, resource: str, attribute: str) -> None:
+    """A filter on a value no object has (a fresh GUID) finds nothing; else CheckFailed."""
+    import uuid
+
+    guid = str(uuid.uuid4())
+    total, items = _listing(session, resource, attribute, guid)
+    if total != 0 or items:
+        raise CheckFailed(
+            f'filter {attribute} eq "{guid}" (no such {resource[:-1].lower()}) returned '
+            f"{total} result(s), expected none: the filter is not applied",
+            MATCHING,
         )
