@@ -86,6 +86,8 @@ SURPRISES = [
     # the second dialect's group is matched to the first's (which is never unassigned)
     ("groups-filter-ignored", ("legacy", "group.create"), "the filter is not applied",
      {(d, c) for d in ("legacy", "aadOptscim062020") for c in ("group.create", "group.delete")}),
+    ("everything-readOnly", ("legacy", "user.update"), "nothing could be compared",
+     {("legacy", "user.update"), ("aadOptscim062020", "user.update")}),
 ]  # fmt: skip
 
 
@@ -165,6 +167,18 @@ def test_a_group_rename_the_endpoint_ignores_is_not_passed_for_a_filter_it_ignor
     create = result(report, "legacy", "group.create")
     assert create.status == "fail" and "(no such group) returned 1 result(s)" in create.reason
     assert result(report, "legacy", "group.rename").status == "skipped"
+
+
+def test_an_update_that_compared_nothing_fails_even_when_every_update_was_dropped():
+    """/Schemas exempting every attribute sent let an endpoint drop every update unseen."""
+    report = check(
+        broken_app("everything-readOnly", "user-updates-ignored"), dialect="legacy", groups=False
+    )
+    update = result(report, "legacy", "user.update")
+    assert update.status == "fail" and update.required and not report.ok
+    assert update.reason.startswith("nothing could be compared: /Schemas marks every attribute")
+    assert "displayName, title, preferredLanguage" in update.reason
+    assert "Only during object creation" in update.entra_next
 
 
 class _Answer:

@@ -15,6 +15,13 @@ from sandbox.scim_names import ENTERPRISE_USER_SCHEMA as ENTERPRISE
 NOT_COMPARED = ("active", "manager")
 """Attributes the lifecycle checks read back on their own."""
 
+NOTHING_COMPARED = (
+    "Entra sends every change of a mapped attribute and logs a success without reading it "
+    "back (§2.4): if the endpoint keeps none, accounts stay as they were created. Attributes "
+    'it cannot update are mapped "Only during object creation" in Entra; /Schemas should '
+    "say readWrite for the others."
+)
+
 
 def _main(state: State) -> DirectoryUser:
     assert state.user is not None  # `needs` runs these after user.create passed
@@ -32,13 +39,21 @@ def _compare(
     state: State, record: LogRecord, resource: dict[str, object], *, update: bool = False
 ) -> None:
     """Every attribute the record says was sent reads back with the value sent (after an
-    update, attributes /Schemas marks immutable are not compared)."""
-    wrong = []
+    update, attributes /Schemas marks immutable or readOnly are not compared); a comparison
+    of nothing fails, as it shows nothing."""
+    wrong: list[str] = []
+    exempt: list[str] = []
+    compared = 0
     for change in record.modified:
         path = str(change.get("displayName", ""))
         leaf = leaf_name(path)
-        if leaf in NOT_COMPARED or (update and leaf in state.immutable):
+        if leaf in NOT_COMPARED:
             continue
+        if update and leaf in state.immutable:
+            name = path.rpartition(":")[2].split("[")[0].split(".")[0]
+            exempt += [name] if name not in exempt else []
+            continue
+        compared += 1
         sent = change.get("newValue")
         got = value_at(resource, path)
         if same(got, sent) or plain(got) in state.canonical.get(leaf, set()):
@@ -46,6 +61,16 @@ def _compare(
         wrong.append(f"{path}: sent {sent!r}, reads back {got!r}")
     if wrong:
         raise CheckFailed("; ".join(wrong), SILENT)
+    if not compared:
+        why = (
+            f"/Schemas marks every attribute sent immutable or readOnly ({', '.join(exempt)})"
+            if exempt
+            else "the engine's record lists no attribute sent"
+        )
+        raise CheckFailed(
+            f"nothing could be compared: {why}, so whether the endpoint kept any is unknown",
+            NOTHING_COMPARED,
+        )
 
 
 def _active(resource: dict[str, object], want: bool, name: str) -> None:
