@@ -131,6 +131,18 @@ def everything_read_only(response: Any) -> Any:
     return _user_schemas(response, bend)
 
 
+def group_displayname_read_only(response: Any) -> Any:
+    """/Schemas marks the Group schema's displayName readOnly (the User's stays readWrite)."""
+    body = _listing(response, lambda: request.path.endswith("/Schemas"))
+    if body is None:
+        return response
+    for schema in body.get("Resources", []):
+        for attribute in schema.get("attributes", []) if schema.get("id") == GROUP else []:
+            if attribute["name"] == "displayName":
+                attribute["mutability"] = "readOnly"
+    return _answer_with(response, body)
+
+
 def canonical_title_and_language(response: Any) -> Any:
     """/Schemas gives title and preferredLanguage canonicalValues: both values the check's
     user has before and after its update."""
@@ -222,6 +234,11 @@ def user_updates_ignored(environ: Environ) -> None:
     _drop_ops(environ, "/Users/", lambda path: path.lower() != "active" and "manager" not in path)
 
 
+def display_name_updates_ignored(environ: Environ) -> None:
+    """A user PATCH of displayName is answered 204 and not applied."""
+    _drop_ops(environ, "/Users/", lambda path: path.lower() == "displayname")
+
+
 def title_and_language_updates_ignored(environ: Environ) -> None:
     """A user PATCH of title or preferredLanguage is answered 204 and not applied."""
     _drop_ops(environ, "/Users/", lambda path: path.lower() in ("title", "preferredlanguage"))
@@ -267,6 +284,7 @@ AFTER: dict[str, Callable[[Any], Any]] = {
     "404-for-no-match": not_found_for_no_match,
     "empty-pages": empty_pages,
     "everything-readOnly": everything_read_only,
+    "group-displayName-readOnly": group_displayname_read_only,
     "canonical-title-and-language": canonical_title_and_language,
     "canonical-language-codes": canonical_language_codes,
 }
@@ -275,6 +293,7 @@ REWRITE: dict[str, Callable[[Environ], None]] = {
     "groups-filter-ignored": groups_filter_ignored,
     "group-rename-ignored": group_rename_ignored,
     "user-updates-ignored": user_updates_ignored,
+    "displayName-updates-ignored": display_name_updates_ignored,
     "title-and-language-updates-ignored": title_and_language_updates_ignored,
     "title-updates-ignored": title_updates_ignored,
     "language-to-code": language_to_code,

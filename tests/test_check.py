@@ -181,6 +181,17 @@ def test_an_update_that_compared_nothing_fails_even_when_every_update_was_droppe
     assert "Only during object creation" in update.entra_next
 
 
+def test_a_group_schemas_mutability_does_not_exempt_the_users_attribute_of_that_name():
+    report = check(
+        broken_app("group-displayName-readOnly", "displayName-updates-ignored"),
+        dialect="legacy",
+        groups=False,
+    )
+    update = result(report, "legacy", "user.update")
+    assert update.status == "fail"
+    assert update.reason.startswith("displayName: sent 'Check User Renamed")
+
+
 class _Answer:
     """A probe answering every request with one ListResponse."""
 

@@ -65,34 +65,44 @@ def same(got: object, sent: object) -> bool:
     return plain(got) == plain(sent)
 
 
+def _user_schemas(schemas: object) -> list[dict[str, object]]:
+    """The schemas of a /Schemas answer that can describe a user's attributes: all but the
+    group ones (a Group schema's displayName is not the User's, RFC 7643 §8.7.1)."""
+    resources = schemas.get("Resources") if isinstance(schemas, dict) else None
+    return [
+        schema
+        for schema in (resources if isinstance(resources, list) else [])
+        if isinstance(schema, dict) and not str(schema.get("id", "")).lower().endswith(":group")
+    ]
+
+
+def _attributes(schema: dict[str, object]) -> list[dict[str, object]]:
+    attributes = schema.get("attributes")
+    return [a for a in attributes if isinstance(a, dict)] if isinstance(attributes, list) else []
+
+
 def immutable_attributes(schemas: object) -> set[str]:
-    """The attribute names (lower case) a /Schemas answer marks immutable or readOnly:
+    """The user attribute names (lower case) a /Schemas answer marks immutable or readOnly:
     an endpoint that documents an attribute as set on creation only is not failed for
     keeping it on update."""
-    out: set[str] = set()
-    resources = schemas.get("Resources") if isinstance(schemas, dict) else None
-    for schema in resources if isinstance(resources, list) else []:
-        if not isinstance(schema, dict):
-            continue
-        for attribute in schema.get("attributes") or []:
-            if isinstance(attribute, dict) and attribute.get("mutability") in (
-                "immutable",
-                "readOnly",
-            ):
-                out.add(str(attribute.get("name", "")).lower())
-    return out
+    return {
+        str(attribute.get("name", "")).lower()
+        for schema in _user_schemas(schemas)
+        for attribute in _attributes(schema)
+        if attribute.get("mutability") in ("immutable", "readOnly")
+    }
 
 
 def canonical_values(schemas: object) -> dict[str, set[str]]:
-    """Attribute name (lower case) -> the canonicalValues a /Schemas answer gives it (folded):
-    an endpoint that maps a value onto one of them (`en-US` to `en`) keeps what was sent."""
+    """User attribute name (lower case) -> the canonicalValues a /Schemas answer gives it
+    (folded): an endpoint that maps a value onto one of them (`en-US` to `en`) keeps what
+    was sent."""
     out: dict[str, set[str]] = {}
-    resources = schemas.get("Resources") if isinstance(schemas, dict) else None
-    for schema in resources if isinstance(resources, list) else []:
-        for attribute in schema.get("attributes") or [] if isinstance(schema, dict) else []:
-            if isinstance(attribute, dict) and attribute.get("canonicalValues"):
-                values = {plain(v) for v in attribute["canonicalValues"]}
-                out[str(attribute.get("name", "")).lower()] = values
+    for schema in _user_schemas(schemas):
+        for attribute in _attributes(schema):
+            values = attribute.get("canonicalValues")
+            if isinstance(values, list) and values:
+                out[str(attribute.get("name", "")).lower()] = {plain(v) for v in values}
     return out
 
 
