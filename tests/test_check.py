@@ -192,6 +192,48 @@ def test_a_group_schemas_mutability_does_not_exempt_the_users_attribute_of_that_
     assert update.reason.startswith("displayName: sent 'Check User Renamed")
 
 
+def test_a_canonical_value_is_accepted_only_as_the_canonical_form_of_what_was_sent():
+    """canonicalValues holding the values before and after the update let an endpoint that
+    ignores the update pass with the old ones."""
+    report = check(
+        broken_app("canonical-title-and-language", "title-and-language-updates-ignored"),
+        groups=False,
+    )
+    for dialect in ("legacy", "aadOptscim062020"):
+        update = result(report, dialect, "user.update")
+        assert update.status == "fail"
+        assert "title: sent 'Senior Engineer', reads back 'Engineer'" in update.reason
+        assert "preferredLanguage: sent 'ja-JP', reads back 'en-US'" in update.reason
+
+
+def test_an_endpoint_keeping_languages_as_their_canonical_codes_passes():
+    """ja-JP kept as ja, of canonicalValues en and ja (as Nulab keeps them)."""
+    report = check(broken_app("canonical-language-codes", "language-to-code"), groups=False)
+    assert failed(report) == set()
+
+
+@pytest.mark.parametrize(
+    ("got", "sent", "canonical", "kept"),
+    [
+        ("ja", "ja-JP", {"en", "ja"}, True),  # the tag's primary subtag
+        ("JA", "ja-jp", {"en", "ja"}, True),
+        ("zh-Hant", "zh-Hant-TW", {"zh-hant"}, True),  # subtags dropped from the end
+        ("en-US", "en_us", {"en-us"}, True),  # the same tag, written the canonical way
+        ("Engineer", "engineer", {"engineer"}, True),
+        ("en", "ja-JP", {"en", "ja"}, False),  # another language
+        ("en-US", "ja-JP", {"en-us", "ja-jp"}, False),  # the value before the update
+        ("Engineer", "Senior Engineer", {"engineer", "senior engineer"}, False),
+        ("Engineer", "Engineer-Senior", {"engineer"}, False),  # not a language tag's subtags
+        ("fr", "fr-FR", {"en", "ja"}, False),  # not one of the canonical values
+        (None, "en-US", {""}, False),
+    ],
+)
+def test_kept_as_canonical(got, sent, canonical, kept):
+    from sandbox.check.readback import kept_as_canonical
+
+    assert kept_as_canonical(got, sent, canonical) is kept
+
+
 class _Answer:
     """A probe answering every request with one ListResponse."""
 

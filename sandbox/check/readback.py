@@ -65,6 +65,26 @@ def same(got: object, sent: object) -> bool:
     return plain(got) == plain(sent)
 
 
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{1,8})+$")
+"""A folded language tag of two subtags or more, its language of two or three letters
+(RFC 5646 §2.1, §2.2.1)."""
+
+
+def kept_as_canonical(got: object, sent: object, canonical: set[str]) -> bool:
+    """Whether `got` is the endpoint's canonical form of `sent`: one of the attribute's
+    (folded) canonicalValues that is the value sent itself, compared case-insensitively
+    with `_` and `-` alike (`EN_us` for `en-US`), or, for a language tag, the tag with
+    subtags dropped from its end (`ja-JP` kept as `ja`: RFC 4647 §3.4's lookup). Another
+    canonical value (the one the attribute had before an update) is not kept."""
+    folded = plain(got)
+    if not folded or folded not in canonical:
+        return False
+    kept, given = folded.replace("_", "-"), plain(sent).replace("_", "-")
+    return kept == given or (
+        _LANGUAGE_TAG.match(given) is not None and given.startswith(kept + "-")
+    )
+
+
 def _user_schemas(schemas: object) -> list[dict[str, object]]:
     """The schemas of a /Schemas answer that can describe a user's attributes: all but the
     group ones (a Group schema's displayName is not the User's, RFC 7643 §8.7.1)."""
@@ -95,8 +115,7 @@ def immutable_attributes(schemas: object) -> set[str]:
 
 def canonical_values(schemas: object) -> dict[str, set[str]]:
     """User attribute name (lower case) -> the canonicalValues a /Schemas answer gives it
-    (folded): an endpoint that maps a value onto one of them (`en-US` to `en`) keeps what
-    was sent."""
+    (folded), for `kept_as_canonical`."""
     out: dict[str, set[str]] = {}
     for schema in _user_schemas(schemas):
         for attribute in _attributes(schema):

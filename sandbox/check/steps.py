@@ -29,7 +29,8 @@ class State:
     immutable: set[str] = field(default_factory=set)
     """Attributes /Schemas marks immutable or readOnly (not compared after an update)."""
     canonical: dict[str, set[str]] = field(default_factory=dict)
-    """Attributes /Schemas gives canonicalValues (a value mapped onto one of them is kept)."""
+    """Attributes /Schemas gives canonicalValues (the value sent, kept as its canonical
+    form, reads back as one of them: readback.kept_as_canonical)."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ delete, provision on demand), each provisioned by the engine and read back with 
 from __future__ import annotations
 
 from sandbox.check.model import SILENT, CheckFailed, CheckSkipped
-from sandbox.check.readback import leaf_name, plain, same, value_at
+from sandbox.check.readback import kept_as_canonical, leaf_name, same, value_at
 from sandbox.check.session import Session
 from sandbox.check.steps import Check, State, expect_found, expect_record, read_user
 from sandbox.engine.sync.logs import LogRecord
@@ -56,7 +56,7 @@ def _compare(
         compared += 1
         sent = change.get("newValue")
         got = value_at(resource, path)
-        if same(got, sent) or plain(got) in state.canonical.get(leaf, set()):
+        if same(got, sent) or kept_as_canonical(got, sent, state.canonical.get(leaf, set())):
             continue
         wrong.append(f"{path}: sent {sent!r}, reads back {got!r}")
     if wrong:
