@@ -73,6 +73,14 @@ def manager_clearing_refused() -> Any:
     return None
 
 
+def title_refused() -> Any:
+    """A PATCH of title is refused: the endpoint has no such attribute."""
+    for op in _operations():
+        if str(op.get("path", "")).lower() == "title":
+            return error(400, "no attribute title", "invalidPath")
+    return None
+
+
 def not_found_for_no_match(response: Any) -> Any:
     """A query that matches nothing answers 404 instead of an empty ListResponse."""
     if request.method == "GET" and "filter" in request.args and response.status_code == 200:
@@ -279,6 +287,7 @@ BEFORE: dict[str, Callable[[], Any]] = {
     "no-externalId-filter": no_externalid_filter,
     "member-value-list-refused": member_value_list_refused,
     "manager-clearing-refused": manager_clearing_refused,
+    "title-refused": title_refused,
 }
 AFTER: dict[str, Callable[[Any], Any]] = {
     "404-for-no-match": not_found_for_no_match,

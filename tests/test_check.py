@@ -234,6 +234,27 @@ def test_kept_as_canonical(got, sent, canonical, kept):
     assert kept_as_canonical(got, sent, canonical) is kept
 
 
+def test_the_null_update_sets_a_value_first_when_the_mappings_give_none():
+    """With the guide's mappings the user has no title: a PATCH the endpoint ignores still
+    read back "no title"."""
+    ignored = check(broken_app("title-updates-ignored"), dialect="legacy", groups=False,
+                    mappings="nulab")  # fmt: skip
+    null = result(ignored, "any", "scim.null-update")
+    assert null.status == "fail" and not null.required
+    assert null.reason.startswith("PATCH title to 'scimcheck title' (to have a value to clear)")
+    assert null.reason.endswith("reads back None: the update was dropped")
+    kept = check(broken_app(None), dialect="legacy", groups=False, mappings="nulab")
+    assert result(kept, "any", "scim.null-update").status == "pass"
+    titles = [e["request_body"] for e in kept.exchanges
+              if e["method"] == "PATCH" and '"path":"title"' in (e["request_body"] or "")]  # fmt: skip
+    assert ['"value":"scimcheck title"' in t for t in titles] == [True, False]
+    refused = check(broken_app("title-refused"), dialect="legacy", groups=False, mappings="nulab")
+    skipped = result(refused, "any", "scim.null-update")
+    assert skipped.status == "skipped" and "answered 400: there is no value to clear" in (
+        skipped.reason
+    )
+
+
 class _Answer:
     """A probe answering every request with one ListResponse."""
 
