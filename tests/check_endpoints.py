@@ -281,6 +281,11 @@ def writes_unauthenticated(environ: Environ) -> None:
         environ["HTTP_AUTHORIZATION"] = f"Bearer {TOKEN}"
 
 
+def missing_header_let_through(environ: Environ) -> None:
+    """A token is checked only when one is sent: a request without Authorization is let in."""
+    environ.setdefault("HTTP_AUTHORIZATION", f"Bearer {TOKEN}")
+
+
 BEFORE: dict[str, Callable[[], Any]] = {
     "capital-ops-only": capital_ops_only,
     "boolean-strings-refused": boolean_strings_refused,
@@ -307,6 +312,7 @@ REWRITE: dict[str, Callable[[Environ], None]] = {
     "title-updates-ignored": title_updates_ignored,
     "language-to-code": language_to_code,
     "writes-unauthenticated": writes_unauthenticated,
+    "missing-header-let-through": missing_header_let_through,
 }
 """Rewrites of the WSGI environ before the app reads the request."""
 SURPRISES = (*BEFORE, *AFTER, *REWRITE)

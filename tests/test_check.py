@@ -88,6 +88,10 @@ SURPRISES = [
      {(d, c) for d in ("legacy", "aadOptscim062020") for c in ("group.create", "group.delete")}),
     ("everything-readOnly", ("legacy", "user.update"), "nothing could be compared",
      {("legacy", "user.update"), ("aadOptscim062020", "user.update")}),
+    ("writes-unauthenticated", ("any", "scim.unauthorized"), "POST /Users with a wrong bearer",
+     {("any", "scim.unauthorized")}),
+    ("missing-header-let-through", ("any", "scim.unauthorized"),
+     "GET /Users with no Authorization header answered 200", {("any", "scim.unauthorized")}),
 ]  # fmt: skip
 
 
@@ -253,6 +257,22 @@ def test_the_null_update_sets_a_value_first_when_the_mappings_give_none():
     assert skipped.status == "skipped" and "answered 400: there is no value to clear" in (
         skipped.reason
     )
+
+
+def test_a_write_accepted_without_credentials_fails_and_what_it_created_is_deleted():
+    app = broken_app("writes-unauthenticated")
+    report = check(app, dialect="legacy", groups=False)
+    unauthorized = result(report, "any", "scim.unauthorized")
+    assert unauthorized.status == "fail" and unauthorized.required
+    assert unauthorized.reason == (
+        "POST /Users with a wrong bearer token answered 201 and created a user (deleted with "
+        "the real token); POST /Users with no Authorization header answered 201 and created a "
+        "user (deleted with the real token): expected 401"
+    )
+    assert "can create and change its users" in unauthorized.entra_next
+    assert unauthorized.exchange.method == "POST" and unauthorized.exchange.status == 201
+    users = app.test_client().get("/scim/v2/Users", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert users.json["totalResults"] == 0  # the endpoint is left clean
 
 
 class _Answer:

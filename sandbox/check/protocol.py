@@ -1,14 +1,23 @@
 """Provides the SCIM checks Entra depends on outside the lifecycle, sent directly as Entra
 sends them: filters on the matching attributes, an empty ListResponse for no match, 409 on a
-duplicate, paging, a null update, /Schemas, and 401 for a wrong token."""
+duplicate, paging, a null update, /Schemas, and 401 for a wrong or missing token, reading
+and writing."""
 
 from __future__ import annotations
 
 import uuid
 
-from sandbox.check.model import DUPLICATE, ESCROW, QUARANTINE, SILENT, CheckFailed, CheckSkipped
+from sandbox.check.model import (
+    DUPLICATE,
+    ESCROW,
+    QUARANTINE,
+    SILENT,
+    CheckFailed,
+    CheckSkipped,
+    Exchange,
+)
 from sandbox.check.readback import leaf_name, listed, same, value_at
-from sandbox.check.session import Session
+from sandbox.check.session import DOMAIN, Session
 from sandbox.check.steps import Check, State, expect_found, query, read_user
 from sandbox.check.users import _main, _target, _username
 from sandbox.scim_names import CORE_USER_SCHEMA, PATCH_OP
@@ -145,17 +154,76 @@ def null_update(session: Session, state: State) -> None:
         raise CheckFailed(f"title reads back {got!r} after an update to empty, expected none")
 
 
+UNAUTHORIZED = (
+    "Anyone who can reach the endpoint can {what} its users without the token; Entra itself "
+    "cannot tell a revoked token from a good one (§2.8)."
+)
+
+
+def _unauthorized_user(session: Session) -> dict[str, object]:
+    """The user the unauthenticated POSTs send: disabled, under the run's own name."""
+    name = f"scimcheck-{session.run_id}-unauthorized@{DOMAIN}"
+    return {
+        "schemas": [CORE_USER_SCHEMA],
+        "userName": name,
+        "displayName": f"Check Unauthorized {session.run_id}",
+        "active": False,
+        "emails": [{"type": "work", "primary": True, "value": name}],
+    }
+
+
+def _remove(session: Session, user: dict[str, object], created: object) -> str:
+    """Delete, with the real token, what an unauthenticated POST created; what could not be."""
+    ids = {str(created["id"])} if isinstance(created, dict) and created.get("id") else set()
+    status, found = query(session, "Users", "userName", str(user["userName"]))
+    result = listed(found) if status == 200 else None
+    for item in result[1] if result else []:
+        if same(item.get("userName"), user["userName"]) and item.get("id"):
+            ids.add(str(item["id"]))
+    left = []
+    for target_id in sorted(ids):
+        deleted, _, _ = session.probe.send("DELETE", f"/Users/{target_id}")
+        if deleted not in (200, 204, 404):
+            left.append(f"DELETE /Users/{target_id} answered {deleted}")
+    if not ids:
+        left.append(f"it was not found by userName {user['userName']} to be deleted")
+    return "; ".join(left)
+
+
 def unauthorized(session: Session, state: State) -> None:
-    probe = session.wrong_token_probe()
-    try:
-        status, _, _ = probe.send("GET", "/Users", "count=1")
-    finally:
-        probe.close()
-    if status != 401:
+    # A read and a write each, with a token the endpoint cannot know and with none: an
+    # endpoint that authenticates GETs only, or only a header that is there, lets anyone in.
+    user = _unauthorized_user(session)
+    wrong: list[str] = []
+    first: Exchange | None = None
+    wrote = False
+    for label, probe in (
+        ("a wrong bearer token", session.wrong_token_probe()),
+        ("no Authorization header", session.no_credentials_probe()),
+    ):
+        try:
+            for method, query_text, body in (("GET", "count=1", None), ("POST", "", user)):
+                mark = session.mark()
+                status, answer, _ = probe.send(method, "/Users", query_text, body)
+                if status == 401:
+                    continue
+                first = first or next(iter(session.exchanges_since(mark)), None)
+                said = f"{method} /Users with {label} answered {status or 'nothing'}"
+                if method == "POST" and 200 <= status < 300:
+                    wrote = True
+                    left = _remove(session, user, answer)
+                    gone = (
+                        f"left on the endpoint: {left}" if left else "deleted with the real token"
+                    )
+                    said += f" and created a user ({gone})"
+                wrong.append(said)
+        finally:
+            probe.close()
+    if wrong:
         raise CheckFailed(
-            f"GET /Users with a wrong bearer token answered {status}, expected 401",
-            "Anyone who can reach the endpoint can read and change its users; Entra itself "
-            "cannot tell a revoked token from a good one (§2.8).",
+            "; ".join(wrong) + ": expected 401",
+            UNAUTHORIZED.format(what="create and change" if wrote else "read and change"),
+            first,
         )
 
 
@@ -204,6 +272,7 @@ PROTOCOL_CHECKS = (
           needs=("user.create",)),
     Check("scim.null-update", "An update to empty clears the value", null_update,
           required=False, needs=("user.create",)),
-    Check("scim.unauthorized", "A wrong token is 401", unauthorized),
+    Check("scim.unauthorized", "A wrong or missing token is 401, reading or writing",
+          unauthorized),
 )  # fmt: skip
 """Run once, in the first dialect's session, after its user.create."""

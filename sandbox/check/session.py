@@ -52,6 +52,22 @@ class Probe(ScimTarget):
         return response.status_code, parsed, text
 
 
+class _WithoutCredentials(httpx.BaseTransport):
+    """Sends each request without its Authorization header: a client with no credentials."""
+
+    def __init__(self, inner: httpx.BaseTransport, owns: bool) -> None:
+        self.inner = inner
+        self.owns = owns
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        del request.headers["Authorization"]
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        if self.owns:
+            self.inner.close()
+
+
 @dataclass(frozen=True)
 class Target:
     """Where the checks send: the tenant URL (its query ignored), the token, a transport
@@ -101,22 +117,27 @@ class Session:
         self.step_mark = 0
         """The request-log seq before the current check began."""
 
-    def _probe(self, token: str) -> Probe:
-        if self.target.transport is not None:
-            return Probe(self.target.transport, self.target.base(), token, request_log=self.log)
-        from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
+    def _probe(self, token: str, *, credentials: bool = True) -> Probe:
+        transport = self.target.transport
+        owns = transport is None
+        if transport is None:
+            from sandbox.engine.scim.transport import KeepAliveTransport, proxy_for
 
-        proxy = proxy_for(self.target.url)  # as ScimTarget.over_http builds its transport
-        transport: httpx.BaseTransport = (
-            KeepAliveTransport() if proxy is None else httpx.HTTPTransport(proxy=proxy)
-        )
+            proxy = proxy_for(self.target.url)  # as ScimTarget.over_http builds its transport
+            transport = KeepAliveTransport() if proxy is None else httpx.HTTPTransport(proxy=proxy)
+        if not credentials:  # through httpx's path, where the header can be taken off
+            transport, owns = _WithoutCredentials(transport, owns), True
         return Probe(
-            transport, self.target.base(), token, request_log=self.log, owns_transport=True
+            transport, self.target.base(), token, request_log=self.log, owns_transport=owns
         )
 
     def wrong_token_probe(self) -> Probe:
         """A probe that sends a token the endpoint cannot know."""
         return self._probe("not-a-valid-token-" + secrets.token_hex(8))
+
+    def no_credentials_probe(self) -> Probe:
+        """A probe that sends no Authorization header at all."""
+        return self._probe("", credentials=False)
 
     def close(self) -> None:
         self.probe.close()
