@@ -44,6 +44,20 @@ def test_a_broken_endpoint_fails_the_scenario_where_its_surprise_is():
     assert any("connection ok: expected True, got False" in f for f in refused.failures)
 
 
+def test_an_endpoint_ignoring_the_matching_filter_fails_the_matching_scenario():
+    """It answers the matching query with the other account already there: the user is
+    linked to that account instead of created."""
+    result = run_scenario(
+        str(resolve("entra-matching-no-duplicates")), target=target("users-filter-ignored")
+    )
+    assert not result.passed
+    assert any(
+        "(step 8): log {'user': 'match.check@contoso.example', 'action': 'Create'" in f
+        and "expected 1 record(s), found 0" in f
+        for f in result.failures
+    ), result.failures
+
+
 def test_the_engine_reaches_the_target_and_not_the_local_provider():
     app = broken_app(None)
     run_scenario(
