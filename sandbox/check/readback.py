@@ -67,7 +67,7 @@ def same(got: object, sent: object) -> bool:
 
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]{1,8})+$")
 """A folded language tag of two subtags or more, its language of two or three letters
-(RFC 5646 §2.1, §2.2.1)."""
+(RFC 5646 §2.1 and RFC 5646 §2.2.1)."""
 
 
 def kept_as_canonical(got: object, sent: object, canonical: set[str]) -> bool:
