@@ -60,4 +60,7 @@ def test_list_and_run_by_name_from_another_directory(tmp_path, monkeypatch):
     assert ran.exit_code == 0, ran.output
     assert ran.output.startswith("PASS ") and "happy-path.toml (Happy path)" in ran.output
     missing = runner.invoke(cli, ["scenario", "run", "no-such-scenario"])
-    assert missing.exit_code == 1 and "no-such-scenario: cannot read" in missing.output
+    assert (
+        missing.exit_code == 1
+        and "no-such-scenario: no such file, and no shipped scenario of that name" in missing.output
+    )
