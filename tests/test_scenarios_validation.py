@@ -363,3 +363,14 @@ def test_the_peer_refuses_what_reads_the_nulab_provider_when_loaded(tmp_path):
             load(path)
     path.write_text(peer + '\n[[step]]\naction = "expect"\nrequests = { method = "POST" }\n')
     assert run_scenario(str(path)).passed
+
+
+def test_a_sub_table_with_no_header_of_its_parent_is_named_at_its_own_line(tmp_path):
+    """[[provisioning.mapping]] with no [provisioning] header: the mistake's line was 1."""
+    path = tmp_path / "sub.toml"
+    path.write_text(
+        'seed = 1\n\n[[provisioning.mapping]]\ntarget = 5\nsource = "mail"\n\n'
+        '[[tenant.user]]\nupn = "a@b.com"\n\n[[step]]\naction = "sync"\n'
+    )
+    with pytest.raises(ScenarioError, match=r"sub.toml:4: provisioning.mapping.target must be"):
+        load(path)

@@ -62,6 +62,11 @@ class Site:
             line = self.locator.table(header, index or 0)
             if line is not None:
                 return replace(self, label=label, line=line, header=header, inline=False, nth=0)
+            # a table only its sub-tables' headers open ([[provisioning.mapping]] with no
+            # [provisioning]): its sub-tables still have headers to find
+            below = [n for n, name in self.locator.headers if name.startswith(f"{header}.")]
+            if below and self.locator.find(self.line, key, self.nth, nested=self.inline) is None:
+                return replace(self, label=label, line=below[0], header=header, inline=False, nth=0)
         return replace(
             self, label=label, line=self.key_line(key), header=None, inline=True, nth=index or 0
         )
