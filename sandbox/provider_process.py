@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -95,13 +96,40 @@ def _rotate(log_path: str) -> None:
             os.replace(log_path, log_path + ".1")
 
 
+GRANIAN_LINE = re.compile(r"\[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\] ")
+"""How a line of granian's own log starts ([INFO] Granian shutdown completed, see ya!)."""
+
+
+def cause_line(text: str) -> str:
+    """The line of a child's output that says why it ended: the child's own error line
+    (`error: ...`, a ConfigError), else the exception of the last traceback (a worker that
+    failed to build its app: granian then logs its shutdown after it), else granian's last
+    error, else the last line written."""
+    lines = text.splitlines()
+    written = [line.strip() for line in lines if line.strip()]
+    if not written:
+        return ""
+    own = [line for line in written if line.startswith("error: ")]
+    if own:
+        return own[-1]
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call")]
+    if starts:  # the exception is the first line after the frames that is not indented
+        for line in lines[starts[-1] + 1 :]:
+            if line.strip() and not line[0].isspace():
+                return line.strip()
+    errors = [line for line in written if line.startswith(("[ERROR] ", "[CRITICAL] "))]
+    if errors:
+        return errors[-1]
+    return written[-1]
+
+
 class ProviderProcess:
     """The provider in a child process on 127.0.0.1: same surface as EmbeddedServer (`url`,
     `start`, `stop`), plus `wait_ready`, which the engine calls before its first request.
 
     `start` returns at once; readiness is an HTTP request answered. Every failure to start
     (the port taken meanwhile, a child that exits or never answers) is one ConfigError
-    naming the last line the child wrote, and leaves no process behind.
+    quoting the line of the child's output that says why, and leaves no process behind.
     """
 
     def __init__(
@@ -225,7 +253,7 @@ class ProviderProcess:
                 if status is not None:
                     self._failure = ConfigError(
                         f"{self.name} did not start (exit status {status}): "
-                        f"{self._last_line() or 'no message'}"
+                        f"{cause_line(self._written()) or 'no message'}"
                     )
                     break
                 try:
@@ -245,18 +273,16 @@ class ProviderProcess:
         self.stop()
         raise self._failure
 
-    def _last_line(self) -> str:
-        """The last line the child wrote to its log since it started."""
+    def _written(self) -> str:
+        """What the child wrote to its log since it started (its last 64 KiB)."""
         if self._log is None:
             return ""
         try:
             fd = self._log.fileno()
             start = max(self._log_start, os.fstat(fd).st_size - 65_536)
-            text = os.pread(fd, 65_536, start).decode("utf-8", "replace")
+            return os.pread(fd, 65_536, start).decode("utf-8", "replace")
         except OSError:
             return ""
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        return lines[-1] if lines else ""
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """Stop the child and its workers: SIGTERM to the group, SIGKILL after `timeout`.

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -243,6 +244,51 @@ def test_a_child_that_exits_at_once_is_one_clear_error(settings) -> None:
     server = ProviderProcess(settings, command=failing)
     with pytest.raises(ConfigError, match=r"did not start \(exit status 3\): cannot serve today"):
         server.wait_ready()
+
+
+def test_a_provider_that_cannot_start_is_named_by_its_cause_not_granians_shutdown(
+    settings,
+) -> None:
+    # Its workers failed (a traceback each), then granian logged its shutdown: the error
+    # quoted was "[INFO] Granian shutdown completed, see ya!", the cause only in the log.
+    log_path = server_log_path(settings.db_path)
+    broken = replace(settings, base_path="foo")  # not checked: Settings() is not from_env
+    with pytest.raises(ConfigError) as refused:
+        ProviderProcess(broken, log_path=log_path).wait_ready()
+    assert "Granian" not in refused.value.message
+    assert refused.value.message.startswith(
+        "the local provider did not start (exit status 1): "
+        "error: SANDBOX_BASE_PATH must be a path such as /scim/v2"
+    )
+    missing = "sandbox.no_such_module:wsgi_app"
+    with pytest.raises(ConfigError) as failed:
+        ProviderProcess(settings, log_path=log_path, app=missing).wait_ready()
+    assert failed.value.message == (
+        "the local provider did not start (exit status 1): "
+        "RuntimeError: Could not import 'sandbox.no_such_module'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "cause"),
+    [
+        (
+            "[INFO] Starting granian\nerror: port 1 is taken\n[INFO] done\n",
+            "error: port 1 is taken",
+        ),
+        (
+            'Process granian-worker:\nTraceback (most recent call last):\n  File "x", line 1\n'
+            "    raise ValueError('no')\nValueError: URL rule 'foo/Users' must start with a slash.\n"
+            "[ERROR] Worker crash loop detected, exiting\n[INFO] Granian shutdown completed, see ya!\n",
+            "ValueError: URL rule 'foo/Users' must start with a slash.",
+        ),
+        ("[ERROR] no socket\n[INFO] Granian shutdown completed, see ya!\n", "[ERROR] no socket"),
+        ("cannot serve today\n", "cannot serve today"),
+        ("", ""),
+    ],
+)
+def test_the_cause_of_a_childs_end_is_its_error_line(written, cause) -> None:
+    assert provider_process.cause_line(written) == cause
 
 
 def test_a_child_that_never_answers_is_stopped_after_the_timeout(settings) -> None:

@@ -106,7 +106,8 @@ def create_app(
     @app.route("/")
     def _root() -> Response:
         return error_response(
-            404, f"this is a SCIM 2.0 service provider; its base URL is {settings.base_path}"
+            404,
+            f"this is a SCIM 2.0 service provider; its base URL is {settings.base_path or '/'}",
         )
 
     return app
