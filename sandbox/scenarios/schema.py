@@ -13,12 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.engine.mappings.mapping import MappingType
+from sandbox.engine.mappings.mapping import MappingType, source_problem
 from sandbox.engine.mappings.paths import parse_target_path
 from sandbox.engine.tenant.app import APP_ROLES
 from sandbox.engine.tenant.model import FIELDS, MAIL_SHAPE, UPN_SHAPE, clean_properties
-from sandbox.errors import ExpressionSyntaxError, SandboxError
-from sandbox.expressions import parse
+from sandbox.errors import SandboxError
 from sandbox.provider.faults import FAULT_STATUSES, MAX_LATENCY_MS
 from sandbox.provider.org import EMAIL, LANGUAGES, ROLES, is_timezone
 from sandbox.scenarios.fields import (
@@ -173,22 +172,17 @@ USER_PROPERTIES["mail"] = text(shape=MAIL_SHAPE, like="an email address such as 
 
 
 def _expression(table: Mapping[str, Any]) -> tuple[str, str] | None:
-    """A mapping's source: a parsed expression (column shown) or a Direct attribute."""
+    """A mapping's source: a parsed expression (column shown) or a Direct attribute, reading
+    only attributes a tenant user has (`source_problem`, the check every mapping edit makes)."""
     source, kind = table.get("source"), table.get("type")
     if not isinstance(source, str) or not isinstance(kind, str | None):
         return None
     if kind is None:
         kind = "Expression" if "(" in source else "Direct"
-    if kind == "Direct" and not source.strip():
-        return "source", "a Direct mapping needs a source attribute"
-    if kind == "Expression":
-        try:
-            parse(source)
-        except ExpressionSyntaxError as error:
-            return "source", f"invalid expression at column {error.column}: {error.message}"
-        except ValueError as error:  # a number literal Python will not convert
-            return "source", f"invalid expression: {error}"
-    return None
+    if kind not in {t.value for t in MappingType}:
+        return None
+    problem = source_problem(source, kind)
+    return None if problem is None else ("source", problem)
 
 
 MAPPING = Table(

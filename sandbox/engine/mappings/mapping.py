@@ -8,6 +8,7 @@ e.g. ``{"userName": "ada@contoso.com", "active": "True", 'emails[type eq "work"]
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection, Iterable
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ __all__ = [
     "MappingType",
     "apply_changes",
     "TargetPath",
+    "check_source",
+    "source_problem",
     "compute",
     "constant",
     "diff",
@@ -81,6 +84,9 @@ ENTRA_GROUP_ATTRIBUTES = frozenset(
     "description displayName mail mailNickname members objectId".split()
 )
 """Source attributes of a sandbox tenant group."""
+
+SOURCE_ATTRIBUTES = {"User": ENTRA_USER_ATTRIBUTES, "Group": ENTRA_GROUP_ATTRIBUTES}
+"""What a mapping of each object type can read: the names an edited mapping is checked on."""
 
 REQUIRED_TARGETS = {"User": ("userName", "active"), "Group": ("displayName",)}
 """Targets a mapping set must keep (Entra's editor refuses to delete required attributes)."""
@@ -217,6 +223,61 @@ def validate_mappings(
     for mapping in matching:
         if mapping.type is MappingType.NONE:
             raise MappingError(f"{mapping.target}: a matching attribute needs a source")
+
+
+def source_problem(source: str, kind: str, object_type: str = "User") -> str | None:
+    """What is wrong with the source of a mapping being added or edited, or None: a Direct
+    mapping's source must be one attribute name (`mail` or `[mail]`) and an expression's
+    attributes must be ones the tenant's users (groups) have, names case-insensitive, as
+    Entra's editor offers only those. The CLI, the UI's mapping dialog, scenarios and the
+    mapping files of `sandbox check` all check here (stored mappings are not re-checked)."""
+    known = SOURCE_ATTRIBUTES[object_type]
+    kind = MappingType(kind)
+    if kind is MappingType.DIRECT:
+        name = source.strip()
+        if name.startswith("[") and name.endswith("]"):
+            name = name[1:-1].strip()
+        if not name:
+            return "a Direct mapping needs a source attribute"
+        if "[" in name or "]" in name or "(" in name or '"' in name:
+            return (
+                "a Direct mapping's source is one attribute name, such as mail or [mail], "
+                f"got {source.strip()!r}"
+            )
+        return _unknown(name, known)
+    if kind is MappingType.EXPRESSION:
+        try:
+            node = parse(source)
+        except ExpressionSyntaxError as exc:
+            return f"invalid expression at column {exc.column}: {exc.message}"
+        except ValueError as exc:  # a number literal Python will not convert
+            return f"invalid expression: {exc}"
+        for found in walk(node):
+            if isinstance(found, Attribute):
+                problem = _unknown(found.name, known, f" at column {found.pos + 1}")
+                if problem is not None:
+                    return problem
+    return None
+
+
+def _unknown(name: str, known: Collection[str], where: str = "") -> str | None:
+    by_lower = {k.lower(): k for k in known}
+    if name.lower() in by_lower:
+        return None
+    near = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
+    hint = (
+        f"; did you mean {', '.join(by_lower[n] for n in near)}?"
+        if near
+        else " (docs/expressions.md lists the source attributes)"
+    )
+    return f"unknown source attribute {name!r}{where}{hint}"
+
+
+def check_source(target: str, source: str, kind: str, object_type: str = "User") -> None:
+    """Raise MappingError naming `target` when `source_problem` finds something wrong."""
+    problem = source_problem(source, kind, object_type)
+    if problem is not None:
+        raise MappingError(f"{target.strip()}: {problem}")
 
 
 def _validate_source(mapping: Mapping, known: Collection[str] | None) -> None:

@@ -14,7 +14,13 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import NotRequired, TypedDict
 from urllib.parse import urlsplit
 
-from sandbox.engine.mappings.mapping import FlowType, Mapping, MappingType, validate_mappings
+from sandbox.engine.mappings.mapping import (
+    FlowType,
+    Mapping,
+    MappingType,
+    check_source,
+    validate_mappings,
+)
 from sandbox.engine.mappings.presets import PRESETS
 from sandbox.engine.mappings.scoping import ScopingFilter, parse_scoping_filters
 from sandbox.engine.scim.tenant_url import TenantUrl
@@ -92,16 +98,23 @@ def with_mapping(
     create_only: bool = False,
     matching: int | None = None,
     replacing: str | None = None,
+    object_type: str = "User",
 ) -> tuple[Mapping, ...]:
     """The mapping set with TARGET's mapping added or replaced (an Expression when SOURCE has a
     '(' and no type is given); a replaced mapping keeps its matching precedence and required
-    flag unless told otherwise. `replacing` names the target an edited mapping had before."""
+    flag unless told otherwise. `replacing` names the target an edited mapping had before.
+
+    SOURCE is checked on what a tenant user (`object_type` "Group": group) has
+    (`check_source`): every edit of a mapping, from the CLI, the UI, a scenario or a mappings
+    file, comes here."""
     old_target = replacing or target
     old = next((m for m in mappings if m.target == old_target), None)
+    mapping_type = MappingType(kind or ("Expression" if "(" in source else "Direct"))
+    check_source(target, source, mapping_type, object_type)
     mapping = Mapping(
         target=target.strip(),
         source=source,
-        type=MappingType(kind or ("Expression" if "(" in source else "Direct")),
+        type=mapping_type,
         default=default,
         flow=FlowType.OBJECT_ADD_ONLY if create_only else FlowType.ALWAYS,
         matching_precedence=matching

@@ -143,7 +143,8 @@ def set_group_mapping(
     old = next((m.target for m in config.group_mappings
                 if m.target.lower() == (replacing or wanted).lower()), None)  # fmt: skip
     rows = with_mapping(config.group_mappings, wanted, source, kind=kind, default=default,
-                        create_only=create_only, matching=matching, replacing=old)  # fmt: skip
+                        create_only=create_only, matching=matching, replacing=old,
+                        object_type="Group")  # fmt: skip
     return engine.configure(group_mappings=tuple(rows))
 
 
