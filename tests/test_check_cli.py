@@ -113,4 +113,5 @@ def test_a_mappings_file_adds_to_a_preset(serve, tmp_path):
     result = CliRunner().invoke(
         cli, ["check", serve(), "--token", TOKEN, "--mappings", str(broken)]
     )
-    assert result.exit_code == 1 and "not a mappings file" in result.output
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {broken}: [[mapping]] 1 (title): invalid expression")

@@ -3,8 +3,6 @@ throwaway tenant and job, the test objects deleted at the end unless kept."""
 
 from __future__ import annotations
 
-import json
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +24,7 @@ from sandbox.check.readback import listed
 from sandbox.check.session import DIALECTS, Session, Target
 from sandbox.check.steps import Check, State, first_failure
 from sandbox.check.users import USER_CHECKS, USER_CHECKS_LAST
-from sandbox.engine.mappings.mapping import Mapping, MappingError, validate_mappings
+from sandbox.engine.mappings.mapping import Mapping
 from sandbox.engine.mappings.presets import PRESETS
 from sandbox.errors import SandboxError
 from sandbox.requestlog import RequestLog
@@ -61,7 +59,9 @@ class CheckOptions:
 
 
 def load_mappings(spec: str) -> tuple[tuple[Mapping, ...], str]:
-    """The user mappings a preset name or a file gives; (mappings, preset name)."""
+    """The user mappings a preset name or a file gives; (mappings, preset name). A file is
+    read by `read_mapping_file` (JSON as `sandbox entra mappings list --json` prints, or TOML
+    as in scenarios), every entry checked."""
     if spec in PRESETS and PRESETS[spec].object_type == "User":
         return PRESETS[spec].mappings, spec
     path = Path(spec)
@@ -70,36 +70,9 @@ def load_mappings(spec: str) -> tuple[tuple[Mapping, ...], str]:
         raise SandboxError(
             f"--mappings: {spec} is neither a preset ({', '.join(users)}) nor a file"
         )
-    from sandbox.engine.sync.job import mapping_from_dict, with_mapping
+    from sandbox.engine.sync.mapping_file import read_mapping_file
 
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            rows = json.loads(text)
-            if not isinstance(rows, list):
-                raise SandboxError(f"{spec}: expected a JSON list of mappings")
-            mappings = tuple(mapping_from_dict(row) for row in rows)
-            preset = "custom"
-        else:
-            data = tomllib.loads(text)
-            preset = str(data.get("preset", "default"))
-            if preset not in PRESETS:
-                raise SandboxError(f"{spec}: no preset {preset!r}")
-            mappings = PRESETS[preset].mappings
-            for row in data.get("mapping", []):
-                mappings = with_mapping(
-                    mappings,
-                    row["target"],
-                    row["source"],
-                    kind=row.get("type"),
-                    default=row.get("default"),
-                    create_only=bool(row.get("create_only", False)),
-                    matching=row.get("matching"),
-                )
-        validate_mappings(mappings)
-    except (ValueError, KeyError, TypeError, MappingError) as exc:
-        raise SandboxError(f"{spec}: not a mappings file: {exc}") from None
-    return mappings, preset
+    return read_mapping_file(path)
 
 
 def detect_groups(probe_session: Session) -> tuple[bool, str]:

@@ -240,9 +240,10 @@ def source_problem(source: str, kind: str, object_type: str = "User") -> str | N
         if not name:
             return "a Direct mapping needs a source attribute"
         if "[" in name or "]" in name or "(" in name or '"' in name:
+            hint = " (an expression's type is Expression)" if "(" in name else ""
             return (
                 "a Direct mapping's source is one attribute name, such as mail or [mail], "
-                f"got {source.strip()!r}"
+                f"got {source.strip()!r}{hint}"
             )
         return _unknown(name, known)
     if kind is MappingType.EXPRESSION:
