@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from sandbox.cli import cli
@@ -60,3 +61,45 @@ def test_bad_input_is_a_one_line_error():
         result = run("[x]", *args)
         assert result.exit_code != 0 and result.output.startswith("Error: "), result.output
         assert len(result.output.strip().splitlines()) == 1
+
+
+BAD_USERS = [
+    # (--user JSON, the one line it gives)
+    ('{"mail": "\\ud800", "n": "x"}', 'the user\'s mail holds "\\ud800", which is not text'),
+    ('{"\\udfff": "x"}', 'the user has a property named "\\udfff", which is not text'),
+    ('{"n": [{"v": "a\\ud800"}]}', 'the user\'s n[0].v holds "a\\ud800"'),
+    ('{"n": 1e999}', "the user is not valid JSON: the number 1e999 is too large for a double"),
+    ('{"n": NaN}', "the user is not valid JSON: NaN is not a JSON value"),
+    ('{"n": -Infinity}', "the user is not valid JSON: -Infinity is not a JSON value"),
+    ('{"n": ' + "9" * 5000 + "}", "the user is not valid JSON: a number has more than 4300 digits"),
+    ('{"n": ' + "[" * 500 + "]" * 500 + "}", "the user nests arrays and objects deeper than 100"),
+    ("[" * 100_000 + "]" * 100_000, "the user is not valid JSON: nested too deeply"),
+    ('{"n": ' + '{"a": ' * 500 + "1" + "}" * 500 + "}", "the user nests arrays and objects"),
+    ('"ada"', "the user must be a JSON object of Entra properties"),
+    ("[5]", "the user must be a JSON object of Entra properties"),
+]
+
+
+@pytest.mark.parametrize("user, says", BAD_USERS, ids=[s[:50] for _, s in BAD_USERS])
+@pytest.mark.parametrize("how", ["--user", "--user-file"])
+def test_a_user_that_cannot_be_read_or_printed_is_one_line(tmp_path, user, says, how):
+    if how == "--user":
+        result = run('Join(",", [n], [mail])', "--user", user)
+    else:
+        (tmp_path / "user.json").write_text(user, encoding="utf-8")
+        result = run('Join(",", [n], [mail])', "--user-file", str(tmp_path / "user.json"))
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {says}"), result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+def test_an_expression_that_is_not_utf8_is_one_line():
+    result = run('"\udced\udca0\udc80"')  # the bytes ED A0 80 as the shell passes them on
+    assert result.exit_code == 1
+    assert result.output == "Error: the expression is not UTF-8 text (byte 0xed at column 2)\n"
+
+
+def test_a_value_at_the_depth_limit_is_still_evaluated():
+    nested = "[" * 99 + "1" + "]" * 99  # with the user's object, 100 levels
+    result = run("[n]", "--user", f'{{"n": {nested}}}', "--json")
+    assert result.exit_code == 0 and json.loads(result.output)["ok"] is True

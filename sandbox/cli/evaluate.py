@@ -84,6 +84,13 @@ def eval_command(
 
     if user_json is not None and user_file is not None:
         raise click.UsageError("give --user or --user-file, not both")
+    from sandbox.text import is_text
+
+    if not is_text(expression):
+        at = next(i for i, c in enumerate(expression) if not is_text(c))
+        char = ord(expression[at])
+        what = f"byte {char - 0xDC00:#04x}" if 0xDC80 <= char <= 0xDCFF else f"\\u{char:04x}"
+        raise click.ClickException(f"the expression is not UTF-8 text ({what} at column {at + 1})")
     user = _source_user(user_json, user_file)
     clock = None
     if now_text is not None:
@@ -135,9 +142,68 @@ def _source_user(given: str | None, user_file: Any) -> dict[str, Any] | None:
     except UnicodeDecodeError:
         raise click.ClickException(f"{user_file.name} is not UTF-8 text") from None
     try:
-        user = json.loads(raw)
+        user = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise click.ClickException(
+            f"the user is not valid JSON: nested too deeply (at most {MAX_USER_DEPTH} levels)"
+        ) from None
     except ValueError as exc:
-        raise click.ClickException(f"the user is not valid JSON: {exc}") from None
+        reason = str(exc)
+        if "integer string conversion" in reason:  # Python's limit on an integer's digits
+            reason = "a number has more than 4300 digits"
+        raise click.ClickException(f"the user is not valid JSON: {reason}") from None
     if not isinstance(user, dict):
         raise click.ClickException("the user must be a JSON object of Entra properties")
+    _check_user(user)
     return user
+
+
+MAX_USER_DEPTH = 100
+"""The deepest nesting of arrays and objects a JSON user may have (Entra's are flat, but for
+appRoleAssignments; deeper would exhaust Python's stack when the value is printed)."""
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text} is too large for a double")
+    return value
+
+
+def _check_user(user: dict[str, Any]) -> None:
+    """Refuse a JSON user nested too deeply, or holding a string UTF-8 cannot carry (a lone
+    surrogate such as \\ud800, which could be neither printed nor sent)."""
+    from sandbox.text import is_text
+
+    stack: list[tuple[object, str, int]] = [(user, "", 1)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_USER_DEPTH and isinstance(value, dict | list):
+            raise click.ClickException(
+                f"the user nests arrays and objects deeper than {MAX_USER_DEPTH} levels"
+            )
+        if isinstance(value, str) and not is_text(value):
+            raise click.ClickException(
+                f"the user's {where or 'value'} holds {_escaped(value)}, which is not text "
+                "(a lone UTF-16 surrogate, which UTF-8 cannot carry)"
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not is_text(key):
+                    raise click.ClickException(
+                        f"the user has a property named {_escaped(key)}, which is not text "
+                        "(a lone UTF-16 surrogate, which UTF-8 cannot carry)"
+                    )
+                stack.append((item, f"{where}.{key}" if where else key, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+
+
+def _escaped(text: str) -> str:
+    """`text` as JSON writes it, lone surrogates as \\uXXXX escapes (cut when long)."""
+    shown = json.dumps(text)
+    return shown if len(shown) <= 60 else shown[:56] + '..."'
