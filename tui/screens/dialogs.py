@@ -57,7 +57,8 @@ def buttons(ok: str = "OK", cancel: str = "Cancel", *extra: Button) -> Horizonta
 
 
 class ConfirmDialog(Dialog):
-    """Ask a yes/no question; dismisses with True or None."""
+    """Ask a yes/no question; dismisses with True or None. No has the focus: enter pressed
+    without reading keeps everything as it is (the action is taken with its own button)."""
 
     def __init__(self, question: str, ok: str = "Yes") -> None:
         super().__init__()
@@ -70,7 +71,7 @@ class ConfirmDialog(Dialog):
             yield buttons(self.ok, "No")
 
     def on_mount(self) -> None:
-        self.query_one("#ok", Button).focus()
+        self.query_one("#cancel", Button).focus()
 
     @on(Button.Pressed, "#ok")
     def _ok(self) -> None:

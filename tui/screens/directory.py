@@ -76,6 +76,10 @@ security groups and the direct members of the highlighted one.
         self.show_members = False
         """Whether the Groups tab is shown: only then are the group's members loaded."""
         self.users: dict[str, DirectoryUser] = {}
+        self.groups: dict[str, DirectoryGroup] = {}
+        """The groups on screen, by objectId."""
+        self.members: dict[str, DirectoryUser] = {}
+        """The direct members on screen of the group in view, by objectId."""
         self.seen: tuple[int, int] | None = None
         """What the page on screen was read from: (the sandbox, the directory's last change)."""
 
@@ -172,6 +176,8 @@ security groups and the direct members of the highlighted one.
             f"{data.offset + 1 if data.users else 0}-{last} of {data.total:,}"
             f"  page {data.offset // PAGE_SIZE + 1}/{pages}"
         )
+        self.groups = {g.id: g for g in data.groups}
+        self.members = {u.id: u for u in data.members}
         groups = self.query_one("#groups", DataTable)
         groups.clear()
         for group in data.groups:
@@ -320,11 +326,12 @@ security groups and the direct members of the highlighted one.
         group = self.group_id
         if group is None:
             return
+        name = self.groups[group].display_name if group in self.groups else "the group"
 
         def add(user: str | None) -> None:
             if user:
                 self.act(
-                    f"Added {user} to the group",
+                    f"Added {user} to {name}",
                     self.sandbox.engine.directory.add_member,
                     group,
                     user,
@@ -340,12 +347,34 @@ security groups and the direct members of the highlighted one.
         )
 
     def action_remove_member(self) -> None:
+        """Remove the highlighted row of the Members table from the group in view, once
+        confirmed: the question names both (that table's cursor does not show while the
+        groups table has the focus)."""
         members = self.query_one("#members", DataTable)
-        if self.group_id is None or members.row_count == 0:
+        group = self.groups.get(self.group_id or "")
+        if group is None:
+            self.notify("No group selected.", severity="warning")
             return
-        user = members.coordinate_to_cell_key(members.cursor_coordinate).row_key.value
-        self.act(
-            "Removed the member", self.sandbox.engine.directory.remove_member, self.group_id, user
+        if members.row_count == 0:
+            self.notify(f"{group.display_name} has no direct user members.", severity="warning")
+            return
+        key = members.coordinate_to_cell_key(members.cursor_coordinate).row_key.value
+        member = self.members.get(str(key))
+        if member is None:
+            return
+        upn = member.user_principal_name
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.act(
+                    f"Removed {upn} from {group.display_name}",
+                    self.sandbox.engine.directory.remove_member,
+                    group.id,
+                    member.id,
+                )
+
+        self.app.push_screen(
+            ConfirmDialog(f"Remove {upn} from {group.display_name}?", ok="Remove"), confirmed
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
