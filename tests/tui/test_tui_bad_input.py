@@ -9,7 +9,7 @@ from textual.widgets import Input, Label, Select
 
 from sandbox.engine.sync.clock import parse_duration
 from sandbox.errors import SandboxError
-from tests.tui.pilot import click_again, go, settle
+from tests.tui.pilot import click_again, go, settle, text_of, words_in_order
 from tests.tui.test_tui_controls import submit
 from tui.app import SandboxApp
 from tui.numbers import INT_MAX, whole_number
@@ -168,3 +168,33 @@ async def test_the_flag_box_with_no_tenant_url_says_to_enter_one(app: SandboxApp
         await settle(pilot)
         assert any("enter a Tenant URL first" in m for m in refusals(app))
         assert app.sandbox.engine.config().tenant_url == ""
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["160x45", "80x24"])
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("preferedLangauge", "(checked against the local provider's /Schemas); did you mean "
+         "preferredLanguage?"),
+        ("USERNAME", "userName already has a mapping: edit it (e on the Mappings screen) "
+         "instead of adding another"),
+    ],
+)  # fmt: skip
+async def test_a_refused_mapping_shows_its_whole_reason_in_the_dialog(
+    app: SandboxApp, size: tuple[int, int], target: str, words: str
+) -> None:
+    async with app.run_test(size=size) as pilot:
+        await go(pilot, "4")
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, MappingDialog)
+        dialog.query_one("#target", Input).value = target
+        dialog.query_one("#source", Input).value = "mail"
+        await pilot.click("#ok")
+        await settle(pilot)
+        assert app.screen is dialog
+        error = str(dialog.query_one("#error", Label).render())
+        assert words in error
+        shown = text_of(app, dialog.query_one(".dialog"))
+        assert words_in_order(error, shown), shown
