@@ -103,3 +103,25 @@ def test_a_value_at_the_depth_limit_is_still_evaluated():
     nested = "[" * 99 + "1" + "]" * 99  # with the user's object, 100 levels
     result = run("[n]", "--user", f'{{"n": {nested}}}', "--json")
     assert result.exit_code == 0 and json.loads(result.output)["ok"] is True
+
+
+def test_now_is_the_sandboxs_simulated_clock_as_a_cycle_reads_it(tmp_path):
+    db = str(tmp_path / "sandbox.db")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db, "entra", "clock", "--advance", "3h"]).exit_code == 0
+    result = runner.invoke(cli, ["--db", db, "eval", "Now()"])
+    assert result.exit_code == 0 and result.output == "1/5/2026 12:00:00 PM\n"
+    stamp = 'FormatDateTime(Now(), , "M/d/yyyy h:mm:ss tt", "yyyy-MM-ddTHH:mm")'
+    assert runner.invoke(cli, ["--db", db, "eval", stamp]).output == "2026-01-05T12:00\n"
+    fixed = runner.invoke(cli, ["--db", db, "eval", "Now()", "--now", "2026-01-31T09:00:00Z"])
+    assert fixed.output == "1/31/2026 9:00:00 AM\n"
+
+
+def test_without_a_database_now_is_where_a_new_sandboxs_clock_starts_and_none_is_made(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SANDBOX_DB_PATH", raising=False)
+    result = CliRunner().invoke(cli, ["eval", "Now()"])
+    assert result.exit_code == 0 and result.output == "1/5/2026 9:00:00 AM\n"
+    assert list(tmp_path.iterdir()) == []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +15,9 @@ from sandbox.cli.root import (
     emit_json,
     settings_for,
 )
+
+if TYPE_CHECKING:
+    from sandbox.config import Settings
 
 # -- eval ------------------------------------------------------------------------------------
 
@@ -47,7 +51,8 @@ from sandbox.cli.root import (
     "now_text",
     metavar="ISO",
     default=None,
-    help="The time Now() returns, e.g. 2026-01-31T09:00:00Z (default: the real clock).",
+    help="The time Now() returns, e.g. 2026-01-31T09:00:00Z (default: the sandbox's "
+    "simulated clock, read from --db, as a cycle reads it).",
 )
 @click.option(
     "--domain",
@@ -65,21 +70,24 @@ def eval_command(
     domain: str,
     as_json: bool,
 ) -> None:
-    """Evaluate an Entra attribute-mapping expression against a user, as Entra would.
+    """Evaluate an Entra attribute-mapping expression against a user, as Entra would; Now()
+    is the sandbox's simulated time (--db), as in a cycle, unless --now says otherwise.
 
     Without --user or --user-file only an expression that reads no attribute is evaluated
     (constants, Now(), Guid()...); one that reads attributes is an error naming them."""
     import random
-    from datetime import UTC, datetime
+    from datetime import UTC
 
     from sandbox.errors import ExpressionError
     from sandbox.expressions import (
+        Call,
         EvaluationContext,
         attributes,
         display_value,
         evaluate_text,
         parse,
         to_json,
+        walk,
     )
 
     if user_json is not None and user_file is not None:
@@ -103,12 +111,16 @@ def eval_command(
         fixed = fixed if fixed.tzinfo else fixed.replace(tzinfo=UTC)
         clock = lambda: fixed  # noqa: E731
     settings = settings_for(seed=seed_value)
-    context = EvaluationContext(rng=random.Random(settings.seed), tenant_domain=domain)
-    if clock is not None:
-        context = EvaluationContext(clock=clock, rng=context.rng, tenant_domain=domain)
     try:
+        node = parse(expression)
+        if clock is None and any(isinstance(n, Call) and n.name == "Now" for n in walk(node)):
+            simulated = _sandbox_now(settings)
+            clock = lambda: simulated  # noqa: E731
+        context = EvaluationContext(rng=random.Random(settings.seed), tenant_domain=domain)
+        if clock is not None:
+            context = EvaluationContext(clock=clock, rng=context.rng, tenant_domain=domain)
         if user is None:
-            needed = list(dict.fromkeys(f"[{a.name}]" for a in attributes(parse(expression))))
+            needed = list(dict.fromkeys(f"[{a.name}]" for a in attributes(node)))
             if needed:
                 raise click.ClickException(
                     f"the expression reads {', '.join(needed)}: give --user (a tenant user's "
@@ -125,6 +137,25 @@ def eval_command(
         emit_json({"ok": True, "value": to_json(value)})
     else:
         click.echo(display_value(value))
+
+
+def _sandbox_now(settings: Settings) -> datetime:
+    """The sandbox's simulated time, as a cycle (and `sandbox entra status`) reads it from the
+    database; a database that does not exist yet is not made: a new sandbox's clock starts at
+    EPOCH, so that is the time."""
+    from pathlib import Path
+
+    from sandbox.engine.sync.clock import EPOCH, SimClock
+    from sandbox.runtime import open_store
+
+    db_path = settings.db_path
+    if not db_path.startswith((":memory:", "file:")) and not Path(db_path).exists():
+        return EPOCH
+    store = open_store(settings)
+    try:
+        return SimClock(store).now()
+    finally:
+        store.close()
 
 
 def _source_user(given: str | None, user_file: Any) -> dict[str, Any] | None:
