@@ -78,6 +78,30 @@ def test_another_applications_sqlite_database_is_not_migrated(tmp_path: Path) ->
     conn.close()
 
 
+def test_sandbox_serve_refuses_an_in_memory_database(tmp_path: Path) -> None:
+    # Each granian worker opened a new, empty in-memory database: the token printed never
+    # worked (every request 401 "user provisioning is disabled").
+    for args, env in [(["--db", ":memory:"], {}), ([], {"SANDBOX_DB_PATH": ":memory:"})]:
+        result = CliRunner().invoke(cli, [*args, "serve", "--port", "18506"], env=env)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+        assert result.stdout == ""  # no URL, no token that cannot work
+        assert result.stderr.splitlines() == [
+            "Error: sandbox serve cannot serve an in-memory database (:memory:): each of its "
+            "worker processes opens the database itself and would get a new, empty one (the "
+            "token shown would never work); give --db PATH"
+        ]
+
+
+def test_the_local_provider_of_an_in_memory_database_takes_the_engines_token() -> None:
+    # An in-memory database is served by a thread of the command's process (README); its
+    # engine held no token (the bootstrap's engine kept it in a memory of its own), so
+    # test-connection failed with "invalid credentials".
+    result = CliRunner().invoke(cli, ["--db", ":memory:", "entra", "test-connection"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # no "Note: the engine's secret token is not ..."
+    assert "The specified credentials have permission to enable provisioning." in result.stdout
+
+
 @pytest.mark.parametrize("content", ["not json at all", "[1, 2]"])
 def test_a_damaged_secret_token_file_is_one_line_and_kept(tmp_path: Path, content: str) -> None:
     db = tmp_path / "sandbox.db"

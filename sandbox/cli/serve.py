@@ -37,6 +37,12 @@ def serve(host: str | None, port: int | None, workers: int | None, rules: str | 
     from sandbox.server import check_address, default_workers, exposure_warning, run_server
 
     settings = settings_for(host=host, port=port, workers=workers, rules=rules)
+    if settings.db_path == ":memory:":
+        raise click.ClickException(
+            "sandbox serve cannot serve an in-memory database (:memory:): each of its worker "
+            "processes opens the database itself and would get a new, empty one (the token "
+            "shown would never work); give --db PATH"
+        )
     # Before the first start's token is issued: a server that cannot listen shows none.
     check_address(settings.host, settings.port)
     warning = exposure_warning(settings.host, "the SCIM provider")

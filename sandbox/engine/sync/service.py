@@ -12,6 +12,7 @@ import json
 import os
 import random
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -127,9 +128,10 @@ def on_demand_refusal(user: DirectoryUser) -> str | None:
 class SecretStore:
     """The engine's secret token, outside the database (a 0600 file, or memory)."""
 
-    def __init__(self, db_path: str) -> None:
+    def __init__(self, db_path: str, memory: dict[str, str] | None = None) -> None:
         self.path = None if db_path == ":memory:" else Path(db_path + ".secrets")
-        self._memory: dict[str, str] = {}
+        self._memory: dict[str, str] = {} if memory is None else memory
+        """An in-memory database's secrets (`memory`: shared with every engine over it)."""
 
     def _read(self) -> dict[str, object]:
         """The stored secrets; a file that is not ours is an error, never overwritten."""
@@ -161,6 +163,12 @@ class SecretStore:
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(data, handle)
+
+
+_MEMORY_SECRETS: weakref.WeakKeyDictionary[Store, dict[str, str]] = weakref.WeakKeyDictionary()
+"""The secrets of each in-memory database, kept as long as its Store: every engine over one
+store reads the token another set (the bootstrap's engine configures it, the command's engine
+sends it), as every engine over a file database reads its `<db>.secrets`."""
 
 
 ON_DEMAND_GROUP_MEMBERS = 5
@@ -203,7 +211,7 @@ class Provisioning:
         self.transport = transport
         """An httpx transport for every request (tests: WSGITransport; None: real HTTP)."""
         self.tenant_domain = tenant_domain
-        self.secrets = SecretStore(store.path)
+        self.secrets = SecretStore(store.path, _MEMORY_SECRETS.setdefault(store, {}))
         self.url_override: str | None = None
         """At run time, where the special tenant URL "local" points (the embedded provider)."""
         self.local_ready: Callable[[], None] | None = None
