@@ -9,6 +9,7 @@ import os
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -66,6 +67,14 @@ def _why(exc: sqlite3.DatabaseError) -> str:
     if "file is not a database" in str(exc):
         return "the file is not an SQLite database (it was left as it is)"
     return str(exc)
+
+
+def _foreign(path: str) -> str:
+    """The refusal of another application's SQLite database."""
+    return (
+        f"cannot open database {path}: it is an SQLite database but not a sandbox's (it has "
+        "tables and no schema_version)"
+    )
 
 
 def _holder(fd: int) -> int:
@@ -171,6 +180,7 @@ class Store:
         else:
             self._uri = path
             self._check_path()
+            self._check_contents()
         self._local = threading.local()
         self._pid = os.getpid()
         self._leases: dict[str, threading.Lock] = {}
@@ -198,6 +208,30 @@ class Store:
             raise StoreError(
                 f"cannot open database {self.path}: the directory {folder} does not exist"
             )
+
+    def _check_contents(self) -> None:
+        """Refuse, before anything is written or created beside it, a file that is not an
+        SQLite database or is another application's: read without a lock file of ours, with
+        WAL mode untouched (a connection of `_connect` switches the file to WAL, a byte of its
+        header). Read immutable when it has no -wal file (the file is then the whole
+        database, and a read-only connection would leave an empty -wal and a -shm beside
+        it); read-only otherwise. `migrate` checks again, under the write lock."""
+        if not os.path.isfile(self.path) or os.path.getsize(self.path) == 0:
+            return  # a new database
+        mode = "mode=ro" if os.path.exists(self.path + "-wal") else "immutable=1"
+        uri = f"file:{urllib.parse.quote(os.path.abspath(self.path))}?{mode}"
+        try:
+            peek = sqlite3.connect(uri, uri=True)
+        except sqlite3.Error:
+            return  # unreadable here: the real open says why
+        try:
+            names = {row[0] for row in peek.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open database {self.path}: {_why(exc)}") from None
+        finally:
+            peek.close()
+        if names and "schema_version" not in names:
+            raise StoreError(_foreign(self.path))
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -269,10 +303,7 @@ class Store:
         with self.write() as db:
             if not db["schema_version"].exists():
                 if db.table_names():  # an SQLite file of another application: leave it be
-                    raise StoreError(
-                        f"cannot open database {self.path}: it is an SQLite database but not "
-                        "a sandbox's (it has tables and no schema_version)"
-                    )
+                    raise StoreError(_foreign(self.path))
                 db.table("schema_version").create({"version": int, "applied_at": str}, pk="version")
             current = self.schema_version()
             if current > len(MIGRATIONS):

@@ -78,6 +78,25 @@ def test_another_applications_sqlite_database_is_not_migrated(tmp_path: Path) ->
     conn.close()
 
 
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_another_applications_sqlite_database_is_left_byte_for_byte(
+    tmp_path: Path, command: list[str]
+) -> None:
+    # Refused, it was left with a `app.db.lock` beside it, and switched to WAL mode (a byte
+    # of its header) before the refusal.
+    other = tmp_path / "app.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        conn.execute("INSERT INTO notes (text) VALUES ('keep me')")
+    conn.close()
+    before = listing(tmp_path)
+    line = error_line(other, command)
+    assert line.endswith(
+        "it is an SQLite database but not a sandbox's (it has tables and no schema_version)"
+    )
+    assert listing(tmp_path) == before  # no lock file, no -wal, the file as it was
+
+
 def test_sandbox_serve_refuses_an_in_memory_database(tmp_path: Path) -> None:
     # Each granian worker opened a new, empty in-memory database: the token printed never
     # worked (every request 401 "user provisioning is disabled").
