@@ -33,6 +33,7 @@ from sandbox.server import (
     WORKER_READY,
     check_address,
     default_workers,
+    end_with_parent,
     run_server,
 )
 
@@ -41,9 +42,6 @@ READY_TIMEOUT_S = 60.0
 
 STOP_TIMEOUT_S = 8.0
 """How long a stop waits after SIGTERM before killing the group (granian gives its workers 5 s)."""
-
-PARENT_POLL_S = 0.5
-"""How often the child checks that the process that started it still runs."""
 
 WORKERS_START_S = 10.0
 """How long a stop waits for workers still starting (their app not built yet) before it
@@ -337,25 +335,13 @@ class ProviderProcess:
         self.stop()
 
 
-def _end_with_parent(parent: int) -> None:
-    """End this server (as SIGTERM does) once `parent` is gone: its process was killed
-    before it could stop the child, which is then adopted by another process."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
 def main() -> int:
     """The child: serve the provider as `sandbox serve` does, on the settings' port."""
     try:
         settings = Settings.from_env()
         parent = int(os.environ.get(PARENT_PID_ENV, "0") or 0)
         if parent:
-            _end_with_parent(parent)
+            end_with_parent(parent)  # granian then stops its workers
         niceness = int(os.environ.get(NICENESS_ENV, "0") or 0)
         if niceness:  # granian's workers inherit it
             with contextlib.suppress(OSError):

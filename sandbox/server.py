@@ -12,8 +12,10 @@ import ipaddress
 import logging
 import os
 import re
+import signal
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
@@ -33,6 +35,41 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 PARENT_PID_ENV = "SANDBOX_PARENT_PID"
 """Set in the environment of a command's child server: the process whose end ends it."""
+
+PARENT_POLL_S = 0.5
+"""How often a server's process checks that the process it must not outlive still runs."""
+
+
+def end_with_parent(parent: int, kill_after: float | None = None) -> None:
+    """End this process (as SIGTERM does) soon after `parent`, the process that started it,
+    is gone: killed before it could stop this one (even with SIGKILL), which the system then
+    gives another parent. With `kill_after`, this process is killed if it still runs that
+    many seconds after the SIGTERM (a granian worker still building its app ignores it).
+
+    A thread of its own that sleeps between two looks at the parent's id: nothing is done
+    per request."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os.kill(os.getpid(), signal.SIGTERM)
+        if kill_after is not None:
+            time.sleep(kill_after)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def end_with_server() -> None:
+    """In a granian worker: end it soon after the server's main process is gone (SIGTERM, as
+    the server stops its workers, then SIGKILL after WORKERS_KILL_TIMEOUT_S, as it kills the
+    ones that do not stop). A `sandbox serve` (or `sandbox entra graph`) killed outright left
+    its workers serving the port, adopted by init, and the next server was refused it."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()  # the pid it was forked by, even if gone since
+    end_with_parent(parent.pid if parent and parent.pid else os.getppid(), WORKERS_KILL_TIMEOUT_S)
+
 
 WORKER_READY = re.compile(rb"\bStarted worker-\d+$", re.M)
 """The line granian writes to a command's child server's log for each worker once it serves

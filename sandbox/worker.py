@@ -13,7 +13,7 @@ import multiprocessing.util
 from sandbox.config import Settings
 from sandbox.provider.syntax import preload
 from sandbox.runtime import build_provider, open_store
-from sandbox.server import WsgiApp, whole_bodies
+from sandbox.server import WsgiApp, end_with_server, whole_bodies
 
 
 def wsgi_app() -> WsgiApp:
@@ -23,6 +23,7 @@ def wsgi_app() -> WsgiApp:
     The request log's last batch is written when the worker stops: granian's workers are
     multiprocessing processes, which leave through multiprocessing's finalizers and never
     run atexit (registered as well, for a worker that is a plain process)."""
+    end_with_server()  # first: a worker must not outlive its server, even while it starts
     settings = Settings.from_env()
     app = build_provider(open_store(settings), settings)
     request_log = app.extensions["sandbox"].request_log

@@ -114,6 +114,32 @@ def test_it_serves_graph_at_the_printed_base_url_until_ctrl_c(tmp_path: Path):
     assert processes_on(db) == []  # the local provider and its workers ended with it
 
 
+@pytest.mark.slow
+def test_killed_outright_it_leaves_no_process_and_frees_its_port(tmp_path: Path):
+    # The Graph server's worker, adopted by init, kept serving the port after its main
+    # process was killed with SIGKILL (the local provider ended by itself; the worker not).
+    db, port = str(tmp_path / "sandbox.db"), free_port()
+    proc = subprocess.Popen(  # the database by variable: every process's environment names it
+        [sys.executable, "-m", "sandbox", "entra", "graph", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "SANDBOX_DB_PATH": os.path.abspath(db)},
+    )  # fmt: skip
+    try:
+        wait_for_port(port)
+        assert httpx.get(f"http://127.0.0.1:{port}/v1.0/users", timeout=30).status_code == 200
+        assert len(processes_on(db)) >= 3  # Graph's main and worker, the local provider's
+        proc.kill()
+        proc.wait(15)
+        assert port_closed(port, timeout=8)
+        deadline = time.monotonic() + 15
+        while processes_on(db) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_on(db) == []
+    finally:
+        for pid in processes_on(db):
+            os.kill(pid, signal.SIGKILL)
+
+
 def processes_on(db: str) -> list[int]:
     """Processes whose environment names `db` as their database (the command's children)."""
     mark = f"SANDBOX_DB_PATH={os.path.abspath(db)}".encode()

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -20,7 +21,7 @@ from sandbox.runtime import bootstrap_provider
 from sandbox.server import drop_request_variables, whole_bodies
 from sandbox.store import Store
 from tests.conftest import free_port, start_serve
-from tests.live_servers import kill_group, stop_embedded
+from tests.live_servers import kill_group, port_closed, stop_embedded
 
 BASE = "/scim/v2"
 
@@ -160,6 +161,32 @@ def test_sandbox_serve_stopped_while_its_workers_start_still_ends(tmp_path):
         kill_group(proc, signal.SIGTERM)  # waits (bounded) for the main process to exit
         assert proc.returncode == 0  # a graceful stop, not a kill
         assert living_in_group(proc.pid) == []  # and no worker outlived it
+
+
+@pytest.mark.slow
+def test_sandbox_serve_killed_outright_leaves_no_worker_on_its_port(tmp_path):
+    # Its granian workers, adopted by init, kept listening and answering 200 for 25+ s: the
+    # next `sandbox serve` on the port was refused "port in use".
+    port = free_port()
+    proc, token = start_serve(str(tmp_path / "s.db"), port, "--workers", "2", new_session=True)
+    try:
+        answered = httpx.get(
+            f"http://127.0.0.1:{port}{BASE}/Users?count=1",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert answered.status_code == 200
+        workers = [pid for pid, _ in living_in_group(proc.pid) if pid != proc.pid]
+        assert len(workers) == 2
+        proc.kill()  # SIGKILL to the main process only: no stop of its workers
+        proc.wait(15)
+        assert port_closed(port, timeout=8)
+        deadline = time.monotonic() + 10
+        while living_in_group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert living_in_group(proc.pid) == []
+    finally:
+        kill_group(proc)  # whatever is left
 
 
 def living_in_group(pgid: int) -> list[tuple[int, str]]:

@@ -16,7 +16,7 @@ from sandbox.config import Settings
 from sandbox.graph.app import create_graph_app
 from sandbox.graph.context import GraphContext
 from sandbox.requestlog import RequestLog
-from sandbox.server import WsgiApp, whole_bodies
+from sandbox.server import WsgiApp, end_with_server, whole_bodies
 from sandbox.store import Store
 
 APP = "sandbox.graph.worker:wsgi_app"
@@ -55,6 +55,7 @@ def wsgi_app() -> WsgiApp:
     request log's last batch is written when the worker stops (see sandbox.worker)."""
     from sandbox.engine.sync.service import Provisioning
 
+    end_with_server()  # first: a worker must not outlive its server, even while it starts
     settings = Settings.from_env()
     store = Store(settings.db_path)
     request_log = RequestLog(store, settings.request_log_limit)
